@@ -1,0 +1,89 @@
+/** `tuna-setup apply`: point pip, uv, conda and Docker at a mirror. */
+import {
+  applyMirror, defaultStateDir, findMirror, loadMirrorFile, parseTargets, type Target,
+} from '@tuna-setup/sdk';
+import { parse } from '../args.js';
+import { printJson, say } from '../output.js';
+
+export const usage = `tuna-setup apply [options]
+  Point pip, uv, conda (and Docker) at a mirror; originals are journaled for 'restore'.
+
+  --mirror NAME|URL       catalog name (tuna, bfsu, ustc, sjtu, nju, aliyun, tencent, huawei, official)
+                          or a mirror's https:// URL (default: auto — not available yet)
+  --mirror-file FILE      JSON/YAML file of your own mirrors; name them with --mirror
+  --targets LIST          pip,uv,conda,docker (default: pip,uv,conda)
+  --docker-mirror URL     Docker Hub registry mirror (repeatable)
+  --docker-config PATH    daemon.json to edit (default: /etc/docker/daemon.json)
+  --pip-config PATH, --uv-config PATH, --conda-config PATH
+                          write these files instead of the per-user ones
+  --reload-docker         make a running dockerd re-read daemon.json (SIGHUP / systemctl reload)
+  --docker-pidfile PATH   dockerd's pid file for --reload-docker (default: /var/run/docker.pid)
+  --allow-http            accept http:// mirrors (adds pip trusted-host / uv allow-insecure-host)
+  --replace-index         replace an index-url that is not a known public index
+  --state-dir DIR         journal location (default: $XDG_STATE_HOME/tuna-setup)
+  --dry-run               print the diffs, write nothing
+  --json                  one JSON object on stdout`;
+
+export async function apply(args: string[]): Promise<number> {
+  const { values: v } = parse(args, {
+    mirror: { type: 'string', default: 'auto' },
+    'mirror-file': { type: 'string' },
+    targets: { type: 'string', default: 'pip,uv,conda' },
+    'docker-mirror': { type: 'string', multiple: true },
+    'docker-config': { type: 'string' },
+    'pip-config': { type: 'string' },
+    'uv-config': { type: 'string' },
+    'conda-config': { type: 'string' },
+    'reload-docker': { type: 'boolean' },
+    'docker-pidfile': { type: 'string' },
+    'allow-http': { type: 'boolean' },
+    'replace-index': { type: 'boolean' },
+    'state-dir': { type: 'string' },
+    'dry-run': { type: 'boolean' },
+  });
+  if (v.help) return say(usage), 0;
+  const allowHttp = v['allow-http'] ?? false;
+  const extra = v['mirror-file'] ? loadMirrorFile(v['mirror-file'], { allowHttp }) : [];
+  const paths: Partial<Record<Target, string>> = {};
+  if (v['pip-config']) paths.pip = v['pip-config'];
+  if (v['uv-config']) paths.uv = v['uv-config'];
+  if (v['conda-config']) paths.conda = v['conda-config'];
+  if (v['docker-config']) paths.docker = v['docker-config'];
+
+  const result = await applyMirror({
+    mirror: findMirror(v.mirror, { extra, allowHttp }),
+    targets: parseTargets(v.targets),
+    stateDir: v['state-dir'] ?? defaultStateDir(),
+    dockerMirrors: v['docker-mirror'] ?? [],
+    paths,
+    allowHttp,
+    replaceIndex: v['replace-index'] ?? false,
+    extraMirrors: extra,
+    dryRun: v['dry-run'] ?? false,
+    reloadDocker: v['reload-docker'] ?? false,
+    ...(v['docker-pidfile'] ? { dockerPidFile: v['docker-pidfile'] } : {}),
+  });
+  const { plan } = result;
+  if (v.json) {
+    printJson({
+      mirror: plan.mirror,
+      dryRun: result.dryRun,
+      changes: plan.changes.map((c) => ({ target: c.target, path: c.path, action: c.action, ...(c.diff ? { diff: c.diff } : {}) })),
+      env: plan.env,
+      notes: plan.notes,
+      ...(result.reload ? { reload: result.reload } : {}),
+    });
+    return 0;
+  }
+  say(`mirror: ${plan.mirror.name} (${plan.mirror.url})${result.dryRun ? ' — dry run, nothing written' : ''}`);
+  for (const c of plan.changes) say(`  ${c.target.padEnd(7)} ${c.action.padEnd(10)} ${c.path}`);
+  if (result.dryRun) for (const c of plan.changes) if (c.diff) say('\n' + c.diff.trimEnd());
+  for (const n of plan.notes) say(`note: ${n}`);
+  if (result.reload) say(`docker: reloaded (${result.reload.detail})`);
+  else if (plan.changes.some((c) => c.target === 'docker' && c.action !== 'unchanged') && !result.dryRun) {
+    say('docker: daemon.json changed; a running dockerd reads it on reload (--reload-docker, or systemctl reload docker)');
+  }
+  say('instead of files, a CI step can export:');
+  for (const [k, val] of Object.entries(plan.env)) say(`  ${k}=${val}`);
+  return 0;
+}

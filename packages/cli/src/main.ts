@@ -1,0 +1,34 @@
+/**
+ * The `tuna-setup` command: picks the subcommand, runs it, turns errors into
+ * a message and an exit code. Each command lives in commands/ and only
+ * parses, calls the SDK and prints.
+ */
+import { VERSION } from '@tuna-setup/sdk';
+import { apply, usage as applyUsage } from './commands/apply.js';
+import { restore, usage as restoreUsage } from './commands/restore.js';
+import { reportError, say, UsageError } from './output.js';
+
+const commands: Record<string, { run: (args: string[]) => Promise<number>; usage: string }> = {
+  apply: { run: apply, usage: applyUsage },
+  restore: { run: restore, usage: restoreUsage },
+};
+
+const help = `tuna-setup ${VERSION} — the fastest healthy mirror and the right PyTorch/CUDA for CI
+
+usage: tuna-setup <command> [options]   (every command takes --json)
+
+${Object.values(commands).map((c) => c.usage).join('\n\n')}`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') return say(help), 0;
+  if (name === '--version' || name === '-V') return say(VERSION), 0;
+  const command = commands[name];
+  if (!command) throw new UsageError(`unknown command '${name}' (commands: ${Object.keys(commands).join(', ')})`);
+  return command.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (e) => { process.exitCode = reportError(e); },
+);

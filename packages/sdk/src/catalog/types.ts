@@ -1,0 +1,64 @@
+/**
+ * The shape of a mirror in the catalog. A mirror is a site that serves some of
+ * the services tuna-setup configures; each service row carries the source it
+ * was read from and the date it was checked, because mirror layouts change
+ * and a reader must be able to tell a fact from a guess.
+ */
+export type ServiceName = 'pypi' | 'conda' | 'pytorchWheels' | 'dockerHub' | 'miniforge' | 'status';
+
+export interface Provenance {
+  /** where the fact was read (repository/path, doc page, issue) */
+  source: string;
+  /** when the source was checked, YYYY-MM-DD or YYYY-MM */
+  checked: string;
+  /** caveats a user should know: redirects, licence gaps, inferred rows */
+  note?: string;
+}
+
+export interface PypiService extends Provenance {
+  /** PEP 503 simple index, no trailing slash */
+  index: string;
+}
+
+export interface CondaService extends Provenance {
+  /** what goes into `default_channels` (main, r, msys2 …) */
+  defaultChannels: string[];
+  /** base URL for `custom_channels`: `<cloud>/<channel>` serves the channel */
+  cloud: string;
+  /** cloud channels this mirror really carries */
+  channels: string[];
+  /** well-known channels it does not carry (e.g. nvidia, for licence reasons) */
+  lacks?: string[];
+}
+
+export interface PytorchWheelsService extends Provenance {
+  /** `<index>/<variant>` serves the wheels of one CUDA variant */
+  index: string;
+  /** pep503: use as --index-url; find-links: a flat listing for -f */
+  layout: 'pep503' | 'find-links';
+}
+
+export interface UrlService extends Provenance {
+  url: string;
+}
+
+export interface StatusService extends UrlService {
+  format: 'tunasync' | 'mirrorz';
+}
+
+export interface Mirror {
+  /** short, lower-case, used on the command line */
+  name: string;
+  title: string;
+  /** the site's root URL */
+  url: string;
+  pypi?: PypiService;
+  conda?: CondaService;
+  pytorchWheels?: PytorchWheelsService;
+  /** a Docker Hub registry mirror (registry-mirrors in daemon.json) */
+  dockerHub?: UrlService;
+  /** base of the Miniforge installer releases */
+  miniforge?: UrlService;
+  /** sync status JSON */
+  status?: StatusService;
+}

@@ -1,0 +1,55 @@
+/**
+ * Where each tool reads its per-user configuration, per OS, as the tools
+ * themselves define it — and where tuna-setup keeps its journal.
+ *
+ * pip: platformdirs' user config dir — `$XDG_CONFIG_HOME/pip/pip.conf` on
+ * Linux; on macOS `~/Library/Application Support/pip/pip.conf`, unless only
+ * `~/.config/pip` exists (pip checks that too); `%APPDATA%\pip\pip.ini` on
+ * Windows. uv: `$XDG_CONFIG_HOME/uv/uv.toml` (also on macOS), `%APPDATA%\uv\uv.toml`.
+ * conda: `~/.condarc`. Docker: `/etc/docker/daemon.json`, Docker Desktop's
+ * `~/.docker/daemon.json` on macOS, `%ProgramData%\docker\config\daemon.json`.
+ */
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
+
+export type Target = 'pip' | 'uv' | 'conda' | 'docker';
+export const TARGETS: readonly Target[] = ['pip', 'uv', 'conda', 'docker'];
+
+export interface Platform {
+  os: NodeJS.Platform;
+  env: NodeJS.ProcessEnv;
+  home: string;
+}
+
+export const hostPlatform = (): Platform => ({ os: process.platform, env: process.env, home: homedir() });
+
+export function configPath(target: Target, p: Platform = hostPlatform()): string {
+  const j = p.os === 'win32' ? path.win32.join : path.posix.join;
+  const xdgConfig = p.env.XDG_CONFIG_HOME || j(p.home, '.config');
+  const appData = p.env.APPDATA || j(p.home, 'AppData', 'Roaming');
+  switch (target) {
+    case 'pip':
+      if (p.os === 'win32') return j(appData, 'pip', 'pip.ini');
+      if (p.os === 'darwin') {
+        const mac = j(p.home, 'Library', 'Application Support', 'pip');
+        const linuxLike = j(p.home, '.config', 'pip');
+        return j(!existsSync(mac) && existsSync(linuxLike) ? linuxLike : mac, 'pip.conf');
+      }
+      return j(xdgConfig, 'pip', 'pip.conf');
+    case 'uv':
+      return p.os === 'win32' ? j(appData, 'uv', 'uv.toml') : j(xdgConfig, 'uv', 'uv.toml');
+    case 'conda':
+      return j(p.home, '.condarc');
+    case 'docker':
+      if (p.os === 'win32') return j(p.env.ProgramData || 'C:\\ProgramData', 'docker', 'config', 'daemon.json');
+      if (p.os === 'darwin') return j(p.home, '.docker', 'daemon.json');
+      return '/etc/docker/daemon.json';
+  }
+}
+
+/** `$XDG_STATE_HOME/tuna-setup` (default `~/.local/state/tuna-setup`), `%LOCALAPPDATA%\tuna-setup` on Windows. */
+export function defaultStateDir(p: Platform = hostPlatform()): string {
+  if (p.os === 'win32') return path.win32.join(p.env.LOCALAPPDATA || path.win32.join(p.home, 'AppData', 'Local'), 'tuna-setup');
+  return path.posix.join(p.env.XDG_STATE_HOME || path.posix.join(p.home, '.local', 'state'), 'tuna-setup');
+}

@@ -1,0 +1,174 @@
+/**
+ * From "this mirror, these tools" to a Plan: plain data saying which files
+ * change and how (unified diff), and which environment variables a CI step
+ * could export instead. Making a plan reads files and writes nothing; a dry
+ * run prints it, `applyPlan` (journal.ts) carries it out.
+ *
+ * A file we already rewrote (its bytes are what the journal says we wrote)
+ * is rendered from its original bytes, so applying twice gives the same
+ * bytes, and switching mirrors leaves nothing of the previous one behind.
+ */
+import { readFile } from 'node:fs/promises';
+import { createTwoFilesPatch } from 'diff';
+import { checkMirrorUrl } from '../catalog/url.js';
+import { isPublicPypiIndex } from '../catalog/lookup.js';
+import type { Mirror } from '../catalog/types.js';
+import { TunaSetupError } from '../errors.js';
+import { renderCondarc, type CondaSettings } from './conda.js';
+import { renderDaemonJson } from './docker.js';
+import { readJournal, sha256 } from './journal.js';
+import { configPath, hostPlatform, type Platform, type Target, TARGETS } from './locations.js';
+import { pipIndexUrls, renderPipConf, type PipSettings } from './pip.js';
+import { renderUvToml, uvIndexUrls, type UvSettings } from './uv.js';
+
+export interface PlannedChange {
+  target: Target;
+  path: string;
+  action: 'create' | 'update' | 'unchanged';
+  /** the text now on disk; null when the file does not exist */
+  before: string | null;
+  after: string;
+  diff: string;
+}
+
+export interface Plan {
+  mirror: { name: string; url: string };
+  changes: PlannedChange[];
+  /** what a CI step can export instead of (or besides) the files */
+  env: Record<string, string>;
+  /** things the user should know: channels the mirror lacks, layout caveats */
+  notes: string[];
+}
+
+export interface PlanOptions {
+  mirror: Mirror;
+  targets: readonly Target[];
+  stateDir: string;
+  /** Docker Hub registry mirrors (`--docker-mirror`), before the catalog's */
+  dockerMirrors?: readonly string[];
+  /** per-target file overrides (default: where each tool looks, see locations.ts) */
+  paths?: Partial<Record<Target, string>>;
+  /** the user opted into http:// mirrors (adds pip trusted-host / uv allow-insecure-host) */
+  allowHttp?: boolean;
+  /** replace an index-url the catalog does not know (a private index) */
+  replaceIndex?: boolean;
+  /** mirrors from the user's file, counted as known indexes */
+  extraMirrors?: readonly Mirror[];
+  platform?: Platform;
+}
+
+export function parseTargets(list: string): Target[] {
+  const items = list.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const bad = items.filter((t) => !(TARGETS as readonly string[]).includes(t));
+  if (bad.length || items.length === 0) {
+    throw new TunaSetupError('BAD_TARGET', `unknown target${bad.length > 1 ? 's' : ''} '${bad.join(',') || list}'`,
+      `targets are a comma list of: ${TARGETS.join(', ')}`);
+  }
+  return [...new Set(items)] as Target[];
+}
+
+/** Masks user:password@ in a URL before it reaches a message. */
+const safeUrl = (u: string) => u.replace(/\/\/[^/@]*@/, '//***@');
+
+function hostOf(url: string): string | undefined {
+  const u = new URL(url);
+  return u.protocol === 'http:' ? u.host : undefined;
+}
+
+function guardPrivateIndex(existing: string[], ours: string, file: string, options: PlanOptions): void {
+  if (options.replaceIndex) return;
+  const foreign = existing.find((u) => u.replace(/\/+$/, '') !== ours && !isPublicPypiIndex(u, options.extraMirrors));
+  if (foreign) {
+    throw new TunaSetupError('PRIVATE_INDEX', `${file} already uses an index tuna-setup does not know: ${safeUrl(foreign)}`,
+      'that looks like a private index, and mixing a public mirror into it invites dependency confusion; pass --replace-index if you mean it, or drop this tool from --targets');
+  }
+}
+
+function requireService<T>(value: T | undefined, mirror: Mirror, what: string, target: Target): T {
+  if (value === undefined) {
+    throw new TunaSetupError('UNSUPPORTED_SERVICE', `mirror '${mirror.name}' has no ${what} in the catalog`,
+      `drop ${target} from --targets, or pick a mirror that serves ${what}`);
+  }
+  return value;
+}
+
+export async function planApply(options: PlanOptions): Promise<Plan> {
+  const { mirror } = options;
+  const platform = options.platform ?? hostPlatform();
+  const journal = await readJournal(options.stateDir);
+  const notes: string[] = [];
+  const env: Record<string, string> = {};
+  const changes: PlannedChange[] = [];
+
+  // validate every target's inputs before reading any file
+  const dockerMirrors = (options.dockerMirrors ?? []).map((u) => {
+    const url = checkMirrorUrl(u, '--docker-mirror', { allowHttp: options.allowHttp });
+    if (new URL(url).pathname !== '/') {
+      throw new TunaSetupError('BAD_URL', `--docker-mirror: '${u}' has a path`, 'a registry mirror is a registry root, e.g. https://docker.example.com');
+    }
+    return url;
+  });
+  if (mirror.dockerHub) dockerMirrors.push(mirror.dockerHub.url);
+  const renderers = options.targets.map((target) => {
+    const file = options.paths?.[target] ?? configPath(target, platform);
+    switch (target) {
+      case 'pip': {
+        const pypi = requireService(mirror.pypi, mirror, 'PyPI index', target);
+        const trustedHost = hostOf(pypi.index);
+        const settings: PipSettings = { indexUrl: pypi.index, ...(trustedHost ? { trustedHost } : {}) };
+        env.PIP_INDEX_URL = pypi.index;
+        if (trustedHost) env.PIP_TRUSTED_HOST = trustedHost;
+        return { target, file, render: (text: string) => {
+          guardPrivateIndex(pipIndexUrls(text, file).map((k) => k.value), pypi.index, file, options);
+          return renderPipConf(text, settings, file);
+        } };
+      }
+      case 'uv': {
+        const pypi = requireService(mirror.pypi, mirror, 'PyPI index', target);
+        const insecureHost = hostOf(pypi.index);
+        const settings: UvSettings = { indexUrl: pypi.index, ...(insecureHost ? { insecureHost } : {}) };
+        env.UV_DEFAULT_INDEX = pypi.index;
+        if (insecureHost) env.UV_INSECURE_HOST = insecureHost;
+        return { target, file, render: (text: string) => {
+          guardPrivateIndex(uvIndexUrls(text, file), pypi.index, file, options);
+          return renderUvToml(text, settings, file);
+        } };
+      }
+      case 'conda': {
+        const conda = requireService(mirror.conda, mirror, 'conda channels', target);
+        const settings: CondaSettings = {
+          defaultChannels: conda.defaultChannels,
+          customChannels: Object.fromEntries(conda.channels.map((c) => [c, conda.cloud])),
+        };
+        if (conda.lacks?.length) notes.push(`conda: ${mirror.name} does not carry ${conda.lacks.join(', ')}; those channels still come from upstream`);
+        env.CONDARC = file;
+        return { target, file, render: (text: string) => renderCondarc(text, settings, file) };
+      }
+      case 'docker': {
+        if (dockerMirrors.length === 0) {
+          throw new TunaSetupError('UNSUPPORTED_SERVICE', `mirror '${mirror.name}' has no Docker Hub registry mirror`,
+            'no institutional Chinese Docker Hub mirror is open since 2024; pass --docker-mirror URL (your own or your cloud\'s), or drop docker from --targets');
+        }
+        return { target, file, render: (text: string) => renderDaemonJson(text, { registryMirrors: dockerMirrors }, file) };
+      }
+    }
+  });
+  for (const note of [mirror.pypi?.note, mirror.conda?.note]) if (note) notes.push(`${mirror.name}: ${note}`);
+
+  for (const { target, file, render } of renderers) {
+    const before = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return null;
+      throw new TunaSetupError('NOT_WRITABLE', `cannot read ${file}: ${e.message}`, 'check the path and its permissions');
+    });
+    const entry = journal?.entries.find((e) => e.path === file);
+    const ours = before !== null && entry !== undefined && sha256(before) === entry.written;
+    const base = ours ? (entry.original === null ? '' : Buffer.from(entry.original, 'base64').toString('utf8')) : (before ?? '');
+    const after = render(base);
+    const action = before === null ? 'create' : after === before ? 'unchanged' : 'update';
+    const diff = action === 'unchanged' ? ''
+      : createTwoFilesPatch(before === null ? '/dev/null' : file, file, before ?? '', after, undefined, undefined, { context: 3 })
+        .replace(/^(Index:.*\n)?=+\n/, '').replace(/\t$/gm, '');
+    changes.push({ target, path: file, action, before, after, diff });
+  }
+  return { mirror: { name: mirror.name, url: mirror.url }, changes, env, notes };
+}

@@ -1,0 +1,138 @@
+/**
+ * uv.toml: `(existing text, settings) → new text`.
+ *
+ * uv takes its default index from a `[[index]]` table with `default = true`
+ * (or the older top-level `index-url`); `[pip] index-url` drives `uv pip`.
+ * No TOML library keeps comments, so we edit lines: replace the url of the
+ * existing default index (or legacy key) in place, else append our own
+ * `[[index]]` table at the end. The result is parsed again and checked to
+ * say what we meant, so a layout we did not foresee fails loudly instead of
+ * writing a file uv would read differently.
+ */
+import { parse as parseToml, TomlError } from 'smol-toml';
+import { TunaSetupError } from '../errors.js';
+import { eolOf, splitLines, withTrailingEol } from './text.js';
+
+export interface UvSettings {
+  indexUrl: string;
+  /** host to add to `allow-insecure-host`, for an http:// mirror the user opted into */
+  insecureHost?: string;
+}
+
+export function parseUvToml(text: string, file: string): Record<string, unknown> {
+  try {
+    return parseToml(text) as Record<string, unknown>;
+  } catch (e) {
+    const line = e instanceof TomlError ? `:${e.line}` : '';
+    throw new TunaSetupError('PARSE_ERROR', `${file}${line}: ${(e as Error).message.split('\n')[0]}`,
+      'uv cannot read this file either; fix it by hand (tuna-setup left it untouched)');
+  }
+}
+
+/** Every default index the file names, where uv would use it instead of ours. */
+export function uvIndexUrls(text: string, file: string): string[] {
+  const doc = parseUvToml(text, file);
+  const urls: string[] = [];
+  for (const index of (doc.index as Record<string, unknown>[] | undefined) ?? []) {
+    if (index.default === true && typeof index.url === 'string') urls.push(index.url);
+  }
+  if (typeof doc['index-url'] === 'string') urls.push(doc['index-url']);
+  const pip = doc.pip as Record<string, unknown> | undefined;
+  if (typeof pip?.['index-url'] === 'string') urls.push(pip['index-url']);
+  return urls;
+}
+
+const HEADER = /^\s*(\[\[?)\s*([A-Za-z0-9_.\-"' ]+?)\s*\]\]?\s*(#.*)?$/;
+
+interface Table { name: string; array: boolean; start: number; end: number }
+
+function tables(lines: string[]): Table[] {
+  const out: Table[] = [{ name: '', array: false, start: 0, end: lines.length }];
+  lines.forEach((l, i) => {
+    const m = HEADER.exec(l.replace(/\r?\n$/, ''));
+    if (!m) return;
+    out[out.length - 1]!.end = i;
+    out.push({ name: m[2]!.replace(/\s+/g, ''), array: m[1] === '[[', start: i, end: lines.length });
+  });
+  return out;
+}
+
+function keyLine(lines: string[], t: Table, key: string): number | undefined {
+  const re = new RegExp(`^\\s*"?${key.replace(/[-.]/g, '\\$&')}"?\\s*=`);
+  for (let i = t.start; i < t.end; i++) if (re.test(lines[i]!)) return i;
+  return undefined;
+}
+
+function setKey(lines: string[], at: number, key: string, value: string, eol: string): void {
+  const indent = /^\s*/.exec(lines[at]!)![0];
+  const comment = /\s+#[^"']*$/.exec(lines[at]!.replace(/\r?\n$/, ''))?.[0] ?? '';
+  const lineEol = /\r?\n$/.exec(lines[at]!)?.[0] ?? (at + 1 < lines.length ? eol : '');
+  lines[at] = `${indent}${key} = ${value}${comment}${lineEol}`;
+}
+
+const tomlString = (s: string) => JSON.stringify(s);
+
+export function renderUvToml(existing: string, settings: UvSettings, file = 'uv.toml'): string {
+  const before = parseUvToml(existing, file);
+  const eol = eolOf(existing);
+  const lines = splitLines(existing);
+  const ts = tables(lines);
+  const url = tomlString(settings.indexUrl);
+  let haveDefault = false;
+
+  for (const t of ts) {
+    if (t.array && t.name === 'index') {
+      const d = keyLine(lines, t, 'default');
+      if (d !== undefined && /=\s*true\b/.test(lines[d]!)) {
+        const u = keyLine(lines, t, 'url');
+        if (u === undefined) throw unsafe(file, 'the default [[index]] has no url line');
+        setKey(lines, u, 'url', url, eol);
+        haveDefault = true;
+      }
+    }
+    if (!t.array && t.name === '') {
+      const legacy = keyLine(lines, t, 'index-url');
+      if (legacy !== undefined) {
+        setKey(lines, legacy, 'index-url', url, eol);
+        haveDefault = true;
+      }
+    }
+    if (!t.array && t.name === 'pip') {
+      const u = keyLine(lines, t, 'index-url');
+      if (u !== undefined) setKey(lines, u, 'index-url', url, eol);
+    }
+  }
+
+  if (settings.insecureHost) {
+    const top = ts[0]!;
+    const hosts = new Set((before['allow-insecure-host'] as string[] | undefined) ?? []);
+    hosts.add(settings.insecureHost);
+    const value = `[${[...hosts].map(tomlString).join(', ')}]`;
+    const at = keyLine(lines, top, 'allow-insecure-host');
+    if (at !== undefined) {
+      if (!/\]\s*(#.*)?$/.test(lines[at]!.replace(/\r?\n$/, ''))) throw unsafe(file, 'allow-insecure-host spans several lines');
+      setKey(lines, at, 'allow-insecure-host', value, eol);
+    } else {
+      // top-level keys must come before the first table
+      const insertAt = ts.length > 1 ? ts[1]!.start : lines.length;
+      if (insertAt > 0 && !lines[insertAt - 1]!.endsWith('\n')) lines[insertAt - 1] += eol;
+      lines.splice(insertAt, 0, `allow-insecure-host = ${value}${eol}`);
+    }
+  }
+
+  let out = lines.join('');
+  if (!haveDefault) {
+    out = withTrailingEol(out, eol);
+    out += `${out.trim() ? eol : ''}[[index]]${eol}url = ${url}${eol}default = true${eol}`;
+  }
+  const after = parseUvToml(out, file);
+  const defaults = uvIndexUrls(out, file);
+  if (!defaults.length || defaults.some((u) => u !== settings.indexUrl)) throw unsafe(file, 'the edited file would not name our index as the default');
+  if (settings.insecureHost && !(after['allow-insecure-host'] as string[]).includes(settings.insecureHost)) throw unsafe(file, 'allow-insecure-host was not set');
+  return out;
+}
+
+function unsafe(file: string, why: string): TunaSetupError {
+  return new TunaSetupError('PARSE_ERROR', `${file}: cannot edit safely: ${why}`,
+    'set the index by hand, or drop uv from --targets and export UV_DEFAULT_INDEX instead');
+}

@@ -1,0 +1,21 @@
+/**
+ * @tuna-setup/sdk — the public API. Everything a Node script needs is
+ * exported here; deep imports are not part of the contract.
+ */
+export { TunaSetupError, isTunaSetupError, type ErrorCode } from './errors.js';
+export { VERSION, USER_AGENT } from './version.js';
+export { exec, type ExecResult } from './exec.js';
+
+export type * from './catalog/types.js';
+export { MIRRORS } from './catalog/mirrors.js';
+export { findMirror, listMirrors, loadMirrorFile, mirrorFromUrl, isPublicPypiIndex, type LookupOptions } from './catalog/lookup.js';
+export { checkMirrorUrl, type UrlPolicy } from './catalog/url.js';
+
+export { renderPipConf, parsePipConf, type PipSettings } from './config/pip.js';
+export { renderUvToml, parseUvToml, type UvSettings } from './config/uv.js';
+export { renderCondarc, readCondarc, type CondaSettings } from './config/conda.js';
+export { renderDaemonJson, parseDaemonJson, reloadDocker, type DockerSettings, type ReloadResult } from './config/docker.js';
+export { configPath, defaultStateDir, hostPlatform, TARGETS, type Target, type Platform } from './config/locations.js';
+export { planApply, parseTargets, type Plan, type PlannedChange, type PlanOptions } from './config/plan.js';
+export { applyPlan, restoreFiles, readJournal, journalFile, type AppliedChange, type RestoredFile, type Journal, type JournalEntry } from './config/journal.js';
+export { applyMirror, type ApplyMirrorOptions, type ApplyMirrorResult } from './config/apply.js';
