@@ -201,7 +201,8 @@ export async function restoreFiles(stateDir: string, options: { force?: boolean 
   }
   const results: RestoredFile[] = [];
   const kept: JournalEntry[] = [];
-  for (const entry of journal.entries) {
+  // last written first, so directories made for an earlier file are empty by the time it is removed
+  for (const entry of [...journal.entries].reverse()) {
     const now = await readBytes(entry.path);
     const original = entry.original === null ? null : Buffer.from(entry.original, 'base64');
     const ours = now !== null && sha256(now) === entry.written;
@@ -211,7 +212,7 @@ export async function restoreFiles(stateDir: string, options: { force?: boolean 
     }
     if (!ours && !options.force) {
       results.push({ path: entry.path, action: 'conflict' });
-      kept.push(entry);
+      kept.unshift(entry);
       continue;
     }
     if (original === null) {

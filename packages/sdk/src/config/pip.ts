@@ -109,7 +109,7 @@ export function renderPipConf(existing: string, settings: PipSettings, file = 'p
     if (k.section !== 'global' && k.key !== 'index-url') continue;
     if (k.section === 'global') present.add(k.key);
     const original = lines[k.line]!;
-    const prefix = /^\s*[^=:]*?\s*[=:]\s*/.exec(original)![0];
+    const prefix = /^[ \t]*[^=:]*?[ \t]*[=:][ \t]*/.exec(original)![0].replace(/([=:])$/, "$1 ");
     const lineEol = /\r?\n$/.exec(original)?.[0] ?? (k.end < lines.length ? eol : '');
     replaceAt.push({ at: k.line, end: k.end, text: `${prefix}${value}${lineEol}` });
   }
