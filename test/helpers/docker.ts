@@ -100,11 +100,17 @@ export async function startDockerLab(dir: string): Promise<DockerLab> {
     child.stdout!.on('data', (d) => (out += d));
     child.stderr!.on('data', (d) => (out += d));
     const exited = () => child.exitCode !== null || child.signalCode !== null;
-    // ready when it serves its socket (log lines depend on the config's log-level)
-    const listening = () => existsSync(sock) && existsSync(pidFile);
-    await waitFor(() => listening() || exited(), 30_000);
+    // ready when `docker info` answers (log lines depend on the config's log-level)
+    let answered = false;
+    const ask = () => run(dockerCli, ['-H', `unix://${sock}`, 'info', '--format', '{{.ID}}'], { timeout: 5_000 })
+      .then(() => { answered = true; }, () => {});
+    const deadline = Date.now() + 30_000;
+    while (!answered && !exited() && Date.now() < deadline) {
+      if (existsSync(sock)) await ask();
+      if (!answered) await new Promise((r) => setTimeout(r, 200));
+    }
     const d: Dockerd = {
-      ok: !exited() && listening(),
+      ok: !exited() && answered,
       output: () => out,
       pidFile,
       docker: (...args) => run(dockerCli, ['-H', `unix://${sock}`, ...args], { timeout: 60_000 }),
