@@ -17,5 +17,5 @@ export { renderCondarc, readCondarc, type CondaSettings } from './config/conda.j
 export { renderDaemonJson, parseDaemonJson, reloadDocker, type DockerSettings, type ReloadResult } from './config/docker.js';
 export { configPath, defaultStateDir, hostPlatform, TARGETS, type Target, type Platform } from './config/locations.js';
 export { planApply, parseTargets, type Plan, type PlannedChange, type PlanOptions } from './config/plan.js';
-export { applyPlan, restoreFiles, readJournal, journalFile, type AppliedChange, type RestoredFile, type Journal, type JournalEntry } from './config/journal.js';
+export { applyPlan, restoreFiles, readJournal, journalFile, type RestoredFile, type Journal, type JournalEntry } from './config/journal.js';
 export { applyMirror, type ApplyMirrorOptions, type ApplyMirrorResult } from './config/apply.js';

@@ -133,15 +133,9 @@ async function makeParents(file: string): Promise<string[]> {
   return missing; // deepest first
 }
 
-export interface AppliedChange {
-  target: string;
-  path: string;
-  action: 'create' | 'update' | 'unchanged';
-}
-
-export async function applyPlan(plan: Plan, stateDir: string): Promise<AppliedChange[]> {
+export async function applyPlan(plan: Plan, stateDir: string): Promise<void> {
   const toWrite = plan.changes.filter((c) => c.action !== 'unchanged');
-  if (toWrite.length === 0) return plan.changes.map(({ target, path: p, action }) => ({ target, path: p, action }));
+  if (toWrite.length === 0) return;
 
   for (const c of toWrite) await checkWritable(c.path);
   await checkWritable(journalFile(stateDir));
@@ -185,7 +179,6 @@ export async function applyPlan(plan: Plan, stateDir: string): Promise<AppliedCh
     throw new TunaSetupError('WRITE_FAILED', `writing ${toWrite[done.length]?.path} failed: ${(e as Error).message}`,
       'every file this run touched was put back; fix the cause and run again');
   }
-  return plan.changes.map(({ target, path: p, action }) => ({ target, path: p, action }));
 }
 
 export interface RestoredFile {
