@@ -27,6 +27,8 @@ export interface Dockerd {
   ok: boolean;
   output: () => string;
   pidFile: string;
+  /** DOCKER_HOST value for this daemon */
+  host: string;
   docker: (...args: string[]) => Promise<{ stdout: string; stderr: string }>;
   stop: () => Promise<void>;
 }
@@ -113,6 +115,7 @@ export async function startDockerLab(dir: string): Promise<DockerLab> {
       ok: !exited() && answered,
       output: () => out,
       pidFile,
+      host: `unix://${sock}`,
       docker: (...args) => run(dockerCli, ['-H', `unix://${sock}`, ...args], { timeout: 60_000 }),
       stop: async () => {
         await kill(child);

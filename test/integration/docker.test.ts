@@ -44,6 +44,12 @@ describe('dockerd reads the daemon.json tuna-setup writes', () => {
     for (let i = 0; i < 50 && !(await mirrors()).includes('127.0.0.1:5000'); i++) await new Promise((r) => setTimeout(r, 100));
     expect(await mirrors()).toContain('http://127.0.0.1:5000/');
 
+    // doctor sees the engine and the mirror it now uses
+    const doctor = await runCliAsync(['doctor', '--json'], { DOCKER_HOST: dockerd.host });
+    expect(doctor.code, doctor.stderr).toBe(0);
+    expect(doctor.json().docker).toMatchObject({ available: true, nvidiaRuntime: false, registryMirrors: ['http://127.0.0.1:5000/', 'https://mine.example.com/'] });
+    expect(doctor.json().docker.runtimes).toContain('runc');
+
     await dockerd.docker('pull', 'busybox');
     // dockerd (not skopeo) asked the mirror for the manifest
     expect(lab.registryLog()).toMatch(/"(HEAD|GET) \/v2\/library\/busybox\/manifests\/latest HTTP\/1.1" 200 .*"docker\//);

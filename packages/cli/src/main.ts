@@ -5,12 +5,14 @@
  */
 import { VERSION } from '@tuna-setup/sdk';
 import { apply, usage as applyUsage } from './commands/apply.js';
+import { doctor, usage as doctorUsage } from './commands/doctor.js';
 import { restore, usage as restoreUsage } from './commands/restore.js';
 import { reportError, say, UsageError } from './output.js';
 
 const commands: Record<string, { run: (args: string[]) => Promise<number>; usage: string }> = {
   apply: { run: apply, usage: applyUsage },
   restore: { run: restore, usage: restoreUsage },
+  doctor: { run: doctor, usage: doctorUsage },
 };
 
 const help = `tuna-setup ${VERSION} — the fastest healthy mirror and the right PyTorch/CUDA for CI

@@ -19,3 +19,9 @@ export { configPath, defaultStateDir, hostPlatform, TARGETS, type Target, type P
 export { planApply, parseTargets, type Plan, type PlannedChange, type PlanOptions } from './config/plan.js';
 export { applyPlan, restoreFiles, readJournal, journalFile, type RestoredFile, type Journal, type JournalEntry } from './config/journal.js';
 export { applyMirror, type ApplyMirrorOptions, type ApplyMirrorResult } from './config/apply.js';
+export { readCurrentConfigs, type CurrentConfig } from './config/current.js';
+
+export { CUDA_DRIVERS, CUDA_DRIVERS_SOURCE, compareDriver, nativeCudaForDriver, type CudaDriverRow } from './torch/cuda-drivers.js';
+export { detectGpu, parseNvidiaSmiQuery, parseProcDriverVersion, type Gpu, type GpuReport, type DetectOptions, type DriverSource } from './torch/detect.js';
+export { inspectDocker, type DockerReport } from './docker/info.js';
+export { doctor, type DoctorReport } from './doctor.js';

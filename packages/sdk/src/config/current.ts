@@ -1,0 +1,51 @@
+/**
+ * What each tool is pointed at right now, read from the same files `apply`
+ * writes (for `doctor`). A file that is missing reads as "not set"; one that
+ * does not parse is reported with its error instead of failing the report.
+ */
+import { readFile } from 'node:fs/promises';
+import { readCondarc } from './conda.js';
+import { parseDaemonJson } from './docker.js';
+import { configPath, hostPlatform, type Platform, type Target, TARGETS } from './locations.js';
+import { parsePipConf, pipValue } from './pip.js';
+import { uvIndexUrls } from './uv.js';
+
+export interface CurrentConfig {
+  path: string;
+  exists: boolean;
+  /** the index / channels / mirrors it names; empty when unset */
+  urls: string[];
+  error?: string;
+}
+
+const readers: Record<Target, (text: string, file: string) => string[]> = {
+  pip: (text, file) => {
+    const v = pipValue(parsePipConf(text, file), 'index-url');
+    return v ? [v] : [];
+  },
+  uv: (text, file) => uvIndexUrls(text, file),
+  conda: (text, file) => {
+    const rc = readCondarc(text, file) as { default_channels?: unknown; channel_alias?: unknown };
+    return [...(Array.isArray(rc.default_channels) ? rc.default_channels.map(String) : []),
+      ...(typeof rc.channel_alias === 'string' ? [rc.channel_alias] : [])];
+  },
+  docker: (text, file) => (parseDaemonJson(text, file)['registry-mirrors'] as string[] | undefined) ?? [],
+};
+
+export async function readCurrentConfigs(platform: Platform = hostPlatform()): Promise<Record<Target, CurrentConfig>> {
+  const out = {} as Record<Target, CurrentConfig>;
+  for (const target of TARGETS) {
+    const file = configPath(target, platform);
+    const text = await readFile(file, 'utf8').catch(() => null);
+    if (text === null) {
+      out[target] = { path: file, exists: false, urls: [] };
+      continue;
+    }
+    try {
+      out[target] = { path: file, exists: true, urls: readers[target](text, file) };
+    } catch (e) {
+      out[target] = { path: file, exists: true, urls: [], error: (e as Error).message };
+    }
+  }
+  return out;
+}
