@@ -96,7 +96,7 @@ export async function planApply(options: PlanOptions): Promise<Plan> {
   const { mirror } = options;
   const platform = options.platform ?? hostPlatform();
   const journal = await readJournal(options.stateDir);
-  const notes: string[] = [];
+  const notes = new Set<string>();
   const env: Record<string, string> = {};
   const changes: PlannedChange[] = [];
 
@@ -114,6 +114,7 @@ export async function planApply(options: PlanOptions): Promise<Plan> {
     switch (target) {
       case 'pip': {
         const pypi = requireService(mirror.pypi, mirror, 'PyPI index', target);
+        if (pypi.note) notes.add(`${mirror.name} PyPI: ${pypi.note}`);
         const trustedHost = hostOf(pypi.index);
         const settings: PipSettings = { indexUrl: pypi.index, ...(trustedHost ? { trustedHost } : {}) };
         env.PIP_INDEX_URL = pypi.index;
@@ -125,6 +126,7 @@ export async function planApply(options: PlanOptions): Promise<Plan> {
       }
       case 'uv': {
         const pypi = requireService(mirror.pypi, mirror, 'PyPI index', target);
+        if (pypi.note) notes.add(`${mirror.name} PyPI: ${pypi.note}`);
         const insecureHost = hostOf(pypi.index);
         const settings: UvSettings = { indexUrl: pypi.index, ...(insecureHost ? { insecureHost } : {}) };
         env.UV_DEFAULT_INDEX = pypi.index;
@@ -140,7 +142,8 @@ export async function planApply(options: PlanOptions): Promise<Plan> {
           defaultChannels: conda.defaultChannels,
           customChannels: Object.fromEntries(conda.channels.map((c) => [c, conda.cloud])),
         };
-        if (conda.lacks?.length) notes.push(`conda: ${mirror.name} does not carry ${conda.lacks.join(', ')}; those channels still come from upstream`);
+        if (conda.note) notes.add(`${mirror.name} conda: ${conda.note}`);
+        if (conda.lacks?.length) notes.add(`${mirror.name} conda: does not carry ${conda.lacks.join(', ')}; those channels still come from upstream`);
         env.CONDARC = file;
         return { target, file, render: (text: string) => renderCondarc(text, settings, file) };
       }
@@ -153,7 +156,6 @@ export async function planApply(options: PlanOptions): Promise<Plan> {
       }
     }
   });
-  for (const note of [mirror.pypi?.note, mirror.conda?.note]) if (note) notes.push(`${mirror.name}: ${note}`);
 
   for (const { target, file, render } of renderers) {
     const before = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
@@ -170,5 +172,5 @@ export async function planApply(options: PlanOptions): Promise<Plan> {
         .replace(/^(Index:.*\n)?=+\n/, '').replace(/\t$/gm, '');
     changes.push({ target, path: file, action, before, after, diff });
   }
-  return { mirror: { name: mirror.name, url: mirror.url }, changes, env, notes };
+  return { mirror: { name: mirror.name, url: mirror.url }, changes, env, notes: [...notes] };
 }
