@@ -9,10 +9,13 @@ const H100 = path.resolve(import.meta.dirname, '../fixtures/gpu/h100-580');
 describe('tuna-setup doctor', () => {
   it('--json reports the GPU from --sysroot, and Docker as unavailable without an engine', () => {
     const home = tempDir();
+    const t0 = Date.now();
     const r = runCli(['doctor', '--json', '--sysroot', H100], {
       HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), PATH: '/usr/bin:/bin', DOCKER_HOST: `unix://${home}/no.sock`,
     });
     expect(r.code, r.stderr).toBe(0);
+    // a missing nvidia-smi must not leave a timer keeping the process alive (it once took 15 s)
+    expect(Date.now() - t0).toBeLessThan(5_000);
     const out = r.json();
     expect(out.gpu).toMatchObject({ driver: '580.159.04', driverSource: 'sysfs', cudaMax: '13.0', gpus: [] });
     expect(out.docker.available).toBe(false);

@@ -1,6 +1,8 @@
 /**
  * The one seam through which the SDK starts processes: an argv array, never a
- * shell string, so nothing a user typed can be read as shell syntax.
+ * shell string, so nothing a user typed can be read as shell syntax. A
+ * command that is not installed resolves with code 127; one that runs past
+ * its timeout is killed and resolves with code 124.
  */
 import { spawn } from 'node:child_process';
 
@@ -13,12 +15,21 @@ export interface ExecResult {
 export function exec(argv: readonly string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<ExecResult> {
   return new Promise((resolve) => {
     const [cmd, ...args] = argv;
-    const child = spawn(cmd!, args, { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], timeout: options.timeoutMs ?? 30_000 });
+    const child = spawn(cmd!, args, { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
+    let timedOut = false;
+    // our own timer, cleared whatever happens, so a finished command never keeps the process alive
+    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, options.timeoutMs ?? 30_000);
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', (e) => resolve({ code: 127, stdout, stderr: stderr + e.message }));
-    child.on('close', (code) => resolve({ code: code ?? 128, stdout, stderr }));
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      resolve({ code: e.code === 'ENOENT' ? 127 : 126, stdout, stderr: stderr + e.message });
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: timedOut ? 124 : code ?? 128, stdout, stderr });
+    });
   });
 }
