@@ -30,6 +30,12 @@ async function main(argv: string[]): Promise<number> {
   return command.run(rest);
 }
 
+// `tuna-setup … | head`: a reader that went away is not an error worth a stack trace
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (e) => { process.exitCode = reportError(e); },
