@@ -6,7 +6,7 @@
  */
 import os from 'node:os';
 import { readCurrentConfigs, type CurrentConfig } from './config/current.js';
-import type { Target } from './config/locations.js';
+import { hostPlatform, type Target } from './config/locations.js';
 import { inspectDocker, type DockerReport } from './docker/info.js';
 import { detectGpu, type GpuReport } from './torch/detect.js';
 
@@ -21,7 +21,7 @@ export async function doctor(options: { sysroot?: string; env?: NodeJS.ProcessEn
   const [gpu, docker, configs] = await Promise.all([
     detectGpu(options),
     inspectDocker(options.env),
-    readCurrentConfigs(),
+    readCurrentConfigs({ ...hostPlatform(), env: options.env ?? process.env }),
   ]);
   return { os: { platform: process.platform, arch: process.arch, release: os.release() }, gpu, docker, configs };
 }

@@ -22,7 +22,7 @@ export async function inspectDocker(env: NodeJS.ProcessEnv = process.env): Promi
   const r = await exec(['docker', 'info', '--format', '{{json .}}'], { env, timeoutMs: 15_000 });
   const empty = { available: false, serverVersion: null, runtimes: [], nvidiaRuntime: false, cdiSpecDirs: [], registryMirrors: [] };
   if (r.code !== 0) {
-    const why = r.code === 127 ? 'docker CLI not found on PATH' : (r.stderr.trim().split('\n').pop() ?? `docker info exited ${r.code}`);
+    const why = r.code === 127 ? 'docker CLI not found on PATH' : (r.stderr.trim().split('\n').pop() || `docker info exited ${r.code}`);
     return { ...empty, error: why };
   }
   let info: any;
