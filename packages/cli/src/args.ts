@@ -11,3 +11,8 @@ export function parse<T extends Options>(args: string[], options: T) {
     throw new UsageError((e as Error).message);
   }
 }
+
+export function positiveInt(value: string, flag: string): number {
+  if (!/^\d+$/.test(value.trim()) || Number(value) <= 0) throw new UsageError(`${flag} '${value}' is not a positive whole number`);
+  return Number(value);
+}

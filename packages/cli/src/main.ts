@@ -7,11 +7,13 @@ import { VERSION } from '@tuna-setup/sdk';
 import { apply, usage as applyUsage } from './commands/apply.js';
 import { doctor, usage as doctorUsage } from './commands/doctor.js';
 import { restore, usage as restoreUsage } from './commands/restore.js';
+import { select, usage as selectUsage } from './commands/select.js';
 import { reportError, say, UsageError } from './output.js';
 
 const commands: Record<string, { run: (args: string[]) => Promise<number>; usage: string }> = {
   apply: { run: apply, usage: applyUsage },
   restore: { run: restore, usage: restoreUsage },
+  select: { run: select, usage: selectUsage },
   doctor: { run: doctor, usage: doctorUsage },
 };
 

@@ -20,7 +20,11 @@ export type ErrorCode =
   | 'JOURNAL_CORRUPT'
   | 'RESTORE_CONFLICT'
   | 'RELOAD_FAILED'
-  | 'NOT_IMPLEMENTED';
+  | 'BAD_SERVICE'
+  | 'BAD_CANDIDATE'
+  | 'NO_HEALTHY_MIRROR'
+  | 'OFFLINE';
+
 
 export class TunaSetupError extends Error {
   override readonly name = 'TunaSetupError';

@@ -21,6 +21,14 @@ export { applyPlan, restoreFiles, readJournal, journalFile, type RestoredFile, t
 export { applyMirror, type ApplyMirrorOptions, type ApplyMirrorResult } from './config/apply.js';
 export { readCurrentConfigs, type CurrentConfig } from './config/current.js';
 
+export { selectMirror, rank, noHealthyMirror, DEFAULT_BUDGET_MS, DEFAULT_CACHE_TTL_MS, REFERENCE_BYTES, type SelectOptions, type SelectReport, type RankedMirror } from './probe/select.js';
+export { catalogCandidates, userCandidates, candidateFromPair, candidateOf, parseProbeService, type CandidateSpec } from './probe/candidates.js';
+export { chooseMirror, isOffline, type ChooseOptions, type ChosenMirror } from './probe/choose.js';
+export { PROBE_SERVICES, SERVICE_PROBES, DOCKER_HUB_REGISTRY, type Candidate, type ProbeService } from './probe/services.js';
+export { parseIndexPage, type IndexFile } from './probe/index-page.js';
+export { staleByListing, staleByDate, type Listing, type Dated } from './probe/freshness.js';
+export { readTunasync, readMirrorz, type SyncVerdict, type SyncRule } from './probe/status.js';
+
 export { CUDA_DRIVERS, CUDA_DRIVERS_SOURCE, compareDriver, nativeCudaForDriver, type CudaDriverRow } from './torch/cuda-drivers.js';
 export { detectGpu, parseNvidiaSmiQuery, parseProcDriverVersion, type Gpu, type GpuReport, type DetectOptions, type DriverSource } from './torch/detect.js';
 export { inspectDocker, type DockerReport } from './docker/info.js';

@@ -1,15 +1,20 @@
 /** `tuna-setup apply`: point pip, uv, conda and Docker at a mirror. */
 import {
-  applyMirror, defaultStateDir, findMirror, loadMirrorFile, parseTargets, type Target,
+  applyMirror, chooseMirror, defaultStateDir, loadMirrorFile, parseTargets, type Target,
 } from '@tuna-setup/sdk';
-import { parse } from '../args.js';
+import { parse, positiveInt } from '../args.js';
 import { printJson, say } from '../output.js';
+import { printRanking } from './select.js';
 
 export const usage = `tuna-setup apply [options]
   Point pip, uv, conda (and Docker) at a mirror; originals are journaled for 'restore'.
 
-  --mirror NAME|URL       catalog name (tuna, bfsu, ustc, sjtu, nju, aliyun, tencent, huawei, official)
-                          or a mirror's https:// URL (default: auto — not available yet)
+  --mirror auto|NAME|URL  auto (default): probe the catalog's mirrors and the upstream, take the
+                          fastest healthy, fresh one per service (see 'select'); a catalog name
+                          (tuna, bfsu, ustc, sjtu, nju, aliyun, tencent, huawei, official); a
+                          comma list of names to choose among; or a mirror's https:// URL
+  --budget-ms N           the most time auto selection may take (default 3000)
+  --fresh                 probe even if a ranking from the last hour is cached
   --mirror-file FILE      JSON/YAML file of your own mirrors; name them with --mirror
   --targets LIST          pip,uv,conda,docker (default: pip,uv,conda)
   --docker-mirror URL     Docker Hub registry mirror (repeatable)
@@ -40,6 +45,8 @@ export async function apply(args: string[]): Promise<number> {
     'replace-index': { type: 'boolean' },
     'state-dir': { type: 'string' },
     'dry-run': { type: 'boolean' },
+    'budget-ms': { type: 'string' },
+    fresh: { type: 'boolean' },
   });
   if (v.help) return say(usage), 0;
   const allowHttp = v['allow-http'] ?? false;
@@ -50,10 +57,19 @@ export async function apply(args: string[]): Promise<number> {
   if (v['conda-config']) paths.conda = v['conda-config'];
   if (v['docker-config']) paths.docker = v['docker-config'];
 
+  const targets = parseTargets(v.targets);
+  const stateDir = v['state-dir'] ?? defaultStateDir();
+  const budgetMs = v['budget-ms'] === undefined ? undefined : positiveInt(v['budget-ms'], '--budget-ms');
+  const { mirror, selections, warnings } = await chooseMirror({
+    spec: v.mirror, targets, extra, allowHttp, stateDir,
+    ...(budgetMs ? { budgetMs } : {}),
+    ...(v.fresh ? { fresh: true } : {}),
+  });
+  for (const w of warnings) process.stderr.write(`tuna-setup: warning: ${w}\n`);
   const result = await applyMirror({
-    mirror: findMirror(v.mirror, { extra, allowHttp }),
-    targets: parseTargets(v.targets),
-    stateDir: v['state-dir'] ?? defaultStateDir(),
+    mirror,
+    targets,
+    stateDir,
     dockerMirrors: v['docker-mirror'] ?? [],
     paths,
     allowHttp,
@@ -68,6 +84,8 @@ export async function apply(args: string[]): Promise<number> {
     printJson({
       mirror: plan.mirror,
       dryRun: result.dryRun,
+      ...(selections.length ? { selection: selections } : {}),
+      warnings,
       changes: plan.changes.map((c) => ({ target: c.target, path: c.path, action: c.action, ...(c.diff ? { diff: c.diff } : {}) })),
       env: plan.env,
       notes: plan.notes,
@@ -75,6 +93,7 @@ export async function apply(args: string[]): Promise<number> {
     });
     return 0;
   }
+  for (const r of selections) printRanking(r);
   say(`mirror: ${plan.mirror.name} (${plan.mirror.url})${result.dryRun ? ' — dry run, nothing written' : ''}`);
   for (const c of plan.changes) say(`  ${c.target.padEnd(7)} ${c.action.padEnd(10)} ${c.path}`);
   if (result.dryRun) for (const c of plan.changes) if (c.diff) say('\n' + c.diff.trimEnd());

@@ -26,10 +26,6 @@ export function listMirrors(extra: readonly Mirror[] = []): Mirror[] {
 
 export function findMirror(spec: string, options: LookupOptions = {}): Mirror {
   const trimmed = spec.trim();
-  if (trimmed === 'auto') {
-    throw new TunaSetupError('NOT_IMPLEMENTED', "mirror 'auto': automatic selection is not available yet",
-      `name a mirror (${listMirrors(options.extra).map((m) => m.name).join(', ')}) or give a URL`);
-  }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed)) return mirrorFromUrl(trimmed, options);
   const mirror = listMirrors(options.extra).find((m) => m.name === trimmed.toLowerCase());
   if (!mirror) {
@@ -87,7 +83,7 @@ export function loadMirrorFile(path: string, policy: UrlPolicy = {}): Mirror[] {
 function checkMirrorEntry(entry: unknown, where: string, policy: UrlPolicy): Mirror {
   const fail = (what: string): never => {
     throw new TunaSetupError('BAD_MIRROR_FILE', `${where}: ${what}`,
-      'a mirror needs name (lower-case) and url, plus any of pypi.index, conda.{defaultChannels,cloud,channels}, pytorchWheels.index, dockerHub.url');
+      'a mirror needs name (lower-case) and url, plus any of pypi.index, conda.{defaultChannels,cloud,channels}, pytorchWheels.index, dockerHub.url, status.{url,format}');
   };
   if (!entry || typeof entry !== 'object' || Array.isArray(entry)) fail('not a mapping');
   const m = entry as Record<string, any>;
@@ -113,6 +109,11 @@ function checkMirrorEntry(entry: unknown, where: string, policy: UrlPolicy): Mir
     mirror.pytorchWheels = { index: url(m.pytorchWheels?.index, 'pytorchWheels.index'), layout, ...provenance };
   }
   if (m.dockerHub !== undefined) mirror.dockerHub = { url: url(m.dockerHub?.url, 'dockerHub.url'), ...provenance };
+  if (m.status !== undefined) {
+    const format = m.status?.format;
+    if (format !== 'tunasync' && format !== 'mirrorz') fail("status.format must be 'tunasync' or 'mirrorz'");
+    mirror.status = { url: url(m.status?.url, 'status.url'), format, ...provenance };
+  }
   return mirror;
 }
 

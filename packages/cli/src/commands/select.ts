@@ -1,0 +1,76 @@
+/** `tuna-setup select`: probe the candidates for a service and rank them; writes nothing. */
+import {
+  catalogCandidates, defaultStateDir, isOffline, loadMirrorFile, noHealthyMirror, parseProbeService, selectMirror,
+  TunaSetupError, userCandidates, type SelectReport,
+} from '@tuna-setup/sdk';
+import { parse, positiveInt } from '../args.js';
+import { printJson, say } from '../output.js';
+
+export const usage = `tuna-setup select [options]
+  Probe mirrors for one service, all at once, and rank them by how fast they will really serve
+  this machine (validated answer, freshness, a bounded Range sample). Writes nothing but a cached ranking.
+
+  --service NAME          pypi (default), conda, pytorch, docker
+  --mirrors A,B,...       choose among exactly these catalog/mirror-file names (default: every
+                          catalog mirror serving the service, plus the upstream 'official')
+  --candidate NAME=URL    a candidate of your own (repeatable): a PyPI index or TUNA-style site root,
+                          a PyTorch wheel index, or a registry root, per --service
+  --mirror-file FILE      JSON/YAML file of your own mirrors, usable in --mirrors
+  --budget-ms N           the most time the selection may take (default 3000)
+  --project NAME          the PyPI project whose index page is probed (default pip)
+  --fresh                 probe even if a ranking from the last hour is cached
+  --state-dir DIR         where rankings are cached (default: $XDG_STATE_HOME/tuna-setup)
+  --allow-http            accept http:// candidates
+  --json                  one JSON object on stdout`;
+
+export async function select(args: string[]): Promise<number> {
+  const { values: v } = parse(args, {
+    service: { type: 'string', default: 'pypi' },
+    mirrors: { type: 'string' },
+    candidate: { type: 'string', multiple: true },
+    'mirror-file': { type: 'string' },
+    'budget-ms': { type: 'string' },
+    project: { type: 'string' },
+    fresh: { type: 'boolean' },
+    'state-dir': { type: 'string' },
+    'allow-http': { type: 'boolean' },
+  });
+  if (v.help) return say(usage), 0;
+  const service = parseProbeService(v.service);
+  const budgetMs = v['budget-ms'] === undefined ? undefined : positiveInt(v['budget-ms'], '--budget-ms');
+  const allowHttp = v['allow-http'] ?? false;
+  const extra = v['mirror-file'] ? loadMirrorFile(v['mirror-file'], { allowHttp }) : [];
+  const names = v.mirrors?.split(',').map((s) => s.trim()).filter(Boolean) ?? [];
+  const candidates = names.length || v.candidate?.length
+    ? userCandidates(service, { names, pairs: v.candidate ?? [], extra, allowHttp })
+    : catalogCandidates(service, extra);
+  if (isOffline()) {
+    throw new TunaSetupError('OFFLINE', 'TUNA_SETUP_OFFLINE=1: select probes the network and was told not to',
+      'unset TUNA_SETUP_OFFLINE, or name a mirror with apply --mirror NAME');
+  }
+  const report = await selectMirror({
+    service, candidates, allowHttp,
+    stateDir: v['state-dir'] ?? defaultStateDir(),
+    ...(budgetMs ? { budgetMs } : {}),
+    ...(v.project ? { project: v.project } : {}),
+    ...(v.fresh ? { fresh: true } : {}),
+  });
+  if (v.json) printJson(report);
+  else printRanking(report);
+  if (!report.chosen) throw noHealthyMirror(report);
+  return 0;
+}
+
+const rate = (bps: number | null) => (bps === null ? '-' : bps >= 1e6 ? `${(bps / 1e6).toFixed(1)} MB/s` : `${(bps / 1e3).toFixed(0)} kB/s`);
+
+/** The human table of a selection (also printed by apply --mirror auto). */
+export function printRanking(r: SelectReport): void {
+  const how = r.cached ? `cached ranking from ${r.probedAt}` : `${r.elapsedMs} ms, ${(r.bytes / 1e6).toFixed(1)} MB read`;
+  say(r.chosen ? `${r.service}: ${r.chosen.name} (${r.chosen.url}) — ${how}` : `${r.service}: no healthy mirror — ${how}`);
+  const width = Math.max(6, ...r.ranking.map((m) => m.name.length));
+  say(`  ${'#'.padEnd(3)}${'mirror'.padEnd(width + 2)}${'latency'.padStart(8)}${'throughput'.padStart(13)}  status`);
+  r.ranking.forEach((m, i) => {
+    const status = m.ok ? 'ok' : `excluded: ${m.excluded}`;
+    say(`  ${(m.ok ? String(i + 1) : '-').padEnd(3)}${m.name.padEnd(width + 2)}${(m.latencyMs === null ? '-' : `${m.latencyMs} ms`).padStart(8)}${rate(m.throughputBps).padStart(13)}  ${status}${m.sync ? ` [${m.sync}]` : ''}`);
+  });
+}

@@ -1,0 +1,91 @@
+/**
+ * From what the user typed for `--mirror` (the Action's `mirror` input) to the
+ * Mirror that `apply` configures: a catalog name or URL is taken as is;
+ * `auto`, or a comma list of candidates, runs a selection per service the
+ * targets need (pip/uv → pypi, conda → conda), all at once, and composes the
+ * winners — PyPI from one mirror and conda from another is fine. A service
+ * with no healthy candidate falls back to the upstream with a warning, so a
+ * CI job still runs; offline (`TUNA_SETUP_OFFLINE=1`) nothing is probed and
+ * `auto` means the upstream.
+ */
+import { findMirror, listMirrors } from '../catalog/lookup.js';
+import type { Mirror } from '../catalog/types.js';
+import type { UrlPolicy } from '../catalog/url.js';
+import type { Target } from '../config/locations.js';
+import { TunaSetupError } from '../errors.js';
+import type { Dispatcher } from 'undici';
+import { candidateOf, catalogCandidates } from './candidates.js';
+import { selectMirror, type SelectReport } from './select.js';
+import type { ProbeService } from './services.js';
+
+export interface ChooseOptions extends UrlPolicy {
+  /** `auto`, a catalog/mirror-file name, a URL, or a comma list of names to choose from */
+  spec: string;
+  targets: readonly Target[];
+  extra?: readonly Mirror[];
+  budgetMs?: number;
+  stateDir?: string;
+  fresh?: boolean;
+  /** default: TUNA_SETUP_OFFLINE=1 */
+  offline?: boolean;
+  dispatcher?: Dispatcher;
+}
+
+export interface ChosenMirror {
+  mirror: Mirror;
+  /** one report per service that was selected for */
+  selections: SelectReport[];
+  warnings: string[];
+}
+
+const SERVICE_OF: Partial<Record<Target, ProbeService & keyof Mirror>> = { pip: 'pypi', uv: 'pypi', conda: 'conda' };
+
+export const isOffline = (env: NodeJS.ProcessEnv = process.env) => env.TUNA_SETUP_OFFLINE === '1' || env.TUNA_SETUP_OFFLINE === 'true';
+
+export async function chooseMirror(options: ChooseOptions): Promise<ChosenMirror> {
+  const spec = options.spec.trim();
+  const names = spec.split(',').map((s) => s.trim()).filter(Boolean);
+  if (spec !== 'auto' && names.length === 1) return { mirror: findMirror(spec, options), selections: [], warnings: [] };
+  if (names.length === 0) throw new TunaSetupError('UNKNOWN_MIRROR', 'mirror is empty', "give 'auto', a mirror name, a comma list of names, or a URL");
+
+  const upstream = listMirrors(options.extra).find((m) => m.name === 'official')!;
+  const services = [...new Set(options.targets.flatMap((t) => SERVICE_OF[t] ?? []))];
+  if (options.offline ?? isOffline()) {
+    return { mirror: upstream, selections: [], warnings: ['offline (TUNA_SETUP_OFFLINE=1): nothing probed, using the upstream'] };
+  }
+  // a named list: every name must exist, and each service chooses among the names that serve it
+  const pool = spec === 'auto' ? undefined : names.map((n) => findMirror(n, options));
+  const selections = await Promise.all(services.map((service) => {
+    const candidates = pool ? pool.flatMap((m) => candidateOf(m, service) ?? []) : catalogCandidates(service, options.extra);
+    if (candidates.length === 0) {
+      throw new TunaSetupError('UNSUPPORTED_SERVICE', `none of ${names.join(', ')} serves ${service}`,
+        `add a mirror that does (${catalogCandidates(service, options.extra).map((c) => c.name).join(', ')}), or drop the targets that need ${service}`);
+    }
+    return selectMirror({
+      service, candidates,
+      ...(options.budgetMs !== undefined ? { budgetMs: options.budgetMs } : {}),
+      ...(options.stateDir ? { stateDir: options.stateDir } : {}),
+      ...(options.fresh ? { fresh: true } : {}),
+      ...(options.allowHttp ? { allowHttp: true } : {}),
+      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+    });
+  }));
+
+  const warnings: string[] = [];
+  const winners = selections.map((report) => {
+    const chosen = report.chosen && (pool ?? listMirrors(options.extra)).find((m) => m.name === report.chosen!.name);
+    if (chosen) return { service: report.service, mirror: chosen };
+    const reasons = report.ranking.map((r) => `${r.name}: ${r.excluded}`).join('; ');
+    warnings.push(`no healthy ${report.service} mirror (${reasons}); using the upstream`);
+    return { service: report.service, mirror: upstream };
+  });
+  if (winners.length === 0) return { mirror: upstream, selections, warnings };
+  const first = winners[0]!.mirror;
+  const mirror: Mirror = {
+    name: [...new Set(winners.map((w) => w.mirror.name))].join('+'),
+    title: [...new Set(winners.map((w) => w.mirror.title))].join(' + '),
+    url: first.url,
+  };
+  for (const w of winners) Object.assign(mirror, { [w.service]: w.mirror[w.service as 'pypi' | 'conda'] });
+  return { mirror, selections, warnings };
+}

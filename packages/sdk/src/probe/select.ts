@@ -1,0 +1,325 @@
+/**
+ * Picking the mirror that will really serve this machine fastest, within a
+ * time budget, politely. The pipeline (../shared/research/mirror-anchors.md §3):
+ *
+ * 1. **Validated probe, all candidates at once.** Each candidate gets one
+ *    request for a real resource on the service's own path (services.ts); only
+ *    the right content counts, and the time to its first byte is the latency.
+ *    The mirrors' own sync status (tunasync.json / mirrorz.json) is fetched at
+ *    the same time — one small JSON per site — so reading it costs no extra
+ *    round trip; a mirror reporting the service failed, paused or stale is
+ *    dropped before any sample is taken. The phase ends when every candidate
+ *    has answered, or a grace period after the first healthy answer
+ *    (max(first + 500 ms, 3 × first), at most half the budget): a black hole
+ *    costs that grace, never the budget.
+ * 2. **Freshness** from what the candidates served (freshness.ts).
+ * 3. **Throughput sample** on the healthy candidates, quickest first (at most
+ *    SAMPLE_COUNT): a `Range` of a real artifact the mirror's own index links,
+ *    all at once, together at most SAMPLE_TOTAL bytes, cut at SAMPLE_MS or the
+ *    budget (a cut sample still measures). Concurrent samples share the
+ *    runner's link: when the link is the bottleneck every mirror that fills
+ *    it looks alike, which is the truth for this runner.
+ * 4. **Rank** by the estimated time to fetch a REFERENCE_BYTES artifact
+ *    (latency + size / throughput), so a low-latency narrow mirror loses to a
+ *    wide one, and a trickle loses to everything.
+ *
+ * Every request carries our User-Agent and goes through one dispatcher that
+ * honours the proxy environment and is destroyed at the end: no socket
+ * outlives the selection. A ranking that chose a mirror is cached (cache.ts).
+ */
+import { setMaxListeners } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import type { Dispatcher } from 'undici';
+import { TunaSetupError } from '../errors.js';
+import { readCachedRanking, rankingCacheFile, writeCachedRanking } from './cache.js';
+import { catalogCandidates } from './candidates.js';
+import { staleByDate, staleByListing } from './freshness.js';
+import { createProbeDispatcher, describeHttpError, httpGet } from './http.js';
+import type { IndexFile } from './index-page.js';
+import { SERVICE_PROBES, type Candidate, type ProbeService } from './services.js';
+import { readMirrorz, readTunasync, type SyncVerdict } from './status.js';
+
+export const DEFAULT_BUDGET_MS = 3000;
+export const DEFAULT_CACHE_TTL_MS = 60 * 60 * 1000;
+export const DEFAULT_PYPI_PROJECT = 'pip';
+const GRACE_MS = 500;
+const SAMPLE_COUNT = 6;
+const SAMPLE_MAX = 2 * 1024 * 1024;
+const SAMPLE_TOTAL = 12 * 1024 * 1024;
+const SAMPLE_MS = 800;
+/** the artifact size rankings are estimated for: a typical wheel of a PyTorch CI job */
+export const REFERENCE_BYTES = 32 * 1024 * 1024;
+/** below this a sample is a trickle, not a mirror */
+const MIN_THROUGHPUT = 16 * 1024;
+/** a file upstream published this long ago must be on every fresh mirror */
+const FRESHNESS_GRACE_MS = 6 * 3_600_000;
+/** conda repodata this much older than the reference is stale */
+const CONDA_MAX_LAG_MS = 72 * 3_600_000;
+
+export interface SelectOptions {
+  service: ProbeService;
+  /** who competes; default: the catalog's mirrors for the service plus the upstream */
+  candidates?: readonly Candidate[];
+  budgetMs?: number;
+  /** the PyPI project whose page is probed (default pip) */
+  project?: string;
+  allowHttp?: boolean;
+  /** default: a fresh EnvHttpProxyAgent, destroyed at the end */
+  dispatcher?: Dispatcher;
+  /** cache the ranking here; without it nothing is cached */
+  stateDir?: string;
+  /** probe even when a cached ranking is recent */
+  fresh?: boolean;
+  cacheTtlMs?: number;
+  /** the wall clock, for sync ages and the cache (tests) */
+  now?: () => number;
+}
+
+export interface RankedMirror {
+  name: string;
+  url: string;
+  upstream: boolean;
+  /** usable: answered with the right content, fresh, not too slow */
+  ok: boolean;
+  /** time to the probe's first byte */
+  latencyMs: number | null;
+  /** from the Range sample; null when not sampled */
+  throughputBps: number | null;
+  /** why it may not be chosen; null when ok */
+  excluded: string | null;
+  /** what its sync status said, when it publishes one */
+  sync?: string;
+  /** where the probe ended up when the mirror redirected */
+  redirectedTo?: string;
+  /** bytes read from this mirror in this selection */
+  bytes: number;
+}
+
+export interface SelectReport {
+  service: ProbeService;
+  chosen: { name: string; url: string } | null;
+  ranking: RankedMirror[];
+  elapsedMs: number;
+  budgetMs: number;
+  /** when the mirrors were probed (ISO time) */
+  probedAt: string;
+  /** this report came from the ranking cache, nothing was probed */
+  cached: boolean;
+  /** bytes read in all */
+  bytes: number;
+}
+
+interface Probed {
+  candidate: Candidate;
+  entry: RankedMirror;
+  files?: IndexFile[];
+  artifact?: string;
+  date?: number;
+  settled: boolean;
+  abort: AbortController;
+}
+
+export async function selectMirror(options: SelectOptions): Promise<SelectReport> {
+  const t0 = performance.now();
+  const now = options.now ?? Date.now;
+  const service = options.service;
+  const candidates = options.candidates ?? catalogCandidates(service);
+  if (candidates.length === 0) {
+    throw new TunaSetupError('NO_HEALTHY_MIRROR', `no candidates for ${service}`, 'name some with --mirrors or --candidate NAME=URL');
+  }
+  const project = options.project ?? DEFAULT_PYPI_PROJECT;
+  const budgetMs = options.budgetMs ?? DEFAULT_BUDGET_MS;
+  if (!(budgetMs > 0)) throw new TunaSetupError('BAD_CANDIDATE', `budget ${budgetMs} ms is not a positive number`, 'give --budget-ms a number of milliseconds, e.g. 3000');
+
+  const cacheFile = options.stateDir ? rankingCacheFile(options.stateDir, service, candidates, project) : undefined;
+  if (cacheFile && !options.fresh) {
+    const cached = await readCachedRanking(cacheFile, options.cacheTtlMs ?? DEFAULT_CACHE_TTL_MS, now());
+    if (cached) return { ...cached, cached: true, elapsedMs: Math.round(performance.now() - t0) };
+  }
+
+  const dispatcher = options.dispatcher ?? createProbeDispatcher();
+  const hard = new AbortController();
+  setMaxListeners(0, hard.signal); // one listener per candidate
+  const hardTimer = setTimeout(() => hard.abort(), budgetMs);
+  const elapsed = () => performance.now() - t0;
+  try {
+    const probe = SERVICE_PROBES[service];
+    const statusCtl = new AbortController();
+    hard.signal.addEventListener('abort', () => statusCtl.abort(), { once: true });
+    const statuses = fetchStatuses(candidates, dispatcher, statusCtl.signal, options.allowHttp);
+
+    // phase 1: one validated request per candidate, all at once
+    const probed: Probed[] = candidates.map((candidate) => ({
+      candidate,
+      entry: { name: candidate.name, url: candidate.url, upstream: candidate.upstream, ok: false, latencyMs: null, throughputBps: null, excluded: null, bytes: 0 },
+      settled: false,
+      abort: linked(hard.signal),
+    }));
+    const runs = probed.map(async (p) => {
+      const req = probe.request(p.candidate, project);
+      try {
+        const res = await httpGet(req.url, { dispatcher, signal: p.abort.signal, headers: req.headers, maxBytes: req.maxBytes, ...(options.allowHttp ? { allowHttp: true } : {}) });
+        if (p.abort.signal.aborted) return false; // the phase ended first: already counted as no answer
+        p.entry.bytes += res.wireBytes;
+        p.entry.latencyMs = Math.round(res.ttfbMs);
+        if (new URL(res.url).host !== new URL(req.url).host) p.entry.redirectedTo = res.url;
+        const verdict = probe.check(res, p.candidate, project);
+        if (verdict.ok) {
+          p.entry.ok = true;
+          if (verdict.files) p.files = verdict.files;
+          if (verdict.artifact) p.artifact = verdict.artifact;
+          if (verdict.date !== undefined) p.date = verdict.date;
+        } else {
+          p.entry.excluded = verdict.reason;
+        }
+      } catch (e) {
+        // aborted by the end of the phase: the reason is set there
+        if (!p.abort.signal.aborted) p.entry.excluded = describeHttpError(e);
+      }
+      p.settled = true;
+      return p.entry.ok;
+    });
+    await firstPhase(runs, budgetMs / 2, elapsed);
+    for (const p of probed) {
+      if (p.settled) continue;
+      p.abort.abort();
+      p.entry.ok = false;
+      p.entry.excluded = `no complete answer within ${Math.round(elapsed())} ms`;
+    }
+    statusCtl.abort();
+    const verdicts = await statuses;
+
+    // the mirrors' own word on their sync, then freshness from what they served
+    const now0 = now();
+    for (const p of probed) {
+      const source = p.candidate.status;
+      const data = source && verdicts.get(source.url);
+      if (!source || data === undefined || !probe.sync.jobs.length) continue;
+      const v: SyncVerdict = source.format === 'tunasync' ? readTunasync(data, probe.sync, now0) : readMirrorz(data, probe.sync, now0);
+      p.entry.sync = v.detail;
+      if (p.entry.ok && (v.state === 'failed' || v.state === 'paused' || v.state === 'stale')) exclude(p, `mirror reports ${v.detail}`);
+    }
+    const healthy = () => probed.filter((p) => p.entry.ok);
+    if (probe.freshness === 'listing') {
+      const stale = staleByListing(healthy().map((p) => ({ name: p.candidate.name, upstream: p.candidate.upstream, files: p.files ?? [] })), now0, FRESHNESS_GRACE_MS);
+      for (const p of healthy()) { const why = stale.get(p.candidate.name); if (why) exclude(p, why); }
+    } else if (probe.freshness === 'date') {
+      const stale = staleByDate(healthy().map((p) => ({ name: p.candidate.name, upstream: p.candidate.upstream, ...(p.date !== undefined ? { date: p.date } : {}) })), CONDA_MAX_LAG_MS);
+      for (const p of healthy()) { const why = stale.get(p.candidate.name); if (why) exclude(p, why); }
+    }
+
+    // phase 2: a bounded Range sample of a real artifact, quickest first
+    const sampled = healthy().filter((p) => p.artifact).sort((a, b) => a.entry.latencyMs! - b.entry.latencyMs!).slice(0, SAMPLE_COUNT);
+    if (sampled.length > 0) {
+      const bytes = Math.min(SAMPLE_MAX, Math.floor(SAMPLE_TOTAL / sampled.length));
+      const stop = new AbortController();
+      const stopTimer = setTimeout(() => stop.abort(), Math.max(0, Math.min(SAMPLE_MS, budgetMs - elapsed() - 50)));
+      await Promise.all(sampled.map((p) => sample(p, bytes, dispatcher, hard.signal, stop.signal, options.allowHttp)));
+      clearTimeout(stopTimer);
+    }
+
+    const ranking = rank(probed.map((p) => p.entry));
+    const first = ranking[0];
+    const report: SelectReport = {
+      service,
+      chosen: first?.ok ? { name: first.name, url: first.url } : null,
+      ranking,
+      elapsedMs: Math.round(elapsed()),
+      budgetMs,
+      probedAt: new Date(now()).toISOString(),
+      cached: false,
+      bytes: ranking.reduce((n, r) => n + r.bytes, 0),
+    };
+    if (cacheFile) await writeCachedRanking(cacheFile, report, now());
+    return report;
+  } finally {
+    clearTimeout(hardTimer);
+    hard.abort();
+    if (!options.dispatcher) await dispatcher.destroy().catch(() => {});
+  }
+}
+
+function exclude(p: Probed, why: string) {
+  p.entry.ok = false;
+  p.entry.excluded = why;
+}
+
+function linked(parent: AbortSignal): AbortController {
+  const c = new AbortController();
+  parent.addEventListener('abort', () => c.abort(), { once: true });
+  return c;
+}
+
+/** Resolves when every probe settled, or a grace after the first healthy answer, or at `capMs`. */
+function firstPhase(runs: Promise<boolean>[], capMs: number, elapsed: () => number): Promise<void> {
+  return new Promise((resolve) => {
+    let pending = runs.length;
+    const timers = [setTimeout(done, capMs)];
+    let graceSet = false;
+    function done() {
+      for (const t of timers) clearTimeout(t);
+      resolve();
+    }
+    for (const run of runs) {
+      void run.then((ok) => {
+        pending -= 1;
+        if (pending === 0) return done();
+        if (ok && !graceSet) {
+          graceSet = true;
+          const first = elapsed();
+          timers.push(setTimeout(done, Math.max(0, Math.min(capMs, Math.max(first + GRACE_MS, 3 * first)) - first)));
+        }
+      });
+    }
+  });
+}
+
+async function fetchStatuses(candidates: readonly Candidate[], dispatcher: Dispatcher, signal: AbortSignal, allowHttp?: boolean): Promise<Map<string, unknown>> {
+  const urls = [...new Set(candidates.flatMap((c) => (c.status ? [c.status.url] : [])))];
+  const out = new Map<string, unknown>();
+  await Promise.all(urls.map(async (url) => {
+    try {
+      const res = await httpGet(url, { dispatcher, signal, headers: { accept: 'application/json', 'accept-encoding': 'gzip' }, maxBytes: 2 * 1024 * 1024, ...(allowHttp ? { allowHttp: true } : {}) });
+      if (res.status === 200 && res.complete) out.set(url, JSON.parse(res.body.toString('utf8')));
+    } catch {
+      // unknown status is not a verdict: the probe decides
+    }
+  }));
+  return out;
+}
+
+async function sample(p: Probed, bytes: number, dispatcher: Dispatcher, signal: AbortSignal, stop: AbortSignal, allowHttp?: boolean): Promise<void> {
+  const url = p.artifact!;
+  try {
+    const res = await httpGet(url, {
+      dispatcher, signal, stop, maxBytes: bytes,
+      headers: { range: `bytes=0-${bytes - 1}`, 'accept-encoding': 'identity' },
+      ...(allowHttp ? { allowHttp: true } : {}),
+    });
+    p.entry.bytes += res.wireBytes;
+    if (res.status !== 200 && res.status !== 206) return exclude(p, `index links ${fileName(url)} but it answers HTTP ${res.status}`);
+    if (/text\/html/i.test(res.headers['content-type'] ?? '')) return exclude(p, `index links ${fileName(url)} but it serves an HTML page`);
+    const transferMs = Math.max(1, res.totalMs - res.ttfbMs);
+    const bps = Math.round(res.wireBytes / (transferMs / 1000));
+    p.entry.throughputBps = bps;
+    if (bps < MIN_THROUGHPUT) exclude(p, `too slow: ${bps} B/s in the sample`);
+  } catch (e) {
+    exclude(p, `sample of ${fileName(url)}: ${describeHttpError(e)}`);
+  }
+}
+
+const fileName = (url: string) => decodeURIComponent(new URL(url).pathname.split('/').pop() || url);
+
+/** Usable mirrors by estimated time for a REFERENCE_BYTES artifact (unsampled ones after, by latency), then the rest. */
+export function rank(entries: readonly RankedMirror[]): RankedMirror[] {
+  const cost = (r: RankedMirror) => (r.throughputBps ? r.latencyMs! / 1000 + REFERENCE_BYTES / r.throughputBps : Infinity);
+  const usable = entries.filter((r) => r.ok).sort((a, b) => cost(a) - cost(b) || a.latencyMs! - b.latencyMs!);
+  return [...usable, ...entries.filter((r) => !r.ok)];
+}
+
+/** The error for a selection where nothing may be chosen, listing every candidate's reason. */
+export function noHealthyMirror(report: SelectReport): TunaSetupError {
+  const reasons = report.ranking.map((r) => `${r.name}: ${r.excluded ?? 'not usable'}`).join('; ');
+  return new TunaSetupError('NO_HEALTHY_MIRROR', `no healthy ${report.service} mirror among ${report.ranking.length} candidates — ${reasons}`,
+    'check the network or proxy (HTTPS_PROXY), raise --budget-ms, or name a mirror you know works');
+}

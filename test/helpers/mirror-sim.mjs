@@ -1,0 +1,223 @@
+// Simulated mirrors on 127.0.0.1, for the selection tests and bench/select.mjs.
+// Each mirror is a real HTTP server laid out like TUNA (PyPI simple pages and
+// files, conda-forge repodata, PyTorch wheel pages, a registry /v2/, a
+// tunasync.json), with a known latency (it waits before sending headers) and
+// bandwidth (userspace pacing of every body), or one fault:
+//   refused     nothing listens on the port
+//   blackhole   accepts the connection, never answers
+//   trickle     answers one byte a second
+//   5xx         503 for every path
+//   404         404 for every path
+//   portal      200 text/html login page for every path (captive portal)
+//   stale       its index lacks the newest release; its repodata is 10 days old
+//   files-404   its index is fine but the files it links answer 404
+// Plain JS so the benchmark runs it without a build; `node mirror-sim.mjs`
+// runs it as a child process driven over IPC (start/log/stop), which keeps
+// the pacing timers off the selector's event loop.
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import net from 'node:net';
+
+const MiB = 1024 * 1024;
+const DAY = 86_400_000;
+let filler;
+const bytesOf = (n) => {
+  if (!filler || filler.length < n) filler = Buffer.alloc(Math.max(n, 8 * MiB), 0x5a);
+  return filler.subarray(0, n);
+};
+
+/**
+ * @typedef {{ name: string, latencyMs?: number, bandwidthBps?: number, fault?: string,
+ *   versions?: string[], project?: string, json?: boolean, artifactBytes?: number,
+ *   status?: { state?: string, ageMs?: number } }} MirrorSpec
+ * @typedef {{ name: string, url: string, port: number }} SimMirror
+ * @typedef {{ name: string, method: string, path: string, range?: string, userAgent?: string }} SimRequest
+ */
+
+/** @param {MirrorSpec[]} specs */
+export async function startMirrors(specs) {
+  /** @type {SimRequest[]} */
+  const requests = [];
+  const closers = [];
+  /** @type {SimMirror[]} */
+  const mirrors = [];
+  for (const spec of specs) {
+    const { port, close } = await startOne(spec, requests);
+    closers.push(close);
+    mirrors.push({ name: spec.name, url: `http://127.0.0.1:${port}`, port });
+  }
+  return {
+    mirrors,
+    requests,
+    /** @param {string} name */
+    url: (name) => mirrors.find((m) => m.name === name)?.url,
+    close: async () => { await Promise.all(closers.map((c) => c())); },
+  };
+}
+
+async function listen(server) {
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server.address().port;
+}
+
+function trackSockets(server) {
+  const sockets = new Set();
+  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  return () => new Promise((resolve) => { for (const s of sockets) s.destroy(); server.close(() => resolve()); });
+}
+
+async function startOne(spec, requests) {
+  if (spec.fault === 'refused') {
+    const s = net.createServer();
+    const port = await listen(s);
+    await new Promise((r) => s.close(r));
+    return { port, close: async () => {} };
+  }
+  if (spec.fault === 'blackhole' || spec.fault === 'trickle') {
+    const server = net.createServer((socket) => {
+      requests.push({ name: spec.name, method: '?', path: '?' });
+      socket.on('error', () => {});
+      if (spec.fault === 'blackhole') return;
+      const reply = Buffer.from('HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: 100\r\n\r\n' + 'x'.repeat(100));
+      let i = 0;
+      const t = setInterval(() => { if (i >= reply.length || socket.destroyed) return clearInterval(t); socket.write(reply.subarray(i, ++i)); }, 1000);
+      socket.on('close', () => clearInterval(t));
+    });
+    const close = trackSockets(server);
+    return { port: await listen(server), close };
+  }
+  const server = http.createServer((req, res) => {
+    requests.push({ name: spec.name, method: req.method, path: req.url, range: req.headers.range, userAgent: req.headers['user-agent'] });
+    const timer = setTimeout(() => serve(spec, req, res), spec.latencyMs ?? 0);
+    res.on('close', () => clearTimeout(timer));
+  });
+  server.keepAliveTimeout = 5000;
+  const close = trackSockets(server);
+  return { port: await listen(server), close };
+}
+
+function versionsOf(spec) {
+  const all = spec.versions ?? ['24.0', '24.1', '24.2', '24.3'];
+  return spec.fault === 'stale' ? all.slice(0, -1) : all;
+}
+
+function serve(spec, req, res) {
+  const path = decodeURIComponent((req.url ?? '/').split('?')[0]);
+  const send = (status, type, body, extra = {}) => {
+    res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), ...extra });
+    res.end(body);
+  };
+  if (spec.fault === '5xx') return send(503, 'text/html', '<html><body>503 Service Unavailable</body></html>');
+  if (spec.fault === '404') return send(404, 'text/html', '<html><body>404 Not Found</body></html>');
+  if (spec.fault === 'portal') {
+    return send(200, 'text/html; charset=utf-8', '<html><head><title>Sign in</title></head><body><form action="/login" method="post"><a href="/login?next=%2F">Sign in to continue</a><a href="/help">Help</a></form></body></html>');
+  }
+  const project = spec.project ?? 'pip';
+  const now = Date.now();
+  const versions = versionsOf(spec);
+  const wheel = (v) => `${project}-${v}-py3-none-any.whl`;
+
+  let m;
+  if (path === `/pypi/web/simple/${project}/`) {
+    const wantsJson = spec.json && /application\/vnd\.pypi\.simple\.v1\+json/.test(req.headers.accept ?? '');
+    if (wantsJson) {
+      const files = versions.map((v, i) => ({
+        filename: wheel(v), url: `../../packages/${wheel(v)}`, hashes: { sha256: sha(wheel(v)) },
+        'upload-time': new Date(now - (versions.length - i) * 7 * DAY).toISOString(), size: spec.artifactBytes ?? 4 * MiB,
+      }));
+      return send(200, 'application/vnd.pypi.simple.v1+json', JSON.stringify({ meta: { 'api-version': '1.1' }, name: project, files }));
+    }
+    const links = versions.map((v) => `<a href="../../packages/${wheel(v)}#sha256=${sha(wheel(v))}">${wheel(v)}</a><br/>`).join('\n');
+    return send(200, 'text/html', `<!DOCTYPE html><html><body><h1>Links for ${project}</h1>\n${links}\n</body></html>`);
+  }
+  if ((m = /^\/pypi\/web\/packages\/(.+)$/.exec(path))) {
+    if (spec.fault === 'files-404') return send(404, 'text/html', 'not found');
+    return sendArtifact(spec, req, res, 'application/octet-stream', bytesOf(spec.artifactBytes ?? 4 * MiB));
+  }
+  if (path === '/anaconda/cloud/conda-forge/noarch/repodata.json') {
+    const size = spec.artifactBytes ?? 4 * MiB;
+    const body = Buffer.from(bytesOf(size));
+    Buffer.from('{\n  "info": {\n    "subdir": "noarch"\n  },\n  "packages": {').copy(body);
+    const age = spec.fault === 'stale' ? 10 * DAY : 3_600_000;
+    return sendArtifact(spec, req, res, 'application/json', body, { 'last-modified': new Date(now - age).toUTCString() });
+  }
+  if (path === '/pytorch/whl/cpu/torch/') {
+    const torch = versions.map((v) => `torch-2.${v.replace(/\D/g, '')}.0+cpu-cp311-cp311-linux_x86_64.whl`);
+    const links = torch.map((f) => `<a href="/pytorch/whl/cpu/${encodeURIComponent(f)}">${f}</a><br/>`).join('\n');
+    return send(200, 'text/html', `<!DOCTYPE html><html><body><h1>Links for torch</h1>\n${links}\n</body></html>`);
+  }
+  if (/^\/pytorch\/whl\/cpu\/torch-.+\.whl$/.test(path)) {
+    if (spec.fault === 'files-404') return send(404, 'text/html', 'not found');
+    return sendArtifact(spec, req, res, 'application/octet-stream', bytesOf(spec.artifactBytes ?? 4 * MiB));
+  }
+  if (path === '/v2/') {
+    return send(401, 'application/json', '{"errors":[{"code":"UNAUTHORIZED"}]}', {
+      'docker-distribution-api-version': 'registry/2.0',
+      'www-authenticate': 'Bearer realm="https://auth.example/token",service="registry.example"',
+    });
+  }
+  if (path === '/static/tunasync.json') {
+    const st = spec.status ?? {};
+    const last = Math.floor((now - (st.ageMs ?? 600_000)) / 1000);
+    const job = (name) => ({ name, is_master: true, status: st.state ?? 'success', last_update_ts: last, last_ended_ts: last, upstream: 'https://pypi.org/', size: '1T' });
+    return send(200, 'application/json', JSON.stringify([job('pypi'), job('anaconda'), job('pytorch-wheels')]));
+  }
+  return send(404, 'text/html', 'not found');
+}
+
+const sha = (s) => createHash('sha256').update(s).digest('hex');
+
+/** Serves `body` (honouring a single bytes=a-b Range), paced at the mirror's bandwidth. */
+function sendArtifact(spec, req, res, type, body, extra = {}) {
+  let slice = body;
+  let status = 200;
+  const headers = { 'content-type': type, 'accept-ranges': 'bytes', ...extra };
+  const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
+  if (range) {
+    const start = Number(range[1]);
+    const end = Math.min(range[2] ? Number(range[2]) : body.length - 1, body.length - 1);
+    slice = body.subarray(start, end + 1);
+    status = 206;
+    headers['content-range'] = `bytes ${start}-${end}/${body.length}`;
+  }
+  headers['content-length'] = slice.length;
+  res.writeHead(status, headers);
+  pace(res, slice, spec.bandwidthBps ?? 0);
+}
+
+function pace(res, buf, bps) {
+  if (!bps) return void res.end(buf);
+  const start = performance.now();
+  let sent = 0;
+  const tick = () => {
+    if (res.destroyed) return;
+    const allowed = Math.min(buf.length, Math.floor(((performance.now() - start) / 1000) * bps));
+    if (allowed > sent) {
+      res.write(buf.subarray(sent, allowed));
+      sent = allowed;
+    }
+    if (sent >= buf.length) return void res.end();
+    setTimeout(tick, 5);
+  };
+  setTimeout(tick, 5);
+}
+
+// child-process mode: the parent sends {cmd:'start', specs} / {cmd:'log'} / {cmd:'stop'}
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/.*\//, '/')) && process.send) {
+  let current;
+  process.on('message', async (msg) => {
+    if (msg.cmd === 'start') {
+      if (current) await current.close();
+      current = await startMirrors(msg.specs);
+      current.requests.length = 0;
+      process.send({ id: msg.id, mirrors: current.mirrors });
+    } else if (msg.cmd === 'log') {
+      process.send({ id: msg.id, requests: current?.requests ?? [] });
+    } else if (msg.cmd === 'stop') {
+      if (current) await current.close();
+      current = undefined;
+      process.send({ id: msg.id });
+    }
+  });
+  process.on('disconnect', () => process.exit(0));
+}
