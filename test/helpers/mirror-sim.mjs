@@ -39,10 +39,11 @@ export async function startMirrors(specs) {
   /** @type {SimRequest[]} */
   const requests = [];
   const closers = [];
+  const openSockets = new Set();
   /** @type {SimMirror[]} */
   const mirrors = [];
   for (const spec of specs) {
-    const { port, close } = await startOne(spec, requests);
+    const { port, close } = await startOne(spec, requests, openSockets);
     closers.push(close);
     mirrors.push({ name: spec.name, url: `http://127.0.0.1:${port}`, port });
   }
@@ -51,6 +52,8 @@ export async function startMirrors(specs) {
     requests,
     /** @param {string} name */
     url: (name) => mirrors.find((m) => m.name === name)?.url,
+    /** connections the clients have not closed yet, across every simulated mirror */
+    openConnections: () => openSockets.size,
     close: async () => { await Promise.all(closers.map((c) => c())); },
   };
 }
@@ -60,13 +63,17 @@ async function listen(server) {
   return server.address().port;
 }
 
-function trackSockets(server) {
+function trackSockets(server, openSockets) {
   const sockets = new Set();
-  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    openSockets.add(s);
+    s.on('close', () => { sockets.delete(s); openSockets.delete(s); });
+  });
   return () => new Promise((resolve) => { for (const s of sockets) s.destroy(); server.close(() => resolve()); });
 }
 
-async function startOne(spec, requests) {
+async function startOne(spec, requests, openSockets) {
   if (spec.fault === 'refused') {
     const s = net.createServer();
     const port = await listen(s);
@@ -77,13 +84,14 @@ async function startOne(spec, requests) {
     const server = net.createServer((socket) => {
       requests.push({ name: spec.name, method: '?', path: '?' });
       socket.on('error', () => {});
+      socket.resume(); // read (and drop) what the client sends, so its close is seen
       if (spec.fault === 'blackhole') return;
       const reply = Buffer.from('HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: 100\r\n\r\n' + 'x'.repeat(100));
       let i = 0;
       const t = setInterval(() => { if (i >= reply.length || socket.destroyed) return clearInterval(t); socket.write(reply.subarray(i, ++i)); }, 1000);
       socket.on('close', () => clearInterval(t));
     });
-    const close = trackSockets(server);
+    const close = trackSockets(server, openSockets);
     return { port: await listen(server), close };
   }
   const server = http.createServer((req, res) => {
@@ -92,7 +100,7 @@ async function startOne(spec, requests) {
     res.on('close', () => clearTimeout(timer));
   });
   server.keepAliveTimeout = 5000;
-  const close = trackSockets(server);
+  const close = trackSockets(server, openSockets);
   return { port: await listen(server), close };
 }
 
