@@ -43,10 +43,10 @@ export const DEFAULT_BUDGET_MS = 3000;
 export const DEFAULT_CACHE_TTL_MS = 60 * 60 * 1000;
 export const DEFAULT_PYPI_PROJECT = 'pip';
 const GRACE_MS = 500;
-const SAMPLE_COUNT = 6;
+const SAMPLE_COUNT = 12;
 const SAMPLE_MAX = 2 * 1024 * 1024;
 const SAMPLE_TOTAL = 12 * 1024 * 1024;
-const SAMPLE_MS = 800;
+const SAMPLE_MS = 700;
 /** the artifact size rankings are estimated for: a typical wheel of a PyTorch CI job */
 export const REFERENCE_BYTES = 32 * 1024 * 1024;
 /** below this a sample is a trickle, not a mirror */
