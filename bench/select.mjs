@@ -45,7 +45,7 @@ async function startScenario(specs) {
 }
 
 /** what a 32 MiB download really costs on this mirror, from the scenario's truth */
-const effective = (s) => (s.fault && s.fault !== 'files-404' ? 0 : s.fault === 'files-404' ? 0 : REFERENCE_BYTES / ((s.latencyMs ?? 0) / 1000 + REFERENCE_BYTES / s.bandwidthBps));
+const effective = (s) => (s.fault ? 0 : REFERENCE_BYTES / ((s.latencyMs ?? 0) / 1000 + REFERENCE_BYTES / s.bandwidthBps));
 
 async function ours(candidates) {
   const t0 = performance.now();
