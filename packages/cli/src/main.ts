@@ -7,6 +7,7 @@ import { VERSION } from '@tuna-setup/sdk';
 import { apply, usage as applyUsage } from './commands/apply.js';
 import { doctor, usage as doctorUsage } from './commands/doctor.js';
 import { restore, usage as restoreUsage } from './commands/restore.js';
+import { resolve, usage as resolveUsage } from './commands/resolve.js';
 import { select, usage as selectUsage } from './commands/select.js';
 import { reportError, say, UsageError } from './output.js';
 
@@ -14,6 +15,7 @@ const commands: Record<string, { run: (args: string[]) => Promise<number>; usage
   apply: { run: apply, usage: applyUsage },
   restore: { run: restore, usage: restoreUsage },
   select: { run: select, usage: selectUsage },
+  resolve: { run: resolve, usage: resolveUsage },
   doctor: { run: doctor, usage: doctorUsage },
 };
 

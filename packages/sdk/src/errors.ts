@@ -23,18 +23,28 @@ export type ErrorCode =
   | 'BAD_SERVICE'
   | 'BAD_CANDIDATE'
   | 'NO_HEALTHY_MIRROR'
-  | 'OFFLINE';
+  | 'OFFLINE'
+  | 'BAD_TORCH_SPEC'
+  | 'UNKNOWN_TORCH'
+  | 'BAD_CUDA'
+  | 'UNRESOLVABLE'
+  | 'REGISTRY'
+  | 'BAD_IMAGE'
+  | 'TAG_NOT_FOUND';
 
 
 export class TunaSetupError extends Error {
   override readonly name = 'TunaSetupError';
+  /** structured context a front end may print (e.g. every rejection of a resolution) */
+  readonly details?: Record<string, unknown>;
   constructor(
     readonly code: ErrorCode,
     message: string,
     readonly hint: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; details?: Record<string, unknown> },
   ) {
     super(message, options);
+    if (options?.details) this.details = options.details;
   }
 }
 

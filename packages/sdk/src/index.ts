@@ -29,7 +29,12 @@ export { parseIndexPage, type IndexFile } from './probe/index-page.js';
 export { staleByListing, staleByDate, type Listing, type Dated } from './probe/freshness.js';
 export { readTunasync, readMirrorz, type SyncVerdict, type SyncRule } from './probe/status.js';
 
-export { CUDA_DRIVERS, CUDA_DRIVERS_SOURCE, compareDriver, nativeCudaForDriver, type CudaDriverRow } from './torch/cuda-drivers.js';
+export { CUDA_DRIVERS, CUDA_DRIVERS_SOURCE, MINOR_COMPAT_FLOORS, compareDriver, nativeCudaForDriver, minDriverFor, type CudaDriverRow, type DriverRule } from './torch/cuda-drivers.js';
 export { detectGpu, parseNvidiaSmiQuery, parseProcDriverVersion, type Gpu, type GpuReport, type DetectOptions, type DriverSource } from './torch/detect.js';
+export { TORCH_RELEASES, WHEEL_ARCHES, archCovers, archesFor, type TorchRelease, type TorchPatch, type ArchRow } from './torch/releases.js';
+export { NGC_RELEASES, CUDA_FULL, IMAGE_SOURCES, pytorchImage, cudaImage, throughRegistryMirror, type ImageSource, type ImageFlavor, type NgcRelease } from './torch/images.js';
+export { resolveTorch, findRelease, PYTORCH_WHEEL_INDEX, type ResolveRequest, type Resolution } from './torch/resolve.js';
+export { resolveEnvironment, type EnvironmentRequest, type Environment } from './torch/environment.js';
+export { RegistryClient, parseImageRef, parseChallenge, nearestTag, checkImageTag, type ImageRef, type RegistryClientOptions, type TagCheck } from './registry/client.js';
 export { inspectDocker, type DockerReport } from './docker/info.js';
 export { doctor, type DoctorReport } from './doctor.js';

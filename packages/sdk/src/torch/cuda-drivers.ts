@@ -62,3 +62,25 @@ export function nativeCudaForDriver(driver: string, os: 'linux' | 'windows' = 'l
   }
   return null;
 }
+
+/**
+ * Minor-version compatibility (NVIDIA CUDA Compatibility guide, Table 2): an
+ * application built with any CUDA X.y runs on a driver at or above the
+ * major's floor — how PyTorch wheels and pytorch/pytorch images run. Floors
+ * as light-the-torch and uv use them (research/torch-cuda.md §3.2); 13.x:
+ * NVIDIA says ≥ 580, and 580.65.06 is the first 13.0 Linux driver.
+ */
+export const MINOR_COMPAT_FLOORS: Readonly<Record<string, { linux: string; windows: string }>> = {
+  '13': { linux: '580.65.06', windows: '580' },
+  '12': { linux: '525.60.13', windows: '528.33' },
+  '11': { linux: '450.80.02', windows: '452.39' },
+};
+
+export type DriverRule = 'minor-compat' | 'native';
+
+/** The oldest driver that runs CUDA `cuda` ("12.8") under the rule; undefined when the tables do not say. */
+export function minDriverFor(cuda: string, rule: DriverRule, os: 'linux' | 'windows' = 'linux'): string | undefined {
+  if (rule === 'minor-compat') return MINOR_COMPAT_FLOORS[cuda.split('.')[0]!]?.[os];
+  const row = CUDA_DRIVERS.find((r) => r.cuda === cuda);
+  return (os === 'linux' ? row?.linux : row?.windows) ?? undefined;
+}

@@ -1,0 +1,78 @@
+/** `tuna-setup resolve`: the PyTorch wheel index and image that fit this driver and GPU, with the tag checked. */
+import { IMAGE_SOURCES, isTunaSetupError, resolveEnvironment, type ImageFlavor, type ImageSource } from '@tuna-setup/sdk';
+import { parse } from '../args.js';
+import { printJson, say, UsageError } from '../output.js';
+
+export const usage = `tuna-setup resolve [options]
+  Pick the CUDA variant, wheel index and image for this machine, and check the tag exists.
+
+  --torch SPEC            latest (default), X.Y or X.Y.Z
+  --cuda auto|X.Y|cpu     default auto: the newest variant the driver runs and every GPU has kernels for
+  --driver VER            use this driver version instead of detecting it ('none': no GPU)
+  --gpu-cc X.Y[,X.Y]      compute capabilities of the GPUs (repeatable; default: from nvidia-smi)
+  --python X.Y            check the release has wheels for this Python
+  --source NAME           image family: pytorch (default, pytorch/pytorch), ngc (nvcr.io/nvidia/pytorch),
+                          cuda (nvidia/cuda, torch installed from the wheel index)
+  --flavor NAME           runtime (default) or devel
+  --registry-mirror HOST  pull Docker Hub images through this registry mirror (and check the tag there)
+  --offline               do not check the tag in the registry (also TUNA_SETUP_OFFLINE=1)
+  --sysroot DIR           read the driver version under DIR (a container with the host mounted)
+  --json                  one JSON object on stdout`;
+
+const pick = <T extends string>(value: string | undefined, allowed: readonly T[], flag: string): T | undefined => {
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${flag} '${value}' is not one of ${allowed.join(', ')}`);
+  return value as T;
+};
+
+export async function resolve(args: string[]): Promise<number> {
+  const { values: v } = parse(args, {
+    torch: { type: 'string' },
+    cuda: { type: 'string' },
+    driver: { type: 'string' },
+    'gpu-cc': { type: 'string', multiple: true },
+    python: { type: 'string' },
+    source: { type: 'string' },
+    flavor: { type: 'string' },
+    'registry-mirror': { type: 'string' },
+    offline: { type: 'boolean' },
+    sysroot: { type: 'string' },
+  });
+  if (v.help) return say(usage), 0;
+  const source = pick<ImageSource>(v.source, IMAGE_SOURCES, '--source');
+  const flavor = pick<ImageFlavor>(v.flavor, ['runtime', 'devel'], '--flavor');
+  const gpus = (v['gpu-cc'] ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  for (const cc of gpus) if (!/^\d{1,2}\.\d$/.test(cc)) throw new UsageError(`--gpu-cc '${cc}' is not a compute capability like 8.6`);
+  if (v.driver !== undefined && v.driver !== 'none' && !/^\d+(\.\d+){0,2}$/.test(v.driver)) throw new UsageError(`--driver '${v.driver}' is not a driver version like 550.54.15 (or 'none')`);
+  if (v.python !== undefined && !/^3\.\d+t?$/.test(v.python)) throw new UsageError(`--python '${v.python}' is not a version like 3.12`);
+  const mirror = v['registry-mirror']?.replace(/^https?:\/\//, '').replace(/\/+$/, '');
+  if (mirror !== undefined && !/^[a-z0-9.-]+(:\d+)?$/i.test(mirror)) throw new UsageError(`--registry-mirror '${v['registry-mirror']}' is not a host[:port]`);
+
+  try {
+    const env = await resolveEnvironment({
+      ...(v.torch ? { torch: v.torch } : {}),
+      ...(v.cuda ? { cuda: v.cuda } : {}),
+      ...(v.driver !== undefined ? { driver: v.driver === 'none' ? null : v.driver } : {}),
+      ...(gpus.length ? { gpus } : {}),
+      ...(v.python ? { python: v.python } : {}),
+      ...(source ? { source } : {}),
+      ...(flavor ? { flavor } : {}),
+      ...(mirror ? { registryMirror: mirror } : {}),
+      ...(v.offline ? { offline: true } : {}),
+      ...(v.sysroot ? { sysroot: v.sysroot } : {}),
+    });
+    const { detected: _detected, ...out } = env;
+    if (v.json) return printJson(out), 0;
+    say(`torch:   ${env.torch} (torchvision ${env.torchvision}${env.torchaudio ? `, torchaudio ${env.torchaudio}` : ''})`);
+    say(`variant: ${env.variant}${env.cuda ? ` (CUDA ${env.cuda})` : ''} — driver ${env.driver ?? 'none'}${env.gpus.length ? `, GPUs ${env.gpus.join(', ')}` : ''}`);
+    say(`index:   ${env.torchIndexUrl}`);
+    say(`pip:     pip ${env.pipArgs.join(' ')}`);
+    say(`image:   ${env.image}${env.digest ? `@${env.digest}` : ' (not checked: offline)'}`);
+    say('why:');
+    for (const r of env.reasons) say(`  - ${r}`);
+    return 0;
+  } catch (e) {
+    if (v.json && isTunaSetupError(e) && e.details) printJson({ error: { code: e.code, message: e.message, hint: e.hint }, ...e.details });
+    throw e;
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * PyTorch releases as data: for each minor release, its patch versions with
+ * the matching torchvision/torchaudio, the CUDA wheel variants published on
+ * download.pytorch.org (Linux x86_64), the CPython versions, the PyPI default
+ * variant, and which GPU architectures (sm_XX) each variant carries kernels
+ * for. Adding a release is adding a row. Sources: ../shared/research/torch-cuda.md
+ * §4 (pytorch/test-infra release branches, RELEASE.md, colab issues) and §6.3
+ * (build_cuda.sh, RELEASE.md, measured wheels) — each row says which.
+ *
+ * 2.14 is a release candidate in the research notes (Sep 2026 plan) and is
+ * not listed until it ships.
+ */
+
+export interface TorchPatch {
+  torch: string;
+  torchvision: string;
+  /** null: no torchaudio release for this torch (maintenance mode from 2.12; 2.11.0 still installs) */
+  torchaudio: string | null;
+}
+
+export interface TorchRelease {
+  /** "2.7" */
+  minor: string;
+  /** oldest first */
+  patches: readonly TorchPatch[];
+  /** CUDA wheel variants, oldest first, e.g. ['cu118', 'cu126', 'cu128'] */
+  cuda: readonly string[];
+  /** the variant `pip install torch` gets from PyPI on Linux */
+  pypiDefault: string;
+  /** CPython versions with wheels ("3.13t": free-threaded) */
+  python: readonly string[];
+  /** cuDNN major in the pytorch/pytorch images */
+  cudnn: 8 | 9;
+  released: string;
+  source: string;
+}
+
+const py = (from: number, to: number, extra: string[] = []) =>
+  [...Array.from({ length: to - from + 1 }, (_, i) => `3.${from + i}`), ...extra];
+const same = (minor: string, patches: number[], tv: string): TorchPatch[] =>
+  patches.map((p) => ({ torch: `${minor}.${p}`, torchvision: `${tv}.${p}`, torchaudio: `${minor}.${p}` }));
+
+const TEST_INFRA = 'pytorch/test-infra release branches generate_binary_build_matrix.py; pytorch RELEASE.md (research/torch-cuda.md §4)';
+
+export const TORCH_RELEASES: readonly TorchRelease[] = [
+  { minor: '2.0', patches: [{ torch: '2.0.0', torchvision: '0.15.1', torchaudio: '2.0.1' }, { torch: '2.0.1', torchvision: '0.15.2', torchaudio: '2.0.2' }],
+    cuda: ['cu117', 'cu118'], pypiDefault: 'cu117', python: py(8, 11), cudnn: 8, released: '2023-03', source: `${TEST_INFRA}; colab #3503/#3646` },
+  { minor: '2.1', patches: same('2.1', [0, 1, 2], '0.16'), cuda: ['cu118', 'cu121'], pypiDefault: 'cu121', python: py(8, 11), cudnn: 8, released: '2023-10', source: TEST_INFRA },
+  { minor: '2.2', patches: same('2.2', [0, 1, 2], '0.17'), cuda: ['cu118', 'cu121'], pypiDefault: 'cu121', python: py(8, 12), cudnn: 8, released: '2024-01', source: `${TEST_INFRA}; colab #4484` },
+  { minor: '2.3', patches: same('2.3', [0, 1], '0.18'), cuda: ['cu118', 'cu121'], pypiDefault: 'cu121', python: py(8, 12), cudnn: 8, released: '2024-04', source: `${TEST_INFRA}; colab #4484` },
+  { minor: '2.4', patches: same('2.4', [0, 1], '0.19'), cuda: ['cu118', 'cu121', 'cu124'], pypiDefault: 'cu121', python: py(8, 12), cudnn: 9, released: '2024-07', source: TEST_INFRA },
+  { minor: '2.5', patches: same('2.5', [0, 1], '0.20'), cuda: ['cu118', 'cu121', 'cu124'], pypiDefault: 'cu124', python: py(9, 13), cudnn: 9, released: '2024-10', source: `${TEST_INFRA} (3.13 experimental)` },
+  { minor: '2.6', patches: same('2.6', [0], '0.21'), cuda: ['cu118', 'cu124', 'cu126'], pypiDefault: 'cu124', python: py(9, 13), cudnn: 9, released: '2025-01', source: TEST_INFRA },
+  { minor: '2.7', patches: same('2.7', [0, 1], '0.22'), cuda: ['cu118', 'cu126', 'cu128'], pypiDefault: 'cu126', python: py(9, 13, ['3.13t']), cudnn: 9, released: '2025-04', source: TEST_INFRA },
+  { minor: '2.8', patches: same('2.8', [0], '0.23'), cuda: ['cu126', 'cu128', 'cu129'], pypiDefault: 'cu128', python: py(9, 13, ['3.13t']), cudnn: 9, released: '2025-08', source: TEST_INFRA },
+  { minor: '2.9', patches: same('2.9', [0, 1], '0.24'), cuda: ['cu126', 'cu128', 'cu130'], pypiDefault: 'cu128', python: py(10, 14, ['3.13t', '3.14t']), cudnn: 9, released: '2025-10', source: `${TEST_INFRA}; colab #5661` },
+  { minor: '2.10', patches: same('2.10', [0], '0.25'), cuda: ['cu126', 'cu128', 'cu130'], pypiDefault: 'cu128', python: py(10, 14, ['3.13t', '3.14t']), cudnn: 9, released: '2026-01', source: `${TEST_INFRA}; colab #5801` },
+  { minor: '2.11', patches: same('2.11', [0], '0.26'), cuda: ['cu126', 'cu128', 'cu130'], pypiDefault: 'cu130', python: py(10, 14, ['3.13t', '3.14t']), cudnn: 9, released: '2026-03', source: `${TEST_INFRA}; colab #5925; pytorch PR #177975` },
+  { minor: '2.12', patches: [{ torch: '2.12.0', torchvision: '0.27.0', torchaudio: null }, { torch: '2.12.1', torchvision: '0.27.1', torchaudio: null }],
+    cuda: ['cu126', 'cu130', 'cu132'], pypiDefault: 'cu130', python: py(10, 14, ['3.14t']), cudnn: 9, released: '2026-05', source: `${TEST_INFRA}; colab #5982; pytorch.github.io #2074 (no torchaudio)` },
+  { minor: '2.13', patches: [{ torch: '2.13.0', torchvision: '0.28.0', torchaudio: null }],
+    cuda: ['cu126', 'cu130', 'cu132'], pypiDefault: 'cu130', python: py(10, 14, ['3.14t']), cudnn: 9, released: '2026-07', source: TEST_INFRA },
+];
+
+/**
+ * GPU architectures with kernels (SASS) per variant and release range, Linux
+ * x86_64. PTX is not counted: JIT from PTX is slow and fails on older
+ * drivers, so a GPU is "covered" only by real kernels.
+ */
+export interface ArchRow {
+  variant: string;
+  /** inclusive minor-release range, e.g. ['2.8', '2.10'] */
+  releases: readonly [string, string];
+  sm: readonly number[];
+  source: string;
+}
+
+export const WHEEL_ARCHES: readonly ArchRow[] = [
+  { variant: 'cu117', releases: ['2.0', '2.0'], sm: [37, 50, 60, 70, 75, 80, 86, 90], source: 'inferred equal to 2.0 +cu118 (same build script era); not measured' },
+  { variant: 'cu118', releases: ['2.0', '2.7'], sm: [37, 50, 60, 70, 75, 80, 86, 90], source: 'unsloth PR #7814 (2.7.1+cu118 measured); cog doctor (2.0.1+cu118)' },
+  { variant: 'cu121', releases: ['2.1', '2.5'], sm: [50, 60, 61, 70, 75, 80, 86, 90], source: 'moi90/pytorch_compute_capabilities table.md' },
+  { variant: 'cu124', releases: ['2.4', '2.6'], sm: [50, 60, 61, 70, 75, 80, 86, 90], source: 'moi90 table.md (2.4–2.5); pytorch build_cuda.sh (2.6)' },
+  { variant: 'cu126', releases: ['2.6', '2.13'], sm: [50, 60, 70, 75, 80, 86, 90], source: 'pytorch .ci/manywheel/build_cuda.sh, RELEASE.md; unsloth (2.11.0+cu126); cog (2.6.0+cu126)' },
+  { variant: 'cu128', releases: ['2.7', '2.7'], sm: [75, 80, 86, 90, 100, 120], source: 'uv #14742; cog doctor; moi90 table.md' },
+  { variant: 'cu128', releases: ['2.8', '2.10'], sm: [70, 75, 80, 86, 90, 100, 120], source: 'pytorch build_cuda.sh, PR #164471, 2.8 release notes; unsloth (2.10.0+cu128)' },
+  { variant: 'cu128', releases: ['2.11', '2.11'], sm: [75, 80, 86, 90, 100, 120], source: 'pytorch PR #175253; unsloth (2.11.0+cu128)' },
+  { variant: 'cu129', releases: ['2.8', '2.8'], sm: [70, 75, 80, 86, 90, 100, 120], source: 'pytorch build_cuda.sh' },
+  { variant: 'cu130', releases: ['2.9', '2.13'], sm: [75, 80, 86, 90, 100, 120], source: 'pytorch RELEASE.md, PR #164471/#182849' },
+  { variant: 'cu132', releases: ['2.12', '2.13'], sm: [75, 80, 86, 90, 100, 120], source: 'pytorch RELEASE.md, PR #182849' },
+];
+
+/** Minor releases compare as numbers: 2.10 > 2.9. */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map((x) => parseInt(x, 10));
+  const pb = b.split('.').map((x) => parseInt(x, 10));
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d) return Math.sign(d);
+  }
+  return 0;
+}
+
+export function archesFor(variant: string, minor: string): readonly number[] | undefined {
+  return WHEEL_ARCHES.find((r) => r.variant === variant && compareVersions(minor, r.releases[0]) >= 0 && compareVersions(minor, r.releases[1]) <= 0)?.sm;
+}
+
+/**
+ * Whether kernels built for `sm` run a GPU of compute capability `cc`
+ * ("8.9"): SASS runs on the same major with an equal or higher minor
+ * (sm_86 runs 8.9, sm_120 runs 12.1), never across majors.
+ */
+export function archCovers(sm: readonly number[], cc: string): boolean {
+  const [major, minor] = cc.split('.').map(Number) as [number, number];
+  return sm.some((s) => Math.floor(s / 10) === major && s % 10 <= minor);
+}
+
+/** "cu128" → "12.8" */
+export const cudaOfVariant = (variant: string) => `${variant.slice(2, -1)}.${variant.slice(-1)}`;
+/** "12.8" → "cu128" */
+export const variantOfCuda = (cuda: string) => `cu${cuda.replace('.', '')}`;

@@ -1,0 +1,229 @@
+/**
+ * Which PyTorch wheel index and which image fit this driver and these GPUs —
+ * and why. Pure: the tables (releases.ts, cuda-drivers.ts, images.ts) and the
+ * request in, a Resolution with a reason for every decision out.
+ *
+ * The variant is the newest CUDA variant the release publishes that
+ *  - the driver can run: wheels and pytorch/pytorch images need the major's
+ *    minor-version-compatibility floor; nvidia/cuda images (source `cuda`)
+ *    need the driver's own CUDA ≥ the variant's, as NVIDIA_REQUIRE_CUDA
+ *    enforces;
+ *  - has kernels for every GPU (compute capability vs the variant's sm list).
+ * NGC images carry NVIDIA's own torch build: the newest NGC release of the
+ * same torch minor whose CUDA the driver runs natively.
+ * An impossible request throws UNRESOLVABLE with every rejection and what
+ * would work: a newer driver, an older torch, or `--cuda cpu`.
+ */
+import { TunaSetupError } from '../errors.js';
+import { compareDriver, minDriverFor, nativeCudaForDriver, type DriverRule } from './cuda-drivers.js';
+import { cudaImage, ngcImage, NGC_RELEASES, pytorchImage, throughRegistryMirror, type ImageFlavor, type ImageSource } from './images.js';
+import { archCovers, archesFor, compareVersions, cudaOfVariant, TORCH_RELEASES, variantOfCuda, type TorchPatch, type TorchRelease } from './releases.js';
+
+export const PYTORCH_WHEEL_INDEX = 'https://download.pytorch.org/whl';
+
+export interface ResolveRequest {
+  /** `latest` (default), `2.7` (newest patch) or `2.7.1` */
+  torch?: string;
+  /** `auto` (default), `X.Y` or `cpu` */
+  cuda?: string;
+  /** the driver version; null: no NVIDIA driver */
+  driver: string | null;
+  /** compute capabilities of every GPU ("8.6"); empty: unknown */
+  gpus?: readonly string[];
+  /** `3.12`; unchecked when absent */
+  python?: string;
+  os?: 'linux' | 'windows';
+  source?: ImageSource;
+  flavor?: ImageFlavor;
+  /** Docker Hub images are rewritten through this registry mirror host */
+  registryMirror?: string;
+  /** base of a PEP 503 mirror of download.pytorch.org/whl */
+  wheelIndex?: string;
+}
+
+export interface Resolution {
+  torch: string;
+  torchvision: string;
+  torchaudio: string | null;
+  /** `cu128` or `cpu` */
+  variant: string;
+  /** `12.8`, null for cpu */
+  cuda: string | null;
+  torchIndexUrl: string;
+  /** arguments after `pip`: install the matching trio from the index */
+  pipArgs: string[];
+  source: ImageSource;
+  image: string;
+  /** the CUDA inside the image */
+  imageCuda: string;
+  driver: string | null;
+  gpus: string[];
+  reasons: string[];
+}
+
+const fail = (message: string, hint: string, reasons: string[]) =>
+  new TunaSetupError('UNRESOLVABLE', message, hint, { details: { reasons } });
+
+export function findRelease(spec = 'latest'): { release: TorchRelease; patch: TorchPatch } {
+  const s = spec.trim().replace(/^v/, '');
+  const newest = TORCH_RELEASES[TORCH_RELEASES.length - 1]!;
+  const known = `known: ${TORCH_RELEASES[0]!.minor}–${newest.minor} (newest ${newest.patches.at(-1)!.torch})`;
+  if (s === 'latest') return { release: newest, patch: newest.patches.at(-1)! };
+  const m = /^(\d+)\.(\d+)(?:\.(\d+))?$/.exec(s);
+  if (!m) throw new TunaSetupError('BAD_TORCH_SPEC', `torch '${spec}' is not a version`, `give latest, X.Y or X.Y.Z (${known})`);
+  const release = TORCH_RELEASES.find((r) => r.minor === `${m[1]}.${m[2]}`);
+  if (!release) throw new TunaSetupError('UNKNOWN_TORCH', `torch ${spec} is not in tuna-setup's tables`, `${known}; a newer tuna-setup may know it`);
+  if (m[3] === undefined) return { release, patch: release.patches.at(-1)! };
+  const patch = release.patches.find((p) => p.torch === s);
+  if (!patch) throw new TunaSetupError('UNKNOWN_TORCH', `torch ${s} was never released`, `torch ${release.minor} has ${release.patches.map((p) => p.torch).join(', ')}`);
+  return { release, patch };
+}
+
+interface Verdict { ok: boolean; why: string }
+
+/** Can this driver run this variant under the rule, and do all GPUs have kernels in it? */
+function judge(variant: string, release: TorchRelease, req: ResolveRequest, rule: DriverRule): Verdict {
+  const cuda = cudaOfVariant(variant);
+  const os = req.os ?? 'linux';
+  const need = minDriverFor(cuda, rule, os);
+  const ruleName = rule === 'native' ? `CUDA ${cuda} natively (NVIDIA_REQUIRE_CUDA)` : `CUDA ${cuda.split('.')[0]}.x (minor-version compatibility)`;
+  if (req.driver === null) return { ok: false, why: 'no NVIDIA driver' };
+  if (!need) return { ok: false, why: `the tables give no minimum ${os} driver for ${ruleName}` };
+  if (compareDriver(req.driver, need) < 0) return { ok: false, why: `driver ${req.driver} is older than ${need}, the minimum for ${ruleName}` };
+  const sm = archesFor(variant, release.minor);
+  const gpus = req.gpus ?? [];
+  if (sm && gpus.length) {
+    const uncovered = gpus.filter((cc) => !archCovers(sm, cc));
+    if (uncovered.length) {
+      return { ok: false, why: `no kernels for compute capability ${[...new Set(uncovered)].join(', ')} (${variant} of torch ${release.minor} has ${sm.map((s) => `sm_${s}`).join(', ')})` };
+    }
+  }
+  return { ok: true, why: `driver ${req.driver} ≥ ${need} for ${ruleName}${gpus.length ? `; kernels for ${[...new Set(gpus)].join(', ')}` : ''}` };
+}
+
+/** The newest variant of `release` that passes, or undefined. */
+function bestVariant(release: TorchRelease, req: ResolveRequest, rule: DriverRule): string | undefined {
+  return [...release.cuda].reverse().find((v) => judge(v, release, req, rule).ok);
+}
+
+/** What would make an impossible request work. */
+function alternatives(release: TorchRelease, req: ResolveRequest, rule: DriverRule): string {
+  const out: string[] = [];
+  if (req.driver !== null) {
+    // the smallest driver upgrade that makes some variant with kernels for these GPUs run
+    const upgrades = release.cuda.flatMap((v) => {
+      const sm = archesFor(v, release.minor);
+      const need = minDriverFor(cudaOfVariant(v), rule, req.os ?? 'linux');
+      const kernels = !sm || (req.gpus ?? []).every((cc) => archCovers(sm, cc));
+      return kernels && need && compareDriver(req.driver!, need) < 0 ? [{ v, need }] : [];
+    }).sort((a, b) => compareDriver(a.need, b.need));
+    if (upgrades[0]) out.push(`a driver ≥ ${upgrades[0].need} (for ${upgrades[0].v})`);
+    const older = [...TORCH_RELEASES].reverse().find((r) => compareVersions(r.minor, release.minor) < 0 && bestVariant(r, req, rule));
+    if (older) out.push(`torch ${older.minor} (${bestVariant(older, req, rule)})`);
+    const newer = TORCH_RELEASES.find((r) => compareVersions(r.minor, release.minor) > 0 && bestVariant(r, req, rule));
+    if (newer && !older) out.push(`torch ${newer.minor} (${bestVariant(newer, req, rule)})`);
+  }
+  out.push('--cuda cpu');
+  return `would work: ${out.join('; or ')}`;
+}
+
+export function resolveTorch(req: ResolveRequest): Resolution {
+  const reasons: string[] = [];
+  const { release, patch } = findRelease(req.torch);
+  const source = req.source ?? 'pytorch';
+  const flavor = req.flavor ?? 'runtime';
+  const gpus = [...(req.gpus ?? [])];
+  reasons.push(`torch ${req.torch ?? 'latest'} → ${patch.torch} (torchvision ${patch.torchvision}${patch.torchaudio ? `, torchaudio ${patch.torchaudio}` : ', no torchaudio release for it'})`);
+
+  if (req.python) {
+    const py = req.python.trim();
+    if (!release.python.includes(py)) {
+      const works = [...TORCH_RELEASES].reverse().find((r) => r.python.includes(py));
+      throw fail(`torch ${release.minor} has no wheels for Python ${py} (it supports ${release.python.join(', ')})`,
+        works ? `use torch ${works.minor}${compareVersions(works.minor, release.minor) < 0 ? ' or older' : ''} for Python ${py}, or a Python it supports` : `no torch release in the tables supports Python ${py}`, reasons);
+    }
+    reasons.push(`python ${py}: torch ${release.minor} has wheels for it`);
+  }
+
+  // wheels follow minor-version compatibility; an nvidia/cuda base image needs the driver's own CUDA
+  const rule: DriverRule = source === 'cuda' ? 'native' : 'minor-compat';
+  const wanted = (req.cuda ?? 'auto').trim().toLowerCase();
+  let variant: string;
+  if (wanted === 'cpu') {
+    variant = 'cpu';
+    reasons.push('cpu: asked for');
+  } else if (wanted === 'auto' && req.driver === null) {
+    variant = 'cpu';
+    reasons.push('cpu: no NVIDIA driver found');
+  } else {
+    if (wanted !== 'auto' && !/^\d+\.\d$/.test(wanted)) {
+      throw new TunaSetupError('BAD_CUDA', `cuda '${req.cuda}' is not auto, X.Y or cpu`, `e.g. --cuda 12.8; torch ${release.minor} publishes ${release.cuda.map(cudaOfVariant).join(', ')}`);
+    }
+    const candidates = wanted === 'auto' ? [...release.cuda].reverse() : [variantOfCuda(wanted)];
+    if (wanted !== 'auto' && !release.cuda.includes(candidates[0]!)) {
+      const has = TORCH_RELEASES.filter((r) => r.cuda.includes(candidates[0]!)).map((r) => r.minor);
+      throw fail(`torch ${release.minor} publishes no ${candidates[0]} wheels (it has ${release.cuda.join(', ')})`,
+        has.length ? `pick one of those, or torch ${has.join(', ')} for ${candidates[0]}` : `pick one of ${release.cuda.join(', ')}`, reasons);
+    }
+    if (!gpus.length) reasons.push('GPU compute capability unknown: kernels not checked (pass --gpu-cc X.Y)');
+    let chosen: string | undefined;
+    for (const v of candidates) {
+      const verdict = judge(v, release, req, rule);
+      reasons.push(`${v}: ${verdict.ok ? 'chosen' : 'rejected'} — ${verdict.why}`);
+      if (verdict.ok) { chosen = v; break; }
+    }
+    if (!chosen) {
+      const last = reasons[reasons.length - 1]!.replace(/^cu\d+: rejected — /, '');
+      throw fail(wanted === 'auto' ? `no CUDA variant of torch ${release.minor} fits: ${last}` : `${candidates[0]} of torch ${release.minor} does not fit: ${last}`,
+        alternatives(release, req, rule), reasons);
+    }
+    variant = chosen;
+  }
+  const cuda = variant === 'cpu' ? null : cudaOfVariant(variant);
+  const index = `${(req.wheelIndex ?? PYTORCH_WHEEL_INDEX).replace(/\/+$/, '')}/${variant}`;
+  const pipArgs = ['install', `torch==${patch.torch}`, `torchvision==${patch.torchvision}`, ...(patch.torchaudio ? [`torchaudio==${patch.torchaudio}`] : []), '--index-url', index];
+
+  // the image
+  let image: string;
+  let imageCuda: string;
+  if (source === 'ngc') {
+    const native = req.driver ? nativeCudaForDriver(req.driver, req.os ?? 'linux') : null;
+    const rows = NGC_RELEASES.filter((r) => r.torch.startsWith(`${release.minor}.`));
+    if (!rows.length) {
+      const minors = [...new Set(NGC_RELEASES.map((r) => r.torch.split('.').slice(0, 2).join('.')))];
+      throw fail(`no NGC PyTorch release with torch ${release.minor} in the tables`, `NGC ships torch ${minors.join(', ')}; or use --source pytorch`, reasons);
+    }
+    const fits = rows.filter((r) => (req.driver === null || (native !== null && compareVersions(r.cuda, native) <= 0))
+      && (compareVersions(r.cuda, '13.0') < 0 || gpus.every((cc) => compareVersions(cc, '7.5') >= 0)));
+    const pick = fits.at(-1);
+    for (const r of [...rows].reverse()) {
+      if (r === pick) break;
+      reasons.push(`ngc ${r.tag}: rejected — ${native === null ? 'driver CUDA unknown' : compareVersions(r.cuda, native) > 0 ? `CUDA ${r.cuda} needs a driver that runs it natively; driver ${req.driver} runs ≤ ${native}` : `CUDA ${r.cuda} dropped GPUs below compute capability 7.5`}`);
+    }
+    if (!pick) throw fail(`no NGC PyTorch release with torch ${release.minor} runs on driver ${req.driver}`, `update the driver (NGC ${rows[0]!.tag} needs CUDA ${rows[0]!.cuda} natively), or use --source pytorch`, reasons);
+    image = ngcImage(pick.tag);
+    imageCuda = pick.cuda;
+    reasons.push(`image: NGC ${pick.tag} (torch ${pick.torch} built by NVIDIA, CUDA ${pick.cuda})${req.driver ? `; driver runs CUDA ≤ ${native} natively` : ''}`);
+  } else {
+    // a CPU job still needs an image: the release's PyPI-default CUDA runs fine without a GPU
+    imageCuda = cuda ?? cudaOfVariant(release.pypiDefault);
+    if (source === 'cuda') {
+      const ref = cudaImage(imageCuda, flavor);
+      if (!ref) throw fail(`no nvidia/cuda tag known for CUDA ${imageCuda}`, 'use --source pytorch', reasons);
+      image = ref;
+      reasons.push(`image: nvidia/cuda for CUDA ${imageCuda}${variant === 'cpu' ? ' (no GPU: the PyPI default, which runs on CPU too)' : ''}; install torch into it from ${index}`);
+    } else {
+      image = pytorchImage(patch.torch, imageCuda, release.cudnn, flavor);
+      reasons.push(`image: pytorch/pytorch for torch ${patch.torch}, CUDA ${imageCuda}, cuDNN ${release.cudnn}${variant === 'cpu' ? ' (no GPU: the PyPI default CUDA image, which runs on CPU too)' : ''}`);
+    }
+  }
+  const mirrored = throughRegistryMirror(image, req.registryMirror);
+  if (mirrored !== image) reasons.push(`image pulled through registry mirror ${req.registryMirror}`);
+  else if (req.registryMirror) reasons.push(`${image} is not on Docker Hub: the registry mirror does not apply`);
+
+  return {
+    torch: patch.torch, torchvision: patch.torchvision, torchaudio: patch.torchaudio,
+    variant, cuda, torchIndexUrl: index, pipArgs, source, image: mirrored, imageCuda,
+    driver: req.driver, gpus, reasons,
+  };
+}
