@@ -52,16 +52,8 @@ function kill(child: ChildProcess): Promise<void> {
   });
 }
 
-export async function startDockerLab(dir: string): Promise<DockerLab> {
-  const leftovers = ['/etc/docker/key.json', '/run/docker'].filter((p) => !existsSync(p));
-  const name = `tuna-test-${process.pid}-${Math.random().toString(16).slice(2, 8)}`;
-  execFileSync('ip', ['netns', 'add', name]);
-  const ns = `/var/run/netns/${name}`;
-  execFileSync('nsenter', [`--net=${ns}`, 'ip', 'link', 'set', 'lo', 'up']);
-  const children: ChildProcess[] = [];
-  const nsExec = (argv: string[], timeoutMs = 60_000) => run('nsenter', [`--net=${ns}`, ...argv], { timeout: timeoutMs });
-
-  // busybox image, built without a daemon
+/** An OCI layout holding a busybox image (tag latest), made with umoci and no daemon. */
+export function buildBusyboxLayout(dir: string): string {
   const layout = path.join(dir, 'oci');
   const bundle = path.join(dir, 'bundle');
   execFileSync('umoci', ['init', '--layout', layout]);
@@ -73,6 +65,20 @@ export async function startDockerLab(dir: string): Promise<DockerLab> {
   execFileSync('umoci', ['repack', '--image', `${layout}:latest`, bundle]);
   execFileSync('umoci', ['config', '--image', `${layout}:latest`, '--config.cmd', '/bin/sh']);
   rmSync(bundle, { recursive: true, force: true });
+  return layout;
+}
+
+export async function startDockerLab(dir: string): Promise<DockerLab> {
+  const leftovers = ['/etc/docker/key.json', '/run/docker'].filter((p) => !existsSync(p));
+  const name = `tuna-test-${process.pid}-${Math.random().toString(16).slice(2, 8)}`;
+  execFileSync('ip', ['netns', 'add', name]);
+  const ns = `/var/run/netns/${name}`;
+  execFileSync('nsenter', [`--net=${ns}`, 'ip', 'link', 'set', 'lo', 'up']);
+  const children: ChildProcess[] = [];
+  const nsExec = (argv: string[], timeoutMs = 60_000) => run('nsenter', [`--net=${ns}`, ...argv], { timeout: timeoutMs });
+
+  // busybox image, built without a daemon
+  const layout = buildBusyboxLayout(dir);
 
   // the registry, inside the namespace
   const regConfig = path.join(dir, 'registry.yml');

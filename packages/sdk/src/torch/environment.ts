@@ -6,9 +6,10 @@
  */
 import { isOffline } from '../probe/choose.js';
 import { TunaSetupError } from '../errors.js';
-import { checkImageTag, parseImageRef, RegistryClient, type RegistryClientOptions } from '../registry/client.js';
+import { nearestTag, parseImageRef, RegistryClient, type RegistryClientOptions } from '../registry/client.js';
 import { detectGpu, type GpuReport } from './detect.js';
-import { resolveTorch, type Resolution, type ResolveRequest } from './resolve.js';
+import { findRelease, resolveTorch, type Resolution, type ResolveRequest } from './resolve.js';
+import { cudaOfVariant } from './releases.js';
 
 export interface EnvironmentRequest extends Omit<ResolveRequest, 'driver'> {
   /** the driver version; undefined: detect it (null: no driver) */
@@ -41,16 +42,41 @@ export async function resolveEnvironment(req: EnvironmentRequest): Promise<Envir
   }
   const client = new RegistryClient(req.registry);
   try {
-    const check = await checkImageTag(resolution.image, client);
-    if (!check.exists) {
-      const ref = parseImageRef(resolution.image);
+    const ref = parseImageRef(resolution.image);
+    const digest = await client.digest(ref);
+    if (!digest) {
+      const nearest = nearestAcceptable({ ...req, driver, gpus: gpus ?? [] }, ref.tag, await client.tags(ref.registry, ref.repository));
       throw new TunaSetupError('TAG_NOT_FOUND', `${resolution.image} does not exist in ${ref.registry}`,
-        check.nearest ? `the nearest existing tag is ${ref.repository}:${check.nearest} — pass it with --image, or change --torch/--cuda` : `no tag of ${ref.repository} looks like it; check the registry mirror`,
-        { details: { reasons: resolution.reasons, ...(check.nearest ? { nearest: check.nearest } : {}) } });
+        nearest ? `the nearest existing tag is ${ref.repository}:${nearest.tag}${nearest.fits ? ' (it fits this driver and GPU)' : ' (not checked against this driver and GPU)'} — pass --torch/--cuda to match it` : `no tag of ${ref.repository} looks like it; check the registry mirror`,
+        { details: { reasons: resolution.reasons, ...(nearest ? { nearest: nearest.tag } : {}) } });
     }
-    resolution.reasons.push(`tag exists: ${check.digest}`);
-    return { ...resolution, digest: check.digest, ...(detected ? { detected } : {}) };
+    resolution.reasons.push(`tag exists: ${digest}`);
+    return { ...resolution, digest, ...(detected ? { detected } : {}) };
   } finally {
     await client.close();
   }
+}
+
+/**
+ * The existing tag nearest to a missing one: first an image the resolver
+ * itself accepts for this machine (same torch patch with another variant that
+ * fits, then the release's other patches), else the closest tag by shape.
+ */
+function nearestAcceptable(req: ResolveRequest, missing: string, tags: readonly string[]): { tag: string; fits: boolean } | undefined {
+  const have = new Set(tags);
+  const { release, patch } = findRelease(req.torch);
+  const patches = [patch, ...[...release.patches].reverse().filter((p) => p !== patch)];
+  for (const p of patches) {
+    for (const variant of [...release.cuda].reverse()) {
+      try {
+        const alt = resolveTorch({ ...req, torch: p.torch, cuda: cudaOfVariant(variant) });
+        const tag = parseImageRef(alt.image).tag;
+        if (tag !== missing && have.has(tag)) return { tag, fits: true };
+      } catch {
+        // this combination does not fit the machine
+      }
+    }
+  }
+  const near = nearestTag(missing, tags);
+  return near ? { tag: near, fits: false } : undefined;
 }

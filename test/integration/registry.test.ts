@@ -1,0 +1,121 @@
+// The registry client against a real distribution registry on 127.0.0.1 with
+// Docker Hub-style token auth, a pull-through cache in front of it, and a
+// forwarder that injects 429/5xx (test/helpers/registry.ts).
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { checkImageTag, isTunaSetupError, parseImageRef, RegistryClient, resolveEnvironment } from '@tuna-setup/sdk';
+import { itWith } from '../helpers/env.js';
+import { startRegistryLab, type RegistryLab } from '../helpers/registry.js';
+import { tempDir } from '../helpers/tmp.js';
+import { runCliAsync } from '../helpers/cli.js';
+
+const needs = { bins: ['docker-registry', 'skopeo', 'umoci', 'openssl', 'busybox'] };
+const it = itWith(needs);
+const TAGS = ['2.6.0-cuda12.6-cudnn9-runtime', '2.7.0-cuda12.8-cudnn9-runtime', '2.7.1-cuda11.8-cudnn9-runtime', '2.7.1-cuda12.6-cudnn9-runtime', '2.7.1-cuda12.8-cudnn9-runtime'];
+
+let lab: RegistryLab | undefined;
+beforeAll(async () => {
+  if (itWith(needs) !== (await import('vitest')).it) return;
+  lab = await startRegistryLab(tempDir(), { 'pytorch/pytorch': TAGS, 'private/secret': ['1.0'] });
+}, 180_000);
+afterAll(async () => { await lab?.stop(); });
+
+const client = (extra = {}) => new RegistryClient({ backoffMs: 10, ...extra });
+
+describe('registry client', () => {
+  it('checks a tag with 3 requests (HEAD → 401, token, HEAD) and reuses the token after', async () => {
+    const c = client();
+    const tokens = lab!.tokenRequests();
+    const digest = await c.digest(parseImageRef(`${lab!.registry}/pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime`));
+    expect(digest).toMatch(/^sha256:[a-f0-9]{64}$/);
+    expect(c.requests).toBe(3);
+    expect(lab!.tokenRequests()).toBe(tokens + 1);
+    // same repository: one request, no new token
+    expect(await c.digest(parseImageRef(`${lab!.registry}/pytorch/pytorch:2.7.0-cuda12.8-cudnn9-runtime`))).toBe(digest); // same busybox content
+    expect(c.requests).toBe(4);
+    expect(lab!.tokenRequests()).toBe(tokens + 1);
+    await c.close();
+  });
+
+  it('a missing tag is null, not an error', async () => {
+    const c = client();
+    expect(await c.digest(parseImageRef(`${lab!.registry}/pytorch/pytorch:9.9.9-cuda99.9-cudnn9-runtime`))).toBeNull();
+    await c.close();
+  });
+
+  it('lists tags across pages (Link rel=next)', async () => {
+    const c = client();
+    const tags = await c.tags(lab!.registry, 'pytorch/pytorch', 2);
+    expect(tags.sort()).toEqual([...TAGS].sort());
+    expect(lab!.forwarded().filter((l) => l.includes('/tags/list')).length).toBeGreaterThanOrEqual(3);
+    await c.close();
+  });
+
+  it('offers the nearest existing tag for a missing one', async () => {
+    const c = client();
+    expect(await checkImageTag(`${lab!.registry}/pytorch/pytorch:2.7.1-cuda12.9-cudnn9-runtime`, c)).toEqual({ exists: false, nearest: '2.7.1-cuda12.8-cudnn9-runtime' });
+    expect(await checkImageTag(`${lab!.registry}/pytorch/pytorch:2.6.0-cuda12.6-cudnn9-runtime`, c)).toMatchObject({ exists: true, digest: expect.stringMatching(/^sha256:/) });
+    await c.close();
+  });
+
+  it('a repository whose token is refused (401) is a clear error', async () => {
+    const c = client();
+    const err = await c.digest(parseImageRef(`${lab!.registry}/private/secret:1.0`)).catch((e) => e);
+    expect(isTunaSetupError(err) && err.code).toBe('REGISTRY');
+    expect(err.message).toMatch(/no anonymous token for private\/secret from 127\.0\.0\.1:\d+ \(HTTP 401\)/);
+    await c.close();
+  });
+
+  it.each([429, 503])('retries with backoff on %i and succeeds', async (status) => {
+    const c = client();
+    lab!.failNext(2, status);
+    expect(await c.digest(parseImageRef(`${lab!.registry}/pytorch/pytorch:2.7.1-cuda12.6-cudnn9-runtime`))).toMatch(/^sha256:/);
+    expect(c.requests).toBe(5); // 2 failures + HEAD → 401, token, HEAD
+    await c.close();
+  });
+
+  it('gives up after its attempts with the status in the message', async () => {
+    const c = client({ attempts: 2 });
+    lab!.failNext(5, 503);
+    const err = await c.digest(parseImageRef(`${lab!.registry}/pytorch/pytorch:2.7.1-cuda12.6-cudnn9-runtime`)).catch((e) => e);
+    lab!.failNext(0, 503);
+    expect(err.message).toMatch(/HTTP 503 after 2 attempts/);
+    await c.close();
+  });
+
+  it('an unreachable registry is a clear error', async () => {
+    const c = client({ attempts: 2 });
+    const err = await c.digest(parseImageRef(`${lab!.unreachable}/pytorch/pytorch:x`)).catch((e) => e);
+    expect(err.message).toMatch(/^registry 127\.0\.0\.1:\d+: HEAD \/v2\/pytorch\/pytorch\/manifests\/x: connection refused after 2 attempts$/);
+    expect(err.hint).toMatch(/proxy/);
+    await c.close();
+  });
+
+  it('through the pull-through cache: same digest as the token-auth upstream', async () => {
+    const c = client();
+    const up = await c.digest(parseImageRef(`${lab!.registry}/pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime`));
+    const viaCache = await c.digest(parseImageRef(`${lab!.proxy}/pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime`));
+    expect(viaCache).toBe(up);
+    expect(await c.digest(parseImageRef(`${lab!.proxy}/pytorch/pytorch:0.0.0-nope`))).toBeNull();
+    await c.close();
+  });
+});
+
+describe('resolve checks the tag it chose', () => {
+  it('returns the digest through --registry-mirror', async () => {
+    const env = await resolveEnvironment({ torch: '2.7', driver: '570.172.08', gpus: ['8.6'], registryMirror: lab!.proxy, offline: false });
+    expect(env.image).toBe(`${lab!.proxy}/pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime`);
+    expect(env.digest).toMatch(/^sha256:[a-f0-9]{64}$/);
+    expect(env.reasons.at(-1)).toBe(`tag exists: ${env.digest}`);
+  });
+
+  it('CLI: a tag missing from the registry exits 1 and names the nearest one', async () => {
+    // torch 2.13 on driver 560 → cu126 → pytorch/pytorch:2.13.0-cuda12.6-… which this registry lacks
+    const r = await runCliAsync(['resolve', '--json', '--torch', '2.6', '--driver', '560.35.05', '--gpu-cc', '8.6', '--registry-mirror', lab!.registry], { TUNA_SETUP_OFFLINE: '' });
+    expect(r.code).toBe(0);
+    expect(r.json()).toMatchObject({ variant: 'cu126', image: `${lab!.registry}/pytorch/pytorch:2.6.0-cuda12.6-cudnn9-runtime`, digest: expect.stringMatching(/^sha256:/) });
+
+    const miss = await runCliAsync(['resolve', '--torch', '2.7.0', '--driver', '535.230.02', '--gpu-cc', '6.1', '--registry-mirror', lab!.registry], { TUNA_SETUP_OFFLINE: '' });
+    expect(miss.code).toBe(1);
+    expect(miss.stderr).toMatch(/2\.7\.0-cuda12\.6-cudnn9-runtime does not exist in 127\.0\.0\.1:\d+\nhint: the nearest existing tag is pytorch\/pytorch:2\.7\.1-cuda12\.6-cudnn9-runtime/);
+  });
+});
