@@ -1,5 +1,5 @@
 /** `tuna-setup resolve`: the PyTorch wheel index and image that fit this driver and GPU, with the tag checked. */
-import { IMAGE_SOURCES, isTunaSetupError, resolveEnvironment, type ImageFlavor, type ImageSource } from '@tuna-setup/sdk';
+import { defaultStateDir, IMAGE_SOURCES, isTunaSetupError, resolveEnvironment, type ImageFlavor, type ImageSource } from '@tuna-setup/sdk';
 import { parse } from '../args.js';
 import { printJson, say, UsageError } from '../output.js';
 
@@ -15,6 +15,9 @@ export const usage = `tuna-setup resolve [options]
                           cuda (nvidia/cuda, torch installed from the wheel index)
   --flavor NAME           runtime (default) or devel
   --registry-mirror HOST  pull Docker Hub images through this registry mirror (and check the tag there)
+  --wheel-mirror NAME     take the wheels from a catalog mirror of download.pytorch.org (sjtu, nju), or
+                          auto: the fastest healthy, fresh one with the upstream (default: the upstream)
+  --state-dir DIR         where an auto wheel-mirror ranking is cached (default: $XDG_STATE_HOME/tuna-setup)
   --offline               do not check the tag in the registry (also TUNA_SETUP_OFFLINE=1)
   --sysroot DIR           read the driver version under DIR (a container with the host mounted)
   --json                  one JSON object on stdout`;
@@ -35,6 +38,8 @@ export async function resolve(args: string[]): Promise<number> {
     source: { type: 'string' },
     flavor: { type: 'string' },
     'registry-mirror': { type: 'string' },
+    'wheel-mirror': { type: 'string' },
+    'state-dir': { type: 'string' },
     offline: { type: 'boolean' },
     sysroot: { type: 'string' },
   });
@@ -60,6 +65,7 @@ export async function resolve(args: string[]): Promise<number> {
       ...(mirror ? { registryMirror: mirror } : {}),
       ...(v.offline ? { offline: true } : {}),
       ...(v.sysroot ? { sysroot: v.sysroot } : {}),
+      ...(v['wheel-mirror'] ? { wheelMirror: v['wheel-mirror'], stateDir: v['state-dir'] ?? defaultStateDir() } : {}),
     });
     const { detected: _detected, ...out } = env;
     if (v.json) return printJson(out), 0;

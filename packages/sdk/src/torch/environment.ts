@@ -4,11 +4,14 @@
  * unless offline — prove the image tag exists in its registry and take its
  * digest. A missing tag is an error that names the nearest existing one.
  */
+import { findMirror } from '../catalog/lookup.js';
+import { catalogCandidates } from '../probe/candidates.js';
 import { isOffline } from '../probe/choose.js';
+import { selectMirror } from '../probe/select.js';
 import { TunaSetupError } from '../errors.js';
 import { nearestTag, parseImageRef, RegistryClient, type RegistryClientOptions } from '../registry/client.js';
 import { detectGpu, type GpuReport } from './detect.js';
-import { findRelease, resolveTorch, type Resolution, type ResolveRequest } from './resolve.js';
+import { findRelease, PYTORCH_WHEEL_INDEX, resolveTorch, type Resolution, type ResolveRequest } from './resolve.js';
 import { cudaOfVariant } from './releases.js';
 
 export interface EnvironmentRequest extends Omit<ResolveRequest, 'driver'> {
@@ -18,6 +21,10 @@ export interface EnvironmentRequest extends Omit<ResolveRequest, 'driver'> {
   /** no registry check (default: TUNA_SETUP_OFFLINE=1) */
   offline?: boolean;
   registry?: RegistryClientOptions;
+  /** serve the wheels from a mirror of download.pytorch.org: a catalog name, or `auto` (the fastest fresh one, upstream included) */
+  wheelMirror?: string;
+  /** where a wheel-mirror ranking is cached */
+  stateDir?: string;
 }
 
 export interface Environment extends Resolution {
@@ -34,9 +41,12 @@ export async function resolveEnvironment(req: EnvironmentRequest): Promise<Envir
     driver = detected.driver;
     if (!gpus?.length) gpus = detected.gpus.flatMap((g) => (g.computeCapability ? [g.computeCapability] : []));
   }
-  const resolution = resolveTorch({ ...req, driver, ...(gpus ? { gpus } : {}) });
+  const offline = req.offline ?? isOffline();
+  const wheels = req.wheelMirror ? await wheelIndexFor(req.wheelMirror, offline, req.stateDir) : undefined;
+  const resolution = resolveTorch({ ...req, driver, ...(gpus ? { gpus } : {}), ...(wheels ? { wheelIndex: wheels.index } : {}) });
+  if (wheels) resolution.reasons.push(wheels.why);
   if (detected?.driver) resolution.reasons.unshift(`driver ${detected.driver} (from ${detected.driverSource})${gpus?.length ? `, GPUs ${gpus.join(', ')}` : ''}`);
-  if (req.offline ?? isOffline()) {
+  if (offline) {
     resolution.reasons.push('offline: the tag was not checked in the registry');
     return { ...resolution, digest: null, ...(detected ? { detected } : {}) };
   }
@@ -79,4 +89,21 @@ function nearestAcceptable(req: ResolveRequest, missing: string, tags: readonly 
   }
   const near = nearestTag(missing, tags);
   return near ? { tag: near, fits: false } : undefined;
+}
+
+/** The wheel index base for `--wheel-mirror`: a named catalog mirror, or the winner of a pytorch selection. */
+async function wheelIndexFor(spec: string, offline: boolean, stateDir?: string): Promise<{ index: string; why: string }> {
+  if (spec !== 'auto') {
+    const mirror = findMirror(spec);
+    const w = mirror.pytorchWheels;
+    if (!w) throw new TunaSetupError('UNSUPPORTED_SERVICE', `mirror '${mirror.name}' has no PyTorch wheels`, `use one of: ${catalogCandidates('pytorch').map((c) => c.name).join(', ')}`);
+    if (w.layout !== 'pep503') throw new TunaSetupError('UNSUPPORTED_SERVICE', `${mirror.name}'s PyTorch wheels are a flat -f listing, not a PEP 503 index`, 'name a mirror with an index (sjtu, nju) or leave --wheel-mirror out');
+    return { index: w.index, why: `wheels from ${mirror.name} (${w.index}), as asked` };
+  }
+  if (offline) return { index: PYTORCH_WHEEL_INDEX, why: 'wheels from download.pytorch.org: offline, no mirror probed' };
+  const candidates = catalogCandidates('pytorch').filter((c) => c.layout === 'pep503');
+  const report = await selectMirror({ service: 'pytorch', candidates, ...(stateDir ? { stateDir } : {}) });
+  const chosen = report.chosen && candidates.find((c) => c.name === report.chosen!.name);
+  if (!chosen) return { index: PYTORCH_WHEEL_INDEX, why: 'wheels from download.pytorch.org: no healthy, fresh wheel mirror answered' };
+  return { index: chosen.url, why: `wheels from ${chosen.name} (${chosen.url}): fastest healthy, fresh PyTorch wheel index of ${candidates.length} probed` };
 }
