@@ -30,7 +30,12 @@ export type ErrorCode =
   | 'UNRESOLVABLE'
   | 'REGISTRY'
   | 'BAD_IMAGE'
-  | 'TAG_NOT_FOUND';
+  | 'TAG_NOT_FOUND'
+  | 'BAD_GPUS'
+  | 'BAD_ENV'
+  | 'PULL_FAILED'
+  | 'RUN_FAILED'
+  | 'BAD_INPUT';
 
 
 export class TunaSetupError extends Error {

@@ -23,6 +23,7 @@ export { readCurrentConfigs, type CurrentConfig } from './config/current.js';
 
 export { selectMirror, rank, noHealthyMirror, DEFAULT_BUDGET_MS, DEFAULT_CACHE_TTL_MS, REFERENCE_BYTES, type SelectOptions, type SelectReport, type RankedMirror } from './probe/select.js';
 export { catalogCandidates, userCandidates, candidateFromPair, candidateOf, parseProbeService, type CandidateSpec } from './probe/candidates.js';
+export { formatRanking } from './probe/format.js';
 export { chooseMirror, isOffline, type ChooseOptions, type ChosenMirror } from './probe/choose.js';
 export { PROBE_SERVICES, SERVICE_PROBES, DOCKER_HUB_REGISTRY, type Candidate, type ProbeService } from './probe/services.js';
 export { parseIndexPage, type IndexFile } from './probe/index-page.js';
@@ -37,4 +38,6 @@ export { resolveTorch, findRelease, PYTORCH_WHEEL_INDEX, type ResolveRequest, ty
 export { resolveEnvironment, type EnvironmentRequest, type Environment } from './torch/environment.js';
 export { RegistryClient, parseImageRef, parseChallenge, nearestTag, checkImageTag, type ImageRef, type RegistryClientOptions, type TagCheck } from './registry/client.js';
 export { inspectDocker, type DockerReport } from './docker/info.js';
+export { parseGpus, dockerRunArgs, preflight, pullImage, runJob, removeContainer, restoreWorkspaceOwner, type Gpus, type JobSpec, type PreflightInput, type PullOptions, type RunOptions } from './docker/run.js';
 export { doctor, type DoctorReport } from './doctor.js';
+export { wheelCacheKey, restoreLocalCache, saveLocalCache, evictLocalCache, WHEEL_CACHE_VERSION, type WheelCacheKeyParts, type LocalCacheOptions } from './cache/wheels.js';

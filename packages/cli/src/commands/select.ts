@@ -1,6 +1,6 @@
 /** `tuna-setup select`: probe the candidates for a service and rank them; writes nothing. */
 import {
-  catalogCandidates, defaultStateDir, isOffline, loadMirrorFile, noHealthyMirror, parseProbeService, selectMirror,
+  catalogCandidates, defaultStateDir, formatRanking, isOffline, loadMirrorFile, noHealthyMirror, parseProbeService, selectMirror,
   TunaSetupError, userCandidates, type SelectReport,
 } from '@tuna-setup/sdk';
 import { parse, positiveInt } from '../args.js';
@@ -61,16 +61,7 @@ export async function select(args: string[]): Promise<number> {
   return 0;
 }
 
-const rate = (bps: number | null) => (bps === null ? '-' : bps >= 1e6 ? `${(bps / 1e6).toFixed(1)} MB/s` : `${(bps / 1e3).toFixed(0)} kB/s`);
-
 /** The human table of a selection (also printed by apply --mirror auto). */
 export function printRanking(r: SelectReport): void {
-  const how = r.cached ? `cached ranking from ${r.probedAt}` : `${r.elapsedMs} ms, ${(r.bytes / 1e6).toFixed(1)} MB read`;
-  say(r.chosen ? `${r.service}: ${r.chosen.name} (${r.chosen.url}) — ${how}` : `${r.service}: no healthy mirror — ${how}`);
-  const width = Math.max(6, ...r.ranking.map((m) => m.name.length));
-  say(`  ${'#'.padEnd(3)}${'mirror'.padEnd(width + 2)}${'latency'.padStart(8)}${'throughput'.padStart(13)}  status`);
-  r.ranking.forEach((m, i) => {
-    const status = m.ok ? 'ok' : `excluded: ${m.excluded}`;
-    say(`  ${(m.ok ? String(i + 1) : '-').padEnd(3)}${m.name.padEnd(width + 2)}${(m.latencyMs === null ? '-' : `${m.latencyMs} ms`).padStart(8)}${rate(m.throughputBps).padStart(13)}  ${status}${m.sync ? ` [${m.sync}]` : ''}`);
-  });
+  for (const line of formatRanking(r)) say(line);
 }

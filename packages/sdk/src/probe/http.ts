@@ -10,11 +10,18 @@
  * (the first byte) and when the last body byte did.
  */
 import { gunzipSync, inflateSync, brotliDecompressSync, constants as zlib } from 'node:zlib';
-import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { USER_AGENT } from '../version.js';
 
+/**
+ * undici, loaded on first use: a CLI or Action run that makes no request
+ * (a named mirror, offline) never pays for it.
+ */
+export const loadUndici = () => import('undici');
+
 /** A dispatcher for one selection; the caller destroys it when done (no socket outlives a selection). */
-export function createProbeDispatcher(): Dispatcher {
+export async function createProbeDispatcher(): Promise<Dispatcher> {
+  const { EnvHttpProxyAgent } = await loadUndici();
   return new EnvHttpProxyAgent({
     connect: { timeout: 10_000 },
     headersTimeout: 15_000,
@@ -62,6 +69,7 @@ export async function httpGet(input: string, options: GetOptions): Promise<GetRe
   // before the headers, `stop` aborts like `signal`; after them it only ends the body
   const signal = options.stop ? AbortSignal.any([options.signal, options.stop]) : options.signal;
   let url = input;
+  const { request } = await loadUndici();
   for (let hop = 0; ; hop++) {
     const res = await request(url, {
       dispatcher: options.dispatcher,

@@ -137,7 +137,7 @@ export async function selectMirror(options: SelectOptions): Promise<SelectReport
     if (cached) return { ...cached, cached: true, elapsedMs: Math.round(performance.now() - t0) };
   }
 
-  const dispatcher = options.dispatcher ?? createProbeDispatcher();
+  const dispatcher = options.dispatcher ?? await createProbeDispatcher();
   const hard = new AbortController();
   setMaxListeners(0, hard.signal); // one listener per candidate
   const hardTimer = setTimeout(() => hard.abort(), budgetMs);

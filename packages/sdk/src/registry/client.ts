@@ -13,9 +13,9 @@
  * Registries are reached over https, except loopback hosts (as dockerd
  * treats them) or when http is allowed explicitly.
  */
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { TunaSetupError } from '../errors.js';
-import { createProbeDispatcher, describeHttpError } from '../probe/http.js';
+import { createProbeDispatcher, describeHttpError, loadUndici } from '../probe/http.js';
 import { USER_AGENT } from '../version.js';
 
 export interface ImageRef {
@@ -85,7 +85,7 @@ export function parseChallenge(header: string | undefined): Challenge | undefine
 interface Token { value: string; expires: number }
 
 export class RegistryClient {
-  private readonly dispatcher: Dispatcher;
+  private dispatcher?: Promise<Dispatcher>;
   private readonly ownDispatcher: boolean;
   private readonly tokens = new Map<string, Token>();
   /** requests sent, for reports and tests */
@@ -93,11 +93,11 @@ export class RegistryClient {
 
   constructor(private readonly options: RegistryClientOptions = {}) {
     this.ownDispatcher = !options.dispatcher;
-    this.dispatcher = options.dispatcher ?? createProbeDispatcher();
+    if (options.dispatcher) this.dispatcher = Promise.resolve(options.dispatcher);
   }
 
   async close(): Promise<void> {
-    if (this.ownDispatcher) await this.dispatcher.destroy().catch(() => {});
+    if (this.ownDispatcher && this.dispatcher) await (await this.dispatcher).destroy().catch(() => {});
   }
 
   baseUrl(registry: string): string {
@@ -190,8 +190,10 @@ export class RegistryClient {
       let retryable: string;
       try {
         this.requests++;
+        this.dispatcher ??= createProbeDispatcher();
+        const { request } = await loadUndici();
         const res = await request(url, {
-          dispatcher: this.dispatcher, method, headers: { 'user-agent': USER_AGENT, ...headers },
+          dispatcher: await this.dispatcher, method, headers: { 'user-agent': USER_AGENT, ...headers },
           signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
         });
         const body = method === 'HEAD' ? (await res.body.dump(), '') : await res.body.text();

@@ -1,0 +1,40 @@
+// Bundles the Action (src/main.ts, src/post.ts) into dist/ with esbuild: ESM
+// with code splitting, so what only some runs need (@actions/cache, glob)
+// is a chunk loaded on demand and the main step starts fast. The SDK is
+// bundled from its TypeScript source, and loads undici only when it makes a
+// request; @actions/http-client's own undici is stubbed (undici-unused.mjs). Deterministic output: CI rebuilds it
+// and fails on a diff.
+import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '..');
+rmSync(path.join(root, 'dist'), { recursive: true, force: true });
+const result = await build({
+  absWorkingDir: root,
+  entryPoints: { main: 'src/main.ts', post: 'src/post.ts' },
+  outdir: 'dist',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  minify: true,
+  legalComments: 'none',
+  chunkNames: 'chunks/[name]-[hash]',
+  alias: { '@tuna-setup/sdk': './packages/sdk/src/index.ts' },
+  // CommonJS dependencies inside an ESM bundle need require
+  banner: { js: "import { createRequire as __tunaCreateRequire } from 'node:module'; const require = __tunaCreateRequire(import.meta.url);" },
+  external: ['node:sqlite'],
+  plugins: [{
+    name: 'http-client-without-undici',
+    setup(b) {
+      b.onResolve({ filter: /^undici$/ }, (args) => (args.importer.includes('/@actions/http-client/')
+        ? { path: path.join(root, 'scripts/undici-unused.mjs') } : undefined));
+    },
+  }],
+  metafile: true,
+  logLevel: 'warning',
+});
+const sizes = Object.entries(result.metafile.outputs).map(([f, o]) => `${f} ${(o.bytes / 1024).toFixed(0)} KiB`);
+console.log(sizes.join('\n'));

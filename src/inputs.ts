@@ -1,0 +1,143 @@
+/**
+ * Every input of action.yml, read once into a typed, frozen object and
+ * validated: all problems are collected and reported together, each naming
+ * the input and the fix, before anything is written. Defaults that depend on
+ * the runner (hosted or self-hosted, RUNNER_TEMP, the event) are decided
+ * here and nowhere else.
+ */
+import path from 'node:path';
+import * as core from '@actions/core';
+import {
+  findMirror, findRelease, checkMirrorUrl, IMAGE_SOURCES, isTunaSetupError, parseGpus, parseImageRef, parseTargets,
+  type Gpus, type ImageFlavor, type ImageSource, type Target,
+} from '@tuna-setup/sdk';
+
+export type CacheBackend = 'actions' | 'local' | 'off';
+
+export interface Inputs {
+  mirror: string;
+  configure: readonly Target[];
+  dockerMirrors: readonly string[];
+  /** null: no PyTorch resolution */
+  pytorch: string | null;
+  cuda: string;
+  /** null: no image; 'auto': resolve it */
+  image: string | null;
+  imageSource: ImageSource;
+  imageFlavor: ImageFlavor;
+  run: string | null;
+  gpus: Gpus;
+  /** the backend after `auto` and the cache switch are applied */
+  cacheBackend: CacheBackend;
+  cacheDependencyPath: readonly string[];
+  cacheLocalPath: string;
+  cacheLocalMaxBytes: number;
+  installConda: 'none' | 'miniforge' | 'micromamba';
+  restoreConfig: boolean;
+  probeBudgetMs: number;
+  runner: Readonly<{ hosted: boolean; temp: string; workspace: string; event: string; offline: boolean }>;
+  /** why the cache backend is what it is, for the log */
+  cacheBackendWhy: string;
+}
+
+export class InputErrors extends Error {
+  constructor(readonly problems: readonly { input: string; message: string }[]) {
+    super(`${problems.length} input problem${problems.length > 1 ? 's' : ''}; nothing was changed`);
+  }
+}
+
+const UNTRUSTED_EVENTS = new Set(['pull_request_target', 'workflow_run']);
+
+export function loadInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
+  const problems: { input: string; message: string }[] = [];
+  const get = (name: string) => core.getInput(name);
+  /** runs a parser; a thrown problem is recorded against the input */
+  function check<T>(input: string, parse: () => T, fallback: T): T {
+    try {
+      return parse();
+    } catch (e) {
+      problems.push({ input, message: isTunaSetupError(e) ? `${e.message} — ${e.hint}` : (e as Error).message });
+      return fallback;
+    }
+  }
+  const oneOf = <T extends string>(input: string, allowed: readonly T[], dflt: T): T => check(input, () => {
+    const v = (get(input) || dflt).toLowerCase();
+    if (!(allowed as readonly string[]).includes(v)) throw new Error(`'${get(input)}' is not one of ${allowed.join(', ')}`);
+    return v as T;
+  }, dflt);
+  const bool = (input: string, dflt: boolean): boolean => check(input, () => {
+    const v = get(input);
+    if (v === '') return dflt;
+    if (['true', 'True', 'TRUE'].includes(v)) return true;
+    if (['false', 'False', 'FALSE'].includes(v)) return false;
+    throw new Error(`'${v}' is not a boolean: use true or false`);
+  }, dflt);
+  const list = (input: string) => get(input).split(/[\n,]/).map((s) => s.trim()).filter(Boolean);
+
+  const hosted = env.RUNNER_ENVIRONMENT === 'github-hosted';
+  const temp = env.RUNNER_TEMP || path.join(env.HOME || '/tmp', '.tuna-setup-tmp');
+  const event = env.GITHUB_EVENT_NAME ?? '';
+  const offline = env.TUNA_SETUP_OFFLINE === '1' || env.TUNA_SETUP_OFFLINE === 'true';
+
+  const mirror = check('mirror', () => {
+    const spec = get('mirror') || 'auto';
+    if (spec !== 'auto') for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) findMirror(part);
+    return spec;
+  }, 'auto');
+  const configure = check('configure', () => parseTargets(get('configure') || 'pip,uv,conda'), [] as Target[]);
+  const dockerMirrors = check('docker-mirror', () => list('docker-mirror').map((u) => checkMirrorUrl(u, 'docker-mirror')), [] as string[]);
+  if (configure.includes('docker') && dockerMirrors.length === 0) problems.push({ input: 'docker-mirror', message: "configure lists docker but no docker-mirror is given — add a registry mirror URL, or drop docker from configure" });
+  const pytorch = check('pytorch', () => { const v = get('pytorch'); if (v) findRelease(v); return v || null; }, null);
+  const cuda = check('cuda', () => {
+    const v = (get('cuda') || 'auto').toLowerCase();
+    if (v !== 'auto' && v !== 'cpu' && !/^\d+\.\d$/.test(v)) throw new Error(`'${v}' is not auto, X.Y (e.g. 12.8) or cpu`);
+    return v;
+  }, 'auto');
+  const run = get('run') || null;
+  const image = check('image', () => {
+    const v = get('image');
+    if (!v) return run ? 'auto' : null;
+    if (v !== 'auto') parseImageRef(v);
+    return v;
+  }, null);
+  if (image === 'auto' && !pytorch && !problems.some((p) => p.input === 'pytorch')) {
+    problems.push({ input: 'image', message: `image: auto${get('image') ? '' : ' (the default when run is set)'} needs pytorch (a version such as 2.7, or latest) to resolve it — or give an image reference` });
+  }
+  const imageSource = oneOf<ImageSource>('image-source', IMAGE_SOURCES, 'pytorch');
+  const imageFlavor = oneOf<ImageFlavor>('image-flavor', ['runtime', 'devel'], 'runtime');
+  const gpus = check('gpus', () => parseGpus(get('gpus') || 'all'), 'none' as Gpus);
+  const cache = bool('cache', true);
+  const backendInput = oneOf('cache-backend', ['auto', 'actions', 'local', 'off'] as const, 'auto');
+  const cacheDependencyPath = list('cache-dependency-path');
+  const cacheLocalPath = get('cache-local-path') || path.join(env.RUNNER_TOOL_CACHE || path.join(temp, '..'), 'tuna-setup-wheels');
+  const cacheLocalMaxBytes = check('cache-local-max-size', () => {
+    const v = get('cache-local-max-size') || '10240';
+    if (!/^\d+$/.test(v) || Number(v) < 1) throw new Error(`'${v}' is not a size in MiB (a whole number ≥ 1)`);
+    return Number(v) * 1024 * 1024;
+  }, 0);
+  const installConda = oneOf('install-conda', ['none', 'miniforge', 'micromamba'] as const, 'none');
+  const restore = oneOf('restore-config', ['auto', 'true', 'false'] as const, 'auto');
+  const probeBudgetMs = check('probe-budget-ms', () => {
+    const v = get('probe-budget-ms') || '3000';
+    if (!/^\d+$/.test(v) || Number(v) < 100 || Number(v) > 60_000) throw new Error(`'${v}' is not a number of milliseconds from 100 to 60000`);
+    return Number(v);
+  }, 3000);
+
+  if (problems.length) throw new InputErrors(problems);
+
+  let cacheBackend: CacheBackend;
+  let cacheBackendWhy: string;
+  if (!cache) [cacheBackend, cacheBackendWhy] = ['off', 'cache: false'];
+  else if (backendInput !== 'auto') [cacheBackend, cacheBackendWhy] = [backendInput, `cache-backend: ${backendInput}`];
+  else if (UNTRUSTED_EVENTS.has(event)) [cacheBackend, cacheBackendWhy] = ['off', `off on ${event} events (a cache written there could poison trusted runs)`];
+  else if (hosted) [cacheBackend, cacheBackendWhy] = ['actions', 'GitHub-hosted runner: the Actions cache'];
+  else [cacheBackend, cacheBackendWhy] = ['local', `self-hosted runner: a persistent directory (${cacheLocalPath})`];
+
+  return Object.freeze({
+    mirror, configure, dockerMirrors, pytorch, cuda, image, imageSource, imageFlavor, run, gpus,
+    cacheBackend, cacheBackendWhy, cacheDependencyPath, cacheLocalPath, cacheLocalMaxBytes, installConda,
+    restoreConfig: restore === 'auto' ? !hosted : restore === 'true',
+    probeBudgetMs,
+    runner: Object.freeze({ hosted, temp, workspace: env.GITHUB_WORKSPACE || process.cwd(), event, offline }),
+  });
+}

@@ -1,0 +1,5 @@
+import { run } from './setup.js';
+
+await run();
+// open sockets (keep-alive agents) must not keep the step alive
+process.exit();

@@ -1,0 +1,4 @@
+import { run } from './cleanup.js';
+
+await run();
+process.exit();
