@@ -101,7 +101,7 @@ export function loadInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
     return v;
   }, null);
   if (image === 'auto' && !pytorch && !problems.some((p) => p.input === 'pytorch')) {
-    problems.push({ input: 'image', message: `image: auto${get('image') ? '' : ' (the default when run is set)'} needs pytorch (a version such as 2.7, or latest) to resolve it — or give an image reference` });
+    problems.push({ input: 'image', message: `auto${get('image') ? '' : ' (the default when run is set)'} needs pytorch (a version such as 2.7, or latest) to resolve it — or give an image reference` });
   }
   const imageSource = oneOf<ImageSource>('image-source', IMAGE_SOURCES, 'pytorch');
   const imageFlavor = oneOf<ImageFlavor>('image-flavor', ['runtime', 'devel'], 'runtime');

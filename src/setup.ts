@@ -22,7 +22,7 @@ export async function run(): Promise<void> {
     inputs = loadInputs();
   } catch (e) {
     if (e instanceof InputErrors) {
-      for (const p of e.problems) core.error(`${p.input}: ${p.message}`, { title: `tuna-setup: input '${p.input}'` });
+      for (const p of e.problems) core.error(p.message.startsWith(p.input) ? p.message : `${p.input}: ${p.message}`, { title: `tuna-setup input '${p.input}'` });
     }
     core.setFailed((e as Error).message);
     return;

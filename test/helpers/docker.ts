@@ -62,6 +62,9 @@ export function buildBusyboxLayout(dir: string): string {
   mkdirSync(path.join(bundle, 'rootfs/bin'), { recursive: true });
   copyFileSync('/bin/busybox', path.join(bundle, 'rootfs/bin/busybox'));
   symlinkSync('busybox', path.join(bundle, 'rootfs/bin/sh'));
+  symlinkSync('busybox', path.join(bundle, 'rootfs/bin/chown'));
+  // jobs run as `bash -eo pipefail -c …`: busybox sh understands those options
+  writeFileSync(path.join(bundle, 'rootfs/bin/bash'), '#!/bin/sh\nexec /bin/sh "$@"\n', { mode: 0o755 });
   execFileSync('umoci', ['repack', '--image', `${layout}:latest`, bundle]);
   execFileSync('umoci', ['config', '--image', `${layout}:latest`, '--config.cmd', '/bin/sh']);
   rmSync(bundle, { recursive: true, force: true });

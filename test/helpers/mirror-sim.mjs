@@ -16,6 +16,7 @@
 // the pacing timers off the selector's event loop.
 import { createHash } from 'node:crypto';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 
 const MiB = 1024 * 1024;
@@ -34,8 +35,11 @@ const bytesOf = (n) => {
  * @typedef {{ name: string, method: string, path: string, range?: string, userAgent?: string }} SimRequest
  */
 
-/** @param {MirrorSpec[]} specs */
-export async function startMirrors(specs) {
+/**
+ * @param {MirrorSpec[]} specs
+ * @param {{ tls?: { key: string, cert: string } }} [options] serve https (for clients that refuse http)
+ */
+export async function startMirrors(specs, options = {}) {
   /** @type {SimRequest[]} */
   const requests = [];
   const closers = [];
@@ -43,9 +47,9 @@ export async function startMirrors(specs) {
   /** @type {SimMirror[]} */
   const mirrors = [];
   for (const spec of specs) {
-    const { port, close } = await startOne(spec, requests, openSockets);
+    const { port, close } = await startOne(spec, requests, openSockets, options.tls);
     closers.push(close);
-    mirrors.push({ name: spec.name, url: `http://127.0.0.1:${port}`, port });
+    mirrors.push({ name: spec.name, url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`, port });
   }
   return {
     mirrors,
@@ -73,7 +77,7 @@ function trackSockets(server, openSockets) {
   return () => new Promise((resolve) => { for (const s of sockets) s.destroy(); server.close(() => resolve()); });
 }
 
-async function startOne(spec, requests, openSockets) {
+async function startOne(spec, requests, openSockets, tls) {
   if (spec.fault === 'refused') {
     const s = net.createServer();
     const port = await listen(s);
@@ -94,11 +98,12 @@ async function startOne(spec, requests, openSockets) {
     const close = trackSockets(server, openSockets);
     return { port: await listen(server), close };
   }
-  const server = http.createServer((req, res) => {
+  const handler = (req, res) => {
     requests.push({ name: spec.name, method: req.method, path: req.url, range: req.headers.range, userAgent: req.headers['user-agent'] });
     const timer = setTimeout(() => serve(spec, req, res), spec.latencyMs ?? 0);
     res.on('close', () => clearTimeout(timer));
-  });
+  };
+  const server = tls ? https.createServer(tls, handler) : http.createServer(handler);
   server.keepAliveTimeout = 5000;
   const close = trackSockets(server, openSockets);
   return { port: await listen(server), close };

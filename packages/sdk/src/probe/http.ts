@@ -17,7 +17,11 @@ import { USER_AGENT } from '../version.js';
  * undici, loaded on first use: a CLI or Action run that makes no request
  * (a named mirror, offline) never pays for it.
  */
-export const loadUndici = () => import('undici');
+export async function loadUndici(): Promise<typeof import('undici')> {
+  const mod = await import('undici');
+  // undici is CommonJS: a bundler's namespace may hold it under `default`
+  return (mod as unknown as { default?: typeof mod }).default ?? mod;
+}
 
 /** A dispatcher for one selection; the caller destroys it when done (no socket outlives a selection). */
 export async function createProbeDispatcher(): Promise<Dispatcher> {

@@ -1,0 +1,159 @@
+// The bundled Action (dist/) run as the runner runs it (test/helpers/action.ts):
+// inputs from action.yml, the runner's files, then the post step with the state.
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newRunner } from '../helpers/action.js';
+import { startMirrors } from '../helpers/mirror-sim.mjs';
+import { loopbackCert } from '../helpers/tls.js';
+import { tempDir } from '../helpers/tmp.js';
+
+describe('named mirror', () => {
+  it('writes pip/uv/conda configs, exports the variables, sets every output it knows', async () => {
+    const r = newRunner('github-hosted');
+    const main = await r.main({ mirror: 'ustc', cache: 'false' });
+    expect(main.code, main.log).toBe(0);
+    expect(main.outputs).toMatchObject({
+      mirror: 'ustc', 'pip-index-url': 'https://mirrors.ustc.edu.cn/pypi/simple',
+      'conda-channel-alias': 'https://mirrors.ustc.edu.cn/anaconda/cloud', 'cache-hit': 'false', 'probe-report': '[]',
+    });
+    expect(main.env).toEqual({
+      PIP_INDEX_URL: 'https://mirrors.ustc.edu.cn/pypi/simple', UV_DEFAULT_INDEX: 'https://mirrors.ustc.edu.cn/pypi/simple',
+      CONDARC: path.join(r.home, '.condarc'),
+    });
+    expect(readFileSync(path.join(r.home, '.config/pip/pip.conf'), 'utf8')).toContain('index-url = https://mirrors.ustc.edu.cn/pypi/simple');
+    expect(main.log).toContain('::group::Select the mirror');
+    expect(main.summary).toContain('### configured: ustc');
+    // GitHub-hosted: the configs stay for later steps (restore-config: auto)
+    const post = await r.post(main);
+    expect(post.code, post.log).toBe(0);
+    expect(existsSync(path.join(r.home, '.config/pip/pip.conf'))).toBe(true);
+  });
+
+  it('self-hosted: the post step puts a user\'s pip.conf back byte for byte', async () => {
+    const r = newRunner('self-hosted');
+    const original = '# mine\n[global]\nindex-url = https://pypi.org/simple\ntimeout = 60\n';
+    mkdirSync(path.join(r.home, '.config/pip'), { recursive: true });
+    writeFileSync(path.join(r.home, '.config/pip/pip.conf'), original);
+    const main = await r.main({ mirror: 'tuna', configure: 'pip', cache: 'false' });
+    expect(main.code, main.log).toBe(0);
+    expect(readFileSync(path.join(r.home, '.config/pip/pip.conf'), 'utf8')).toContain('pypi.tuna.tsinghua.edu.cn');
+    const post = await r.post(main);
+    expect(post.code, post.log).toBe(0);
+    expect(post.log).toMatch(/restored +.*pip\.conf/);
+    expect(readFileSync(path.join(r.home, '.config/pip/pip.conf'), 'utf8')).toBe(original);
+  });
+});
+
+describe('mirror: auto against loopback mirrors', () => {
+  let sim: Awaited<ReturnType<typeof startMirrors>>;
+  let certFile: string;
+  beforeAll(async () => {
+    const tls = loopbackCert();
+    certFile = tls.certFile;
+    sim = await startMirrors([
+      { name: 'fast', latencyMs: 10, bandwidthBps: 20e6 },
+      { name: 'narrow', latencyMs: 2, bandwidthBps: 1e6 },
+      { name: 'portal', fault: 'portal' },
+    ], { tls });
+  });
+  afterAll(() => sim.close());
+
+  it('probes the listed mirrors over https, configures the winner, reports the ranking', async () => {
+    const r = newRunner();
+    const list = sim.mirrors.map((m) => m.url).join(',');
+    const main = await r.main({ mirror: list, configure: 'pip', cache: 'false' }, { NODE_EXTRA_CA_CERTS: certFile });
+    expect(main.code, main.log).toBe(0);
+    const fast = new URL(sim.url('fast')!).host;
+    expect(main.outputs.mirror).toBe(fast);
+    expect(main.outputs['pip-index-url']).toBe(`${sim.url('fast')}/pypi/web/simple`);
+    const report = JSON.parse(main.outputs['probe-report']!);
+    expect(report[0].service).toBe('pypi');
+    expect(report[0].ranking.find((m: any) => m.name === new URL(sim.url('portal')!).host).excluded).toMatch(/lists no pip files/);
+    expect(main.summary).toMatch(/\| 1 \| 127\.0\.0\.1:\d+ \| \d+ ms \| [\d.]+ MB\/s \| ok \|/);
+    expect(main.log).toMatch(/pypi: 127\.0\.0\.1:\d+ \(https:/);
+  });
+});
+
+describe('bad input', () => {
+  it('reports every problem at once, each naming the input, and writes nothing', async () => {
+    const r = newRunner();
+    const main = await r.main({ mirror: 'tuan', cuda: '12', gpus: 'many', 'cache-backend': 's3', 'probe-budget-ms': 'fast', image: 'Not A Ref', cache: 'yes' });
+    expect(main.code).toBe(1);
+    const errors = main.log.split('\n').filter((l) => l.startsWith('::error title='));
+    expect(errors.map((l) => /title=tuna-setup input '([^']+)'/.exec(l)?.[1]).sort()).toEqual(['cache', 'cache-backend', 'cuda', 'gpus', 'image', 'mirror', 'probe-budget-ms']);
+    expect(main.log).toMatch(/::error title=tuna-setup input 'mirror'::mirror: unknown mirror 'tuan' — use one of: tuna,/);
+    expect(main.log).toMatch(/7 input problems; nothing was changed/);
+    expect(readdirSync(r.home)).toEqual([]);
+    expect(main.outputs).toEqual({});
+  });
+
+  it('run without pytorch or image says what is missing', async () => {
+    const main = await newRunner().main({ run: 'python -c 1' });
+    expect(main.code).toBe(1);
+    expect(main.log).toMatch(/input 'image'::image: auto \(the default when run is set\) needs pytorch/);
+  });
+});
+
+describe('PyTorch resolution', () => {
+  it('offline: resolves from the tables with the driver given, no tag check', async () => {
+    const r = newRunner();
+    const main = await r.main({ mirror: 'official', configure: 'pip', cache: 'false', pytorch: '2.7', image: 'auto' },
+      { TUNA_SETUP_OFFLINE: '1', TUNA_SETUP_DRIVER_VERSION: '550.144.03' });
+    expect(main.code, main.log).toBe(0);
+    expect(main.outputs).toMatchObject({
+      'torch-index-url': 'https://download.pytorch.org/whl/cu128', cuda: '12.8', 'driver-version': '550.144.03',
+      image: 'pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime', 'image-digest': '',
+    });
+    expect(main.env.TUNA_SETUP_TORCH_INDEX_URL).toBe('https://download.pytorch.org/whl/cu128');
+    expect(main.summary).toContain('(tag not checked: offline)');
+    expect(main.log).toContain('- cu128: chosen — driver 550.144.03 ≥ 525.60.13');
+  });
+});
+
+describe('wheel cache, local backend', () => {
+  it('self-hosted: a miss is saved in post, the next job hits it; the least recently used entries go beyond the cap', async () => {
+    const store = tempDir('tuna-wheels-');
+    const inputs = { mirror: 'tuna', configure: 'pip', 'cache-local-path': store, 'cache-dependency-path': 'requirements.txt' };
+    const r1 = newRunner('self-hosted');
+    writeFileSync(path.join(r1.workspace, 'requirements.txt'), 'torch==2.7.1\n');
+    const m1 = await r1.main(inputs);
+    expect(m1.code, m1.log).toBe(0);
+    expect(m1.outputs['cache-hit']).toBe('false');
+    const key = m1.outputs['cache-key']!;
+    expect(key).toMatch(/^tuna-setup-wheels-v1-linux-x64-py\d+\.\d+-none-[0-9a-f]{64}$/);
+    // pip writes into the exported cache dir during the job
+    mkdirSync(m1.env.PIP_CACHE_DIR!, { recursive: true });
+    writeFileSync(path.join(m1.env.PIP_CACHE_DIR!, 'wheel.bin'), Buffer.alloc(300 * 1024, 1));
+    const p1 = await r1.post(m1);
+    expect(p1.log).toMatch(new RegExp(`wheel cache: saved ${key}`));
+    expect(readdirSync(store)).toEqual([key]);
+
+    const r2 = newRunner('self-hosted');
+    writeFileSync(path.join(r2.workspace, 'requirements.txt'), 'torch==2.7.1\n');
+    const m2 = await r2.main(inputs);
+    expect(m2.outputs).toMatchObject({ 'cache-hit': 'true', 'cache-key': key });
+    expect(readFileSync(path.join(m2.env.PIP_CACHE_DIR!, 'wheel.bin')).length).toBe(300 * 1024);
+    expect((await r2.post(m2)).log).toMatch(/exact hit .*nothing to save/);
+
+    // new requirements: a partial restore, then a second entry; a 0.5 MiB cap evicts the older one
+    const r3 = newRunner('self-hosted');
+    writeFileSync(path.join(r3.workspace, 'requirements.txt'), 'torch==2.7.1\nnumpy\n');
+    const m3 = await r3.main({ ...inputs, 'cache-local-max-size': '1' });
+    expect(m3.outputs['cache-hit']).toBe('false');
+    expect(m3.log).toContain(`restored ${key} (a partial match`);
+    writeFileSync(path.join(m3.env.PIP_CACHE_DIR!, 'more.bin'), Buffer.alloc(800 * 1024, 2));
+    const p3 = await r3.post(m3);
+    expect(p3.log).toMatch(/evicted tuna-setup-wheels-v1-/);
+    expect(readdirSync(store)).toEqual([m3.outputs['cache-key']]);
+  });
+
+  it('auto: off on pull_request_target; actions on hosted runners warns when the service is absent', async () => {
+    const off = await newRunner('github-hosted').main({ mirror: 'tuna', configure: 'pip' }, { GITHUB_EVENT_NAME: 'pull_request_target' });
+    expect(off.log).toContain('wheel cache: off (off on pull_request_target events');
+    const hosted = await newRunner('github-hosted').main({ mirror: 'tuna', configure: 'pip' });
+    expect(hosted.code, hosted.log).toBe(0);
+    expect(hosted.log).toMatch(/::warning::wheel cache: the Actions cache service is not available/);
+    expect(hosted.outputs['cache-hit']).toBe('false');
+  });
+});
