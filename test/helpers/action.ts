@@ -6,7 +6,7 @@
  * with the state back as STATE_<name>. Outputs are parsed from the
  * `name<<DELIMITER` blocks the toolkit writes.
  */
-import { execFile } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -30,7 +30,7 @@ export interface Runner {
   home: string;
   /** the env every step of this job gets */
   baseEnv: NodeJS.ProcessEnv;
-  main: (inputs?: Record<string, string>, env?: NodeJS.ProcessEnv) => Promise<StepResult>;
+  main: (inputs?: Record<string, string>, env?: NodeJS.ProcessEnv, onSpawn?: (child: ChildProcess) => void) => Promise<StepResult>;
   post: (main: StepResult, inputs?: Record<string, string>, env?: NodeJS.ProcessEnv) => Promise<StepResult>;
 }
 
@@ -65,7 +65,7 @@ export function newRunner(kind: 'github-hosted' | 'self-hosted' = 'github-hosted
     TUNA_SETUP_OFFLINE: '',
   };
   let n = 0;
-  async function step(script: string, inputs: Record<string, string>, env: NodeJS.ProcessEnv, state: Record<string, string>): Promise<StepResult> {
+  async function step(script: string, inputs: Record<string, string>, env: NodeJS.ProcessEnv, state: Record<string, string>, onSpawn?: (child: ChildProcess) => void): Promise<StepResult> {
     const files = Object.fromEntries(['OUTPUT', 'ENV', 'STATE', 'PATH', 'STEP_SUMMARY'].map((f) => {
       const p = path.join(dir, `${f.toLowerCase()}-${n}`);
       writeFileSync(p, '');
@@ -78,16 +78,17 @@ export function newRunner(kind: 'github-hosted' | 'self-hosted' = 'github-hosted
     const stateEnv = Object.fromEntries(Object.entries(state).map(([k, v]) => [`STATE_${k}`, v]));
     const childEnv = { ...baseEnv, ...env, ...inputEnv, ...stateEnv, ...files };
     const { code, log } = await new Promise<{ code: number; log: string }>((resolve) => {
-      execFile(process.execPath, [path.join(ROOT, script)], { env: childEnv, cwd: workspace, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const child = execFile(process.execPath, [path.join(ROOT, script)], { env: childEnv, cwd: workspace, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
         resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, log: stdout + stderr });
       });
+      onSpawn?.(child);
     });
     const read = (k: string) => readFileSync(files[k]!, 'utf8');
     return { code, log, outputs: parseRunnerFile(read('GITHUB_OUTPUT')), env: parseRunnerFile(read('GITHUB_ENV')), state: parseRunnerFile(read('GITHUB_STATE')), summary: read('GITHUB_STEP_SUMMARY') };
   }
   return {
     dir, workspace, home, baseEnv,
-    main: (inputs = {}, env = {}) => step(action.runs.main, inputs, env, {}),
+    main: (inputs = {}, env = {}, onSpawn) => step(action.runs.main, inputs, env, {}, onSpawn),
     post: (main, inputs = {}, env = {}) => step(action.runs.post, inputs, { ...main.env, ...env }, main.state),
   };
 }

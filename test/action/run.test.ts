@@ -1,0 +1,86 @@
+// The Action's `run` path against a real dockerd started by the test (its own
+// network namespace, a local busybox image in a loopback registry, gpus: none):
+// streamed output, the job's exit code, the workspace mount and its ownership,
+// and a cancelled job's container removed.
+import { chownSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { newRunner } from '../helpers/action.js';
+import { startDockerLab, type DockerLab, type Dockerd } from '../helpers/docker.js';
+import { itWith, missing } from '../helpers/env.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const needs = { root: true, bins: ['dockerd', 'docker-registry', 'skopeo', 'umoci', 'busybox', 'nsenter', 'ip'] };
+const it = itWith(needs);
+
+describe('run: the job inside the image', () => {
+  let lab: DockerLab;
+  let dockerd: Dockerd;
+  const dir = tempDir('tuna-action-docker-');
+  beforeAll(async () => {
+    if (missing(needs)) return;
+    lab = await startDockerLab(dir);
+    const config = path.join(dir, 'daemon.json');
+    writeFileSync(config, '{}\n');
+    dockerd = await lab.startDockerd(config);
+    if (!dockerd.ok) throw new Error(dockerd.output());
+  }, 180_000);
+  afterAll(async () => { await lab?.stop(); });
+
+  const image = '127.0.0.1:5000/library/busybox:latest';
+  const inputs = (run: string) => ({ mirror: 'official', configure: 'pip', cache: 'false', image, gpus: 'none', run });
+
+  it('streams the output, propagates the exit code, mounts the workspace and gives its files back to the owner', async () => {
+    const r = newRunner('self-hosted');
+    chownSync(r.workspace, 1234, 1234);
+    writeFileSync(path.join(r.workspace, 'input.txt'), 'from the checkout\n');
+    const main = await r.main(inputs('echo "job sees: $(cat input.txt)"; echo "$CI" > made-by-job.txt; exit 3'), { DOCKER_HOST: dockerd.host });
+    expect(main.code, main.log).toBe(3);
+    expect(main.log).toContain('job sees: from the checkout');
+    expect(main.log).toMatch(/::error::the job in 127\.0\.0\.1:5000\/library\/busybox:latest exited with 3/);
+    expect(main.outputs.image).toBe(image);
+    const made = statSync(path.join(r.workspace, 'made-by-job.txt'));
+    expect([made.uid, made.gid]).toEqual([1234, 1234]);
+    expect(main.log).toContain('workspace files handed back to 1234:1234');
+    expect(main.summary).toMatch(/exited \*\*3\*\*/);
+    // nothing left behind
+    expect((await dockerd.docker('ps', '-aq')).stdout.trim()).toBe('');
+    const post = await r.post(main, {}, { DOCKER_HOST: dockerd.host });
+    expect(post.code, post.log).toBe(0);
+  });
+
+  it('pipefail: a failing stage of a pipeline fails the job', async () => {
+    const main = await newRunner().main(inputs('false | cat; echo unreachable'), { DOCKER_HOST: dockerd.host });
+    expect(main.code).toBe(1);
+    expect(main.log).not.toContain('unreachable');
+  });
+
+  it('the script is one argv element: quotes and $(…) in it reach bash, not our shell', async () => {
+    const main = await newRunner().main(inputs(`echo "a'b" '$HOME' "$(echo ok)"; test "$(echo 1)" = 1`), { DOCKER_HOST: dockerd.host });
+    expect(main.code, main.log).toBe(0);
+    expect(main.log).toContain(`a'b $HOME ok`);
+  });
+
+  it('a cancelled job: its container is stopped, and the post step removes whatever is left', async () => {
+    const r = newRunner();
+    let killed = false;
+    const main = await r.main(inputs('echo started; sleep 60'), { DOCKER_HOST: dockerd.host }, (child) => {
+      const poll = setInterval(async () => {
+        const ps = await dockerd.docker('ps', '--filter', 'name=tuna-setup-', '--format', '{{.Names}}').catch(() => ({ stdout: '' }));
+        if (ps.stdout.trim() && !killed) {
+          killed = true;
+          clearInterval(poll);
+          child.kill('SIGTERM');
+        }
+      }, 200);
+      child.on('exit', () => clearInterval(poll));
+    });
+    expect(killed).toBe(true);
+    expect(main.code).not.toBe(0);
+    expect(main.state.container).toMatch(/^tuna-setup-42-1-\d+$/);
+    const post = await r.post(main, {}, { DOCKER_HOST: dockerd.host });
+    expect(post.code, post.log).toBe(0);
+    for (let i = 0; i < 50 && (await dockerd.docker('ps', '-aq')).stdout.trim(); i++) await new Promise((x) => setTimeout(x, 200));
+    expect((await dockerd.docker('ps', '-aq')).stdout.trim()).toBe('');
+  }, 60_000);
+});
