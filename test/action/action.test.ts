@@ -157,3 +157,24 @@ describe('wheel cache, local backend', () => {
     expect(hosted.outputs['cache-hit']).toBe('false');
   });
 });
+
+describe('the example workflows', () => {
+  const root = path.resolve(import.meta.dirname, '../..');
+  it('use only inputs and outputs that action.yml declares', async () => {
+    const { parse } = await import('yaml');
+    const action = parse(readFileSync(path.join(root, 'action.yml'), 'utf8'));
+    const dir = path.join(root, '.github/workflows');
+    const files = readdirSync(dir).filter((f) => f.startsWith('example-'));
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    for (const f of files) {
+      const text = readFileSync(path.join(dir, f), 'utf8');
+      const wf = parse(text);
+      for (const job of Object.values<any>(wf.jobs)) {
+        for (const step of job.steps.filter((s: any) => s.uses === 'org/tuna-setup@v1')) {
+          for (const key of Object.keys(step.with ?? {})) expect(Object.keys(action.inputs), `${f}: input ${key}`).toContain(key);
+        }
+      }
+      for (const m of text.matchAll(/steps\.tuna\.outputs\.([\w-]+)/g)) expect(Object.keys(action.outputs), `${f}: output ${m[1]}`).toContain(m[1]);
+    }
+  });
+});
