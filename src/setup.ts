@@ -8,7 +8,7 @@
 import path from 'node:path';
 import * as core from '@actions/core';
 import {
-  applyMirror, chooseMirror, detectGpu, formatRanking, inspectDocker, isTunaSetupError, preflight, pullImage, removeContainer,
+  applyMirror, bashScript, chooseMirror, detectGpu, formatRanking, inspectDocker, isTunaSetupError, preflight, pullImage, removeContainer,
   resolveEnvironment, restoreWorkspaceOwner, runJob, type Environment,
 } from '@tuna-setup/sdk';
 import { restoreWheelCache } from './cache.js';
@@ -133,7 +133,7 @@ async function runInImage(inputs: Inputs, image: string, env: Environment | unde
   const t0 = performance.now();
   core.startGroup(`Run in ${image}`);
   const exitCode = await runJob({
-    image, script: inputs.run!, gpus: inputs.gpus, name, workspace: inputs.runner.workspace,
+    image, command: bashScript(inputs.run!), gpus: inputs.gpus, name, workspace: inputs.runner.workspace,
     env: { CI: 'true', GITHUB_ACTIONS: 'true', ...(env ? { TUNA_SETUP_TORCH_INDEX_URL: env.torchIndexUrl } : {}),
       ...(process.env.PIP_INDEX_URL ? { PIP_INDEX_URL: process.env.PIP_INDEX_URL } : {}) },
   });

@@ -6,6 +6,7 @@ import { chownSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { newRunner } from '../helpers/action.js';
+import { runCliAsync } from '../helpers/cli.js';
 import { startDockerLab, type DockerLab, type Dockerd } from '../helpers/docker.js';
 import { itWith, missing } from '../helpers/env.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -83,4 +84,19 @@ describe('run: the job inside the image', () => {
     for (let i = 0; i < 50 && (await dockerd.docker('ps', '-aq')).stdout.trim(); i++) await new Promise((x) => setTimeout(x, 200));
     expect((await dockerd.docker('ps', '-aq')).stdout.trim()).toBe('');
   }, 60_000);
+
+  it('CLI run: the command\'s argv and exit code, --env values kept out of docker\'s argv', async () => {
+    const work = tempDir('tuna-cli-run-');
+    const r = await runCliAsync(['run', '--image', image, '--gpus', 'none', '--env', 'SECRET=s3cr3t value', '--workdir', work,
+      '--', 'sh', '-c', 'echo "got $SECRET"; touch /workspace/done; exit 5'], { DOCKER_HOST: dockerd.host });
+    expect(r.code, r.stderr).toBe(5);
+    expect(r.stdout).toContain('got s3cr3t value');
+    expect(statSync(path.join(work, 'done')).isFile()).toBe(true);
+  });
+
+  it('CLI run: gpus asked for without the NVIDIA runtime fails before pulling, saying what to do', async () => {
+    const r = await runCliAsync(['run', '--image', image, '--gpus', 'all', '--', 'true'], { DOCKER_HOST: dockerd.host, TUNA_SETUP_DRIVER_VERSION: '' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/gpus: all needs the NVIDIA Container Toolkit \(no 'nvidia' runtime and no CDI spec dirs/);
+  });
 });

@@ -8,6 +8,7 @@ import { apply, usage as applyUsage } from './commands/apply.js';
 import { doctor, usage as doctorUsage } from './commands/doctor.js';
 import { restore, usage as restoreUsage } from './commands/restore.js';
 import { resolve, usage as resolveUsage } from './commands/resolve.js';
+import { run, usage as runUsage } from './commands/run.js';
 import { select, usage as selectUsage } from './commands/select.js';
 import { reportError, say, UsageError } from './output.js';
 
@@ -16,6 +17,7 @@ const commands: Record<string, { run: (args: string[]) => Promise<number>; usage
   restore: { run: restore, usage: restoreUsage },
   select: { run: select, usage: selectUsage },
   resolve: { run: resolve, usage: resolveUsage },
+  run: { run, usage: runUsage },
   doctor: { run: doctor, usage: doctorUsage },
 };
 

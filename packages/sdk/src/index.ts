@@ -38,6 +38,6 @@ export { resolveTorch, findRelease, PYTORCH_WHEEL_INDEX, type ResolveRequest, ty
 export { resolveEnvironment, type EnvironmentRequest, type Environment } from './torch/environment.js';
 export { RegistryClient, parseImageRef, parseChallenge, nearestTag, checkImageTag, type ImageRef, type RegistryClientOptions, type TagCheck } from './registry/client.js';
 export { inspectDocker, type DockerReport } from './docker/info.js';
-export { parseGpus, dockerRunArgs, preflight, pullImage, runJob, removeContainer, restoreWorkspaceOwner, type Gpus, type JobSpec, type PreflightInput, type PullOptions, type RunOptions } from './docker/run.js';
+export { parseGpus, bashScript, dockerRunArgs, preflight, pullImage, runJob, removeContainer, restoreWorkspaceOwner, type Gpus, type JobSpec, type PreflightInput, type PullOptions, type RunOptions } from './docker/run.js';
 export { doctor, type DoctorReport } from './doctor.js';
 export { wheelCacheKey, restoreLocalCache, saveLocalCache, evictLocalCache, WHEEL_CACHE_VERSION, type WheelCacheKeyParts, type LocalCacheOptions } from './cache/wheels.js';

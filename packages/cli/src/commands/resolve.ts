@@ -1,5 +1,5 @@
 /** `tuna-setup resolve`: the PyTorch wheel index and image that fit this driver and GPU, with the tag checked. */
-import { defaultStateDir, IMAGE_SOURCES, isTunaSetupError, resolveEnvironment, type ImageFlavor, type ImageSource } from '@tuna-setup/sdk';
+import { defaultStateDir, IMAGE_SOURCES, isTunaSetupError, resolveEnvironment, type EnvironmentRequest, type ImageFlavor, type ImageSource } from '@tuna-setup/sdk';
 import { parse } from '../args.js';
 import { printJson, say, UsageError } from '../output.js';
 
@@ -28,22 +28,25 @@ const pick = <T extends string>(value: string | undefined, allowed: readonly T[]
   return value as T;
 };
 
-export async function resolve(args: string[]): Promise<number> {
-  const { values: v } = parse(args, {
-    torch: { type: 'string' },
-    cuda: { type: 'string' },
-    driver: { type: 'string' },
-    'gpu-cc': { type: 'string', multiple: true },
-    python: { type: 'string' },
-    source: { type: 'string' },
-    flavor: { type: 'string' },
-    'registry-mirror': { type: 'string' },
-    'wheel-mirror': { type: 'string' },
-    'state-dir': { type: 'string' },
-    offline: { type: 'boolean' },
-    sysroot: { type: 'string' },
-  });
-  if (v.help) return say(usage), 0;
+/** The flags `resolve` and `run` share, and the request they make. */
+export const resolveFlags = {
+  torch: { type: 'string' },
+  cuda: { type: 'string' },
+  driver: { type: 'string' },
+  'gpu-cc': { type: 'string', multiple: true },
+  python: { type: 'string' },
+  source: { type: 'string' },
+  flavor: { type: 'string' },
+  'registry-mirror': { type: 'string' },
+  'wheel-mirror': { type: 'string' },
+  'state-dir': { type: 'string' },
+  offline: { type: 'boolean' },
+  sysroot: { type: 'string' },
+} as const;
+
+type ResolveValues = { [K in keyof typeof resolveFlags]?: (typeof resolveFlags)[K]['type'] extends 'boolean' ? boolean : (typeof resolveFlags)[K] extends { multiple: true } ? string[] : string };
+
+export function resolveRequest(v: ResolveValues): EnvironmentRequest {
   const source = pick<ImageSource>(v.source, IMAGE_SOURCES, '--source');
   const flavor = pick<ImageFlavor>(v.flavor, ['runtime', 'devel'], '--flavor');
   const gpus = (v['gpu-cc'] ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
@@ -52,21 +55,26 @@ export async function resolve(args: string[]): Promise<number> {
   if (v.python !== undefined && !/^3\.\d+t?$/.test(v.python)) throw new UsageError(`--python '${v.python}' is not a version like 3.12`);
   const mirror = v['registry-mirror']?.replace(/^https?:\/\//, '').replace(/\/+$/, '');
   if (mirror !== undefined && !/^[a-z0-9.-]+(:\d+)?$/i.test(mirror)) throw new UsageError(`--registry-mirror '${v['registry-mirror']}' is not a host[:port]`);
+  return {
+    ...(v.torch ? { torch: v.torch } : {}),
+    ...(v.cuda ? { cuda: v.cuda } : {}),
+    ...(v.driver !== undefined ? { driver: v.driver === 'none' ? null : v.driver } : {}),
+    ...(gpus.length ? { gpus } : {}),
+    ...(v.python ? { python: v.python } : {}),
+    ...(source ? { source } : {}),
+    ...(flavor ? { flavor } : {}),
+    ...(mirror ? { registryMirror: mirror } : {}),
+    ...(v.offline ? { offline: true } : {}),
+    ...(v.sysroot ? { sysroot: v.sysroot } : {}),
+    ...(v['wheel-mirror'] ? { wheelMirror: v['wheel-mirror'], stateDir: v['state-dir'] ?? defaultStateDir() } : {}),
+  };
+}
 
+export async function resolve(args: string[]): Promise<number> {
+  const { values: v } = parse(args, resolveFlags);
+  if (v.help) return say(usage), 0;
   try {
-    const env = await resolveEnvironment({
-      ...(v.torch ? { torch: v.torch } : {}),
-      ...(v.cuda ? { cuda: v.cuda } : {}),
-      ...(v.driver !== undefined ? { driver: v.driver === 'none' ? null : v.driver } : {}),
-      ...(gpus.length ? { gpus } : {}),
-      ...(v.python ? { python: v.python } : {}),
-      ...(source ? { source } : {}),
-      ...(flavor ? { flavor } : {}),
-      ...(mirror ? { registryMirror: mirror } : {}),
-      ...(v.offline ? { offline: true } : {}),
-      ...(v.sysroot ? { sysroot: v.sysroot } : {}),
-      ...(v['wheel-mirror'] ? { wheelMirror: v['wheel-mirror'], stateDir: v['state-dir'] ?? defaultStateDir() } : {}),
-    });
+    const env = await resolveEnvironment(resolveRequest(v));
     const { detected: _detected, ...out } = env;
     if (v.json) return printJson(out), 0;
     say(`torch:   ${env.torch} (torchvision ${env.torchvision}${env.torchaudio ? `, torchaudio ${env.torchaudio}` : ''})`);

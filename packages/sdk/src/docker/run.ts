@@ -27,8 +27,8 @@ export function parseGpus(input: string): Gpus {
 
 export interface JobSpec {
   image: string;
-  /** the script, run as `bash -eo pipefail -c SCRIPT` */
-  script: string;
+  /** the command inside the image, an argv array (see bashScript) */
+  command: readonly string[];
   gpus: Gpus;
   /** container name (to remove it if the job is cancelled) */
   name: string;
@@ -49,9 +49,12 @@ export function dockerRunArgs(job: JobSpec): string[] {
     if (!ENV_NAME.test(key)) throw new TunaSetupError('BAD_ENV', `environment variable name '${key}' is not valid`, 'names are letters, digits and _; not starting with a digit');
     args.push('-e', key);
   }
-  args.push(job.image, 'bash', '-eo', 'pipefail', '-c', job.script);
+  args.push(job.image, ...job.command);
   return args;
 }
+
+/** A script as a command: `bash -eo pipefail -c SCRIPT`, the script one argv element. */
+export const bashScript = (script: string): string[] => ['bash', '-eo', 'pipefail', '-c', script];
 
 export interface PreflightInput {
   docker: DockerReport;
