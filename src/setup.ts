@@ -12,6 +12,7 @@ import {
   resolveEnvironment, restoreWorkspaceOwner, runJob, type Environment,
 } from '@tuna-setup/sdk';
 import { restoreWheelCache } from './cache.js';
+import { installMiniforge } from './toolcache.js';
 import { InputErrors, loadInputs, type Inputs } from './inputs.js';
 import { OUTPUT, STATE } from './state.js';
 import { writeSummary, type SummaryFacts } from './summary.js';
@@ -100,8 +101,14 @@ async function main(inputs: Inputs): Promise<void> {
   if (cache) core.saveState(STATE.cache, JSON.stringify(cache));
   facts.cache = cache ? `${cache.backend}: ${cache.hit ? 'hit' : 'miss'} on \`${cache.key}\`` : 'off';
 
-  if (inputs.installConda !== 'none') {
-    core.warning(`install-conda: ${inputs.installConda} is not built yet in this version; nothing was installed`);
+  if (inputs.installConda === 'miniforge') {
+    await core.group('Install Miniforge', async () => {
+      const { prefix, source } = await installMiniforge(chosen.mirror, inputs.runner.temp);
+      core.info(`Miniforge installed in ${prefix} (from ${source}); on PATH, CONDA=${prefix}`);
+      facts.conda = `Miniforge from ${source}, in \`${prefix}\``;
+    });
+  } else if (inputs.installConda === 'micromamba') {
+    core.warning('install-conda: micromamba is not built yet in this version; nothing was installed (miniforge is)');
   }
 
   if (inputs.run && image) {

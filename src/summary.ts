@@ -12,6 +12,7 @@ export interface SummaryFacts {
   plan?: Plan;
   env?: Environment;
   cache?: string;
+  conda?: string;
   job?: { image: string; exitCode: number; seconds: number };
 }
 
@@ -42,6 +43,7 @@ export function renderSummary(f: SummaryFacts): string {
       '<details><summary>why</summary>', '', ...f.env.reasons.map((r) => `- ${esc(r)}`), '', '</details>', '');
   }
   if (f.cache) out.push(`### wheel cache`, '', esc(f.cache), '');
+  if (f.conda) out.push('### conda', '', f.conda, '');
   if (f.job) out.push('### job', '', `\`${esc(f.job.image)}\` exited **${f.job.exitCode}** after ${f.job.seconds.toFixed(1)} s`, '');
   return out.join('\n');
 }

@@ -158,6 +158,54 @@ describe('wheel cache, local backend', () => {
   });
 });
 
+describe('install-conda: miniforge', () => {
+  let sim: Awaited<ReturnType<typeof startMirrors>>;
+  let certFile: string;
+  beforeAll(async () => {
+    const tls = loopbackCert();
+    certFile = tls.certFile;
+    sim = await startMirrors([{ name: 'good' }, { name: 'tampered', fault: 'bad-checksum' }, { name: 'upstream' }], { tls });
+  });
+  afterAll(() => sim.close());
+  const installs = () => sim.requests.filter((q) => /Miniforge3-[\w-]+\.sh$/.test(q.path)).map((q) => q.name);
+
+  it('from the mirror, checksum verified, on PATH; a second job with the same tool cache does not download it again', async () => {
+    const toolcache = tempDir('tuna-toolcache-');
+    const env = { NODE_EXTRA_CA_CERTS: certFile, RUNNER_TOOL_CACHE: toolcache };
+    const inputs = { mirror: sim.url('good')!, configure: 'conda', cache: 'false', 'install-conda': 'miniforge' };
+    const r = newRunner();
+    const main = await r.main(inputs, env);
+    expect(main.code, main.log).toBe(0);
+    const prefix = path.join(r.dir, 'temp', 'miniforge3');
+    expect(main.path).toEqual([path.join(prefix, 'bin')]);
+    expect(main.env.CONDA).toBe(prefix);
+    expect(main.log).toMatch(/Miniforge installer from 127\.0\.0\.1:\d+ \(https:.*LatestRelease\/Miniforge3-Linux-x86_64\.sh\), sha256 [0-9a-f]{64} verified/);
+    expect(readFileSync(path.join(prefix, 'bin', 'conda'), 'utf8')).toContain('test stand-in');
+    expect(main.summary).toContain('### conda');
+    expect(installs()).toEqual(['good']);
+
+    const again = await newRunner().main(inputs, env);
+    expect(again.code, again.log).toBe(0);
+    expect(again.log).toContain('from the tool cache');
+    expect(installs()).toEqual(['good']); // only the .sha256 was fetched again
+  });
+
+  it('a checksum mismatch on the mirror falls back to the upstream, with a warning', async () => {
+    const main = await newRunner().main({ mirror: sim.url('tampered')!, configure: 'conda', cache: 'false', 'install-conda': 'miniforge' },
+      { NODE_EXTRA_CA_CERTS: certFile, TUNA_SETUP_MINIFORGE_UPSTREAM: `${sim.url('upstream')}/miniforge-releases` });
+    expect(main.code, main.log).toBe(0);
+    expect(main.log).toMatch(/::warning::Miniforge from 127\.0\.0\.1:\d+ failed \(checksum mismatch: .* says [0-9a-f]{64}\); falling back to the upstream release/);
+    expect(main.log).toContain('Miniforge installer from official');
+  });
+
+  it('no source works: the step fails naming each', async () => {
+    const main = await newRunner().main({ mirror: sim.url('tampered')!, configure: 'conda', cache: 'false', 'install-conda': 'miniforge' },
+      { NODE_EXTRA_CA_CERTS: certFile, TUNA_SETUP_MINIFORGE_UPSTREAM: `${sim.url('tampered')}/nothing-here` });
+    expect(main.code).toBe(1);
+    expect(main.log).toMatch(/::error::cannot get the Miniforge installer — 127\.0\.0\.1:\d+: checksum mismatch.*; official: /);
+  });
+});
+
 describe('the example workflows', () => {
   const root = path.resolve(import.meta.dirname, '../..');
   it('use only inputs and outputs that action.yml declares', async () => {

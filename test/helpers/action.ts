@@ -22,6 +22,8 @@ export interface StepResult {
   env: Record<string, string>;
   state: Record<string, string>;
   summary: string;
+  /** lines added to PATH */
+  path: string[];
 }
 
 export interface Runner {
@@ -84,7 +86,7 @@ export function newRunner(kind: 'github-hosted' | 'self-hosted' = 'github-hosted
       onSpawn?.(child);
     });
     const read = (k: string) => readFileSync(files[k]!, 'utf8');
-    return { code, log, outputs: parseRunnerFile(read('GITHUB_OUTPUT')), env: parseRunnerFile(read('GITHUB_ENV')), state: parseRunnerFile(read('GITHUB_STATE')), summary: read('GITHUB_STEP_SUMMARY') };
+    return { code, log, outputs: parseRunnerFile(read('GITHUB_OUTPUT')), env: parseRunnerFile(read('GITHUB_ENV')), state: parseRunnerFile(read('GITHUB_STATE')), summary: read('GITHUB_STEP_SUMMARY'), path: read('GITHUB_PATH').split('\n').filter(Boolean) };
   }
   return {
     dir, workspace, home, baseEnv,

@@ -11,6 +11,7 @@
 //   portal      200 text/html login page for every path (captive portal)
 //   stale       its index lacks the newest release; its repodata is 10 days old
 //   files-404   its index is fine but the files it links answer 404
+//   bad-checksum its Miniforge installer does not match its .sha256
 // Plain JS so the benchmark runs it without a build; `node mirror-sim.mjs`
 // runs it as a child process driven over IPC (start/log/stop), which keeps
 // the pacing timers off the selector's event loop.
@@ -169,6 +170,11 @@ function serve(spec, req, res) {
       'www-authenticate': 'Bearer realm="https://auth.example/token",service="registry.example"',
     });
   }
+  if ((m = /^\/(?:github-release\/conda-forge\/miniforge\/LatestRelease|miniforge-releases\/latest\/download)\/(Miniforge3-[\w.-]+\.sh)(\.sha256)?$/.exec(path))) {
+    const digest = createHash('sha256').update(FAKE_MINIFORGE).digest('hex');
+    if (m[2]) return send(200, 'text/plain', `${spec.fault === 'bad-checksum' ? digest.replace(/^./, (c) => (c === '0' ? '1' : '0')) : digest}  ${m[1]}\n`);
+    return send(200, 'application/x-sh', FAKE_MINIFORGE);
+  }
   if (path === '/static/tunasync.json') {
     const st = spec.status ?? {};
     const last = Math.floor((now - (st.ageMs ?? 600_000)) / 1000);
@@ -177,6 +183,13 @@ function serve(spec, req, res) {
   }
   return send(404, 'text/html', 'not found');
 }
+
+/** a stand-in for the Miniforge installer: `-b -u -p PREFIX` makes PREFIX/bin/conda */
+export const FAKE_MINIFORGE = [
+  '#!/bin/sh', '# tuna-setup test stand-in for a Miniforge installer',
+  'while [ $# -gt 0 ]; do case "$1" in -p) P="$2"; shift;; esac; shift; done',
+  'mkdir -p "$P/bin" && printf \'#!/bin/sh\\necho "conda 25.1.0 (test stand-in)"\\n\' > "$P/bin/conda" && chmod +x "$P/bin/conda"', '',
+].join('\n');
 
 const sha = (s) => createHash('sha256').update(s).digest('hex');
 

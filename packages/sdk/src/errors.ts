@@ -35,7 +35,7 @@ export type ErrorCode =
   | 'BAD_ENV'
   | 'PULL_FAILED'
   | 'RUN_FAILED'
-  | 'BAD_INPUT';
+  | 'INSTALL_FAILED';
 
 
 export class TunaSetupError extends Error {

@@ -54,6 +54,7 @@ export function mirrorFromUrl(input: string, policy: UrlPolicy = {}): Mirror {
       ...provenance,
       note: 'TUNA-style layout assumed',
     },
+    miniforge: { url: `${url}/github-release/conda-forge/miniforge`, ...provenance, note: 'TUNA-style layout assumed' },
   };
 }
 

@@ -87,5 +87,8 @@ export async function chooseMirror(options: ChooseOptions): Promise<ChosenMirror
     url: first.url,
   };
   for (const w of winners) Object.assign(mirror, { [w.service]: w.mirror[w.service as 'pypi' | 'conda'] });
+  // the Miniforge installer comes from the conda winner when it has one, else any winner's
+  const miniforge = [...winners].reverse().find((w) => w.mirror.miniforge)?.mirror.miniforge;
+  if (miniforge) mirror.miniforge = miniforge;
   return { mirror, selections, warnings };
 }

@@ -1,0 +1,52 @@
+/**
+ * Where the Miniforge installer for this platform comes from: the mirror's
+ * copy of the GitHub releases (TUNA/USTC `github-release/…/LatestRelease/`),
+ * then the upstream release. Each installer has a `.sha256` beside it, from
+ * the same source, which the download must match.
+ */
+import { TunaSetupError } from '../errors.js';
+import type { Mirror } from './types.js';
+
+export const MINIFORGE_UPSTREAM = 'https://github.com/conda-forge/miniforge/releases';
+
+/** The upstream releases, or an internal copy of them laid out the same (TUNA_SETUP_MINIFORGE_UPSTREAM). */
+const upstream = (env: NodeJS.ProcessEnv) => (env.TUNA_SETUP_MINIFORGE_UPSTREAM || MINIFORGE_UPSTREAM).replace(/\/+$/, '');
+
+const NAMES: Record<string, string> = {
+  'linux-x64': 'Miniforge3-Linux-x86_64.sh',
+  'linux-arm64': 'Miniforge3-Linux-aarch64.sh',
+  'linux-ppc64': 'Miniforge3-Linux-ppc64le.sh',
+  'darwin-x64': 'Miniforge3-MacOSX-x86_64.sh',
+  'darwin-arm64': 'Miniforge3-MacOSX-arm64.sh',
+};
+
+export function miniforgeInstallerName(platform: NodeJS.Platform = process.platform, arch: string = process.arch): string {
+  const name = NAMES[`${platform}-${arch}`];
+  if (!name) {
+    throw new TunaSetupError('UNSUPPORTED_SERVICE', `no Miniforge shell installer for ${platform}/${arch}`,
+      'install-conda supports Linux (x86_64, aarch64, ppc64le) and macOS; on Windows use conda-incubator/setup-miniconda');
+  }
+  return name;
+}
+
+export interface InstallerSource {
+  /** the mirror's name, or 'official' */
+  name: string;
+  url: string;
+  sha256Url: string;
+}
+
+/** The mirror's installer first (when it carries Miniforge), then the upstream's. */
+export function miniforgeSources(mirror: Mirror, file = miniforgeInstallerName(), env: NodeJS.ProcessEnv = process.env): InstallerSource[] {
+  const out: InstallerSource[] = [];
+  const base = mirror.miniforge?.url.replace(/\/+$/, '');
+  if (base && base !== MINIFORGE_UPSTREAM) out.push({ name: mirror.name, url: `${base}/LatestRelease/${file}`, sha256Url: `${base}/LatestRelease/${file}.sha256` });
+  const up = upstream(env);
+  out.push({ name: 'official', url: `${up}/latest/download/${file}`, sha256Url: `${up}/latest/download/${file}.sha256` });
+  return out;
+}
+
+/** The hex digest in a `.sha256` file (`<hex>  <name>` or just `<hex>`). */
+export function parseSha256File(text: string): string | undefined {
+  return /^\s*([a-f0-9]{64})\b/i.exec(text)?.[1]?.toLowerCase();
+}
