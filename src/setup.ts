@@ -71,8 +71,8 @@ async function main(inputs: Inputs): Promise<void> {
   });
 
   let env: Environment | undefined;
-  if (inputs.pytorch || (inputs.image && inputs.image !== 'auto')) {
-    env = inputs.pytorch ? await core.group('Resolve PyTorch, CUDA and the image', async () => {
+  if (inputs.pytorch) {
+    env = await core.group('Resolve PyTorch, CUDA and the image', async () => {
       const e = await resolveEnvironment({
         torch: inputs.pytorch!, cuda: inputs.cuda, source: inputs.imageSource, flavor: inputs.imageFlavor, offline: inputs.runner.offline,
         // with docker configured, dockerd itself goes through the mirror; otherwise pull through it by name
@@ -80,19 +80,19 @@ async function main(inputs: Inputs): Promise<void> {
       });
       for (const r of e.reasons) core.info(`- ${r}`);
       return e;
-    }) : undefined;
-    if (env) {
-      facts.env = env;
-      core.setOutput(OUTPUT.torchIndexUrl, env.torchIndexUrl);
-      core.setOutput(OUTPUT.cuda, env.cuda ?? 'cpu');
-      core.setOutput(OUTPUT.driverVersion, env.driver ?? '');
-      core.exportVariable('TUNA_SETUP_TORCH_INDEX_URL', env.torchIndexUrl);
-    }
+    });
+    facts.env = env;
+    core.setOutput(OUTPUT.torchIndexUrl, env.torchIndexUrl);
+    core.setOutput(OUTPUT.cuda, env.cuda ?? 'cpu');
+    core.setOutput(OUTPUT.driverVersion, env.driver ?? '');
+    core.exportVariable('TUNA_SETUP_TORCH_INDEX_URL', env.torchIndexUrl);
   }
-  const image = inputs.image === 'auto' ? env?.image : inputs.image ?? env?.image;
+  // an explicit image wins; `auto` (or none given) takes the resolved one
+  const explicit = inputs.image && inputs.image !== 'auto' ? inputs.image : undefined;
+  const image = explicit ?? env?.image;
   if (image) {
     core.setOutput(OUTPUT.image, image);
-    core.setOutput(OUTPUT.imageDigest, inputs.image === 'auto' || !inputs.image ? env?.digest ?? '' : '');
+    core.setOutput(OUTPUT.imageDigest, explicit ? '' : env?.digest ?? '');
   }
 
   const cache = await core.group('Restore the wheel cache', () => restoreWheelCache(inputs, env?.variant ?? 'none'));

@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'BAD_SERVICE'
   | 'BAD_CANDIDATE'
   | 'NO_HEALTHY_MIRROR'
+  | 'BAD_BUDGET'
   | 'OFFLINE'
   | 'BAD_TORCH_SPEC'
   | 'UNKNOWN_TORCH'

@@ -129,7 +129,7 @@ export async function selectMirror(options: SelectOptions): Promise<SelectReport
   }
   const project = options.project ?? DEFAULT_PYPI_PROJECT;
   const budgetMs = options.budgetMs ?? DEFAULT_BUDGET_MS;
-  if (!(budgetMs > 0)) throw new TunaSetupError('BAD_CANDIDATE', `budget ${budgetMs} ms is not a positive number`, 'give --budget-ms a number of milliseconds, e.g. 3000');
+  if (!(budgetMs > 0)) throw new TunaSetupError('BAD_BUDGET', `budget ${budgetMs} ms is not a positive number`, 'give --budget-ms a number of milliseconds, e.g. 3000');
 
   const cacheFile = options.stateDir ? rankingCacheFile(options.stateDir, service, candidates, project) : undefined;
   if (cacheFile && !options.fresh) {

@@ -7,6 +7,8 @@
  * is adding a row. Source: ../shared/research/torch-cuda.md §3.1 (a stored
  * transcription of the CUDA 13.2 Update 2 release notes), checked 2026-11.
  */
+import { compareVersions } from './releases.js';
+
 export interface CudaDriverRow {
   cuda: string;
   linux: string;
@@ -44,15 +46,7 @@ export const CUDA_DRIVERS: readonly CudaDriverRow[] = [
 ];
 
 /** Compares dotted driver versions numerically: -1, 0, 1. */
-export function compareDriver(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d) return Math.sign(d);
-  }
-  return 0;
-}
+export const compareDriver = compareVersions;
 
 /** The newest CUDA the driver runs natively, or null when it predates every row. */
 export function nativeCudaForDriver(driver: string, os: 'linux' | 'windows' = 'linux'): string | null {
