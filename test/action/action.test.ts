@@ -1,12 +1,13 @@
 // The bundled Action (dist/) run as the runner runs it (test/helpers/action.ts):
 // inputs from action.yml, the runner's files, then the post step with the state.
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newRunner } from '../helpers/action.js';
 import { startMirrors } from '../helpers/mirror-sim.mjs';
 import { loopbackCert } from '../helpers/tls.js';
 import { tempDir } from '../helpers/tmp.js';
+import { startCacheService } from '../helpers/cache-service.js';
 
 describe('named mirror', () => {
   it('writes pip/uv/conda configs, exports the variables, sets every output it knows', async () => {
@@ -146,6 +147,37 @@ describe('wheel cache, local backend', () => {
     const p3 = await r3.post(m3);
     expect(p3.log).toMatch(/evicted tuna-setup-wheels-v1-/);
     expect(readdirSync(store)).toEqual([m3.outputs['cache-key']]);
+  });
+
+  it('actions backend (GitHub-hosted) against a loopback stand-in of the cache service: miss, save in post, hit', async () => {
+    const service = await startCacheService();
+    try {
+      // the cache version hashes the cached path: like a hosted runner, both jobs share RUNNER_TEMP's path
+      const temp = tempDir('tuna-runner-temp-');
+      const env = { ACTIONS_CACHE_URL: service.url, ACTIONS_RUNTIME_TOKEN: 'test-token', GITHUB_SERVER_URL: 'https://github.com', GITHUB_REF: 'refs/heads/main', RUNNER_TEMP: temp };
+      const inputs = { mirror: 'tuna', configure: 'pip', 'cache-dependency-path': 'requirements.txt' };
+      const r1 = newRunner('github-hosted');
+      writeFileSync(path.join(r1.workspace, 'requirements.txt'), 'numpy\n');
+      const m1 = await r1.main(inputs, env);
+      expect(m1.code, m1.log).toBe(0);
+      expect(m1.outputs['cache-hit']).toBe('false');
+      mkdirSync(m1.env.UV_CACHE_DIR!, { recursive: true });
+      writeFileSync(path.join(m1.env.UV_CACHE_DIR!, 'numpy.whl'), 'wheel bytes');
+      const p1 = await r1.post(m1, {}, env);
+      expect(p1.log).toContain(`wheel cache: saved ${m1.outputs['cache-key']}`);
+      expect(service.entries().map((e) => e.key)).toEqual([m1.outputs['cache-key']]);
+      expect(service.requests).toEqual(expect.arrayContaining(['POST /_apis/artifactcache/caches', 'PATCH /_apis/artifactcache/caches/1', 'POST /_apis/artifactcache/caches/1']));
+
+      rmSync(temp, { recursive: true });
+      mkdirSync(temp);
+      const r2 = newRunner('github-hosted');
+      writeFileSync(path.join(r2.workspace, 'requirements.txt'), 'numpy\n');
+      const m2 = await r2.main(inputs, env);
+      expect(m2.outputs).toMatchObject({ 'cache-hit': 'true', 'cache-key': m1.outputs['cache-key'] });
+      expect(readFileSync(path.join(m2.env.UV_CACHE_DIR!, 'numpy.whl'), 'utf8')).toBe('wheel bytes');
+    } finally {
+      await service.close();
+    }
   });
 
   it('auto: off on pull_request_target; actions on hosted runners warns when the service is absent', async () => {
