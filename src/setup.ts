@@ -5,6 +5,7 @@
  * Everything clever is in the SDK; this file decides the order, logs, and
  * sets outputs, exported variables and state.
  */
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import * as core from '@actions/core';
 import {
@@ -112,7 +113,7 @@ async function main(inputs: Inputs): Promise<void> {
   }
 
   if (inputs.run && image) {
-    const exitCode = await runInImage(inputs, image, env, facts);
+    const exitCode = await runInImage(inputs, image, env, cache?.dir, facts);
     await writeSummary(facts);
     if (exitCode !== 0) throw Object.assign(new Error(`the job in ${image} exited with ${exitCode}`), { exitCode });
     return;
@@ -120,7 +121,10 @@ async function main(inputs: Inputs): Promise<void> {
   await writeSummary(facts);
 }
 
-async function runInImage(inputs: Inputs, image: string, env: Environment | undefined, facts: SummaryFacts): Promise<number> {
+/** Where the wheel cache is mounted in the job's container, so pip and uv there fill (and use) it too. */
+const CACHE_IN_CONTAINER = '/tuna-setup-wheels';
+
+async function runInImage(inputs: Inputs, image: string, env: Environment | undefined, cacheDir: string | undefined, facts: SummaryFacts): Promise<number> {
   await core.group('Preflight', async () => {
     const [docker, gpu] = await Promise.all([inspectDocker(), inputs.gpus === 'none' ? undefined : detectGpu()]);
     const problems = preflight({
@@ -139,21 +143,29 @@ async function runInImage(inputs: Inputs, image: string, env: Environment | unde
   process.once('SIGTERM', stop);
   const t0 = performance.now();
   core.startGroup(`Run in ${image}`);
+  if (cacheDir) await mkdir(cacheDir, { recursive: true }); // ours, so its owner gets back what the job writes
   const exitCode = await runJob({
     image, command: bashScript(inputs.run!), gpus: inputs.gpus, name, workspace: inputs.runner.workspace,
-    env: { CI: 'true', GITHUB_ACTIONS: 'true', ...(env ? { TUNA_SETUP_TORCH_INDEX_URL: env.torchIndexUrl } : {}),
-      ...(process.env.PIP_INDEX_URL ? { PIP_INDEX_URL: process.env.PIP_INDEX_URL } : {}) },
+    ...(cacheDir ? { mounts: { [cacheDir]: CACHE_IN_CONTAINER } } : {}),
+    env: {
+      CI: 'true', GITHUB_ACTIONS: 'true', ...(env ? { TUNA_SETUP_TORCH_INDEX_URL: env.torchIndexUrl } : {}),
+      ...(process.env.PIP_INDEX_URL ? { PIP_INDEX_URL: process.env.PIP_INDEX_URL } : {}),
+      ...(process.env.UV_DEFAULT_INDEX ? { UV_DEFAULT_INDEX: process.env.UV_DEFAULT_INDEX } : {}),
+      ...(cacheDir ? { PIP_CACHE_DIR: `${CACHE_IN_CONTAINER}/pip`, UV_CACHE_DIR: `${CACHE_IN_CONTAINER}/uv` } : {}),
+    },
   });
   core.endGroup();
   process.off('SIGINT', stop);
   process.off('SIGTERM', stop);
   const seconds = (performance.now() - t0) / 1000;
   core.info(`the job exited with ${exitCode} after ${seconds.toFixed(1)} s`);
-  try {
-    const owner = await restoreWorkspaceOwner(image, inputs.runner.workspace);
-    core.info(`workspace files handed back to ${owner.uid}:${owner.gid}`);
-  } catch (e) {
-    core.warning((e as Error).message);
+  for (const dir of [inputs.runner.workspace, ...(cacheDir ? [cacheDir] : [])]) {
+    try {
+      const owner = await restoreWorkspaceOwner(image, dir);
+      core.info(`${dir === cacheDir ? 'wheel cache' : 'workspace'} files handed back to ${owner.uid}:${owner.gid}`);
+    } catch (e) {
+      core.warning((e as Error).message);
+    }
   }
   facts.job = { image, exitCode, seconds };
   return exitCode;

@@ -2,7 +2,7 @@
 // network namespace, a local busybox image in a loopback registry, gpus: none):
 // streamed output, the job's exit code, the workspace mount and its ownership,
 // and a cancelled job's container removed.
-import { chownSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { newRunner } from '../helpers/action.js';
@@ -48,6 +48,18 @@ describe('run: the job inside the image', () => {
     expect((await dockerd.docker('ps', '-aq')).stdout.trim()).toBe('');
     const post = await r.post(main, {}, { DOCKER_HOST: dockerd.host });
     expect(post.code, post.log).toBe(0);
+  });
+
+  it('the wheel cache is mounted into the job: what pip/uv write there is saved by the post step', async () => {
+    const store = tempDir('tuna-run-wheels-');
+    const r = newRunner('self-hosted');
+    const main = await r.main({ ...inputs('mkdir -p "$PIP_CACHE_DIR" && echo wheel > "$PIP_CACHE_DIR/from-the-job.whl" && echo "cache at $PIP_CACHE_DIR"'), cache: 'true', 'cache-local-path': store },
+      { DOCKER_HOST: dockerd.host });
+    expect(main.code, main.log).toBe(0);
+    expect(main.log).toContain('cache at /tuna-setup-wheels/pip');
+    const post = await r.post(main, {}, { DOCKER_HOST: dockerd.host });
+    expect(post.log).toMatch(/wheel cache: saved tuna-setup-wheels-/);
+    expect(readFileSync(path.join(store, main.outputs['cache-key']!, 'pip', 'from-the-job.whl'), 'utf8')).toBe('wheel\n');
   });
 
   it('pipefail: a failing stage of a pipeline fails the job', async () => {

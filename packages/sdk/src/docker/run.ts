@@ -34,6 +34,8 @@ export interface JobSpec {
   name: string;
   /** host directory mounted at /workspace and used as the working directory */
   workspace?: string;
+  /** more host directories to mount: host path → container path */
+  mounts?: Record<string, string>;
   /** variables passed into the container; values travel in the docker CLI's environment, not its argv */
   env?: Record<string, string>;
 }
@@ -45,6 +47,7 @@ export function dockerRunArgs(job: JobSpec): string[] {
   const args = ['run', '--rm', '--name', job.name];
   if (job.gpus !== 'none') args.push('--gpus', job.gpus === 'all' ? 'all' : String(job.gpus));
   if (job.workspace) args.push('-v', `${job.workspace}:/workspace`, '-w', '/workspace');
+  for (const [host, inside] of Object.entries(job.mounts ?? {})) args.push('-v', `${host}:${inside}`);
   for (const key of Object.keys(job.env ?? {})) {
     if (!ENV_NAME.test(key)) throw new TunaSetupError('BAD_ENV', `environment variable name '${key}' is not valid`, 'names are letters, digits and _; not starting with a digit');
     args.push('-e', key);
