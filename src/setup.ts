@@ -13,7 +13,7 @@ import {
   resolveEnvironment, restoreWorkspaceOwner, runJob, type Environment,
 } from '@tuna-setup/sdk';
 import { restoreWheelCache } from './cache.js';
-import { installMiniforge } from './toolcache.js';
+import { installMicromamba, installMiniforge } from './toolcache.js';
 import { InputErrors, loadInputs, type Inputs } from './inputs.js';
 import { OUTPUT, STATE } from './state.js';
 import { writeSummary, type SummaryFacts } from './summary.js';
@@ -102,14 +102,14 @@ async function main(inputs: Inputs): Promise<void> {
   if (cache) core.saveState(STATE.cache, JSON.stringify(cache));
   facts.cache = cache ? `${cache.backend}: ${cache.hit ? 'hit' : 'miss'} on \`${cache.key}\`` : 'off';
 
-  if (inputs.installConda === 'miniforge') {
-    await core.group('Install Miniforge', async () => {
-      const { prefix, source } = await installMiniforge(chosen.mirror, inputs.runner.temp);
-      core.info(`Miniforge installed in ${prefix} (from ${source}); on PATH, CONDA=${prefix}`);
-      facts.conda = `Miniforge from ${source}, in \`${prefix}\``;
+  if (inputs.installConda !== 'none') {
+    const what = inputs.installConda === 'miniforge' ? 'Miniforge' : 'micromamba';
+    await core.group(`Install ${what}`, async () => {
+      const { prefix, source } = inputs.installConda === 'miniforge'
+        ? await installMiniforge(chosen.mirror, inputs.runner.temp) : await installMicromamba(inputs.runner.temp);
+      core.info(`${what} installed in ${prefix} (from ${source}); ${path.join(prefix, 'bin')} is on PATH`);
+      facts.conda = `${what} from ${source}, in \`${prefix}\``;
     });
-  } else if (inputs.installConda === 'micromamba') {
-    core.warning('install-conda: micromamba is not built yet in this version; nothing was installed (miniforge is)');
   }
 
   if (inputs.run && image) {

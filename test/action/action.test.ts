@@ -226,7 +226,7 @@ describe('install-conda: miniforge', () => {
     const main = await newRunner().main({ mirror: sim.url('tampered')!, configure: 'conda', cache: 'false', 'install-conda': 'miniforge' },
       { NODE_EXTRA_CA_CERTS: certFile, TUNA_SETUP_MINIFORGE_UPSTREAM: `${sim.url('upstream')}/miniforge-releases` });
     expect(main.code, main.log).toBe(0);
-    expect(main.log).toMatch(/::warning::Miniforge from 127\.0\.0\.1:\d+ failed \(checksum mismatch: .* says [0-9a-f]{64}\); falling back to the upstream release/);
+    expect(main.log).toMatch(/::warning::Miniforge installer from 127\.0\.0\.1:\d+ failed \(checksum mismatch: .* says [0-9a-f]{64}\); falling back to the upstream release/);
     expect(main.log).toContain('Miniforge installer from official');
   });
 
@@ -235,6 +235,26 @@ describe('install-conda: miniforge', () => {
       { NODE_EXTRA_CA_CERTS: certFile, TUNA_SETUP_MINIFORGE_UPSTREAM: `${sim.url('tampered')}/nothing-here` });
     expect(main.code).toBe(1);
     expect(main.log).toMatch(/::error::cannot get the Miniforge installer — 127\.0\.0\.1:\d+: checksum mismatch.*; official: /);
+  });
+});
+
+describe('install-conda: micromamba', () => {
+  it('the upstream binary (here an internal copy), checksum verified, on PATH with MAMBA_ROOT_PREFIX', async () => {
+    const tls = loopbackCert();
+    const sim = await startMirrors([{ name: 'releases' }], { tls });
+    try {
+      const r = newRunner();
+      const main = await r.main({ mirror: 'tuna', configure: 'conda', cache: 'false', 'install-conda': 'micromamba' },
+        { NODE_EXTRA_CA_CERTS: tls.certFile, TUNA_SETUP_MICROMAMBA_UPSTREAM: `${sim.url('releases')}/micromamba-releases` });
+      expect(main.code, main.log).toBe(0);
+      const bin = path.join(r.dir, 'temp', 'micromamba', 'bin');
+      expect(main.path).toEqual([bin]);
+      expect(main.env.MAMBA_ROOT_PREFIX).toBe(path.join(r.dir, 'temp', 'micromamba', 'root'));
+      expect(readFileSync(path.join(bin, 'micromamba'), 'utf8')).toContain('test stand-in');
+      expect(main.log).toMatch(/micromamba binary from official \(https:.*micromamba-linux-64\), sha256 [0-9a-f]{64} verified/);
+    } finally {
+      await sim.close();
+    }
   });
 });
 

@@ -175,6 +175,11 @@ function serve(spec, req, res) {
     if (m[2]) return send(200, 'text/plain', `${spec.fault === 'bad-checksum' ? digest.replace(/^./, (c) => (c === '0' ? '1' : '0')) : digest}  ${m[1]}\n`);
     return send(200, 'application/x-sh', FAKE_MINIFORGE);
   }
+  if ((m = /^\/micromamba-releases\/latest\/download\/(micromamba-[\w-]+)(\.sha256)?$/.exec(path))) {
+    const digest = createHash('sha256').update(FAKE_MICROMAMBA).digest('hex');
+    if (m[2]) return send(200, 'text/plain', `${digest}  ${m[1]}\n`);
+    return send(200, 'application/octet-stream', FAKE_MICROMAMBA);
+  }
   if (path === '/static/tunasync.json') {
     const st = spec.status ?? {};
     const last = Math.floor((now - (st.ageMs ?? 600_000)) / 1000);
@@ -190,6 +195,9 @@ export const FAKE_MINIFORGE = [
   'while [ $# -gt 0 ]; do case "$1" in -p) P="$2"; shift;; esac; shift; done',
   'mkdir -p "$P/bin" && printf \'#!/bin/sh\\necho "conda 25.1.0 (test stand-in)"\\n\' > "$P/bin/conda" && chmod +x "$P/bin/conda"', '',
 ].join('\n');
+
+/** a stand-in for the micromamba binary */
+export const FAKE_MICROMAMBA = '#!/bin/sh\necho "micromamba 2.3.0 (test stand-in)"\n';
 
 const sha = (s) => createHash('sha256').update(s).digest('hex');
 

@@ -10,7 +10,7 @@ export type * from './catalog/types.js';
 export { MIRRORS } from './catalog/mirrors.js';
 export { findMirror, listMirrors, loadMirrorFile, mirrorFromUrl, isPublicPypiIndex, type LookupOptions } from './catalog/lookup.js';
 export { checkMirrorUrl, type UrlPolicy } from './catalog/url.js';
-export { miniforgeInstallerName, miniforgeSources, parseSha256File, MINIFORGE_UPSTREAM, type InstallerSource } from './catalog/miniforge.js';
+export { miniforgeInstallerName, miniforgeSources, micromambaSources, parseSha256File, MINIFORGE_UPSTREAM, MICROMAMBA_UPSTREAM, type InstallerSource } from './catalog/installers.js';
 
 export { renderPipConf, parsePipConf, type PipSettings } from './config/pip.js';
 export { renderUvToml, parseUvToml, type UvSettings } from './config/uv.js';

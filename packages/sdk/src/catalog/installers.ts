@@ -1,8 +1,12 @@
 /**
- * Where the Miniforge installer for this platform comes from: the mirror's
- * copy of the GitHub releases (TUNA/USTC `github-release/…/LatestRelease/`),
- * then the upstream release. Each installer has a `.sha256` beside it, from
- * the same source, which the download must match.
+ * Where the conda installers for this platform come from. Miniforge: the
+ * mirror's copy of the GitHub releases (TUNA/USTC `github-release/…/LatestRelease/`),
+ * then the upstream release. micromamba: the upstream release of
+ * mamba-org/micromamba-releases (no catalog mirror carries it; tuna/issues
+ * #1565). Each file has a `.sha256` beside it, from the same source, which
+ * the download must match. An internal copy of an upstream, laid out the
+ * same, can stand in for it (TUNA_SETUP_MINIFORGE_UPSTREAM,
+ * TUNA_SETUP_MICROMAMBA_UPSTREAM).
  */
 import { TunaSetupError } from '../errors.js';
 import type { Mirror } from './types.js';
@@ -49,4 +53,23 @@ export function miniforgeSources(mirror: Mirror, file = miniforgeInstallerName()
 /** The hex digest in a `.sha256` file (`<hex>  <name>` or just `<hex>`). */
 export function parseSha256File(text: string): string | undefined {
   return /^\s*([a-f0-9]{64})\b/i.exec(text)?.[1]?.toLowerCase();
+}
+
+export const MICROMAMBA_UPSTREAM = 'https://github.com/mamba-org/micromamba-releases/releases';
+
+const MICROMAMBA: Record<string, string> = {
+  'linux-x64': 'micromamba-linux-64',
+  'linux-arm64': 'micromamba-linux-aarch64',
+  'linux-ppc64': 'micromamba-linux-ppc64le',
+  'darwin-x64': 'micromamba-osx-64',
+  'darwin-arm64': 'micromamba-osx-arm64',
+};
+
+export function micromambaSources(platform: NodeJS.Platform = process.platform, arch: string = process.arch, env: NodeJS.ProcessEnv = process.env): InstallerSource[] {
+  const file = MICROMAMBA[`${platform}-${arch}`];
+  if (!file) {
+    throw new TunaSetupError('UNSUPPORTED_SERVICE', `no micromamba binary for ${platform}/${arch}`, 'install-conda: micromamba supports Linux (x86_64, aarch64, ppc64le) and macOS');
+  }
+  const up = (env.TUNA_SETUP_MICROMAMBA_UPSTREAM || MICROMAMBA_UPSTREAM).replace(/\/+$/, '');
+  return [{ name: 'official', url: `${up}/latest/download/${file}`, sha256Url: `${up}/latest/download/${file}.sha256` }];
 }
