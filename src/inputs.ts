@@ -8,7 +8,7 @@
 import path from 'node:path';
 import * as core from '@actions/core';
 import {
-  findMirror, findRelease, checkMirrorUrl, IMAGE_SOURCES, isTunaSetupError, parseGpus, parseImageRef, parseTargets,
+  findMirror, findRelease, checkMirrorUrl, IMAGE_SOURCES, isCudaSpec, isOffline, isTunaSetupError, parseGpus, parseImageRef, parseTargets,
   type Gpus, type ImageFlavor, type ImageSource, type Target,
 } from '@tuna-setup/sdk';
 
@@ -77,7 +77,7 @@ export function loadInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
   const hosted = env.RUNNER_ENVIRONMENT === 'github-hosted';
   const temp = env.RUNNER_TEMP || path.join(env.HOME || '/tmp', '.tuna-setup-tmp');
   const event = env.GITHUB_EVENT_NAME ?? '';
-  const offline = env.TUNA_SETUP_OFFLINE === '1' || env.TUNA_SETUP_OFFLINE === 'true';
+  const offline = isOffline(env);
 
   const mirror = check('mirror', () => {
     const spec = get('mirror') || 'auto';
@@ -90,7 +90,7 @@ export function loadInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
   const pytorch = check('pytorch', () => { const v = get('pytorch'); if (v) findRelease(v); return v || null; }, null);
   const cuda = check('cuda', () => {
     const v = (get('cuda') || 'auto').toLowerCase();
-    if (v !== 'auto' && v !== 'cpu' && !/^\d+\.\d$/.test(v)) throw new Error(`'${v}' is not auto, X.Y (e.g. 12.8) or cpu`);
+    if (!isCudaSpec(v)) throw new Error(`'${v}' is not auto, X.Y (e.g. 12.8) or cpu`);
     return v;
   }, 'auto');
   const run = get('run') || null;

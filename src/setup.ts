@@ -5,12 +5,10 @@
  * Everything clever is in the SDK; this file decides the order, logs, and
  * sets outputs, exported variables and state.
  */
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import * as core from '@actions/core';
 import {
-  applyMirror, bashScript, chooseMirror, detectGpu, formatRanking, inspectDocker, isTunaSetupError, preflight, pullImage, removeContainer,
-  resolveEnvironment, restoreWorkspaceOwner, runJob, type Environment,
+  applyMirror, bashScript, chooseMirror, formatRanking, isTunaSetupError, resolveEnvironment, runInContainer, type Environment,
 } from '@tuna-setup/sdk';
 import { restoreWheelCache } from './cache.js';
 import { installMicromamba, installMiniforge } from './toolcache.js';
@@ -125,26 +123,10 @@ async function main(inputs: Inputs): Promise<void> {
 const CACHE_IN_CONTAINER = '/tuna-setup-wheels';
 
 async function runInImage(inputs: Inputs, image: string, env: Environment | undefined, cacheDir: string | undefined, facts: SummaryFacts): Promise<number> {
-  await core.group('Preflight', async () => {
-    const [docker, gpu] = await Promise.all([inspectDocker(), inputs.gpus === 'none' ? undefined : detectGpu()]);
-    const problems = preflight({
-      docker, gpus: inputs.gpus, driverCuda: gpu?.cudaMax ?? null, imageCuda: env?.imageCuda ?? null,
-      requiresNativeCuda: inputs.imageSource !== 'pytorch',
-    });
-    core.info(`docker ${docker.serverVersion ?? 'unavailable'}; runtimes: ${docker.runtimes.join(', ') || 'none'}; gpus: ${inputs.gpus}`);
-    if (problems.length) throw new Error(`cannot run the job:\n- ${problems.join('\n- ')}`);
-  });
-  await core.group(`Pull ${image}`, () => pullImage(image, { log: (l) => core.info(l) }));
   const name = `tuna-setup-${process.env.GITHUB_RUN_ID ?? 'local'}-${process.env.GITHUB_RUN_ATTEMPT ?? '1'}-${process.pid}`;
+  // a cancelled job: the SDK stops the container on SIGTERM; the post step removes whatever is left
   core.saveState(STATE.container, name);
-  // a cancelled job: stop the container now; the post step removes whatever is left
-  const stop = () => { void removeContainer(name); };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  const t0 = performance.now();
-  core.startGroup(`Run in ${image}`);
-  if (cacheDir) await mkdir(cacheDir, { recursive: true }); // ours, so its owner gets back what the job writes
-  const exitCode = await runJob({
+  const { exitCode, seconds } = await runInContainer({
     image, command: bashScript(inputs.run!), gpus: inputs.gpus, name, workspace: inputs.runner.workspace,
     ...(cacheDir ? { mounts: { [cacheDir]: CACHE_IN_CONTAINER } } : {}),
     env: {
@@ -153,20 +135,10 @@ async function runInImage(inputs: Inputs, image: string, env: Environment | unde
       ...(process.env.UV_DEFAULT_INDEX ? { UV_DEFAULT_INDEX: process.env.UV_DEFAULT_INDEX } : {}),
       ...(cacheDir ? { PIP_CACHE_DIR: `${CACHE_IN_CONTAINER}/pip`, UV_CACHE_DIR: `${CACHE_IN_CONTAINER}/uv` } : {}),
     },
+  }, {
+    imageCuda: env?.imageCuda ?? null, requiresNativeCuda: inputs.imageSource !== 'pytorch',
+    phase: (title, fn) => core.group(title, fn), log: (l) => core.info(l), warn: (l) => core.warning(l),
   });
-  core.endGroup();
-  process.off('SIGINT', stop);
-  process.off('SIGTERM', stop);
-  const seconds = (performance.now() - t0) / 1000;
-  core.info(`the job exited with ${exitCode} after ${seconds.toFixed(1)} s`);
-  for (const dir of [inputs.runner.workspace, ...(cacheDir ? [cacheDir] : [])]) {
-    try {
-      const owner = await restoreWorkspaceOwner(image, dir);
-      core.info(`${dir === cacheDir ? 'wheel cache' : 'workspace'} files handed back to ${owner.uid}:${owner.gid}`);
-    } catch (e) {
-      core.warning((e as Error).message);
-    }
-  }
   facts.job = { image, exitCode, seconds };
   return exitCode;
 }

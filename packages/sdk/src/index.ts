@@ -35,10 +35,10 @@ export { CUDA_DRIVERS, CUDA_DRIVERS_SOURCE, MINOR_COMPAT_FLOORS, compareDriver, 
 export { detectGpu, parseNvidiaSmiQuery, parseProcDriverVersion, type Gpu, type GpuReport, type DetectOptions, type DriverSource } from './torch/detect.js';
 export { TORCH_RELEASES, WHEEL_ARCHES, archCovers, archesFor, type TorchRelease, type TorchPatch, type ArchRow } from './torch/releases.js';
 export { NGC_RELEASES, CUDA_FULL, IMAGE_SOURCES, pytorchImage, cudaImage, throughRegistryMirror, type ImageSource, type ImageFlavor, type NgcRelease } from './torch/images.js';
-export { resolveTorch, findRelease, PYTORCH_WHEEL_INDEX, type ResolveRequest, type Resolution } from './torch/resolve.js';
+export { resolveTorch, findRelease, isCudaSpec, PYTORCH_WHEEL_INDEX, type ResolveRequest, type Resolution } from './torch/resolve.js';
 export { resolveEnvironment, type EnvironmentRequest, type Environment } from './torch/environment.js';
 export { RegistryClient, parseImageRef, parseChallenge, nearestTag, checkImageTag, type ImageRef, type RegistryClientOptions, type TagCheck } from './registry/client.js';
 export { inspectDocker, type DockerReport } from './docker/info.js';
-export { parseGpus, bashScript, dockerRunArgs, preflight, pullImage, runJob, removeContainer, restoreWorkspaceOwner, type Gpus, type JobSpec, type PreflightInput, type PullOptions, type RunOptions } from './docker/run.js';
+export { parseGpus, bashScript, dockerRunArgs, preflight, pullImage, runJob, runInContainer, removeContainer, restoreWorkspaceOwner, type Gpus, type JobSpec, type PreflightInput, type PullOptions, type RunOptions, type ContainerRunOptions } from './docker/run.js';
 export { doctor, type DoctorReport } from './doctor.js';
 export { wheelCacheKey, restoreLocalCache, saveLocalCache, evictLocalCache, WHEEL_CACHE_VERSION, type WheelCacheKeyParts, type LocalCacheOptions } from './cache/wheels.js';

@@ -1,10 +1,9 @@
 /** `tuna-setup apply`: point pip, uv, conda and Docker at a mirror. */
 import {
-  applyMirror, chooseMirror, defaultStateDir, loadMirrorFile, parseTargets, type Target,
+  applyMirror, chooseMirror, defaultStateDir, formatRanking, loadMirrorFile, parseTargets, type Target,
 } from '@tuna-setup/sdk';
 import { parse, positiveInt } from '../args.js';
 import { printJson, say } from '../output.js';
-import { printRanking } from './select.js';
 
 export const usage = `tuna-setup apply [options]
   Point pip, uv, conda (and Docker) at a mirror; originals are journaled for 'restore'.
@@ -93,7 +92,7 @@ export async function apply(args: string[]): Promise<number> {
     });
     return 0;
   }
-  for (const r of selections) printRanking(r);
+  for (const r of selections) for (const line of formatRanking(r)) say(line);
   say(`mirror: ${plan.mirror.name} (${plan.mirror.url})${result.dryRun ? ' — dry run, nothing written' : ''}`);
   for (const c of plan.changes) say(`  ${c.target.padEnd(7)} ${c.action.padEnd(10)} ${c.path}`);
   if (result.dryRun) for (const c of plan.changes) if (c.diff) say('\n' + c.diff.trimEnd());

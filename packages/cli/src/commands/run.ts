@@ -1,7 +1,5 @@
 /** `tuna-setup run`: pull the image (resolved, or given) and run a command in it with the GPUs; the exit code is the command's. */
-import {
-  detectGpu, inspectDocker, TunaSetupError, parseGpus, preflight, pullImage, removeContainer, resolveEnvironment, restoreWorkspaceOwner, runJob,
-} from '@tuna-setup/sdk';
+import { parseGpus, resolveEnvironment, runInContainer } from '@tuna-setup/sdk';
 import { parse } from '../args.js';
 import { say, UsageError } from '../output.js';
 import { resolveFlags, resolveRequest } from './resolve.js';
@@ -40,16 +38,10 @@ export async function run(args: string[]): Promise<number> {
   const image = resolved?.image ?? v.image;
   if (resolved) process.stderr.write(`tuna-setup: ${image} (${resolved.variant}${resolved.digest ? `, ${resolved.digest}` : ''})\n`);
 
-  const [docker, gpu] = await Promise.all([inspectDocker(), gpus === 'none' ? undefined : detectGpu(v.sysroot ? { sysroot: v.sysroot } : {})]);
-  const problems = preflight({ docker, gpus, driverCuda: gpu?.cudaMax ?? null, imageCuda: resolved?.imageCuda ?? null, requiresNativeCuda: (v.source ?? 'pytorch') !== 'pytorch' });
-  if (problems.length) throw new TunaSetupError('RUN_FAILED', `cannot run in ${image}: ${problems.join('; ')}`, 'fix the above, or pass --gpus none for a CPU-only run');
-  await pullImage(image, { log: (l) => process.stderr.write(`tuna-setup: ${l}\n`) });
-  const name = `tuna-setup-run-${process.pid}`;
-  const stop = () => { void removeContainer(name); };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  const workspace = v.workdir ?? process.cwd();
-  const code = await runJob({ image, command, gpus, name, workspace, env });
-  await restoreWorkspaceOwner(image, workspace).catch((e: Error) => process.stderr.write(`tuna-setup: warning: ${e.message}\n`));
-  return code;
+  const log = (l: string) => process.stderr.write(`tuna-setup: ${l}\n`);
+  const { exitCode } = await runInContainer(
+    { image, command, gpus, name: `tuna-setup-run-${process.pid}`, workspace: v.workdir ?? process.cwd(), env },
+    { imageCuda: resolved?.imageCuda ?? null, requiresNativeCuda: (v.source ?? 'pytorch') !== 'pytorch', ...(v.sysroot ? { sysroot: v.sysroot } : {}), log, warn: (l) => log(`warning: ${l}`) },
+  );
+  return exitCode;
 }

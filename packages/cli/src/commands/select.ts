@@ -1,7 +1,7 @@
 /** `tuna-setup select`: probe the candidates for a service and rank them; writes nothing. */
 import {
   catalogCandidates, defaultStateDir, formatRanking, isOffline, loadMirrorFile, noHealthyMirror, parseProbeService, selectMirror,
-  TunaSetupError, userCandidates, type SelectReport,
+  TunaSetupError, userCandidates,
 } from '@tuna-setup/sdk';
 import { parse, positiveInt } from '../args.js';
 import { printJson, say } from '../output.js';
@@ -56,12 +56,7 @@ export async function select(args: string[]): Promise<number> {
     ...(v.fresh ? { fresh: true } : {}),
   });
   if (v.json) printJson(report);
-  else printRanking(report);
+  else for (const line of formatRanking(report)) say(line);
   if (!report.chosen) throw noHealthyMirror(report);
   return 0;
-}
-
-/** The human table of a selection (also printed by apply --mirror auto). */
-export function printRanking(r: SelectReport): void {
-  for (const line of formatRanking(r)) say(line);
 }

@@ -9,11 +9,12 @@
  * self-hosted runners).
  */
 import { spawn } from 'node:child_process';
-import { stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { TunaSetupError } from '../errors.js';
 import { exec } from '../exec.js';
 import { compareVersions } from '../torch/releases.js';
-import type { DockerReport } from './info.js';
+import { detectGpu } from '../torch/detect.js';
+import { inspectDocker, type DockerReport } from './info.js';
 
 export type Gpus = 'all' | 'none' | number;
 
@@ -152,4 +153,59 @@ export async function restoreWorkspaceOwner(image: string, workspace: string, en
       'files the job wrote as root are left as they are; remove them with sudo before the next checkout');
   }
   return { uid, gid };
+}
+
+export interface ContainerRunOptions {
+  /** the CUDA inside the image, for the preflight's driver check */
+  imageCuda?: string | null;
+  /** whether the image enforces NVIDIA_REQUIRE_CUDA (nvidia/cuda, NGC) */
+  requiresNativeCuda?: boolean;
+  sysroot?: string;
+  /** wraps each phase (preflight, pull, run) — a log group in the Action; default: just runs it */
+  phase?: <T>(title: string, fn: () => Promise<T>) => Promise<T>;
+  log?: (line: string) => void;
+  warn?: (line: string) => void;
+}
+
+/**
+ * A job from start to end, for every front end: preflight, pull, run — a
+ * SIGINT/SIGTERM to this process meanwhile removes the container — then the
+ * workspace and every mounted directory handed back to their owners.
+ * Resolves with the job's exit code.
+ */
+export async function runInContainer(job: JobSpec, o: ContainerRunOptions = {}): Promise<{ exitCode: number; seconds: number }> {
+  const phase = o.phase ?? (<T>(_title: string, fn: () => Promise<T>) => fn());
+  const log = o.log ?? (() => {});
+  await phase('Preflight', async () => {
+    const [docker, gpu] = await Promise.all([inspectDocker(), job.gpus === 'none' ? undefined : detectGpu(o.sysroot ? { sysroot: o.sysroot } : {})]);
+    log(`docker ${docker.serverVersion ?? 'unavailable'}; runtimes: ${docker.runtimes.join(', ') || 'none'}; gpus: ${job.gpus}`);
+    const problems = preflight({ docker, gpus: job.gpus, driverCuda: gpu?.cudaMax ?? null, imageCuda: o.imageCuda ?? null, requiresNativeCuda: o.requiresNativeCuda ?? false });
+    if (problems.length) throw new TunaSetupError('RUN_FAILED', `cannot run in ${job.image}: ${problems.join('; ')}`, 'fix the above, or use gpus none for a CPU-only run');
+  });
+  await phase(`Pull ${job.image}`, () => pullImage(job.image, { log }));
+  // mount points we create are ours, so their owner gets back what the job writes
+  for (const host of Object.keys(job.mounts ?? {})) await mkdir(host, { recursive: true });
+  const stop = () => { void removeContainer(job.name); };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const t0 = performance.now();
+  let exitCode: number;
+  try {
+    exitCode = await phase(`Run in ${job.image}`, () => runJob(job));
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  log(`the job exited with ${exitCode} after ${seconds.toFixed(1)} s`);
+  const dirs = [...(job.workspace ? [[job.workspace, 'workspace'] as const] : []), ...Object.entries(job.mounts ?? {}).map(([host, inside]) => [host, inside] as const)];
+  for (const [dir, label] of dirs) {
+    try {
+      const owner = await restoreWorkspaceOwner(job.image, dir);
+      log(`${label} files handed back to ${owner.uid}:${owner.gid}`);
+    } catch (e) {
+      (o.warn ?? log)((e as Error).message);
+    }
+  }
+  return { exitCode, seconds };
 }

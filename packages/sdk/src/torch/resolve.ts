@@ -64,6 +64,9 @@ export interface Resolution {
 const fail = (message: string, hint: string, reasons: string[]) =>
   new TunaSetupError('UNRESOLVABLE', message, hint, { details: { reasons } });
 
+/** `auto`, `cpu` or `X.Y`: the forms `cuda` takes. */
+export const isCudaSpec = (s: string) => /^(auto|cpu|\d+\.\d)$/.test(s.trim().toLowerCase());
+
 export function findRelease(spec = 'latest'): { release: TorchRelease; patch: TorchPatch } {
   const s = spec.trim().replace(/^v/, '');
   const newest = TORCH_RELEASES[TORCH_RELEASES.length - 1]!;
@@ -156,7 +159,7 @@ export function resolveTorch(req: ResolveRequest): Resolution {
     variant = 'cpu';
     reasons.push('cpu: no NVIDIA driver found');
   } else {
-    if (wanted !== 'auto' && !/^\d+\.\d$/.test(wanted)) {
+    if (!isCudaSpec(wanted)) {
       throw new TunaSetupError('BAD_CUDA', `cuda '${req.cuda}' is not auto, X.Y or cpu`, `e.g. --cuda 12.8; torch ${release.minor} publishes ${release.cuda.map(cudaOfVariant).join(', ')}`);
     }
     const candidates = wanted === 'auto' ? [...release.cuda].reverse() : [variantOfCuda(wanted)];
