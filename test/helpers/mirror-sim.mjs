@@ -12,10 +12,20 @@
 //   stale       its index lacks the newest release; its repodata is 10 days old
 //   files-404   its index is fine but the files it links answer 404
 //   bad-checksum its Miniforge installer does not match its .sha256
+// and the hostile ones (test/probe/hostile.test.ts):
+//   redirect     answers `redirect.status` to `redirect.to` + the path
+//   bomb         a gzip bomb: ~3 MB on the wire that inflate to ~3 GB
+//   endless      a 200 whose body never ends
+//   headers      a response with a million header lines
+//   redos        100k unclosed `<a href=x>` tags (a few KB gzipped)
+//   bad-escape   its index links a file whose name is a malformed %-escape; its files 404
+//   hostile      file names and sync status carrying workflow commands and
+//                terminal escapes; its files 404 (so the name reaches a reason)
 // Plain JS so the benchmark runs it without a build; `node mirror-sim.mjs`
 // runs it as a child process driven over IPC (start/log/stop), which keeps
 // the pacing timers off the selector's event loop.
 import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -85,6 +95,23 @@ async function startOne(spec, requests, openSockets, tls) {
     await new Promise((r) => s.close(r));
     return { port, close: async () => {} };
   }
+  if (spec.fault === 'headers') {
+    const server = net.createServer((socket) => {
+      requests.push({ name: spec.name, method: '?', path: '?' });
+      socket.on('error', () => {});
+      socket.resume();
+      socket.write('HTTP/1.1 200 OK\r\ncontent-type: text/html\r\n');
+      const line = Buffer.from('x-flood: a\r\n'.repeat(10_000));
+      let sent = 0;
+      const more = () => {
+        while (sent < 100 && !socket.destroyed) { sent += 1; if (!socket.write(line)) return void socket.once('drain', more); }
+        if (!socket.destroyed) socket.end('\r\n');
+      };
+      more();
+    });
+    const close = trackSockets(server, openSockets);
+    return { port: await listen(server), close };
+  }
   if (spec.fault === 'blackhole' || spec.fault === 'trickle') {
     const server = net.createServer((socket) => {
       requests.push({ name: spec.name, method: '?', path: '?' });
@@ -116,20 +143,42 @@ function versionsOf(spec) {
 }
 
 function serve(spec, req, res) {
-  const path = decodeURIComponent((req.url ?? '/').split('?')[0]);
+  const raw = (req.url ?? '/').split('?')[0];
+  let path = raw;
+  try { path = decodeURIComponent(raw); } catch { /* a malformed escape is served as not found */ }
   const send = (status, type, body, extra = {}) => {
     res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), ...extra });
     res.end(body);
   };
   if (spec.fault === '5xx') return send(503, 'text/html', '<html><body>503 Service Unavailable</body></html>');
   if (spec.fault === '404') return send(404, 'text/html', '<html><body>404 Not Found</body></html>');
+  if (spec.fault === 'redirect') {
+    res.writeHead(spec.redirect.status, { location: spec.redirect.to + (req.url ?? '/'), 'content-length': 0 });
+    return void res.end();
+  }
+  if (spec.fault === 'bomb') {
+    res.writeHead(200, { 'content-type': 'text/html', 'content-encoding': 'gzip', 'content-length': bomb().length });
+    return void res.end(bomb());
+  }
+  if (spec.fault === 'endless') {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    const chunk = Buffer.from('[' + '{"name":"pypi","status":"success"},'.repeat(2000));
+    const more = () => { while (!res.destroyed && res.write(chunk)); if (!res.destroyed) res.once('drain', more); };
+    return void more();
+  }
+  if (spec.fault === 'redos') {
+    const page = gzipSync('<html><body>' + '<a href=x>'.repeat(100_000));
+    res.writeHead(200, { 'content-type': 'text/html', 'content-encoding': 'gzip', 'content-length': page.length });
+    return void res.end(page);
+  }
   if (spec.fault === 'portal') {
     return send(200, 'text/html; charset=utf-8', '<html><head><title>Sign in</title></head><body><form action="/login" method="post"><a href="/login?next=%2F">Sign in to continue</a><a href="/help">Help</a></form></body></html>');
   }
   const project = spec.project ?? 'pip';
   const now = Date.now();
   const versions = versionsOf(spec);
-  const wheel = (v) => `${project}-${v}-py3-none-any.whl`;
+  const wheel = (v) => spec.fault === 'hostile' ? `${project}-${v}-py3-none-any%0A::set-output name=pwned::yes%0A::add-mask::x%1B[31m.whl`
+    : spec.fault === 'bad-escape' && v === versions.at(-1) ? `${project}-${v}-py3-none-any%E0%A4%A.whl` : `${project}-${v}-py3-none-any.whl`;
 
   let m;
   if (path === `/pypi/web/simple/${project}/`) {
@@ -145,7 +194,7 @@ function serve(spec, req, res) {
     return send(200, 'text/html', `<!DOCTYPE html><html><body><h1>Links for ${project}</h1>\n${links}\n</body></html>`);
   }
   if ((m = /^\/pypi\/web\/packages\/(.+)$/.exec(path))) {
-    if (spec.fault === 'files-404') return send(404, 'text/html', 'not found');
+    if (spec.fault === 'files-404' || spec.fault === 'hostile' || spec.fault === 'bad-escape') return send(404, 'text/html', 'not found');
     return sendArtifact(spec, req, res, 'application/octet-stream', bytesOf(spec.artifactBytes ?? 4 * MiB));
   }
   if (path === '/anaconda/cloud/conda-forge/noarch/repodata.json') {
@@ -183,7 +232,8 @@ function serve(spec, req, res) {
   if (path === '/static/tunasync.json') {
     const st = spec.status ?? {};
     const last = Math.floor((now - (st.ageMs ?? 600_000)) / 1000);
-    const job = (name) => ({ name, is_master: true, status: st.state ?? 'success', last_update_ts: last, last_ended_ts: last, upstream: 'https://pypi.org/', size: '1T' });
+    const state = spec.fault === 'hostile' ? 'success\n::error title=pwned::injected\u001b]0;title\u0007\r::add-mask::x' : st.state ?? 'success';
+    const job = (name) => ({ name, is_master: true, status: state, last_update_ts: last, last_ended_ts: last, upstream: 'https://pypi.org/', size: '1T' });
     return send(200, 'application/json', JSON.stringify([job('pypi'), job('anaconda'), job('pytorch-wheels')]));
   }
   return send(404, 'text/html', 'not found');
@@ -198,6 +248,13 @@ export const FAKE_MINIFORGE = [
 
 /** a stand-in for the micromamba binary */
 export const FAKE_MICROMAMBA = '#!/bin/sh\necho "micromamba 2.3.0 (test stand-in)"\n';
+
+let bombBody;
+/** 50 gzip members of 64 MiB of zeros each: ~3 MB on the wire, 3.2 GB inflated */
+function bomb() {
+  if (!bombBody) { const member = gzipSync(Buffer.alloc(64 * MiB), { level: 9 }); bombBody = Buffer.concat(Array(50).fill(member)); }
+  return bombBody;
+}
 
 const sha = (s) => createHash('sha256').update(s).digest('hex');
 

@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'BAD_CANDIDATE'
   | 'NO_HEALTHY_MIRROR'
   | 'BAD_BUDGET'
+  | 'BAD_PROXY'
   | 'OFFLINE'
   | 'BAD_TORCH_SPEC'
   | 'UNKNOWN_TORCH'

@@ -40,6 +40,16 @@ export interface ChosenMirror {
 
 const SERVICE_OF: Partial<Record<Target, ProbeService & keyof Mirror>> = { pip: 'pypi', uv: 'pypi', conda: 'conda' };
 
+/** Mirrors given by URL are named by host: two on one host get distinct names (host, host-2, …). */
+function distinctNames(mirrors: Mirror[]): Mirror[] {
+  const seen = new Map<string, number>();
+  return mirrors.map((m) => {
+    const n = (seen.get(m.name) ?? 0) + 1;
+    seen.set(m.name, n);
+    return n === 1 ? m : { ...m, name: `${m.name}-${n}`, title: `${m.title} (${n})` };
+  });
+}
+
 export const isOffline = (env: NodeJS.ProcessEnv = process.env) => env.TUNA_SETUP_OFFLINE === '1' || env.TUNA_SETUP_OFFLINE === 'true';
 
 export async function chooseMirror(options: ChooseOptions): Promise<ChosenMirror> {
@@ -54,14 +64,14 @@ export async function chooseMirror(options: ChooseOptions): Promise<ChosenMirror
     return { mirror: upstream, selections: [], warnings: ['offline (TUNA_SETUP_OFFLINE=1): nothing probed, using the upstream'] };
   }
   // a named list: every name must exist, and each service chooses among the names that serve it
-  const pool = spec === 'auto' ? undefined : names.map((n) => findMirror(n, options));
-  const selections = await Promise.all(services.map((service) => {
+  const pool = spec === 'auto' ? undefined : distinctNames(names.map((n) => findMirror(n, options)));
+  const runs = await Promise.all(services.map(async (service) => {
     const candidates = pool ? pool.flatMap((m) => candidateOf(m, service) ?? []) : catalogCandidates(service, options.extra);
     if (candidates.length === 0) {
       throw new TunaSetupError('UNSUPPORTED_SERVICE', `none of ${names.join(', ')} serves ${service}`,
         `add a mirror that does (${catalogCandidates(service, options.extra).map((c) => c.name).join(', ')}), or drop the targets that need ${service}`);
     }
-    return selectMirror({
+    const report = await selectMirror({
       service, candidates,
       ...(options.budgetMs !== undefined ? { budgetMs: options.budgetMs } : {}),
       ...(options.stateDir ? { stateDir: options.stateDir } : {}),
@@ -69,12 +79,15 @@ export async function chooseMirror(options: ChooseOptions): Promise<ChosenMirror
       ...(options.allowHttp ? { allowHttp: true } : {}),
       ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
     });
+    // the winner is the candidate with that name and URL: what is configured is exactly what won
+    const winner = report.chosen && candidates.find((c) => c.name === report.chosen!.name && c.url === report.chosen!.url);
+    return { report, winner: winner?.mirror };
   }));
+  const selections = runs.map((r) => r.report);
 
   const warnings: string[] = [];
-  const winners = selections.map((report) => {
-    const chosen = report.chosen && (pool ?? listMirrors(options.extra)).find((m) => m.name === report.chosen!.name);
-    if (chosen) return { service: report.service, mirror: chosen };
+  const winners = runs.map(({ report, winner }) => {
+    if (winner) return { service: report.service, mirror: winner };
     const reasons = report.ranking.map((r) => `${r.name}: ${r.excluded}`).join('; ');
     warnings.push(`no healthy ${report.service} mirror (${reasons}); using the upstream`);
     return { service: report.service, mirror: upstream };

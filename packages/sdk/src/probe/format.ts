@@ -6,11 +6,12 @@ const rate = (bps: number | null) => (bps === null ? '-' : bps >= 1e6 ? `${(bps 
 export function formatRanking(r: SelectReport): string[] {
   const how = r.cached ? `cached ranking from ${r.probedAt}` : `${r.elapsedMs} ms, ${(r.bytes / 1e6).toFixed(1)} MB read`;
   const lines = [r.chosen ? `${r.service}: ${r.chosen.name} (${r.chosen.url}) — ${how}` : `${r.service}: no healthy mirror — ${how}`];
-  const width = Math.max(6, ...r.ranking.map((m) => m.name.length));
+  const names = r.ranking.map((m) => (m.redirectedTo ? `${m.name} → ${new URL(m.redirectedTo).host} (redirect)` : m.name));
+  const width = Math.max(6, ...names.map((n) => n.length));
   lines.push(`  ${'#'.padEnd(3)}${'mirror'.padEnd(width + 2)}${'latency'.padStart(8)}${'throughput'.padStart(13)}  status`);
   r.ranking.forEach((m, i) => {
     const status = m.ok ? 'ok' : `excluded: ${m.excluded}`;
-    lines.push(`  ${(m.ok ? String(i + 1) : '-').padEnd(3)}${m.name.padEnd(width + 2)}${(m.latencyMs === null ? '-' : `${m.latencyMs} ms`).padStart(8)}${rate(m.throughputBps).padStart(13)}  ${status}${m.sync ? ` [${m.sync}]` : ''}`);
+    lines.push(`  ${(m.ok ? String(i + 1) : '-').padEnd(3)}${names[i]!.padEnd(width + 2)}${(m.latencyMs === null ? '-' : `${m.latencyMs} ms`).padStart(8)}${rate(m.throughputBps).padStart(13)}  ${status}${m.sync ? ` [${m.sync}]` : ''}`);
   });
   return lines;
 }

@@ -15,6 +15,8 @@ export interface IndexFile {
   size?: number;
 }
 
+import { untrusted } from '../net/untrusted.js';
+
 export const PYPI_JSON = 'application/vnd.pypi.simple.v1+json';
 
 const DIST_FILE = /\.(whl|tar\.gz|zip|tar\.bz2|egg)$/i;
@@ -68,22 +70,70 @@ function parseJson(body: string, pageUrl: string): IndexFile[] {
   return out;
 }
 
-const ANCHOR = /<a\s[^>]*?href\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))[^>]*>([\s\S]*?)<\/a\s*>/gi;
-
 function unescapeHtml(s: string): string {
   return s.replace(/&(amp|lt|gt|quot|#39|#x27);/g, (_, e: string) =>
     ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'", '#x27': "'" })[e] ?? _);
 }
 
+/** `href` of one tag's attribute text (`<a` … `>`), or undefined */
+function hrefOf(attrs: string): string | undefined {
+  const m = /(?:^|\s)href\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))/i.exec(attrs);
+  return m ? (m[1] ?? m[2] ?? m[3]) : undefined;
+}
+
+/**
+ * Anchors in one forward pass: each `<a …>` tag up to its `>`, its text up to
+ * the next `</a` or `<a` (so unclosed anchors cost nothing extra). Every
+ * search starts where the last one ended, so a hostile page (100k unclosed
+ * tags) is scanned in linear time — no backtracking regex over the body.
+ */
+function* anchors(body: string): Generator<{ href: string; text: string }> {
+  const lower = body.toLowerCase();
+  let at = 0;
+  let close = 0; // the next '</a' at or after the current text (body.length: none left), found once per region
+  for (;;) {
+    const open = lower.indexOf('<a', at);
+    if (open === -1) return;
+    const after = lower.charCodeAt(open + 2);
+    // `<a` then whitespace: an anchor (not <abbr>, <area>)
+    if (!(after === 0x20 || after === 0x09 || after === 0x0a || after === 0x0d || after === 0x0c)) { at = open + 2; continue; }
+    const end = lower.indexOf('>', open);
+    if (end === -1) return;
+    const attrs = body.slice(open + 2, end);
+    const textStart = end + 1;
+    if (close < textStart) {
+      const c = lower.indexOf('</a', textStart);
+      close = c === -1 ? body.length : c;
+    }
+    const nextOpen = lower.indexOf('<a', textStart);
+    const textEnd = Math.min(close, nextOpen === -1 ? body.length : nextOpen);
+    at = textStart;
+    const href = hrefOf(attrs);
+    if (href !== undefined) yield { href, text: body.slice(textStart, Math.min(textEnd, textStart + 1024)) };
+  }
+}
+
+export class MalformedLinkError extends Error {}
+
 function parseHtml(body: string, pageUrl: string): IndexFile[] {
   const out: IndexFile[] = [];
-  for (const m of body.matchAll(ANCHOR)) {
-    const href = unescapeHtml(m[1] ?? m[2] ?? m[3] ?? '');
+  for (const a of anchors(body)) {
+    const href = unescapeHtml(a.href);
     const url = absolute(href, pageUrl);
     if (!url) continue;
     // PEP 503: the text is the filename; flat listings sometimes put markup in it, so fall back to the path
-    const text = unescapeHtml(m[4]!.replace(/<[^>]*>/g, '')).trim();
-    const filename = DIST_FILE.test(text) ? text : decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '');
+    const text = unescapeHtml(a.text.replace(/<[^>]*>/g, '')).trim();
+    if (DIST_FILE.test(text)) {
+      out.push({ filename: text, url });
+      continue;
+    }
+    const last = new URL(url).pathname.split('/').pop() ?? '';
+    let filename: string;
+    try {
+      filename = decodeURIComponent(last);
+    } catch {
+      throw new MalformedLinkError(`index page links a malformed URL: ${untrusted(last, 120)}`);
+    }
     out.push({ filename, url });
   }
   return out;

@@ -34,7 +34,9 @@ import { TunaSetupError } from '../errors.js';
 import { readCachedRanking, rankingCacheFile, writeCachedRanking } from './cache.js';
 import { catalogCandidates } from './candidates.js';
 import { staleByDate, staleByListing } from './freshness.js';
-import { createProbeDispatcher, describeHttpError, httpGet } from './http.js';
+import { createDispatcher, describeHttpError, httpRequest } from '../net/http.js';
+import { proxyFor, readProxyEnv, type ProxySettings } from '../net/proxy.js';
+import { safeDecode, untrusted } from '../net/untrusted.js';
 import type { IndexFile } from './index-page.js';
 import { SERVICE_PROBES, type Candidate, type ProbeService } from './services.js';
 import { readMirrorz, readTunasync, type SyncVerdict } from './status.js';
@@ -89,7 +91,7 @@ export interface RankedMirror {
   excluded: string | null;
   /** what its sync status said, when it publishes one */
   sync?: string;
-  /** where the probe ended up when the mirror redirected */
+  /** where the probe ended up when the mirror redirected (the URL configured stays `url`) */
   redirectedTo?: string;
   /** bytes read from this mirror in this selection */
   bytes: number;
@@ -137,15 +139,17 @@ export async function selectMirror(options: SelectOptions): Promise<SelectReport
     if (cached) return { ...cached, cached: true, elapsedMs: Math.round(performance.now() - t0) };
   }
 
-  const dispatcher = options.dispatcher ?? await createProbeDispatcher();
+  const proxies = readProxyEnv();
   const hard = new AbortController();
   setMaxListeners(0, hard.signal); // one listener per candidate
   const hardTimer = setTimeout(() => hard.abort(), budgetMs);
+  const dispatcher = options.dispatcher ?? await createDispatcher({ deadline: hard.signal, timeoutMs: budgetMs, proxies });
   const elapsed = () => performance.now() - t0;
   try {
     const probe = SERVICE_PROBES[service];
     const statusCtl = new AbortController();
     hard.signal.addEventListener('abort', () => statusCtl.abort(), { once: true });
+    setMaxListeners(0, statusCtl.signal);
     const statuses = fetchStatuses(candidates, dispatcher, statusCtl.signal, options.allowHttp);
 
     // phase 1: one validated request per candidate, all at once
@@ -158,11 +162,14 @@ export async function selectMirror(options: SelectOptions): Promise<SelectReport
     const runs = probed.map(async (p) => {
       const req = probe.request(p.candidate, project);
       try {
-        const res = await httpGet(req.url, { dispatcher, signal: p.abort.signal, headers: req.headers, maxBytes: req.maxBytes, ...(options.allowHttp ? { allowHttp: true } : {}) });
+        const res = await httpRequest(req.url, {
+          dispatcher, signal: p.abort.signal, headers: req.headers, maxBytes: req.maxBytes,
+          ...(req.whole ? { whole: true } : {}), ...(options.allowHttp ? { allowHttp: true } : {}),
+        });
         if (p.abort.signal.aborted) return false; // the phase ended first: already counted as no answer
         p.entry.bytes += res.wireBytes;
         p.entry.latencyMs = Math.round(res.ttfbMs);
-        if (new URL(res.url).host !== new URL(req.url).host) p.entry.redirectedTo = res.url;
+        if (res.chain.length > 1) p.entry.redirectedTo = res.url;
         const verdict = probe.check(res, p.candidate, project);
         if (verdict.ok) {
           p.entry.ok = true;
@@ -174,7 +181,7 @@ export async function selectMirror(options: SelectOptions): Promise<SelectReport
         }
       } catch (e) {
         // aborted by the end of the phase: the reason is set there
-        if (!p.abort.signal.aborted) p.entry.excluded = describeHttpError(e);
+        if (!p.abort.signal.aborted) p.entry.excluded = describeHttpError(e, req.url, proxies);
       }
       p.settled = true;
       return p.entry.ok;
@@ -184,7 +191,7 @@ export async function selectMirror(options: SelectOptions): Promise<SelectReport
       if (p.settled) continue;
       p.abort.abort();
       p.entry.ok = false;
-      p.entry.excluded = `no complete answer within ${Math.round(elapsed())} ms`;
+      p.entry.excluded = `no complete answer within ${Math.round(elapsed())} ms${via(proxies, p.candidate.url)}`;
     }
     statusCtl.abort();
     const verdicts = await statuses;
@@ -214,7 +221,8 @@ export async function selectMirror(options: SelectOptions): Promise<SelectReport
       const bytes = Math.min(SAMPLE_MAX, Math.floor(SAMPLE_TOTAL / sampled.length));
       const stop = new AbortController();
       const stopTimer = setTimeout(() => stop.abort(), Math.max(0, Math.min(SAMPLE_MS, budgetMs - elapsed() - 50)));
-      await Promise.all(sampled.map((p) => sample(p, bytes, dispatcher, hard.signal, stop.signal, options.allowHttp)));
+      setMaxListeners(0, stop.signal);
+      await Promise.all(sampled.map((p) => sample(p, bytes, dispatcher, hard.signal, stop.signal, proxies, options.allowHttp)));
       clearTimeout(stopTimer);
     }
 
@@ -279,7 +287,10 @@ async function fetchStatuses(candidates: readonly Candidate[], dispatcher: Dispa
   const out = new Map<string, unknown>();
   await Promise.all(urls.map(async (url) => {
     try {
-      const res = await httpGet(url, { dispatcher, signal, headers: { accept: 'application/json', 'accept-encoding': 'gzip' }, maxBytes: 2 * 1024 * 1024, ...(allowHttp ? { allowHttp: true } : {}) });
+      const res = await httpRequest(url, {
+        dispatcher, signal, headers: { accept: 'application/json', 'accept-encoding': 'gzip' },
+        maxBytes: 2 * 1024 * 1024, whole: true, maxInflated: 8 * 1024 * 1024, ...(allowHttp ? { allowHttp: true } : {}),
+      });
       if (res.status === 200 && res.complete) out.set(url, JSON.parse(res.body.toString('utf8')));
     } catch {
       // unknown status is not a verdict: the probe decides
@@ -288,10 +299,10 @@ async function fetchStatuses(candidates: readonly Candidate[], dispatcher: Dispa
   return out;
 }
 
-async function sample(p: Probed, bytes: number, dispatcher: Dispatcher, signal: AbortSignal, stop: AbortSignal, allowHttp?: boolean): Promise<void> {
+async function sample(p: Probed, bytes: number, dispatcher: Dispatcher, signal: AbortSignal, stop: AbortSignal, proxies: ProxySettings, allowHttp?: boolean): Promise<void> {
   const url = p.artifact!;
   try {
-    const res = await httpGet(url, {
+    const res = await httpRequest(url, {
       dispatcher, signal, stop, maxBytes: bytes,
       headers: { range: `bytes=0-${bytes - 1}`, 'accept-encoding': 'identity' },
       ...(allowHttp ? { allowHttp: true } : {}),
@@ -304,11 +315,18 @@ async function sample(p: Probed, bytes: number, dispatcher: Dispatcher, signal: 
     p.entry.throughputBps = bps;
     if (bps < MIN_THROUGHPUT) exclude(p, `too slow: ${bps} B/s in the sample`);
   } catch (e) {
-    exclude(p, `sample of ${fileName(url)}: ${describeHttpError(e)}`);
+    exclude(p, `sample of ${fileName(url)}: ${describeHttpError(e, url, proxies)}`);
   }
 }
 
-const fileName = (url: string) => decodeURIComponent(new URL(url).pathname.split('/').pop() || url);
+/** the linked file's name for a reason: as the mirror spelled it, decoded where it decodes, as data */
+const fileName = (url: string) => untrusted(safeDecode(new URL(url).pathname.split('/').pop() || url), 120);
+
+/** " (through the proxy …)" when a request to `url` goes through one */
+function via(proxies: ProxySettings, url: string): string {
+  const proxy = proxyFor(proxies, url);
+  return proxy ? ` (through the proxy ${new URL(proxy).origin})` : '';
+}
 
 /** Usable mirrors by estimated time for a REFERENCE_BYTES artifact (unsampled ones after, by latency), then the rest. */
 export function rank(entries: readonly RankedMirror[]): RankedMirror[] {

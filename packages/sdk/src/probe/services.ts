@@ -7,9 +7,10 @@
  * only the right content counts.
  */
 import type { Mirror, StatusService } from '../catalog/types.js';
-import type { GetResult } from './http.js';
-import { parseIndexPage, PYPI_JSON, type IndexFile } from './index-page.js';
+import type { HttpResult } from '../net/http.js';
+import { MalformedLinkError, parseIndexPage, PYPI_JSON, type IndexFile } from './index-page.js';
 import type { SyncRule } from './status.js';
+import { untrusted } from '../net/untrusted.js';
 
 export type ProbeService = 'pypi' | 'conda' | 'pytorch' | 'docker';
 export const PROBE_SERVICES: readonly ProbeService[] = ['pypi', 'conda', 'pytorch', 'docker'];
@@ -32,6 +33,8 @@ export interface ProbeRequest {
   url: string;
   headers: Record<string, string>;
   maxBytes: number;
+  /** a page that must arrive whole: more than maxBytes excludes the mirror ("response too large") */
+  whole?: boolean;
 }
 
 export type ProbeVerdict =
@@ -43,7 +46,7 @@ export interface ServiceProbe {
   sync: SyncRule;
   freshness: 'listing' | 'date' | 'none';
   request(c: Candidate, project: string): ProbeRequest;
-  check(res: GetResult, c: Candidate, project: string): ProbeVerdict;
+  check(res: HttpResult, c: Candidate, project: string): ProbeVerdict;
 }
 
 /** Docker Hub's registry endpoint (what dockerd pulls from without a mirror). */
@@ -52,19 +55,25 @@ export const DOCKER_HUB_REGISTRY = 'https://registry-1.docker.io';
 const HOUR = 3_600_000;
 const MiB = 1024 * 1024;
 
-function httpFailure(res: GetResult, what: string): ProbeVerdict | undefined {
+function httpFailure(res: HttpResult, what: string): ProbeVerdict | undefined {
   if (res.status >= 200 && res.status < 300) return undefined;
   return { ok: false, reason: `HTTP ${res.status} for ${what}` };
 }
 
 /** An index page must be a 200 of HTML or PEP 691 JSON that lists files of the project. */
-function checkIndexPage(res: GetResult, project: string, what: string): ProbeVerdict {
+function checkIndexPage(res: HttpResult, project: string, what: string): ProbeVerdict {
   const failed = httpFailure(res, what);
   if (failed) return failed;
   const type = res.headers['content-type'] ?? '';
-  const files = parseIndexPage(res.body.toString('utf8'), type, res.url, project);
+  let files: IndexFile[];
+  try {
+    files = parseIndexPage(res.body.toString('utf8'), type, res.url, project);
+  } catch (e) {
+    if (e instanceof MalformedLinkError) return { ok: false, reason: e.message };
+    throw e;
+  }
   if (files.length === 0) {
-    return { ok: false, reason: `200 ${type.split(';')[0] || 'without content-type'} for ${what} lists no ${project} files (a login or error page?)` };
+    return { ok: false, reason: `200 ${untrusted(type.split(';')[0] || 'without content-type', 60)} for ${what} lists no ${project} files (a login or error page?)` };
   }
   // the newest wheel makes the best sample: by upload time where the index says, else the last listed
   const timed = files.some((f) => f.uploadTime !== undefined);
@@ -81,6 +90,7 @@ export const SERVICE_PROBES: Record<ProbeService, ServiceProbe> = {
       url: `${c.url}/${project}/`,
       headers: { accept: `${PYPI_JSON}, text/html;q=0.1`, 'accept-encoding': 'gzip' },
       maxBytes: 4 * MiB,
+      whole: true,
     }),
     check: (res, _c, project) => checkIndexPage(res, project, `/${project}/`),
   },
@@ -91,6 +101,7 @@ export const SERVICE_PROBES: Record<ProbeService, ServiceProbe> = {
       url: c.layout === 'find-links' ? `${c.url}/cpu/` : `${c.url}/cpu/torch/`,
       headers: { accept: `${PYPI_JSON}, text/html;q=0.1`, 'accept-encoding': 'gzip' },
       maxBytes: 8 * MiB,
+      whole: true,
     }),
     check: (res, c) => checkIndexPage(res, 'torch', c.layout === 'find-links' ? '/cpu/' : '/cpu/torch/'),
   },
@@ -109,7 +120,7 @@ export const SERVICE_PROBES: Record<ProbeService, ServiceProbe> = {
       const type = res.headers['content-type'] ?? '';
       const head = res.body.subarray(0, 4096).toString('utf8');
       if (/html/i.test(type) || !/^\s*\{\s*"(info|packages|packages\.conda|repodata_version|signatures|removed)"/.test(head)) {
-        return { ok: false, reason: `200 ${type.split(';')[0] || 'without content-type'} for ${what} is not repodata (a login or error page?)` };
+        return { ok: false, reason: `200 ${untrusted(type.split(';')[0] || 'without content-type', 60)} for ${what} is not repodata (a login or error page?)` };
       }
       const date = Date.parse(res.headers['last-modified'] ?? '');
       return { ok: true, artifact: res.url, ...(Number.isFinite(date) ? { date } : {}) };

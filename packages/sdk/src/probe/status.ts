@@ -6,6 +6,7 @@
  * verdict out. Anything missing or garbled is "unknown", never an error —
  * the probe that follows still decides whether the mirror really serves.
  */
+import { untrusted } from '../net/untrusted.js';
 
 export type SyncVerdict =
   | { state: 'ok'; lastSuccess?: number; detail: string }
@@ -35,7 +36,7 @@ export function readTunasync(data: unknown, rule: SyncRule, now: number): SyncVe
   if (!Array.isArray(data)) return { state: 'unknown', detail: 'tunasync.json is not a list' };
   const job = data.find((j) => j && typeof j === 'object' && rule.jobs.includes(String(j.name)));
   if (!job) return { state: 'unknown', detail: `tunasync.json has no job ${rule.jobs.join('/')}` };
-  const what = `tunasync ${job.name} ${String(job.status)}`;
+  const what = `tunasync ${untrusted(String(job.name), 40)} ${untrusted(String(job.status), 60)}`;
   const last = seconds(job.last_update_ts);
   switch (job.status) {
     case 'failed': return { state: 'failed', ...(last ? { lastSuccess: last } : {}), detail: `${what} (last success ${last ? hours(now - last) + ' ago' : 'unknown'})` };
@@ -49,11 +50,11 @@ export function readMirrorz(data: unknown, rule: SyncRule, now: number): SyncVer
   const mirrors = (data as { mirrors?: unknown })?.mirrors;
   if (!Array.isArray(mirrors)) return { state: 'unknown', detail: 'mirrorz.json has no mirrors list' };
   const entry = mirrors.find((m) => m && typeof m === 'object' && rule.jobs.includes(String(m.cname)));
-  if (!entry || typeof entry.status !== 'string') return { state: 'unknown', detail: `mirrorz.json has no ${rule.jobs.join('/')}` };
+  if (!entry || typeof entry.status !== 'string' || entry.status.length > 200) return { state: 'unknown', detail: `mirrorz.json has no ${rule.jobs.join('/')}` };
   const parts = new Map<string, number | undefined>();
   for (const m of entry.status.matchAll(/([A-Z])(\d*)/g)) if (!parts.has(m[1]!)) parts.set(m[1]!, m[2] ? Number(m[2]) * 1000 : undefined);
   const main = entry.status.match(/^[A-Z]/)?.[0];
-  const what = `mirrorz ${entry.cname} ${entry.status}`;
+  const what = `mirrorz ${untrusted(String(entry.cname), 40)} ${untrusted(entry.status, 60)}`;
   const old = parts.get('O');
   switch (main) {
     case 'S': return byAge(parts.get('S'), rule, now, what);

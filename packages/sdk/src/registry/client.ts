@@ -8,15 +8,20 @@
  * same repository until it expires, so a first tag check costs at most three
  * requests (HEAD → 401, token, HEAD) and a second one one. Every request has
  * a timeout and our User-Agent, goes through the proxy-aware dispatcher, and
- * is retried with backoff on 429, 5xx and connection errors.
+ * is retried with backoff on 429, 5xx and connection errors — all of it
+ * within one deadline per client (default 30 s, `deadlineMs`), after which
+ * every socket and lookup is gone and the error says how to skip the check.
+ * Bodies are bounded (token 64 KiB, tag pages 4 MiB, all tags 32 MiB); a tag
+ * listing that stops early says so rather than looking complete.
  *
  * Registries are reached over https, except loopback hosts (as dockerd
  * treats them) or when http is allowed explicitly.
  */
 import type { Dispatcher } from 'undici';
-import { TunaSetupError } from '../errors.js';
-import { createProbeDispatcher, describeHttpError, loadUndici } from '../probe/http.js';
-import { USER_AGENT } from '../version.js';
+import { isTunaSetupError, TunaSetupError } from '../errors.js';
+import { createDispatcher, describeHttpError, httpRequest } from '../net/http.js';
+import { readProxyEnv, type ProxySettings } from '../net/proxy.js';
+import { untrusted } from '../net/untrusted.js';
 
 export interface ImageRef {
   /** host[:port] as written; `docker.io` for Docker Hub */
@@ -60,6 +65,8 @@ export interface RegistryClientOptions {
   dispatcher?: Dispatcher;
   /** per request (default 10 s) */
   timeoutMs?: number;
+  /** for everything this client does, from its first request (default 30 s) */
+  deadlineMs?: number;
   /** attempts per request on 429/5xx/connection errors (default 3) */
   attempts?: number;
   /** first backoff, doubled per retry (default 250 ms) */
@@ -84,10 +91,25 @@ export function parseChallenge(header: string | undefined): Challenge | undefine
 
 interface Token { value: string; expires: number }
 
+export interface TagList {
+  tags: string[];
+  /** false when the listing was cut short (size or time): a missing tag may still exist */
+  complete: boolean;
+  /** why it stopped early */
+  stopped?: string;
+}
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const OFFLINE_HINT = 'check the network and the proxy (HTTPS_PROXY), or skip the registry check: resolve offline (--offline, TUNA_SETUP_OFFLINE=1)';
+
 export class RegistryClient {
   private dispatcher?: Promise<Dispatcher>;
   private readonly ownDispatcher: boolean;
   private readonly tokens = new Map<string, Token>();
+  private readonly deadline = new AbortController();
+  private deadlineTimer?: NodeJS.Timeout;
+  private proxies?: ProxySettings;
   /** requests sent, for reports and tests */
   requests = 0;
 
@@ -97,7 +119,20 @@ export class RegistryClient {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.deadlineTimer);
+    this.deadline.abort();
     if (this.ownDispatcher && this.dispatcher) await (await this.dispatcher).destroy().catch(() => {});
+  }
+
+  /** The dispatcher, made on the first request; the deadline starts then. */
+  private session(): Promise<Dispatcher> {
+    if (!this.dispatcher) {
+      this.proxies = readProxyEnv();
+      this.deadlineTimer = setTimeout(() => this.deadline.abort(), this.options.deadlineMs ?? 30_000);
+      this.deadlineTimer.unref();
+      this.dispatcher = createDispatcher({ deadline: this.deadline.signal, timeoutMs: this.options.timeoutMs ?? 10_000, proxies: this.proxies });
+    }
+    return this.dispatcher;
   }
 
   baseUrl(registry: string): string {
@@ -116,59 +151,89 @@ export class RegistryClient {
     return digest;
   }
 
-  /** Every tag of a repository, following `Link: <…>; rel="next"`. */
-  async tags(registry: string, repository: string, pageSize = 1000): Promise<string[]> {
+  /**
+   * Every tag of a repository, following `Link: <…>; rel="next"` (absolute
+   * or relative), until the listing ends — or 32 MiB of pages, or the
+   * deadline: then `complete: false` says where it stopped.
+   */
+  async tags(registry: string, repository: string, pageSize = 1000): Promise<TagList> {
     const ref = { registry, repository, tag: 'latest' };
-    const out: string[] = [];
-    let path: string | undefined = `/v2/${repository}/tags/list?n=${pageSize}`;
-    for (let page = 0; path && page < 100; page++) {
-      const res = await this.authorized(ref, 'GET', path, { accept: 'application/json' });
-      if (res.status === 404) return out;
+    const tags: string[] = [];
+    let url: string | undefined = `${this.baseUrl(registry)}/v2/${repository}/tags/list?n=${pageSize}`;
+    let bytes = 0;
+    const seen = new Set<string>();
+    while (url) {
+      if (bytes >= 32 * MiB) return { tags, complete: false, stopped: `after ${Math.round(bytes / MiB)} MiB of tag pages` };
+      if (this.deadline.signal.aborted) return { tags, complete: false, stopped: 'at the deadline' };
+      seen.add(url);
+      let res: Response;
+      try {
+        res = await this.authorized(ref, 'GET', url, { accept: 'application/json' }, 4 * MiB);
+      } catch (e) {
+        if (tags.length && isTunaSetupError(e) && this.deadline.signal.aborted) return { tags, complete: false, stopped: 'at the deadline' };
+        throw e;
+      }
+      if (res.status === 404) return { tags, complete: true };
       if (res.status !== 200) throw this.error(registry, `tags/list of ${repository} answered HTTP ${res.status}`);
+      bytes += res.body.length;
       let data: { tags?: unknown };
       try {
         data = JSON.parse(res.body);
       } catch {
         throw this.error(registry, `tags/list of ${repository} is not JSON`);
       }
-      if (Array.isArray(data.tags)) out.push(...data.tags.filter((t): t is string => typeof t === 'string'));
-      const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(res.headers.link ?? '')?.[1];
-      path = next ? (next.startsWith('/') ? next : new URL(next).pathname + new URL(next).search) : undefined;
+      if (Array.isArray(data?.tags)) tags.push(...data.tags.filter((t): t is string => typeof t === 'string' && t.length <= 128));
+      const next = /<([^>]*)>\s*;\s*rel="?next"?/.exec(res.headers.link ?? '')?.[1];
+      if (next === undefined) break;
+      let nextUrl: URL;
+      try {
+        nextUrl = new URL(next, url);
+      } catch {
+        throw this.error(registry, `tags/list of ${repository} has a malformed Link header (${untrusted(next, 80)})`, 'the registry is misbehaving; try again later or use another registry mirror');
+      }
+      if (nextUrl.origin !== new URL(url).origin) throw this.error(registry, `tags/list of ${repository} links to another host (${nextUrl.host})`, 'the registry is misbehaving; try again later or use another registry mirror');
+      if (seen.has(nextUrl.href)) break;
+      url = nextUrl.href;
     }
-    return out;
+    return { tags, complete: true };
   }
 
   private error(registry: string, what: string, hint = 'check the image name and the registry mirror; a registry that needs a login is not supported yet') {
-    return new TunaSetupError('REGISTRY', `registry ${registry}: ${what}`, hint);
+    return new TunaSetupError('REGISTRY', `registry ${untrusted(registry, 100)}: ${what}`, hint);
   }
 
   /** One request, with the repository's token when we have one; on a Bearer challenge, fetch a token and retry once. */
-  private async authorized(ref: ImageRef, method: 'GET' | 'HEAD', path: string, headers: Record<string, string>) {
+  private async authorized(ref: ImageRef, method: 'GET' | 'HEAD', pathOrUrl: string, headers: Record<string, string>, maxBytes = 64 * KiB): Promise<Response> {
     const key = `${ref.registry}/${ref.repository}`;
     const cached = this.tokens.get(key);
-    const url = this.baseUrl(ref.registry) + path;
+    const url = pathOrUrl.startsWith('/') ? this.baseUrl(ref.registry) + pathOrUrl : pathOrUrl;
     const auth = (t?: Token): Record<string, string> => (t && t.expires > Date.now() ? { authorization: `Bearer ${t.value}` } : {});
-    let res = await this.send(ref.registry, method, url, { ...headers, ...auth(cached) });
+    let res = await this.send(ref.registry, method, url, { ...headers, ...auth(cached) }, maxBytes);
     if (res.status !== 401) return res;
     const challenge = parseChallenge(res.headers['www-authenticate']);
     if (challenge?.scheme !== 'bearer' || !challenge.params.realm) {
-      throw this.error(ref.registry, `${ref.repository} needs ${challenge?.scheme ?? 'unknown'} authentication`, 'only anonymous (Bearer token) access is supported; use a public image or a mirror that serves it');
+      throw this.error(ref.registry, `${ref.repository} needs ${untrusted(challenge?.scheme ?? 'unknown', 20)} authentication${challenge?.scheme === 'bearer' ? ' without a token realm' : ''}`, 'only anonymous (Bearer token) access is supported; use a public image or a mirror that serves it');
     }
     const token = await this.fetchToken(ref, challenge);
     this.tokens.set(key, token);
-    res = await this.send(ref.registry, method, url, { ...headers, ...auth(token) });
+    res = await this.send(ref.registry, method, url, { ...headers, ...auth(token) }, maxBytes);
     if (res.status === 401) throw this.error(ref.registry, `${ref.repository}: the anonymous token was refused`, 'the repository may be private; check its name');
     return res;
   }
 
   private async fetchToken(ref: ImageRef, challenge: Challenge): Promise<Token> {
-    const realm = new URL(challenge.params.realm!);
+    let realm: URL;
+    try {
+      realm = new URL(challenge.params.realm!);
+    } catch {
+      throw this.error(ref.registry, `its token realm '${untrusted(challenge.params.realm!, 80)}' is not a URL`, 'the registry is misconfigured; use another registry mirror');
+    }
     if (realm.protocol !== 'https:' && !(realm.protocol === 'http:' && (this.options.allowHttp || this.baseUrl(ref.registry).startsWith('http:')))) {
       throw this.error(ref.registry, `token realm ${realm.origin} is not https`, 'refusing to fetch a token over plain http');
     }
     if (challenge.params.service) realm.searchParams.set('service', challenge.params.service);
     realm.searchParams.set('scope', challenge.params.scope ?? `repository:${ref.repository}:pull`);
-    const res = await this.send(ref.registry, 'GET', realm.href, { accept: 'application/json' });
+    const res = await this.send(ref.registry, 'GET', realm.href, { accept: 'application/json' }, 64 * KiB);
     if (res.status !== 200) {
       throw this.error(ref.registry, `no anonymous token for ${ref.repository} from ${realm.host} (HTTP ${res.status})`, 'the repository may be private or misspelled');
     }
@@ -179,38 +244,46 @@ export class RegistryClient {
       // default lifetime per the token spec: 60 s; renew 10 s early
       return { value, expires: Date.now() + Math.max(10, (data.expires_in ?? 60) - 10) * 1000 };
     } catch {
-      throw this.error(ref.registry, `token endpoint ${realm.host} answered without a token`);
+      throw this.error(ref.registry, `token endpoint ${realm.host} answered without a token`, 'the registry is misconfigured; use another registry mirror');
     }
   }
 
-  private async send(registry: string, method: 'GET' | 'HEAD', url: string, headers: Record<string, string>) {
+  private async send(registry: string, method: 'GET' | 'HEAD', url: string, headers: Record<string, string>, maxBytes: number): Promise<Response> {
     const attempts = this.options.attempts ?? 3;
     let delay = this.options.backoffMs ?? 250;
+    const deadline = this.deadline.signal;
+    const timedOut = () => this.error(registry, `no answer within ${Math.round((this.options.deadlineMs ?? 30_000) / 1000)} s (${method} ${untrusted(new URL(url).pathname, 80)})`, OFFLINE_HINT);
     for (let attempt = 1; ; attempt++) {
       let retryable: string;
       try {
         this.requests++;
-        this.dispatcher ??= createProbeDispatcher();
-        const { request } = await loadUndici();
-        const res = await request(url, {
-          dispatcher: await this.dispatcher, method, headers: { 'user-agent': USER_AGENT, ...headers },
-          signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
+        const dispatcher = await this.session();
+        if (deadline.aborted) throw timedOut();
+        const res = await httpRequest(url, {
+          dispatcher, method, headers, maxBytes, whole: true,
+          signal: AbortSignal.any([AbortSignal.timeout(this.options.timeoutMs ?? 10_000), deadline]),
+          ...(this.options.allowHttp || url.startsWith('http:') ? { allowHttp: true } : {}),
         });
-        const body = method === 'HEAD' ? (await res.body.dump(), '') : await res.body.text();
-        const flat: Record<string, string> = {};
-        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) flat[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
-        if (res.statusCode !== 429 && res.statusCode < 500) return { status: res.statusCode, headers: flat, body };
-        retryable = `HTTP ${res.statusCode}`;
-        const after = Number(flat['retry-after']);
+        const body = res.body.toString('utf8');
+        if (res.status !== 429 && res.status < 500) return { status: res.status, headers: res.headers, body };
+        retryable = `HTTP ${res.status}`;
+        const after = Number(res.headers['retry-after']);
         if (Number.isFinite(after) && after > 0) delay = Math.min(after * 1000, 5_000);
       } catch (e) {
-        retryable = describeHttpError(e);
+        if (isTunaSetupError(e)) throw e;
+        if (deadline.aborted) throw timedOut();
+        retryable = describeHttpError(e, url, this.proxies);
+        if (/too large|redirect/.test(retryable)) throw this.error(registry, `${method} ${untrusted(new URL(url).pathname, 80)}: ${retryable}`, 'the registry is misbehaving; try again later or use another registry mirror');
       }
       if (attempt >= attempts) {
-        throw this.error(registry, `${method} ${new URL(url).pathname}: ${retryable} after ${attempts} attempts`,
-          retryable.startsWith('HTTP') ? 'the registry is overloaded or failing; try again later or use a registry mirror' : 'check the network, the proxy (HTTPS_PROXY) and the registry host');
+        throw this.error(registry, `${method} ${untrusted(new URL(url).pathname, 80)}: ${retryable} after ${attempts} attempts`,
+          retryable.startsWith('HTTP') ? 'the registry is overloaded or failing; try again later or use a registry mirror' : OFFLINE_HINT);
       }
-      await new Promise((r) => setTimeout(r, delay));
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(done, delay);
+        function done() { clearTimeout(t); deadline.removeEventListener('abort', done); resolve(); }
+        deadline.addEventListener('abort', done, { once: true });
+      });
       delay *= 2;
     }
   }
@@ -235,6 +308,8 @@ export function nearestTag(wanted: string, tags: readonly string[]): string | un
   return below[0] ?? above[0];
 }
 
+interface Response { status: number; headers: Record<string, string>; body: string }
+
 export type TagCheck = { exists: true; digest: string } | { exists: false; nearest?: string };
 
 /** Whether `image` exists; when not, the nearest existing tag of the same repository. */
@@ -242,6 +317,6 @@ export async function checkImageTag(image: string, client: RegistryClient): Prom
   const ref = parseImageRef(image);
   const digest = await client.digest(ref);
   if (digest) return { exists: true, digest };
-  const near = nearestTag(ref.tag, await client.tags(ref.registry, ref.repository));
+  const near = nearestTag(ref.tag, (await client.tags(ref.registry, ref.repository)).tags);
   return near ? { exists: false, nearest: near } : { exists: false };
 }

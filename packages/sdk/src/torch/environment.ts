@@ -55,9 +55,11 @@ export async function resolveEnvironment(req: EnvironmentRequest): Promise<Envir
     const ref = parseImageRef(resolution.image);
     const digest = await client.digest(ref);
     if (!digest) {
-      const nearest = nearestAcceptable({ ...req, driver, gpus: gpus ?? [] }, ref.tag, await client.tags(ref.registry, ref.repository));
+      const listing = await client.tags(ref.registry, ref.repository);
+      const nearest = nearestAcceptable({ ...req, driver, gpus: gpus ?? [] }, ref.tag, listing.tags);
+      const partly = listing.complete ? '' : ` (of the ${listing.tags.length} tags listed before the listing stopped ${listing.stopped})`;
       throw new TunaSetupError('TAG_NOT_FOUND', `${resolution.image} does not exist in ${ref.registry}`,
-        nearest ? `the nearest existing tag is ${ref.repository}:${nearest.tag}${nearest.fits ? ' (it fits this driver and GPU)' : ' (not checked against this driver and GPU)'} — pass --torch/--cuda to match it` : `no tag of ${ref.repository} looks like it; check the registry mirror`,
+        nearest ? `the nearest existing tag${partly} is ${ref.repository}:${nearest.tag}${nearest.fits ? ' (it fits this driver and GPU)' : ' (not checked against this driver and GPU)'} — pass --torch/--cuda to match it` : `no tag of ${ref.repository}${partly} looks like it; check the registry mirror`,
         { details: { reasons: resolution.reasons, ...(nearest ? { nearest: nearest.tag } : {}) } });
     }
     resolution.reasons.push(`tag exists: ${digest}`);
