@@ -4,7 +4,7 @@
  * person would rather look at than the log.
  */
 import * as core from '@actions/core';
-import type { Environment, Plan, SelectReport } from '@tuna-setup/sdk';
+import { markdownText as esc, untrusted, type Environment, type Plan, type SelectReport } from '@tuna-setup/sdk';
 
 export interface SummaryFacts {
   selections: SelectReport[];
@@ -16,35 +16,36 @@ export interface SummaryFacts {
   job?: { image: string; exitCode: number; seconds: number };
 }
 
+/** a code span: no escapes work inside one, so no backtick or control character may be in it; `|` is escaped for the table */
+const code = (s: string) => `\`${untrusted(s).replace(/`/g, "'").replace(/\|/g, '\\|')}\``;
 const rate = (bps: number | null) => (bps === null ? '–' : `${(bps / 1e6).toFixed(1)} MB/s`);
-const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 export function renderSummary(f: SummaryFacts): string {
   const out: string[] = ['## tuna-setup', ''];
   for (const r of f.selections) {
     out.push(`### ${r.service}: ${r.chosen ? `**${r.chosen.name}**` : 'no healthy mirror'} (${r.cached ? `cached ranking from ${r.probedAt}` : `${r.elapsedMs} ms, ${(r.bytes / 1e6).toFixed(1)} MB read`})`, '',
       '| # | mirror | latency | throughput | status |', '| --- | --- | --- | --- | --- |');
-    r.ranking.forEach((m, i) => out.push(`| ${m.ok ? i + 1 : '–'} | ${esc(m.name)} | ${m.latencyMs === null ? '–' : `${m.latencyMs} ms`} | ${rate(m.throughputBps)} | ${m.ok ? 'ok' : `excluded: ${esc(m.excluded ?? '')}`} |`));
+    r.ranking.forEach((m, i) => out.push(`| ${m.ok ? i + 1 : '–'} | ${esc(m.name)}${m.redirectedTo ? ` → ${esc(new URL(m.redirectedTo).host)} (redirect)` : ''} | ${m.latencyMs === null ? '–' : `${m.latencyMs} ms`} | ${rate(m.throughputBps)} | ${m.ok ? 'ok' : `excluded: ${esc(m.excluded ?? '')}`} |`));
     out.push('');
   }
   for (const w of f.warnings) out.push(`> [!WARNING]\n> ${esc(w)}`, '');
   if (f.plan) {
     out.push(`### configured: ${esc(f.plan.mirror.name)}`, '', '| tool | file | change |', '| --- | --- | --- |');
-    for (const c of f.plan.changes) out.push(`| ${c.target} | \`${esc(c.path)}\` | ${c.action} |`);
-    out.push('', Object.entries(f.plan.env).map(([k, v]) => `\`${k}=${esc(v)}\``).join(' · '), '');
+    for (const c of f.plan.changes) out.push(`| ${c.target} | ${code(c.path)} | ${c.action} |`);
+    out.push('', Object.entries(f.plan.env).map(([k, v]) => code(`${k}=${v}`)).join(' · '), '');
   }
   if (f.env) {
     out.push('### PyTorch', '', '| | |', '| --- | --- |',
       `| torch | ${f.env.torch} (torchvision ${f.env.torchvision}${f.env.torchaudio ? `, torchaudio ${f.env.torchaudio}` : ''}) |`,
-      `| variant | \`${f.env.variant}\`${f.env.cuda ? ` (CUDA ${f.env.cuda})` : ''} |`,
+      `| variant | ${code(f.env.variant)}${f.env.cuda ? ` (CUDA ${f.env.cuda})` : ''} |`,
       `| driver | ${f.env.driver ?? 'none'}${f.env.gpus.length ? ` · GPUs ${f.env.gpus.join(', ')}` : ''} |`,
-      `| index | ${f.env.torchIndexUrl} |`,
-      `| image | \`${f.env.image}\`${f.env.digest ? `<br>\`${f.env.digest}\`` : ' (tag not checked: offline)'} |`, '',
+      `| index | ${code(f.env.torchIndexUrl)} |`,
+      `| image | ${code(f.env.image)}${f.env.digest ? `<br>${code(f.env.digest)}` : ' (tag not checked: offline)'} |`, '',
       '<details><summary>why</summary>', '', ...f.env.reasons.map((r) => `- ${esc(r)}`), '', '</details>', '');
   }
   if (f.cache) out.push(`### wheel cache`, '', esc(f.cache), '');
   if (f.conda) out.push('### conda', '', f.conda, '');
-  if (f.job) out.push('### job', '', `\`${esc(f.job.image)}\` exited **${f.job.exitCode}** after ${f.job.seconds.toFixed(1)} s`, '');
+  if (f.job) out.push('### job', '', `${code(f.job.image)} exited **${f.job.exitCode}** after ${f.job.seconds.toFixed(1)} s`, '');
   return out.join('\n');
 }
 

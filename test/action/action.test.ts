@@ -56,9 +56,35 @@ describe('mirror: auto against loopback mirrors', () => {
       { name: 'fast', latencyMs: 10, bandwidthBps: 20e6 },
       { name: 'narrow', latencyMs: 2, bandwidthBps: 1e6 },
       { name: 'portal', fault: 'portal' },
+      { name: 'hostile', fault: 'hostile', latencyMs: 1 },
     ], { tls });
   });
   afterAll(() => sim.close());
+
+  it('a mirror\'s strings cannot inject workflow commands, terminal escapes or Markdown', async () => {
+    const r = newRunner();
+    const main = await r.main({ mirror: `${sim.url('fast')},${sim.url('hostile')}`, configure: 'pip', cache: 'false' }, { NODE_EXTRA_CA_CERTS: certFile });
+    expect(main.code, main.log).toBe(0);
+    const hostile = JSON.parse(main.outputs['probe-report']!)[0].ranking.find((m: any) => m.url.startsWith(sim.url('hostile')!));
+    expect(hostile.excluded).toMatch(/set-output.*answers HTTP 404/);
+    const lines = main.log.split('\n');
+    expect(lines.filter((l) => /^\s*::(set-output|add-mask|error title=pwned)/.test(l))).toEqual([]);
+    expect(main.log).toContain('\\u000a::set-output');
+    // eslint-disable-next-line no-control-regex
+    expect(main.log + main.summary).not.toMatch(/\u001b/);
+    // rendered, `\\u000a` shows as `\u000a`: visible, inert
+    expect(main.summary).toContain('excluded: index links pip-24.3-py3-none-any\\\\u000a::set-output name=pwned::yes');
+  });
+
+  it('two candidates on one host: what is configured is exactly the winner\'s URL', async () => {
+    const r = newRunner();
+    const broken = `${sim.url('fast')}/broken/simple`;
+    const ok = `${sim.url('fast')}/pypi/web/simple`;
+    const main = await r.main({ mirror: `${broken},${ok}`, configure: 'pip', cache: 'false' }, { NODE_EXTRA_CA_CERTS: certFile });
+    expect(main.code, main.log).toBe(0);
+    expect(main.outputs['pip-index-url']).toBe(ok);
+    expect(main.outputs.mirror).toBe(`${new URL(ok).host}-2`);
+  });
 
   it('probes the listed mirrors over https, configures the winner, reports the ranking', async () => {
     const r = newRunner();

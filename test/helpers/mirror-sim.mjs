@@ -41,7 +41,7 @@ const bytesOf = (n) => {
 /**
  * @typedef {{ name: string, latencyMs?: number, bandwidthBps?: number, fault?: string,
  *   versions?: string[], project?: string, json?: boolean, artifactBytes?: number,
- *   status?: { state?: string, ageMs?: number } }} MirrorSpec
+ *   status?: { state?: string, ageMs?: number }, redirect?: { status: number, to: string } }} MirrorSpec
  * @typedef {{ name: string, url: string, port: number }} SimMirror
  * @typedef {{ name: string, method: string, path: string, range?: string, userAgent?: string }} SimRequest
  */

@@ -44,8 +44,9 @@ describe('registry client', () => {
 
   it('lists tags across pages (Link rel=next)', async () => {
     const c = client();
-    const tags = await c.tags(lab!.registry, 'pytorch/pytorch', 2);
-    expect(tags.sort()).toEqual([...TAGS].sort());
+    const list = await c.tags(lab!.registry, 'pytorch/pytorch', 2);
+    expect(list.complete).toBe(true);
+    expect(list.tags.sort()).toEqual([...TAGS].sort());
     expect(lab!.forwarded().filter((l) => l.includes('/tags/list')).length).toBeGreaterThanOrEqual(3);
     await c.close();
   });

@@ -13,7 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMirrors, type MirrorSpec } from '../helpers/mirror-sim.mjs';
 import { itWith } from '../helpers/env.js';
-import { loopbackCert } from '../helpers/tls.js';
+import { expiredLoopbackCert, loopbackCert } from '../helpers/tls.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const CHILD = path.resolve(import.meta.dirname, '../helpers/select-child.mjs');
@@ -41,8 +41,8 @@ interface ChildResult {
 }
 
 /** Runs one selection in a child process; `status`: candidate name → its tunasync.json. */
-function select(candidates: string[], env: NodeJS.ProcessEnv = {}, opts: { status?: Record<string, string> } = {}): Promise<ChildResult> {
-  const argv = [process.execPath, CHILD, JSON.stringify({ service: 'pypi', candidates, budgetMs: BUDGET, allowHttp: true, status: opts.status })];
+function select(candidates: string[], env: NodeJS.ProcessEnv = {}, opts: { status?: Record<string, string>; allowHttp?: boolean } = {}): Promise<ChildResult> {
+  const argv = [process.execPath, CHILD, JSON.stringify({ service: 'pypi', candidates, budgetMs: BUDGET, allowHttp: opts.allowHttp ?? true, status: opts.status })];
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(https?|no|all)_proxy$/i.test(k)));
   const child = spawn(argv[0]!, argv.slice(1), { env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -142,26 +142,30 @@ describe('hostile mirrors: excluded with the reason, within the budget, the heal
   });
 });
 
-describe('https mirrors that send us elsewhere', () => {
-  itWith({ bins: ['openssl'] })('https → http is refused; https → https on another host is followed', async () => {
-    const tls = loopbackCert();
+describe('https mirrors', () => {
+  itWith({ bins: ['openssl'] })('https → http is refused; TLS failures are named: self-signed, another host, expired', async () => {
+    const trusted = loopbackCert();
+    const untrustedCert = loopbackCert();
+    const expired = expiredLoopbackCert();
+    const bundle = path.join(tempDir(), 'ca.pem');
+    writeFileSync(bundle, trusted.cert + expired.cert);
     const plain = await sim([{ name: 'plain', latencyMs: 5, bandwidthBps: 20e6 }]);
     const secure = await sim([
       { name: 'good', latencyMs: 20, bandwidthBps: 20e6 },
       { name: 'down', fault: 'redirect', redirect: { status: 301, to: plain.url('plain')! } },
-    ], { tls });
-    const env = { NODE_EXTRA_CA_CERTS: tls.certFile };
-    const child = (candidates: string[]) => new Promise<ChildResult>((resolve, reject) => {
-      const args = JSON.stringify({ service: 'pypi', candidates, budgetMs: BUDGET, allowHttp: false });
-      const p = spawn(process.execPath, [CHILD, args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      p.stdout.on('data', (d) => { out += d; });
-      p.on('exit', () => { try { resolve({ ...JSON.parse(out), exitedAt: Date.now(), stderr: '' }); } catch (e) { reject(e); } });
-    });
-    const r = await child([`good=${secure.url('good')}`, `down=${secure.url('down')}`]);
+    ], { tls: trusted });
+    const self = await sim([{ name: 'self', latencyMs: 5 }], { tls: untrustedCert });
+    const old = await sim([{ name: 'old', latencyMs: 5 }], { tls: expired });
+    const r = await select([
+      `good=${secure.url('good')}`, `down=${secure.url('down')}`, `self=${self.url('self')}`, `old=${old.url('old')}`,
+      `elsewhere=${secure.url('good')!.replace('127.0.0.1', 'localhost')}`,
+    ], { NODE_EXTRA_CA_CERTS: bundle }, { allowHttp: false });
     expectBounded(r);
-    expect(entry(r, 'down').excluded).toMatch(/^redirects to plain http \(127\.0\.0\.1:\d+\)/);
     expect(r.report!.chosen?.name).toBe('good');
+    expect(entry(r, 'down').excluded).toMatch(/^redirects to plain http \(127\.0\.0\.1:\d+\)$/);
+    expect(entry(r, 'self').excluded).toBe('TLS: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT)');
+    expect(entry(r, 'old').excluded).toBe('TLS: certificate expired (CERT_HAS_EXPIRED)');
+    expect(entry(r, 'elsewhere').excluded).toBe('TLS: certificate is for another host (ERR_TLS_CERT_ALTNAME_INVALID)');
   });
 });
 

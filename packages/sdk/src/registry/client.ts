@@ -20,7 +20,7 @@
 import type { Dispatcher } from 'undici';
 import { isTunaSetupError, TunaSetupError } from '../errors.js';
 import { createDispatcher, describeHttpError, httpRequest } from '../net/http.js';
-import { readProxyEnv, type ProxySettings } from '../net/proxy.js';
+import { proxyFor, readProxyEnv, type ProxySettings } from '../net/proxy.js';
 import { untrusted } from '../net/untrusted.js';
 
 export interface ImageRef {
@@ -101,6 +101,8 @@ export interface TagList {
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
+const DEADLINE_MS = 30_000;
+const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
 const OFFLINE_HINT = 'check the network and the proxy (HTTPS_PROXY), or skip the registry check: resolve offline (--offline, TUNA_SETUP_OFFLINE=1)';
 
 export class RegistryClient {
@@ -128,7 +130,7 @@ export class RegistryClient {
   private session(): Promise<Dispatcher> {
     if (!this.dispatcher) {
       this.proxies = readProxyEnv();
-      this.deadlineTimer = setTimeout(() => this.deadline.abort(), this.options.deadlineMs ?? 30_000);
+      this.deadlineTimer = setTimeout(() => this.deadline.abort(), this.options.deadlineMs ?? DEADLINE_MS);
       this.deadlineTimer.unref();
       this.dispatcher = createDispatcher({ deadline: this.deadline.signal, timeoutMs: this.options.timeoutMs ?? 10_000, proxies: this.proxies });
     }
@@ -192,7 +194,7 @@ export class RegistryClient {
         throw this.error(registry, `tags/list of ${repository} has a malformed Link header (${untrusted(next, 80)})`, 'the registry is misbehaving; try again later or use another registry mirror');
       }
       if (nextUrl.origin !== new URL(url).origin) throw this.error(registry, `tags/list of ${repository} links to another host (${nextUrl.host})`, 'the registry is misbehaving; try again later or use another registry mirror');
-      if (seen.has(nextUrl.href)) break;
+      if (seen.has(nextUrl.href)) return { tags, complete: false, stopped: 'where its Link header loops back to a page already read' };
       url = nextUrl.href;
     }
     return { tags, complete: true };
@@ -252,7 +254,10 @@ export class RegistryClient {
     const attempts = this.options.attempts ?? 3;
     let delay = this.options.backoffMs ?? 250;
     const deadline = this.deadline.signal;
-    const timedOut = () => this.error(registry, `no answer within ${Math.round((this.options.deadlineMs ?? 30_000) / 1000)} s (${method} ${untrusted(new URL(url).pathname, 80)})`, OFFLINE_HINT);
+    const timedOut = () => {
+      const proxy = this.proxies && proxyFor(this.proxies, url);
+      return this.error(registry, `no answer within ${seconds(this.options.deadlineMs ?? DEADLINE_MS)} (${method} ${untrusted(new URL(url).pathname, 80)}${proxy ? `, through the proxy ${new URL(proxy).origin}` : ''})`, OFFLINE_HINT);
+    };
     for (let attempt = 1; ; attempt++) {
       let retryable: string;
       try {
