@@ -8,9 +8,13 @@
 //
 // Prints: decision time ours vs baseline (ratio), regret over randomized
 // scenarios, bytes per selection, decision time with 10 candidates of which 2
-// are black holes. Usage: node bench/select.mjs [scenarios] [seed]
+// are black holes, and the hostile set: decision and process-exit time of a
+// selection in a child process of its own, 2 of 10 candidates hostile (black
+// hole + gzip bomb, a silent proxy, header flood + ReDoS page) beside the
+// clean run. Usage: node bench/select.mjs [scenarios] [seed]
 // (needs `npm run build`: it imports the built SDK, like a user's script).
-import { fork } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
 import { Agent, request } from 'undici';
 import { candidateFromPair, REFERENCE_BYTES, selectMirror } from '../packages/sdk/dist/index.js';
@@ -140,6 +144,42 @@ cands = await startScenario(ten);
 const tenTimes = [];
 for (let i = 0; i < 5; i++) tenTimes.push((await ours(cands)).ms);
 console.log(`4. 10 candidates, 2 black holes: decision time median ${fmt(median(tenTimes))} of 5 runs, worst ${fmt(Math.max(...tenTimes))} (target ≤ 1.5 s)`);
+
+// 5. the hostile set: each selection in a child process of its own (test/helpers/select-child.mjs), so
+// the time to the process's exit is measured too — nothing may keep it alive past the budget
+const BUDGET = 1500;
+const silent = net.createServer((s) => { s.on('error', () => {}); s.resume(); });
+await new Promise((r) => silent.listen(0, '127.0.0.1', r));
+const proxy = `http://127.0.0.1:${silent.address().port}`;
+const childSelect = (pairs, env = {}) => new Promise((resolve) => {
+  const arg = JSON.stringify({ service: 'pypi', candidates: pairs, budgetMs: BUDGET, allowHttp: true });
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(https?|no)_proxy$/i.test(k)));
+  const p = spawn(process.execPath, [path.resolve(import.meta.dirname, '../test/helpers/select-child.mjs'), arg], { env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  p.stdout.on('data', (d) => { out += d; });
+  p.on('exit', () => { const r = JSON.parse(out); resolve({ decision: r.answeredAt - r.startedAt, exit: Date.now() - r.startedAt, chosen: r.report?.chosen?.name, rss: r.rssGrowthMB }); });
+});
+const healthy = Array.from({ length: 8 }, (_, j) => ({ name: `ok${j}`, latencyMs: 5 + 20 * j, bandwidthBps: 2e6 + 2e6 * j }));
+const hostileSets = [
+  ['clean (10 healthy)', [...healthy, { name: 'ok8', latencyMs: 30, bandwidthBps: 3e6 }, { name: 'ok9', latencyMs: 50, bandwidthBps: 4e6 }], {}],
+  ['black hole + gzip bomb', [...healthy, { name: 'hole', fault: 'blackhole' }, { name: 'bomb', fault: 'bomb', latencyMs: 5 }], {}],
+  ['2 behind a silent proxy', [...healthy, { name: 'px1', latencyMs: 5, bandwidthBps: 20e6 }, { name: 'px2', latencyMs: 5, bandwidthBps: 20e6 }], { proxied: ['px1', 'px2'] }],
+  ['header flood + ReDoS page', [...healthy, { name: 'flood', fault: 'headers' }, { name: 'redos', fault: 'redos' }], {}],
+];
+console.log(`5. hostile set: 10 candidates, 2 hostile, budget ${BUDGET} ms, 5 runs each, a child process per selection (targets: decision ≤ 1.5 s, exit ≤ budget)`);
+for (const [label, specs, opts] of hostileSets) {
+  const { mirrors } = await call({ cmd: 'start', specs: specs.map((x) => ({ artifactBytes: ARTIFACT, ...x })) });
+  // healthy ones are reached as localhost (NO_PROXY), the proxied ones by IP through the proxy
+  const pairs = mirrors.map((m) => `${m.name}=${opts.proxied?.includes(m.name) ? m.url : m.url.replace('127.0.0.1', 'localhost')}`);
+  const env = opts.proxied ? { HTTP_PROXY: proxy, HTTPS_PROXY: proxy, NO_PROXY: 'localhost' } : {};
+  const runs = [];
+  for (let i = 0; i < 5; i++) runs.push(await childSelect(pairs, env));
+  const d = runs.map((r) => r.decision);
+  const e = runs.map((r) => r.exit);
+  const picks = [...new Set(runs.map((r) => r.chosen))].join('/');
+  console.log(`   ${label.padEnd(26)} decision median ${fmt(median(d))} worst ${fmt(Math.max(...d))} · exit median ${fmt(median(e))} worst ${fmt(Math.max(...e))} · chose ${picks} · maxRSS growth ≤ ${Math.max(...runs.map((r) => r.rss))} MB`);
+}
+silent.close();
 
 await call({ cmd: 'stop' });
 sim.disconnect();
