@@ -11,6 +11,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { candidateFromPair, selectMirror } from '@tuna-setup/sdk';
 import { startMirrors, type MirrorSpec } from '../helpers/mirror-sim.mjs';
 import { itWith } from '../helpers/env.js';
 import { expiredLoopbackCert, loopbackCert } from '../helpers/tls.js';
@@ -140,6 +141,24 @@ describe('hostile mirrors: excluded with the reason, within the budget, the heal
     expect(r.report!.chosen?.name).toBe('good');
     expect(entry(r, 'tls').excluded).toMatch(/no complete answer/);
   });
+});
+
+describe('in one process, over and over', () => {
+  it('16 selections in a row with a black hole, a bomb, a trickle and a TLS hang each return within the budget', async () => {
+    const s = await sim([{ name: 'good', latencyMs: 20, bandwidthBps: 20e6 }, { name: 'hole', fault: 'blackhole' }, { name: 'bomb', fault: 'bomb' }, { name: 'trickle', fault: 'trickle' }]);
+    const pairs = s.mirrors.map((m) => `${m.name}=${m.url}`).concat(`tls=${s.url('hole')!.replace('http:', 'https:')}`);
+    const candidates = pairs.map((p) => candidateFromPair('pypi', p, { allowHttp: true }));
+    const elapsed: number[] = [];
+    for (let i = 0; i < 16; i++) {
+      const t0 = performance.now();
+      const r = await selectMirror({ service: 'pypi', candidates, budgetMs: 1000, allowHttp: true });
+      elapsed.push(performance.now() - t0);
+      expect(r.chosen?.name).toBe('good');
+    }
+    expect(Math.max(...elapsed)).toBeLessThanOrEqual(1000 + MARGIN);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the servers see the last FINs
+    expect(s.openConnections(), 'no socket outlives a selection').toBe(0);
+  }, 60_000);
 });
 
 describe('https mirrors', () => {

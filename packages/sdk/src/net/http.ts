@@ -256,12 +256,14 @@ export function describeHttpError(e: unknown, url?: string, proxies?: ProxySetti
   const proxyHost = proxy && new URL(proxy).host;
   const tunnel = /Proxy response \((\d+)\)/.exec(err.message ?? '');
   if (tunnel) {
-    return tunnel[1] === '407' ? `proxy ${proxyHost ?? ''} requires authentication (407): put the credentials in the proxy URL (http://user:pass@host:port)`.replace('proxy  ', 'proxy ')
-      : `proxy ${proxyHost ?? ''} refused the tunnel (HTTP ${tunnel[1]})`.replace('proxy  ', 'proxy ');
+    const who = proxyHost ? `proxy ${proxyHost}` : 'the proxy';
+    return tunnel[1] === '407' ? `${who} requires authentication (407): put the credentials in the proxy URL (http://user:pass@host:port)`
+      : `${who} refused the tunnel (HTTP ${tunnel[1]})`;
   }
   if (proxyHost) {
     if (code === 'ECONNREFUSED') return `proxy ${proxyHost} refused the connection`;
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ETIMEOUT') return `proxy ${proxyHost}: host not found (DNS)`;
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `proxy ${proxyHost}: host not found (DNS)`;
+    if (code === 'ETIMEOUT') return `proxy ${proxyHost}: no DNS answer for it`;
     if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET') return `proxy ${proxyHost} closed the connection`;
   }
   const via = proxy ? ` (through the proxy ${new URL(proxy).origin})` : '';
