@@ -11,13 +11,14 @@
 // are black holes, and the hostile set: decision and process-exit time of a
 // selection in a child process of its own, 2 of 10 candidates hostile (black
 // hole + gzip bomb, a silent proxy, header flood + ReDoS page) beside the
-// clean run. Usage: node bench/select.mjs [scenarios] [seed]
+// clean run; and 5/10/20/40 candidates with one far-wide mirror among
+// near-narrow ones. Usage: node bench/select.mjs [scenarios] [seed]
 // (needs `npm run build`: it imports the built SDK, like a user's script).
 import { fork, spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
-import { Agent, request } from 'undici';
 import { candidateFromPair, REFERENCE_BYTES, selectMirror } from '../packages/sdk/dist/index.js';
+import { sequentialBaseline } from './baseline.mjs';
 
 const SCENARIOS = Number(process.argv[2] ?? 30);
 let seed = Number(process.argv[3] ?? 20261127);
@@ -57,32 +58,7 @@ async function ours(candidates) {
   return { ms: performance.now() - t0, report };
 }
 
-/** chsrc / oh-my-mirrorz: each mirror in turn, one big file, time-boxed; fastest 200 wins */
-async function baseline(candidates) {
-  const t0 = performance.now();
-  const agent = new Agent();
-  let best = null;
-  let bytes = 0;
-  for (const c of candidates) {
-    const url = `${c.url.replace(/\/simple$/, '')}/packages/big-file.whl`;
-    const ac = new AbortController();
-    const started = performance.now();
-    const timer = setTimeout(() => ac.abort(), BASELINE_CAP_MS);
-    let got = 0;
-    let status = 0;
-    try {
-      const res = await request(url, { dispatcher: agent, signal: ac.signal });
-      status = res.statusCode;
-      for await (const chunk of res.body) got += chunk.length;
-    } catch { /* capped or failed: what arrived counts */ }
-    clearTimeout(timer);
-    bytes += got;
-    const speed = got / ((performance.now() - started) / 1000);
-    if (status === 200 && (!best || speed > best.speed)) best = { name: c.name, speed };
-  }
-  await agent.destroy();
-  return { ms: performance.now() - t0, chosen: best?.name ?? null, bytes };
-}
+const baseline = (candidates) => sequentialBaseline(candidates, BASELINE_CAP_MS);
 
 const fmt = (ms) => `${(ms / 1000).toFixed(2)} s`;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -180,6 +156,21 @@ for (const [label, specs, opts] of hostileSets) {
   console.log(`   ${label.padEnd(26)} decision median ${fmt(median(d))} worst ${fmt(Math.max(...d))} · exit median ${fmt(median(e))} worst ${fmt(Math.max(...e))} · chose ${picks} · maxRSS growth ≤ ${Math.max(...runs.map((r) => r.rss))} MB`);
 }
 silent.close();
+
+// 6. many candidates: one far-wide mirror among near-narrow ones, at a random place, 3 seeds per size
+console.log('6. one far-wide mirror (180 ms, 20 MB/s) among near-narrow ones (5 ms, 2 MB/s): sampled and chosen? (target: every seed)');
+for (const n of [5, 10, 20, 40]) {
+  const results = [];
+  for (let k = 0; k < 3; k++) {
+    const at = Math.floor(random() * n);
+    const specs = Array.from({ length: n }, (_, j) => (j === at ? { name: 'far-wide', latencyMs: 180, bandwidthBps: 20e6 } : { name: `near${j}`, latencyMs: 5, bandwidthBps: 2e6 }));
+    const c = await startScenario(specs);
+    const { ms, report } = await ours(c);
+    const far = report.ranking.find((r) => r.name === 'far-wide');
+    results.push({ ms, chosen: report.chosen?.name === 'far-wide', sampled: far?.throughputBps !== null, bytes: report.bytes });
+  }
+  console.log(`   ${String(n).padStart(2)} candidates: sampled ${results.filter((r) => r.sampled).length}/3, chosen ${results.filter((r) => r.chosen).length}/3, decision worst ${fmt(Math.max(...results.map((r) => r.ms)))}, bytes worst ${(Math.max(...results.map((r) => r.bytes)) / 1e6).toFixed(1)} MB`);
+}
 
 await call({ cmd: 'stop' });
 sim.disconnect();

@@ -21,6 +21,9 @@
 //   bad-escape   its index links a file whose name is a malformed %-escape; its files 404
 //   hostile      file names and sync status carrying workflow commands and
 //                terminal escapes; its files 404 (so the name reaches a reason)
+// `host`/`port` bind elsewhere than 127.0.0.1:random (the link lab binds each
+// mirror to its own link's address); `throttle` serves the first `afterBytes`
+// of every file at full speed, then `bps` (a mirror that throttles after 1–2 MiB).
 // Plain JS so the benchmark runs it without a build; `node mirror-sim.mjs`
 // runs it as a child process driven over IPC (start/log/stop), which keeps
 // the pacing timers off the selector's event loop.
@@ -41,7 +44,8 @@ const bytesOf = (n) => {
 /**
  * @typedef {{ name: string, latencyMs?: number, bandwidthBps?: number, fault?: string,
  *   versions?: string[], project?: string, json?: boolean, artifactBytes?: number,
- *   status?: { state?: string, ageMs?: number }, redirect?: { status: number, to: string } }} MirrorSpec
+ *   status?: { state?: string, ageMs?: number }, redirect?: { status: number, to: string },
+ *   host?: string, port?: number, throttle?: { afterBytes: number, bps: number } }} MirrorSpec
  * @typedef {{ name: string, url: string, port: number }} SimMirror
  * @typedef {{ name: string, method: string, path: string, range?: string, userAgent?: string }} SimRequest
  */
@@ -60,7 +64,9 @@ export async function startMirrors(specs, options = {}) {
   for (const spec of specs) {
     const { port, close } = await startOne(spec, requests, openSockets, options.tls);
     closers.push(close);
-    mirrors.push({ name: spec.name, url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`, port });
+    const host = spec.host ?? '127.0.0.1';
+    const scheme = options.tls ? 'https' : 'http';
+    mirrors.push({ name: spec.name, url: `${scheme}://${host}${port === (options.tls ? 443 : 80) ? '' : `:${port}`}`, port });
   }
   return {
     mirrors,
@@ -73,8 +79,8 @@ export async function startMirrors(specs, options = {}) {
   };
 }
 
-async function listen(server) {
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+async function listen(server, spec = {}) {
+  await new Promise((resolve) => server.listen(spec.port ?? 0, spec.host ?? '127.0.0.1', resolve));
   return server.address().port;
 }
 
@@ -91,7 +97,7 @@ function trackSockets(server, openSockets) {
 async function startOne(spec, requests, openSockets, tls) {
   if (spec.fault === 'refused') {
     const s = net.createServer();
-    const port = await listen(s);
+    const port = await listen(s, spec);
     await new Promise((r) => s.close(r));
     return { port, close: async () => {} };
   }
@@ -110,7 +116,7 @@ async function startOne(spec, requests, openSockets, tls) {
       more();
     });
     const close = trackSockets(server, openSockets);
-    return { port: await listen(server), close };
+    return { port: await listen(server, spec), close };
   }
   if (spec.fault === 'blackhole' || spec.fault === 'trickle') {
     const server = net.createServer((socket) => {
@@ -124,7 +130,7 @@ async function startOne(spec, requests, openSockets, tls) {
       socket.on('close', () => clearInterval(t));
     });
     const close = trackSockets(server, openSockets);
-    return { port: await listen(server), close };
+    return { port: await listen(server, spec), close };
   }
   const handler = (req, res) => {
     requests.push({ name: spec.name, method: req.method, path: req.url, range: req.headers.range, userAgent: req.headers['user-agent'] });
@@ -134,7 +140,7 @@ async function startOne(spec, requests, openSockets, tls) {
   const server = tls ? https.createServer(tls, handler) : http.createServer(handler);
   server.keepAliveTimeout = 5000;
   const close = trackSockets(server, openSockets);
-  return { port: await listen(server), close };
+  return { port: await listen(server, spec), close };
 }
 
 function versionsOf(spec) {
@@ -273,6 +279,13 @@ function sendArtifact(spec, req, res, type, body, extra = {}) {
   }
   headers['content-length'] = slice.length;
   res.writeHead(status, headers);
+  if (spec.throttle) {
+    // a throttler: its first bytes at full speed, then a trickle (per response, like a per-connection token bucket)
+    const head = slice.subarray(0, spec.throttle.afterBytes);
+    if (head.length === slice.length) return void res.end(slice);
+    res.write(head);
+    return pace(res, slice.subarray(head.length), spec.throttle.bps);
+  }
   pace(res, slice, spec.bandwidthBps ?? 0);
 }
 

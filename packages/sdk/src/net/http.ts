@@ -48,6 +48,8 @@ export interface DispatcherOptions {
   timeoutMs: number;
   /** default: read (and checked) from the environment */
   proxies?: ProxySettings;
+  /** told each direct connection's TCP handshake time (one round trip to `origin`) */
+  onConnect?: (origin: string, ms: number) => void;
 }
 
 /**
@@ -62,10 +64,13 @@ export async function createDispatcher(options: DispatcherOptions): Promise<Disp
   const sockets = new Set<Socket>();
   const connect: buildConnector.connector = (opts, callback) => {
     if (deadline.aborted) return callback(Object.assign(new Error('deadline passed'), { code: 'UND_ERR_ABORTED' }), null);
+    const started = performance.now();
     const socket = (base as unknown as (o: typeof opts, cb: typeof callback) => Socket | undefined)(opts, callback);
     if (socket) {
       sockets.add(socket);
       socket.once('close', () => sockets.delete(socket));
+      // a TCP handshake is one round trip (a tunnel's socket is already connected: no event, no sample)
+      if (options.onConnect) socket.once('connect', () => options.onConnect!(originOf(`${opts.protocol}//${opts.hostname}:${opts.port || 0}`), performance.now() - started));
     }
   };
   deadline.addEventListener('abort', () => { for (const s of sockets) s.destroy(); }, { once: true });
@@ -76,6 +81,13 @@ export async function createDispatcher(options: DispatcherOptions): Promise<Disp
     // the proxy's own connection (the CONNECT request) gets the same connector and timeouts
     clientFactory: (origin: URL, opts: object) => new Pool(origin, { ...opts, connect, ...timeouts }),
   } as ConstructorParameters<typeof EnvHttpProxyAgent>[0]);
+}
+
+/** `scheme://host:port` with the port always written, to match a connection to a URL */
+export function originOf(url: string): string {
+  const u = new URL(url);
+  const port = u.port && u.port !== '0' ? u.port : u.protocol === 'https:' ? '443' : '80';
+  return `${u.protocol}//${u.hostname}:${port}`;
 }
 
 export interface RequestOptions {
@@ -92,6 +104,10 @@ export interface RequestOptions {
   whole?: boolean;
   /** at most this many bytes after decompression (default 16 MiB) */
   maxInflated?: number;
+  /** called with every body chunk as it arrives (a throughput sample's time series) */
+  onChunk?: (bytes: number, atMs: number) => void;
+  /** count the body but keep none of it (`body` is empty) */
+  discard?: boolean;
   allowHttp?: boolean;
   maxRedirects?: number;
 }
@@ -147,12 +163,12 @@ export async function httpRequest(input: string, options: RequestOptions): Promi
       continue;
     }
     const ttfbMs = performance.now() - t0;
-    const { raw, complete, truncated } = await readCapped(res.body, options.maxBytes, Number(resHeaders['content-length'] ?? NaN), options.stop);
+    const { raw, size, complete, truncated } = await readCapped(res.body, options, Number(resHeaders['content-length'] ?? NaN));
     if (truncated && options.whole) throw new HttpError(`response too large: over ${mib(options.maxBytes)} MiB`);
     const totalMs = performance.now() - t0;
     return {
       url, chain, status: res.statusCode, headers: resHeaders, ttfbMs, totalMs,
-      body: decode(raw, resHeaders['content-encoding'], complete, options.maxInflated ?? 16 * MiB), wireBytes: raw.length, complete,
+      body: decode(raw, resHeaders['content-encoding'], complete, options.maxInflated ?? 16 * MiB), wireBytes: size, complete,
     };
   }
 }
@@ -182,19 +198,21 @@ function flatHeaders(h: Record<string, string | string[] | undefined>): Record<s
   return out;
 }
 
-async function readCapped(body: Dispatcher.ResponseData['body'], maxBytes: number, declared: number, stop?: AbortSignal) {
+async function readCapped(body: Dispatcher.ResponseData['body'], options: RequestOptions, declared: number) {
+  const { maxBytes, stop, onChunk, discard } = options;
   const chunks: Buffer[] = [];
   let size = 0;
   let complete = true;
   let truncated = false;
   body.on('error', () => {}); // a destroy below must not become an unhandled 'error'
   const onStop = () => body.destroy();
-  if (stop?.aborted) return (body.destroy(), { raw: Buffer.alloc(0), complete: false, truncated });
+  if (stop?.aborted) return (body.destroy(), { raw: Buffer.alloc(0), size, complete: false, truncated });
   stop?.addEventListener('abort', onStop, { once: true });
   try {
     for await (const chunk of body as AsyncIterable<Buffer>) {
-      chunks.push(chunk);
+      if (!discard) chunks.push(chunk);
       size += chunk.length;
+      onChunk?.(chunk.length, performance.now());
       if (size >= maxBytes) {
         // exactly maxBytes of a body declared that long is the whole body
         truncated = !(size === maxBytes && declared === maxBytes);
@@ -209,7 +227,7 @@ async function readCapped(body: Dispatcher.ResponseData['body'], maxBytes: numbe
   } finally {
     stop?.removeEventListener('abort', onStop);
   }
-  return { raw: Buffer.concat(chunks).subarray(0, maxBytes), complete, truncated };
+  return { raw: Buffer.concat(chunks).subarray(0, maxBytes), size: Math.min(size, maxBytes), complete, truncated };
 }
 
 function decode(raw: Buffer, encoding: string | undefined, complete: boolean, maxInflated: number): Buffer {

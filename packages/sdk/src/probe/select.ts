@@ -8,20 +8,23 @@
  *    The mirrors' own sync status (tunasync.json / mirrorz.json) is fetched at
  *    the same time — one small JSON per site — so reading it costs no extra
  *    round trip; a mirror reporting the service failed, paused or stale is
- *    dropped before any sample is taken. The phase ends when every candidate
+ *    dropped (its sample stopped). The phase ends when every candidate
  *    has answered, or a grace period after the first healthy answer
  *    (max(first + 500 ms, 3 × first), at most half the budget): a black hole
  *    costs that grace, never the budget.
  * 2. **Freshness** from what the candidates served (freshness.ts).
- * 3. **Throughput sample** on the healthy candidates, quickest first (at most
- *    SAMPLE_COUNT): a `Range` of a real artifact the mirror's own index links,
- *    all at once, together at most SAMPLE_TOTAL bytes, cut at SAMPLE_MS or the
- *    budget (a cut sample still measures). Concurrent samples share the
- *    runner's link: when the link is the bottleneck every mirror that fills
- *    it looks alike, which is the truth for this runner.
- * 4. **Rank** by the estimated time to fetch a REFERENCE_BYTES artifact
- *    (latency + size / throughput), so a low-latency narrow mirror loses to a
- *    wide one, and a trickle loses to everything.
+ * 3. **Throughput samples** (sample.ts), each started the moment its
+ *    mirror's probe answered, on the same connection: a `Range` of a real
+ *    artifact the mirror's own index links, timed chunk by chunk. The bytes
+ *    go where the decision is still open — every mirror a first MiB, the best
+ *    few up to 4 MiB (past a throttle), a mirror that can no longer win stops —
+ *    at most 13 MiB in all, until DECISION_MS (or the budget).
+ * 4. **Rank** by the predicted time of what users download (throughput.ts):
+ *    the bottleneck rate from slow start's rounds (a short sample on a long,
+ *    fat path never leaves slow start, so its average rate would lie), the
+ *    RTT and the ramp, summed over a workload of index pages and wheels
+ *    (default: a PyTorch CI job's). A mirror that throttles after its first
+ *    bytes is ranked at its throttled rate.
  *
  * Every request carries our User-Agent and goes through one dispatcher that
  * honours the proxy environment and is destroyed at the end: no socket
@@ -34,10 +37,12 @@ import { TunaSetupError } from '../errors.js';
 import { readCachedRanking, rankingCacheFile, writeCachedRanking } from './cache.js';
 import { catalogCandidates } from './candidates.js';
 import { staleByDate, staleByListing } from './freshness.js';
-import { createDispatcher, describeHttpError, httpRequest } from '../net/http.js';
+import { createDispatcher, describeHttpError, httpRequest, originOf } from '../net/http.js';
 import { proxyFor, readProxyEnv, type ProxySettings } from '../net/proxy.js';
 import { safeDecode, untrusted } from '../net/untrusted.js';
 import type { IndexFile } from './index-page.js';
+import { Sampler, type SampleResult } from './sample.js';
+import { PYTORCH_CI_WORKLOAD, workloadMs, type Workload } from './throughput.js';
 import { SERVICE_PROBES, type Candidate, type ProbeService } from './services.js';
 import { readMirrorz, readTunasync, type SyncVerdict } from './status.js';
 
@@ -45,11 +50,9 @@ export const DEFAULT_BUDGET_MS = 3000;
 export const DEFAULT_CACHE_TTL_MS = 60 * 60 * 1000;
 export const DEFAULT_PYPI_PROJECT = 'pip';
 const GRACE_MS = 500;
-const SAMPLE_COUNT = 12;
-const SAMPLE_MAX = 2 * 1024 * 1024;
-const SAMPLE_TOTAL = 12 * 1024 * 1024;
-const SAMPLE_MS = 700;
-/** the artifact size rankings are estimated for: a typical wheel of a PyTorch CI job */
+/** samples end by then (from the start), or 100 ms before the budget when that is earlier */
+const DECISION_MS = 1400;
+/** the download the benchmarks time as the truth: a typical wheel of a PyTorch CI job */
 export const REFERENCE_BYTES = 32 * 1024 * 1024;
 /** below this a sample is a trickle, not a mirror */
 const MIN_THROUGHPUT = 16 * 1024;
@@ -75,6 +78,8 @@ export interface SelectOptions {
   cacheTtlMs?: number;
   /** the wall clock, for sync ages and the cache (tests) */
   now?: () => number;
+  /** what users will download, to rank by (default: a PyTorch CI job, PYTORCH_CI_WORKLOAD) */
+  workload?: Workload;
 }
 
 export interface RankedMirror {
@@ -85,8 +90,12 @@ export interface RankedMirror {
   ok: boolean;
   /** time to the probe's first byte */
   latencyMs: number | null;
-  /** from the Range sample; null when not sampled */
+  /** the bottleneck rate the sample measured, bytes/s; null when not sampled */
   throughputBps: number | null;
+  /** how the rate was found: slow-start rounds, a full link, or throttled after its first bytes */
+  rateBasis?: 'burst' | 'sustained' | 'throttled';
+  /** the workload's predicted time from this mirror, ms */
+  predictedMs?: number;
   /** why it may not be chosen; null when ok */
   excluded: string | null;
   /** what its sync status said, when it publishes one */
@@ -143,8 +152,16 @@ export async function selectMirror(options: SelectOptions): Promise<SelectReport
   const hard = new AbortController();
   setMaxListeners(0, hard.signal); // one listener per candidate
   const hardTimer = setTimeout(() => hard.abort(), budgetMs);
-  const dispatcher = options.dispatcher ?? await createDispatcher({ deadline: hard.signal, timeoutMs: budgetMs, proxies });
+  // each origin's TCP handshake time: its network round trip, apart from the server's own time to answer
+  const handshakes = new Map<string, number>();
+  const onConnect = (origin: string, ms: number) => handshakes.set(origin, Math.min(ms, handshakes.get(origin) ?? Infinity));
+  const dispatcher = options.dispatcher ?? await createDispatcher({ deadline: hard.signal, timeoutMs: budgetMs, proxies, onConnect });
   const elapsed = () => performance.now() - t0;
+  const sampler = new Sampler({
+    dispatcher, signal: hard.signal, proxies, workload: options.workload ?? PYTORCH_CI_WORKLOAD,
+    rttOf: (url) => handshakes.get(originOf(url)), expected: candidates.length,
+    deadline: t0 + Math.min(budgetMs - 100, DECISION_MS), ...(options.allowHttp ? { allowHttp: true } : {}),
+  });
   try {
     const probe = SERVICE_PROBES[service];
     const statusCtl = new AbortController();
@@ -174,7 +191,10 @@ export async function selectMirror(options: SelectOptions): Promise<SelectReport
         if (verdict.ok) {
           p.entry.ok = true;
           if (verdict.files) p.files = verdict.files;
-          if (verdict.artifact) p.artifact = verdict.artifact;
+          if (verdict.artifact) {
+            p.artifact = verdict.artifact;
+            sampler.start(p.candidate.name, verdict.artifact); // at once, on the warm connection
+          }
           if (verdict.date !== undefined) p.date = verdict.date;
         } else {
           p.entry.excluded = verdict.reason;
@@ -215,18 +235,15 @@ export async function selectMirror(options: SelectOptions): Promise<SelectReport
       for (const p of healthy()) { const why = stale.get(p.candidate.name); if (why) exclude(p, why); }
     }
 
-    // phase 2: a bounded Range sample of a real artifact, quickest first
-    const sampled = healthy().filter((p) => p.artifact).sort((a, b) => a.entry.latencyMs! - b.entry.latencyMs!).slice(0, SAMPLE_COUNT);
-    if (sampled.length > 0) {
-      const bytes = Math.min(SAMPLE_MAX, Math.floor(SAMPLE_TOTAL / sampled.length));
-      const stop = new AbortController();
-      const stopTimer = setTimeout(() => stop.abort(), Math.max(0, Math.min(SAMPLE_MS, budgetMs - elapsed() - 50)));
-      setMaxListeners(0, stop.signal);
-      await Promise.all(sampled.map((p) => sample(p, bytes, dispatcher, hard.signal, stop.signal, proxies, options.allowHttp)));
-      clearTimeout(stopTimer);
+    // phase 2: the samples started in phase 1 run on, steered, to their end; an excluded mirror's stops now
+    for (const p of probed) if (!p.entry.ok) sampler.cancel(p.candidate.name);
+    const samples = await sampler.finish();
+    for (const p of healthy()) {
+      const r = p.artifact && samples.get(p.candidate.name);
+      if (r) judgeSample(p, r);
     }
 
-    const ranking = rank(probed.map((p) => p.entry));
+    const ranking = rank(probed.map((p) => p.entry), options.workload);
     const first = ranking[0];
     const report: SelectReport = {
       service,
@@ -241,6 +258,7 @@ export async function selectMirror(options: SelectOptions): Promise<SelectReport
     if (cacheFile) await writeCachedRanking(cacheFile, report, now());
     return report;
   } finally {
+    sampler.close();
     clearTimeout(hardTimer);
     hard.abort();
     if (!options.dispatcher) await dispatcher.destroy().catch(() => {});
@@ -299,24 +317,19 @@ async function fetchStatuses(candidates: readonly Candidate[], dispatcher: Dispa
   return out;
 }
 
-async function sample(p: Probed, bytes: number, dispatcher: Dispatcher, signal: AbortSignal, stop: AbortSignal, proxies: ProxySettings, allowHttp?: boolean): Promise<void> {
+/** A mirror's sample as its rate and predicted time, or its exclusion. */
+function judgeSample(p: Probed, r: SampleResult): void {
   const url = p.artifact!;
-  try {
-    const res = await httpRequest(url, {
-      dispatcher, signal, stop, maxBytes: bytes,
-      headers: { range: `bytes=0-${bytes - 1}`, 'accept-encoding': 'identity' },
-      ...(allowHttp ? { allowHttp: true } : {}),
-    });
-    p.entry.bytes += res.wireBytes;
-    if (res.status !== 200 && res.status !== 206) return exclude(p, `index links ${fileName(url)} but it answers HTTP ${res.status}`);
-    if (/text\/html/i.test(res.headers['content-type'] ?? '')) return exclude(p, `index links ${fileName(url)} but it serves an HTML page`);
-    const transferMs = Math.max(1, res.totalMs - res.ttfbMs);
-    const bps = Math.round(res.wireBytes / (transferMs / 1000));
-    p.entry.throughputBps = bps;
-    if (bps < MIN_THROUGHPUT) exclude(p, `too slow: ${bps} B/s in the sample`);
-  } catch (e) {
-    exclude(p, `sample of ${fileName(url)}: ${describeHttpError(e, url, proxies)}`);
-  }
+  p.entry.bytes += r.bytes;
+  if (r.error !== undefined) return exclude(p, `sample of ${fileName(url)}: ${r.error}`);
+  if (r.status !== 200 && r.status !== 206) return exclude(p, `index links ${fileName(url)} but it answers HTTP ${r.status}`);
+  if (/text\/html/i.test(r.contentType ?? '')) return exclude(p, `index links ${fileName(url)} but it serves an HTML page`);
+  const bps = r.estimate.rateBps;
+  if (bps === null) return exclude(p, `sample of ${fileName(url)}: no data within the sample`);
+  p.entry.throughputBps = bps;
+  if (r.estimate.basis !== 'none') p.entry.rateBasis = r.estimate.basis;
+  if (r.predictedMs !== null) p.entry.predictedMs = Math.round(r.predictedMs);
+  if (bps < MIN_THROUGHPUT) exclude(p, `too slow: ${bps} B/s in the sample`);
 }
 
 /** the linked file's name for a reason: as the mirror spelled it, decoded where it decodes, as data */
@@ -328,9 +341,13 @@ function via(proxies: ProxySettings, url: string): string {
   return proxy ? ` (through the proxy ${new URL(proxy).origin})` : '';
 }
 
-/** Usable mirrors by estimated time for a REFERENCE_BYTES artifact (unsampled ones after, by latency), then the rest. */
-export function rank(entries: readonly RankedMirror[]): RankedMirror[] {
-  const cost = (r: RankedMirror) => (r.throughputBps ? r.latencyMs! / 1000 + REFERENCE_BYTES / r.throughputBps : Infinity);
+/**
+ * Usable mirrors by the workload's predicted time (from the rate and the
+ * latency when no prediction was made), unsampled ones after by latency, then the rest.
+ */
+export function rank(entries: readonly RankedMirror[], workload: Workload = PYTORCH_CI_WORKLOAD): RankedMirror[] {
+  const cost = (r: RankedMirror) => r.predictedMs
+    ?? (r.throughputBps ? workloadMs(workload, { rateBps: r.throughputBps, rttMs: r.latencyMs ?? 0, latencyMs: r.latencyMs ?? 0 }) : Infinity);
   const usable = entries.filter((r) => r.ok).sort((a, b) => cost(a) - cost(b) || a.latencyMs! - b.latencyMs!);
   return [...usable, ...entries.filter((r) => !r.ok)];
 }

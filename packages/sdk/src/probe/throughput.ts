@@ -1,0 +1,199 @@
+/**
+ * What a short sample says about a mirror's real speed, and what that speed
+ * means for what users download. Pure: arrival times in, estimates out.
+ *
+ * A sample of a second or less on a long, fat path never leaves TCP slow
+ * start: its average rate (bytes ÷ time) says 0.2 MB/s for a 20 MB/s mirror
+ * 180 ms away. But slow start sends in rounds — a window of data per RTT,
+ * doubling each time — and a round's packets queue at the bottleneck and
+ * arrive spaced at the bottleneck's rate. So:
+ *
+ * - **burst rate**: the arrivals are split into rounds at idle gaps; a round
+ *   of ≥ 40 KiB measures the bottleneck directly (bytes after its first chunk
+ *   ÷ the round's duration — the first chunk after an idle gap is read at
+ *   once, so nothing stale is counted). The largest round is the best one.
+ * - **sustained rate**: bytes per window of max(RTT, 25 ms); a full link
+ *   (no rounds, no gaps) shows its rate here.
+ * - **throttling**: when the last two windows fall below 0.4 × an earlier
+ *   window, the mirror served its first bytes fast and then collapsed; its
+ *   rate is the collapsed one.
+ * - **rising**: the flow averages under 60 % of its timed round's rate, or
+ *   (no round timed) its last two windows carried ≥ 1.25 × the two before:
+ *   the path is not full yet, so an average rate is only a lower bound.
+ *
+ * A transfer's time is then predicted from the RTT, the slow-start ramp (an
+ * initial window of 10 segments doubling per RTT until it fills the path) and
+ * the bottleneck rate — not from the rate alone — and a workload's time is the
+ * sum over its requests (workloadMs). Shaped after BBR's delivery-rate
+ * sampling (max filter over rounds) and HyStart's round detection.
+ */
+
+export interface Arrival {
+  /** ms since the request was sent */
+  t: number;
+  bytes: number;
+}
+
+export interface RateEstimate {
+  /** bytes/s, or null when nothing arrived */
+  rateBps: number | null;
+  /** burst: slow-start rounds; sustained: a full link; throttled: collapsed after its first bytes */
+  basis: 'burst' | 'sustained' | 'throttled' | 'none';
+  /** still ramping at the end: the real rate may be higher */
+  rising: boolean;
+  /** rounds that measured the bottleneck */
+  rounds: number;
+}
+
+const BURST_GAP_MS = 2;
+/** a round shorter than this, or of fewer chunks, is a burst of the reader's, not of the path */
+const MIN_ROUND_MS = 2;
+const MIN_ROUND_CHUNKS = 5;
+const MIN_ROUND_BYTES = 40 * 1024;
+const THROTTLE_RATIO = 0.4;
+/** a flow averaging this share of its timed round's rate has filled its path */
+const FULL_RATIO = 0.6;
+/** TCP's initial window: 10 segments of 1460 bytes (RFC 6928) */
+export const INITIAL_WINDOW = 10 * 1460;
+
+/**
+ * @param arrivals the body's chunks, in order, timed from the request
+ * @param rttMs the path's round-trip time
+ */
+export function estimateRate(arrivals: readonly Arrival[], rttMs: number): RateEstimate {
+  if (arrivals.length === 0) return { rateBps: null, basis: 'none', rising: true, rounds: 0 };
+
+  // bursts: runs of arrivals without a 2 ms gap; the largest measures the bottleneck
+  let best: { bytes: number; rate: number } | undefined;
+  let rounds = 0;
+  for (const run of split(arrivals, BURST_GAP_MS)) {
+    const bytes = run.bytes - run.first;
+    const ms = run.end - run.start;
+    if (run.count >= MIN_ROUND_CHUNKS && bytes >= MIN_ROUND_BYTES && ms >= MIN_ROUND_MS) {
+      rounds += 1;
+      if (!best || bytes >= best.bytes) best = { bytes, rate: bytes / (ms / 1000) };
+    }
+  }
+
+  // sustained: complete windows of max(RTT, 25 ms) from the first arrival
+  const window = Math.max(rttMs, 25);
+  const t0 = arrivals[0]!.t;
+  const end = arrivals.at(-1)!.t;
+  const count = Math.floor((end - t0) / window);
+  const volumes = new Array<number>(count).fill(0);
+  for (const a of arrivals.slice(1)) {
+    const k = Math.floor((a.t - t0) / window);
+    if (k < count) volumes[k] = volumes[k]! + a.bytes;
+  }
+  const rates = volumes.map((v) => v / (window / 1000));
+
+  // the best three consecutive windows (one window's noise is not a rate)
+  let sustained = count > 0 && count < 3 ? Math.max(...rates) : 0;
+  for (let k = 2; k < count; k++) sustained = Math.max(sustained, (rates[k]! + rates[k - 1]! + rates[k - 2]!) / 3);
+
+  // rising: with a round timed, the path is full once the flow averages 60 % of that rate; without one,
+  // while the last two windows carry 1.25 × the two before (or there are not four windows yet)
+  const recent = (from: number) => volumes[count - from]! + volumes[count - from - 1]!;
+  const rising = best ? sustained < FULL_RATIO * best.rate : count < 4 || recent(1) >= 1.25 * recent(3);
+
+  if (count >= 3) {
+    const tail = (rates[count - 1]! + rates[count - 2]!) / 2;
+    const peak = Math.max(...rates.slice(0, count - 2));
+    if (tail < THROTTLE_RATIO * peak) return { rateBps: Math.round(tail), basis: 'throttled', rising: false, rounds };
+  }
+  if (best && best.rate >= sustained) return { rateBps: Math.round(best.rate), basis: 'burst', rising, rounds };
+  if (sustained > 0) return { rateBps: Math.round(sustained), basis: 'sustained', rising, rounds };
+  // too short for a window: what arrived over the time it took
+  const total = arrivals.slice(1).reduce((n, a) => n + a.bytes, 0);
+  return { rateBps: end > t0 ? Math.round(total / ((end - t0) / 1000)) : null, basis: 'none', rising: true, rounds };
+}
+
+interface Run { start: number; end: number; first: number; bytes: number; count: number }
+
+/** arrivals split at gaps of at least `gapMs` */
+function split(arrivals: readonly Arrival[], gapMs: number): Run[] {
+  const runs: Run[] = [];
+  let cur: Run | undefined;
+  for (const a of arrivals) {
+    if (cur && a.t - cur.end < gapMs) {
+      cur.end = a.t;
+      cur.bytes += a.bytes;
+      cur.count += 1;
+    } else {
+      cur = { start: a.t, end: a.t, first: a.bytes, bytes: a.bytes, count: 1 };
+      runs.push(cur);
+    }
+  }
+  return runs;
+}
+
+/**
+ * Milliseconds to fetch `bytes` with one request on an open connection: the
+ * time to the first byte (`latencyMs`: the round trip plus the server's own
+ * time), then slow start from the initial window, doubling per RTT until the
+ * window fills the path (rate × RTT), then the rate.
+ */
+export function transferMs(bytes: number, rateBps: number, rttMs: number, latencyMs = rttMs): number {
+  const bdp = rateBps * (rttMs / 1000);
+  let ms = latencyMs;
+  let left = bytes;
+  for (let w = INITIAL_WINDOW; left > 0; w *= 2) {
+    if (w >= bdp) return ms + (left / rateBps) * 1000;
+    left -= w;
+    ms += rttMs;
+  }
+  return ms;
+}
+
+/** A path as a ranking sees it: the bottleneck rate, the network round trip, the time to a first byte. */
+export interface PathEstimate {
+  rateBps: number;
+  rttMs: number;
+  latencyMs: number;
+}
+
+/** What a job downloads from the mirror: index pages and files, fetched one after another. */
+export interface Workload {
+  /** index pages (small: one round trip each) */
+  pages: number;
+  /** bytes of each file; each starts its own slow start (pip fetches them one by one) */
+  files: readonly number[];
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * A PyTorch CI job's `pip install` of torch and its test dependencies:
+ * the torch CUDA wheel and the nvidia-* library wheels it pulls (a few
+ * hundred MB each, ~2.4 GB in all for torch 2.x on Linux), a few dozen small
+ * wheels (numpy, sympy, jinja2, pytest, …), and an index page per project.
+ * An assumption of shape, not a measurement: the ranking it gives differs
+ * from one of a single 32 MiB file only where latency and bandwidth trade off
+ * closely. `workloadFromRequirements` sizes it to a job's own requirements.
+ */
+export const PYTORCH_CI_WORKLOAD: Workload = {
+  pages: 40,
+  files: [900, 600, 400, 200, 160, 140].map((m) => m * MiB).concat(new Array<number>(30).fill(MiB / 2)),
+};
+
+/** The time a workload takes from a mirror: one connection, its pages and files one after another. */
+export function workloadMs(w: Workload, p: PathEstimate): number {
+  const one = (bytes: number) => transferMs(bytes, p.rateBps, p.rttMs, p.latencyMs);
+  return p.rttMs + w.pages * one(32 * 1024) + w.files.reduce((ms, b) => ms + one(b), 0);
+}
+
+/**
+ * The workload of a job's requirement files (pip requirements, as the
+ * Action's `cache-dependency-path` names them): an index page and a small
+ * wheel per requirement, plus torch's large wheels when torch is among them.
+ */
+export function workloadFromRequirements(texts: readonly string[]): Workload {
+  const names = texts.flatMap((t) => t.split('\n'))
+    .map((l) => l.replace(/#.*/, '').trim())
+    .filter((l) => l && !l.startsWith('-'))
+    .map((l) => l.split(/[\s<>=!~;[@]/)[0]!.toLowerCase());
+  if (names.length === 0) return PYTORCH_CI_WORKLOAD;
+  const torch = names.some((n) => n === 'torch' || n === 'torchvision' || n === 'torchaudio');
+  const large = torch ? PYTORCH_CI_WORKLOAD.files.filter((b) => b > MiB) : [];
+  return { pages: names.length + (torch ? 15 : 0), files: [...large, ...new Array<number>(names.length).fill(MiB / 2)] };
+}
