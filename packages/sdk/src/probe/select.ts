@@ -50,6 +50,8 @@ export const DEFAULT_BUDGET_MS = 3000;
 export const DEFAULT_CACHE_TTL_MS = 60 * 60 * 1000;
 export const DEFAULT_PYPI_PROJECT = 'pip';
 const GRACE_MS = 500;
+/** how long a probed mirror's sample waits for its site's status, when that has not come yet */
+const STATUS_WAIT_MS = 250;
 /** samples end by then (from the start), or 100 ms before the budget when that is earlier */
 const DECISION_MS = 1400;
 /** the download the benchmarks time as the truth: a typical wheel of a PyTorch CI job */
@@ -168,6 +170,20 @@ export async function selectMirror(options: SelectOptions): Promise<SelectReport
     hard.signal.addEventListener('abort', () => statusCtl.abort(), { once: true });
     setMaxListeners(0, statusCtl.signal);
     const statuses = fetchStatuses(candidates, dispatcher, statusCtl.signal, options.allowHttp);
+    /** what the mirror's own status says of this service, once it is known */
+    const syncOf = (p: Probed, data: unknown): SyncVerdict | undefined => {
+      const source = p.candidate.status;
+      if (!source || data === undefined || !probe.sync.jobs.length) return undefined;
+      return source.format === 'tunasync' ? readTunasync(data, probe.sync, now()) : readMirrorz(data, probe.sync, now());
+    };
+    const reportedBad = (v: SyncVerdict | undefined) => v?.state === 'failed' || v?.state === 'paused' || v?.state === 'stale';
+    // the sample starts at once, on the warm connection — unless the mirror's status (fetched alongside, waited
+    // for at most STATUS_WAIT_MS more) already says the service is failed, paused or stale
+    const sampleUnlessReportedBad = async (p: Probed) => {
+      const source = p.candidate.status;
+      const data = source ? await within(statuses.get(source.url)!, STATUS_WAIT_MS) : undefined;
+      if (!reportedBad(syncOf(p, data))) sampler.start(p.candidate.name, p.artifact!);
+    };
 
     // phase 1: one validated request per candidate, all at once
     const probed: Probed[] = candidates.map((candidate) => ({
@@ -193,7 +209,7 @@ export async function selectMirror(options: SelectOptions): Promise<SelectReport
           if (verdict.files) p.files = verdict.files;
           if (verdict.artifact) {
             p.artifact = verdict.artifact;
-            sampler.start(p.candidate.name, verdict.artifact); // at once, on the warm connection
+            void sampleUnlessReportedBad(p);
           }
           if (verdict.date !== undefined) p.date = verdict.date;
         } else {
@@ -214,17 +230,15 @@ export async function selectMirror(options: SelectOptions): Promise<SelectReport
       p.entry.excluded = `no complete answer within ${Math.round(elapsed())} ms${via(proxies, p.candidate.url)}`;
     }
     statusCtl.abort();
-    const verdicts = await statuses;
 
     // the mirrors' own word on their sync, then freshness from what they served
     const now0 = now();
     for (const p of probed) {
       const source = p.candidate.status;
-      const data = source && verdicts.get(source.url);
-      if (!source || data === undefined || !probe.sync.jobs.length) continue;
-      const v: SyncVerdict = source.format === 'tunasync' ? readTunasync(data, probe.sync, now0) : readMirrorz(data, probe.sync, now0);
+      const v = source && syncOf(p, await statuses.get(source.url));
+      if (!v) continue;
       p.entry.sync = v.detail;
-      if (p.entry.ok && (v.state === 'failed' || v.state === 'paused' || v.state === 'stale')) exclude(p, `mirror reports ${v.detail}`);
+      if (p.entry.ok && reportedBad(v)) exclude(p, `mirror reports ${v.detail}`);
     }
     const healthy = () => probed.filter((p) => p.entry.ok);
     if (probe.freshness === 'listing') {
@@ -300,21 +314,26 @@ function firstPhase(runs: Promise<boolean>[], capMs: number, elapsed: () => numb
   });
 }
 
-async function fetchStatuses(candidates: readonly Candidate[], dispatcher: Dispatcher, signal: AbortSignal, allowHttp?: boolean): Promise<Map<string, unknown>> {
+/** Each status URL's parsed JSON (undefined when it cannot be had), fetched once per site, all at once. */
+function fetchStatuses(candidates: readonly Candidate[], dispatcher: Dispatcher, signal: AbortSignal, allowHttp?: boolean): Map<string, Promise<unknown>> {
   const urls = [...new Set(candidates.flatMap((c) => (c.status ? [c.status.url] : [])))];
-  const out = new Map<string, unknown>();
-  await Promise.all(urls.map(async (url) => {
+  return new Map(urls.map((url) => [url, (async () => {
     try {
       const res = await httpRequest(url, {
         dispatcher, signal, headers: { accept: 'application/json', 'accept-encoding': 'gzip' },
         maxBytes: 2 * 1024 * 1024, whole: true, maxInflated: 8 * 1024 * 1024, ...(allowHttp ? { allowHttp: true } : {}),
       });
-      if (res.status === 200 && res.complete) out.set(url, JSON.parse(res.body.toString('utf8')));
+      return res.status === 200 && res.complete ? JSON.parse(res.body.toString('utf8')) as unknown : undefined;
     } catch {
-      // unknown status is not a verdict: the probe decides
+      return undefined; // unknown status is not a verdict: the probe decides
     }
-  }));
-  return out;
+  })()]));
+}
+
+/** `promise`'s value, or undefined after `ms` */
+function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([promise, new Promise<undefined>((r) => { timer = setTimeout(() => r(undefined), ms); })]).finally(() => clearTimeout(timer));
 }
 
 /** A mirror's sample as its rate and predicted time, or its exclusion. */

@@ -63,10 +63,11 @@ export const INITIAL_WINDOW = 10 * 1460;
 export function estimateRate(arrivals: readonly Arrival[], rttMs: number): RateEstimate {
   if (arrivals.length === 0) return { rateBps: null, basis: 'none', rising: true, rounds: 0 };
 
-  // bursts: runs of arrivals without a 2 ms gap; the largest measures the bottleneck
+  // bursts: runs of arrivals without a gap of RTT/8 (at least 2 ms: a busy reader's hiccup inside a round
+  // does not split it); the largest measures the bottleneck
   let best: { bytes: number; rate: number } | undefined;
   let rounds = 0;
-  for (const run of split(arrivals, BURST_GAP_MS)) {
+  for (const run of split(arrivals, Math.max(BURST_GAP_MS, rttMs / 8))) {
     const bytes = run.bytes - run.first;
     const ms = run.end - run.start;
     if (run.count >= MIN_ROUND_CHUNKS && bytes >= MIN_ROUND_BYTES && ms >= MIN_ROUND_MS) {
