@@ -10,7 +10,7 @@ import { stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as core from '@actions/core';
-import { exec, restoreLocalCache, saveLocalCache, wheelCacheKey } from '@tuna-setup/sdk';
+import { exec, restoreLocalCache, saveLocalCache, wheelCacheKey, workloadFromFiles, type Workload } from '@tuna-setup/sdk';
 import type { CacheBackend, Inputs } from './inputs.js';
 
 export interface CacheState {
@@ -26,12 +26,29 @@ async function pythonVersion(): Promise<string> {
   return r.code === 0 ? r.stdout.trim() : 'none';
 }
 
+const absolute = (patterns: readonly string[], workspace: string) => patterns.map((p) => (path.isAbsolute(p) ? p : path.join(workspace, p))).join('\n');
+
 async function hashDependencies(patterns: readonly string[], workspace: string): Promise<string> {
   if (!patterns.length) return '';
   const { hashFiles } = await import('@actions/glob');
-  const hash = await hashFiles(patterns.map((p) => (path.isAbsolute(p) ? p : path.join(workspace, p))).join('\n'));
+  const hash = await hashFiles(absolute(patterns, workspace));
   if (!hash) core.warning(`cache-dependency-path matched no file (${patterns.join(', ')}): the key will not change when your requirements do — check the paths, relative to the workspace`);
   return hash;
+}
+
+/**
+ * What the job will download, from the requirement files `cache-dependency-path`
+ * names (pip `-r` files; lock files say little about sizes and are skipped),
+ * so the mirror is ranked by the job's own downloads; undefined: the default.
+ */
+export async function requirementsWorkload(patterns: readonly string[], workspace: string): Promise<Workload | undefined> {
+  if (!patterns.length) return undefined;
+  const { create } = await import('@actions/glob');
+  const files = (await (await create(absolute(patterns, workspace))).glob()).filter((f) => /\.(txt|in)$/i.test(f)).slice(0, 50);
+  if (!files.length) return undefined;
+  const workload = await workloadFromFiles(files);
+  core.info(`ranking mirrors by the downloads of ${files.length} requirements file(s): ${workload.pages} index pages, ${workload.files.length} wheels`);
+  return workload;
 }
 
 /** Points pip and uv at the cache directory and restores it; returns what the post step needs. */

@@ -10,7 +10,7 @@ import * as core from '@actions/core';
 import {
   applyMirror, bashScript, chooseMirror, formatRanking, isTunaSetupError, resolveEnvironment, runInContainer, type Environment,
 } from '@tuna-setup/sdk';
-import { restoreWheelCache } from './cache.js';
+import { requirementsWorkload, restoreWheelCache } from './cache.js';
 import { installMicromamba, installMiniforge } from './toolcache.js';
 import { InputErrors, loadInputs, type Inputs } from './inputs.js';
 import { OUTPUT, STATE } from './state.js';
@@ -43,7 +43,8 @@ async function main(inputs: Inputs): Promise<void> {
   const facts: SummaryFacts = { selections: [], warnings: [] };
 
   const chosen = await core.group('Select the mirror', async () => {
-    const c = await chooseMirror({ spec: inputs.mirror, targets: inputs.configure, budgetMs: inputs.probeBudgetMs, stateDir, offline: inputs.runner.offline });
+    const workload = await requirementsWorkload(inputs.cacheDependencyPath, inputs.runner.workspace);
+    const c = await chooseMirror({ spec: inputs.mirror, targets: inputs.configure, budgetMs: inputs.probeBudgetMs, stateDir, offline: inputs.runner.offline, ...(workload ? { workload } : {}) });
     for (const r of c.selections) for (const line of formatRanking(r)) core.info(line);
     for (const w of c.warnings) core.warning(w);
     core.info(`mirror: ${c.mirror.name} (${c.mirror.url})`);

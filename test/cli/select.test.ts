@@ -54,6 +54,26 @@ describe('tuna-setup select', () => {
     expect(r.stderr).toBe('');
   });
 
+  it('--requirements ranks by the job\'s own downloads: many small wheels favour the near mirror, a PyTorch job the wide one', async () => {
+    const s = await startMirrors([{ name: 'near', latencyMs: 1, bandwidthBps: 5e6 }, { name: 'far-wide', latencyMs: 300, bandwidthBps: 25e6 }]);
+    try {
+      const h = home();
+      const cands = s.mirrors.flatMap((m) => ['--candidate', `${m.name}=${m.url}`]);
+      const small = path.join(h.dir, 'requirements.txt');
+      writeFileSync(small, Array.from({ length: 20 }, (_, i) => `package-${i}==1.0`).join('\n'));
+      const byDefault = await runCliAsync(['select', '--json', '--allow-http', '--fresh', ...cands], h.env);
+      expect(byDefault.json().chosen.name).toBe('far-wide');
+      const bySmall = await runCliAsync(['select', '--json', '--allow-http', '--fresh', '--requirements', small, ...cands], h.env);
+      expect(bySmall.json().chosen.name).toBe('near');
+      expect(bySmall.json().ranking[0].predictedMs).toBeLessThan(bySmall.json().ranking[1].predictedMs);
+      const missing = await runCliAsync(['select', '--allow-http', '--requirements', path.join(h.dir, 'nope.txt'), ...cands], h.env);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toMatch(/^tuna-setup: cannot read requirements file .*nope\.txt\nhint: /);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('prints a human table otherwise', async () => {
     const h = home();
     const r = await runCliAsync(['select', '--allow-http', '--candidate', pair('lab-fast'), '--candidate', pair('lab-portal')], h.env);

@@ -143,6 +143,16 @@ describe('hostile mirrors: excluded with the reason, within the budget, the heal
   });
 });
 
+describe('many candidates', () => {
+  it('40 candidates: no listener warning, every one probed, the far wide one among 39 near narrow ones chosen', async () => {
+    const s = await sim([...Array.from({ length: 39 }, (_, i) => ({ name: `near${i}`, latencyMs: 5, bandwidthBps: 2e6 })), { name: 'far', latencyMs: 180, bandwidthBps: 20e6 }]);
+    const r = await select(s.mirrors.map((m) => `${m.name}=${m.url}`));
+    expectBounded(r); // stderr empty: no MaxListenersExceededWarning
+    expect(r.report!.chosen?.name).toBe('far');
+    expect(r.report!.ranking.filter((m) => m.ok)).toHaveLength(40);
+  });
+});
+
 describe('in one process, over and over', () => {
   it('16 selections in a row with a black hole, a bomb, a trickle and a TLS hang each return within the budget', async () => {
     const s = await sim([{ name: 'good', latencyMs: 20, bandwidthBps: 20e6 }, { name: 'hole', fault: 'blackhole' }, { name: 'bomb', fault: 'bomb' }, { name: 'trickle', fault: 'trickle' }]);

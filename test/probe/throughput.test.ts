@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { estimateRate, PYTORCH_CI_WORKLOAD, transferMs, workloadFromRequirements, workloadMs, type Arrival } from '../../packages/sdk/src/probe/throughput.js';
+import { estimateRate, transferMs, type Arrival } from '../../packages/sdk/src/probe/throughput.js';
+import { PYTORCH_CI_WORKLOAD, workloadFromRequirements, workloadMs } from '../../packages/sdk/src/probe/workload.js';
 
 const MB = 1e6;
 const MiB = 1024 * 1024;

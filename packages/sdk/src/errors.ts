@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'NO_HEALTHY_MIRROR'
   | 'BAD_BUDGET'
   | 'BAD_PROXY'
+  | 'BAD_REQUIREMENTS'
   | 'OFFLINE'
   | 'BAD_TORCH_SPEC'
   | 'UNKNOWN_TORCH'

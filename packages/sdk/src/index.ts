@@ -25,6 +25,8 @@ export { readCurrentConfigs, type CurrentConfig } from './config/current.js';
 export { selectMirror, rank, noHealthyMirror, DEFAULT_BUDGET_MS, DEFAULT_CACHE_TTL_MS, REFERENCE_BYTES, type SelectOptions, type SelectReport, type RankedMirror } from './probe/select.js';
 export { catalogCandidates, userCandidates, candidateFromPair, candidateOf, parseProbeService, type CandidateSpec } from './probe/candidates.js';
 export { formatRanking } from './probe/format.js';
+export { estimateRate, transferMs, type Arrival, type RateEstimate, type PathEstimate } from './probe/throughput.js';
+export { PYTORCH_CI_WORKLOAD, workloadMs, workloadFromRequirements, workloadFromFiles, type Workload } from './probe/workload.js';
 export { untrusted, markdownText } from './net/untrusted.js';
 export { chooseMirror, isOffline, type ChooseOptions, type ChosenMirror } from './probe/choose.js';
 export { PROBE_SERVICES, SERVICE_PROBES, DOCKER_HUB_REGISTRY, type Candidate, type ProbeService } from './probe/services.js';

@@ -1,6 +1,6 @@
 /** `tuna-setup apply`: point pip, uv, conda and Docker at a mirror. */
 import {
-  applyMirror, chooseMirror, defaultStateDir, formatRanking, loadMirrorFile, parseTargets, type Target,
+  applyMirror, chooseMirror, defaultStateDir, formatRanking, loadMirrorFile, parseTargets, workloadFromFiles, type Target,
 } from '@tuna-setup/sdk';
 import { parse, positiveInt } from '../args.js';
 import { printJson, say } from '../output.js';
@@ -14,6 +14,8 @@ export const usage = `tuna-setup apply [options]
                           comma list of names to choose among; or a mirror's https:// URL
   --budget-ms N           the most time auto selection may take (default 3000)
   --fresh                 probe even if a ranking from the last hour is cached
+  --requirements FILE     pip requirements file(s) the job installs (repeatable): rank mirrors by the
+                          time those downloads will take (default: a PyTorch CI job's wheels)
   --mirror-file FILE      JSON/YAML file of your own mirrors; name them with --mirror
   --targets LIST          pip,uv,conda,docker (default: pip,uv,conda)
   --docker-mirror URL     Docker Hub registry mirror (repeatable)
@@ -46,6 +48,7 @@ export async function apply(args: string[]): Promise<number> {
     'dry-run': { type: 'boolean' },
     'budget-ms': { type: 'string' },
     fresh: { type: 'boolean' },
+    requirements: { type: 'string', multiple: true },
   });
   if (v.help) return say(usage), 0;
   const allowHttp = v['allow-http'] ?? false;
@@ -59,10 +62,12 @@ export async function apply(args: string[]): Promise<number> {
   const targets = parseTargets(v.targets);
   const stateDir = v['state-dir'] ?? defaultStateDir();
   const budgetMs = v['budget-ms'] === undefined ? undefined : positiveInt(v['budget-ms'], '--budget-ms');
+  const workload = v.requirements?.length ? await workloadFromFiles(v.requirements) : undefined;
   const { mirror, selections, warnings } = await chooseMirror({
     spec: v.mirror, targets, extra, allowHttp, stateDir,
     ...(budgetMs ? { budgetMs } : {}),
     ...(v.fresh ? { fresh: true } : {}),
+    ...(workload ? { workload } : {}),
   });
   for (const w of warnings) process.stderr.write(`tuna-setup: warning: ${w}\n`);
   const result = await applyMirror({

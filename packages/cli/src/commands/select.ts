@@ -1,7 +1,7 @@
 /** `tuna-setup select`: probe the candidates for a service and rank them; writes nothing. */
 import {
   catalogCandidates, defaultStateDir, formatRanking, isOffline, loadMirrorFile, noHealthyMirror, parseProbeService, selectMirror,
-  TunaSetupError, userCandidates,
+  TunaSetupError, userCandidates, workloadFromFiles,
 } from '@tuna-setup/sdk';
 import { parse, positiveInt } from '../args.js';
 import { printJson, say } from '../output.js';
@@ -19,6 +19,8 @@ export const usage = `tuna-setup select [options]
   --budget-ms N           the most time the selection may take (default 3000)
   --project NAME          the PyPI project whose index page is probed (default pip)
   --fresh                 probe even if a ranking from the last hour is cached
+  --requirements FILE     pip requirements file(s) the job installs (repeatable): rank mirrors by the
+                          time those downloads will take (default: a PyTorch CI job's wheels)
   --state-dir DIR         where rankings are cached (default: $XDG_STATE_HOME/tuna-setup)
   --allow-http            accept http:// candidates
   --json                  one JSON object on stdout`;
@@ -32,6 +34,7 @@ export async function select(args: string[]): Promise<number> {
     'budget-ms': { type: 'string' },
     project: { type: 'string' },
     fresh: { type: 'boolean' },
+    requirements: { type: 'string', multiple: true },
     'state-dir': { type: 'string' },
     'allow-http': { type: 'boolean' },
   });
@@ -48,8 +51,10 @@ export async function select(args: string[]): Promise<number> {
     throw new TunaSetupError('OFFLINE', 'TUNA_SETUP_OFFLINE=1: select probes the network and was told not to',
       'unset TUNA_SETUP_OFFLINE, or name a mirror with apply --mirror NAME');
   }
+  const workload = v.requirements?.length ? await workloadFromFiles(v.requirements) : undefined;
   const report = await selectMirror({
     service, candidates, allowHttp,
+    ...(workload ? { workload } : {}),
     stateDir: v['state-dir'] ?? defaultStateDir(),
     ...(budgetMs ? { budgetMs } : {}),
     ...(v.project ? { project: v.project } : {}),

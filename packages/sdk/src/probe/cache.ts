@@ -1,6 +1,6 @@
 /**
  * A recent ranking, reused instead of probing the mirrors again: one JSON
- * file per (service, candidate set, probe project, proxy settings) in the
+ * file per (service, candidate set, probe project, workload, proxy settings) in the
  * state directory, trusted for a TTL. Only a ranking that chose a mirror is
  * kept. The cache is an optimisation: a file that is missing, unreadable or
  * from another version is ignored, and a failed write only costs a re-probe.
@@ -11,12 +11,14 @@ import path from 'node:path';
 import { writeFileAtomic } from '../config/journal.js';
 import type { Candidate, ProbeService } from './services.js';
 import type { SelectReport } from './select.js';
+import type { Workload } from './workload.js';
 
-const FORMAT = 1;
+/** 2: rankings by a workload's predicted time (0.3.0) */
+const FORMAT = 2;
 
-export function rankingCacheFile(stateDir: string, service: ProbeService, candidates: readonly Candidate[], project: string, env: NodeJS.ProcessEnv = process.env): string {
+export function rankingCacheFile(stateDir: string, service: ProbeService, candidates: readonly Candidate[], project: string, workload: Workload, env: NodeJS.ProcessEnv = process.env): string {
   const proxy = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy'].map((k) => env[k] ?? '');
-  const key = JSON.stringify([service, project, candidates.map((c) => [c.name, c.url]).sort(), proxy]);
+  const key = JSON.stringify([service, project, candidates.map((c) => [c.name, c.url]).sort(), proxy, workload]);
   return path.join(stateDir, 'rankings', `${service}-${createHash('sha256').update(key).digest('hex').slice(0, 16)}.json`);
 }
 

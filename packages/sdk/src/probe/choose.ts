@@ -17,6 +17,7 @@ import type { Dispatcher } from 'undici';
 import { candidateOf, catalogCandidates } from './candidates.js';
 import { selectMirror, type SelectReport } from './select.js';
 import type { ProbeService } from './services.js';
+import type { Workload } from './workload.js';
 
 export interface ChooseOptions extends UrlPolicy {
   /** `auto`, a catalog/mirror-file name, a URL, or a comma list of names to choose from */
@@ -29,6 +30,8 @@ export interface ChooseOptions extends UrlPolicy {
   /** default: TUNA_SETUP_OFFLINE=1 */
   offline?: boolean;
   dispatcher?: Dispatcher;
+  /** what the job will download, to rank by (default: a PyTorch CI job) */
+  workload?: Workload;
 }
 
 export interface ChosenMirror {
@@ -78,6 +81,7 @@ export async function chooseMirror(options: ChooseOptions): Promise<ChosenMirror
       ...(options.fresh ? { fresh: true } : {}),
       ...(options.allowHttp ? { allowHttp: true } : {}),
       ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+      ...(options.workload ? { workload: options.workload } : {}),
     });
     // the winner is the candidate with that name and URL: what is configured is exactly what won
     const winner = report.chosen && candidates.find((c) => c.name === report.chosen!.name && c.url === report.chosen!.url);

@@ -28,16 +28,18 @@
 import type { Dispatcher } from 'undici';
 import { describeHttpError, httpRequest } from '../net/http.js';
 import type { ProxySettings } from '../net/proxy.js';
-import { estimateRate, workloadMs, type Arrival, type RateEstimate, type Workload } from './throughput.js';
+import { estimateRate, type Arrival, type RateEstimate } from './throughput.js';
+import { workloadMs, type Workload } from './workload.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 /** a ramping mirror's first bytes: its share of the total, 256 KiB (slow start's fourth round) to 1 MiB */
 const FIRST_MIN = 256 * KiB;
 const FIRST_MAX = 1 * MiB;
-export const MAX_BYTES = 4 * MiB;
-export const HORIZON_BYTES = 5 * MiB / 2;
-export const TOTAL_BYTES = 13 * MiB;
+/** the most one sample reads (its Range): past a throttle at 1–2 MiB */
+const HORIZON_BYTES = 5 * MiB / 2;
+/** all samples together */
+const TOTAL_BYTES = 13 * MiB;
 const SETTLED_BYTES = 192 * KiB;
 const CONTENDERS = 2;
 const TICK_MS = 20;
@@ -112,8 +114,8 @@ export class Sampler {
     };
     this.samples.set(key, s);
     s.done = httpRequest(url, {
-      dispatcher: this.options.dispatcher, signal: this.options.signal, stop: s.stop.signal, maxBytes: MAX_BYTES, discard: true,
-      headers: { range: `bytes=0-${MAX_BYTES - 1}`, 'accept-encoding': 'identity' },
+      dispatcher: this.options.dispatcher, signal: this.options.signal, stop: s.stop.signal, maxBytes: HORIZON_BYTES, discard: true,
+      headers: { range: `bytes=0-${HORIZON_BYTES - 1}`, 'accept-encoding': 'identity' },
       ...(this.options.allowHttp ? { allowHttp: true } : {}),
       onChunk: (bytes, at) => {
         if (s.ttfbMs === undefined) s.ttfbMs = at - s.sentAt;
@@ -216,7 +218,7 @@ export class Sampler {
       } else {
         s.allowance = settled ? SETTLED_BYTES : this.first;
       }
-      if (!open(s) || s.bytes >= s.allowance || (settled && contenders.has(s) && s.bytes >= HORIZON_BYTES)) s.stop.abort();
+      if (!open(s) || s.bytes >= s.allowance) s.stop.abort();
     }
   }
 }

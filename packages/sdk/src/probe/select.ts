@@ -42,7 +42,7 @@ import { proxyFor, readProxyEnv, type ProxySettings } from '../net/proxy.js';
 import { safeDecode, untrusted } from '../net/untrusted.js';
 import type { IndexFile } from './index-page.js';
 import { Sampler, type SampleResult } from './sample.js';
-import { PYTORCH_CI_WORKLOAD, workloadMs, type Workload } from './throughput.js';
+import { PYTORCH_CI_WORKLOAD, workloadMs, type Workload } from './workload.js';
 import { SERVICE_PROBES, type Candidate, type ProbeService } from './services.js';
 import { readMirrorz, readTunasync, type SyncVerdict } from './status.js';
 
@@ -144,7 +144,8 @@ export async function selectMirror(options: SelectOptions): Promise<SelectReport
   const budgetMs = options.budgetMs ?? DEFAULT_BUDGET_MS;
   if (!(budgetMs > 0)) throw new TunaSetupError('BAD_BUDGET', `budget ${budgetMs} ms is not a positive number`, 'give --budget-ms a number of milliseconds, e.g. 3000');
 
-  const cacheFile = options.stateDir ? rankingCacheFile(options.stateDir, service, candidates, project) : undefined;
+  const workload = options.workload ?? PYTORCH_CI_WORKLOAD;
+  const cacheFile = options.stateDir ? rankingCacheFile(options.stateDir, service, candidates, project, workload) : undefined;
   if (cacheFile && !options.fresh) {
     const cached = await readCachedRanking(cacheFile, options.cacheTtlMs ?? DEFAULT_CACHE_TTL_MS, now());
     if (cached) return { ...cached, cached: true, elapsedMs: Math.round(performance.now() - t0) };
@@ -160,7 +161,7 @@ export async function selectMirror(options: SelectOptions): Promise<SelectReport
   const dispatcher = options.dispatcher ?? await createDispatcher({ deadline: hard.signal, timeoutMs: budgetMs, proxies, onConnect });
   const elapsed = () => performance.now() - t0;
   const sampler = new Sampler({
-    dispatcher, signal: hard.signal, proxies, workload: options.workload ?? PYTORCH_CI_WORKLOAD,
+    dispatcher, signal: hard.signal, proxies, workload,
     rttOf: (url) => handshakes.get(originOf(url)), expected: candidates.length,
     deadline: t0 + Math.min(budgetMs - 100, DECISION_MS), ...(options.allowHttp ? { allowHttp: true } : {}),
   });
@@ -257,7 +258,7 @@ export async function selectMirror(options: SelectOptions): Promise<SelectReport
       if (r) judgeSample(p, r);
     }
 
-    const ranking = rank(probed.map((p) => p.entry), options.workload);
+    const ranking = rank(probed.map((p) => p.entry), workload);
     const first = ranking[0];
     const report: SelectReport = {
       service,

@@ -23,9 +23,9 @@
  *
  * A transfer's time is then predicted from the RTT, the slow-start ramp (an
  * initial window of 10 segments doubling per RTT until it fills the path) and
- * the bottleneck rate — not from the rate alone — and a workload's time is the
- * sum over its requests (workloadMs). Shaped after BBR's delivery-rate
- * sampling (max filter over rounds) and HyStart's round detection.
+ * the bottleneck rate — not from the rate alone (workload.ts sums it over what
+ * users download). Shaped after BBR's delivery-rate sampling (max filter over
+ * rounds) and HyStart's round detection.
  */
 
 export interface Arrival {
@@ -151,50 +151,4 @@ export interface PathEstimate {
   rateBps: number;
   rttMs: number;
   latencyMs: number;
-}
-
-/** What a job downloads from the mirror: index pages and files, fetched one after another. */
-export interface Workload {
-  /** index pages (small: one round trip each) */
-  pages: number;
-  /** bytes of each file; each starts its own slow start (pip fetches them one by one) */
-  files: readonly number[];
-}
-
-const MiB = 1024 * 1024;
-
-/**
- * A PyTorch CI job's `pip install` of torch and its test dependencies:
- * the torch CUDA wheel and the nvidia-* library wheels it pulls (a few
- * hundred MB each, ~2.4 GB in all for torch 2.x on Linux), a few dozen small
- * wheels (numpy, sympy, jinja2, pytest, …), and an index page per project.
- * An assumption of shape, not a measurement: the ranking it gives differs
- * from one of a single 32 MiB file only where latency and bandwidth trade off
- * closely. `workloadFromRequirements` sizes it to a job's own requirements.
- */
-export const PYTORCH_CI_WORKLOAD: Workload = {
-  pages: 40,
-  files: [900, 600, 400, 200, 160, 140].map((m) => m * MiB).concat(new Array<number>(30).fill(MiB / 2)),
-};
-
-/** The time a workload takes from a mirror: one connection, its pages and files one after another. */
-export function workloadMs(w: Workload, p: PathEstimate): number {
-  const one = (bytes: number) => transferMs(bytes, p.rateBps, p.rttMs, p.latencyMs);
-  return p.rttMs + w.pages * one(32 * 1024) + w.files.reduce((ms, b) => ms + one(b), 0);
-}
-
-/**
- * The workload of a job's requirement files (pip requirements, as the
- * Action's `cache-dependency-path` names them): an index page and a small
- * wheel per requirement, plus torch's large wheels when torch is among them.
- */
-export function workloadFromRequirements(texts: readonly string[]): Workload {
-  const names = texts.flatMap((t) => t.split('\n'))
-    .map((l) => l.replace(/#.*/, '').trim())
-    .filter((l) => l && !l.startsWith('-'))
-    .map((l) => l.split(/[\s<>=!~;[@]/)[0]!.toLowerCase());
-  if (names.length === 0) return PYTORCH_CI_WORKLOAD;
-  const torch = names.some((n) => n === 'torch' || n === 'torchvision' || n === 'torchaudio');
-  const large = torch ? PYTORCH_CI_WORKLOAD.files.filter((b) => b > MiB) : [];
-  return { pages: names.length + (torch ? 15 : 0), files: [...large, ...new Array<number>(names.length).fill(MiB / 2)] };
 }
