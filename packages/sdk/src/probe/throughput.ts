@@ -48,7 +48,7 @@ export interface RateEstimate {
 const BURST_GAP_MS = 2;
 /** a round shorter than this, or of fewer chunks, is a burst of the reader's, not of the path */
 const MIN_ROUND_MS = 2;
-const MIN_ROUND_CHUNKS = 5;
+const MIN_ROUND_CHUNKS = 3;
 const MIN_ROUND_BYTES = 40 * 1024;
 const THROTTLE_RATIO = 0.4;
 /** a flow averaging this share of its timed round's rate has filled its path */
