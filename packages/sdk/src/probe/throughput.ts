@@ -64,18 +64,15 @@ export function estimateRate(arrivals: readonly Arrival[], rttMs: number): RateE
   if (arrivals.length === 0) return { rateBps: null, basis: 'none', rising: true, rounds: 0 };
 
   // bursts: runs of arrivals without a gap of RTT/8 (at least 2 ms: a busy reader's hiccup inside a round
-  // does not split it), each split again where it pauses for 8 × its own typical spacing (two rounds that
-  // nearly touch, near the end of slow start); the largest measures the bottleneck
+  // does not split it); the largest measures the bottleneck
   let best: { bytes: number; rate: number } | undefined;
   let rounds = 0;
-  for (const round of split(arrivals, Math.max(BURST_GAP_MS, rttMs / 8))) {
-    for (const run of splitAtPauses(arrivals.slice(round.from, round.to))) {
-      const bytes = run.bytes - run.first;
-      const ms = run.end - run.start;
-      if (run.count >= MIN_ROUND_CHUNKS && bytes >= MIN_ROUND_BYTES && ms >= MIN_ROUND_MS) {
-        rounds += 1;
-        if (!best || bytes >= best.bytes) best = { bytes, rate: bytes / (ms / 1000) };
-      }
+  for (const run of split(arrivals, Math.max(BURST_GAP_MS, rttMs / 8))) {
+    const bytes = run.bytes - run.first;
+    const ms = run.end - run.start;
+    if (run.count >= MIN_ROUND_CHUNKS && bytes >= MIN_ROUND_BYTES && ms >= MIN_ROUND_MS) {
+      rounds += 1;
+      if (!best || bytes >= best.bytes) best = { bytes, rate: bytes / (ms / 1000) };
     }
   }
 
@@ -112,31 +109,23 @@ export function estimateRate(arrivals: readonly Arrival[], rttMs: number): RateE
   return { rateBps: end > t0 ? Math.round(total / ((end - t0) / 1000)) : null, basis: 'none', rising: true, rounds };
 }
 
-interface Run { start: number; end: number; first: number; bytes: number; count: number; from: number; to: number }
+interface Run { start: number; end: number; first: number; bytes: number; count: number }
 
-/** arrivals split at gaps of at least `gapMs` (`from`/`to`: the run's index range) */
+/** arrivals split at gaps of at least `gapMs` */
 function split(arrivals: readonly Arrival[], gapMs: number): Run[] {
   const runs: Run[] = [];
   let cur: Run | undefined;
-  arrivals.forEach((a, i) => {
+  for (const a of arrivals) {
     if (cur && a.t - cur.end < gapMs) {
       cur.end = a.t;
       cur.bytes += a.bytes;
       cur.count += 1;
-      cur.to = i + 1;
     } else {
-      cur = { start: a.t, end: a.t, first: a.bytes, bytes: a.bytes, count: 1, from: i, to: i + 1 };
+      cur = { start: a.t, end: a.t, first: a.bytes, bytes: a.bytes, count: 1 };
       runs.push(cur);
     }
-  });
+  }
   return runs;
-}
-
-/** a round split where it pauses for 8 × its median spacing (at least 2 ms) */
-function splitAtPauses(round: readonly Arrival[]): Run[] {
-  const gaps = round.slice(1).map((a, i) => a.t - round[i]!.t).sort((a, b) => a - b);
-  const median = gaps.length ? gaps[Math.floor(gaps.length / 2)]! : 0;
-  return split(round, Math.max(BURST_GAP_MS, 8 * median));
 }
 
 /**
