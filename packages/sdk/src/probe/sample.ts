@@ -16,9 +16,10 @@
  *   HORIZON_BYTES from what the reserve leaves, so a mirror that is fast for
  *   its first 1–2 MiB and then throttles is seen collapsing;
  * - a mirror that cannot win any more — even at an optimistic rate (1.25×
- *   a measured bottleneck; unbounded while it is still ramping with no round
- *   timed) its workload takes longer than the best mirror's at its measured
- *   rate — stops at once;
+ *   a settled rate or one timed on a round of 128 KiB or more, 3× one timed on
+ *   a smaller round, unbounded while it is still ramping with no round timed)
+ *   its workload takes longer than the best mirror's at its measured rate —
+ *   stops at once;
  * - all samples together read at most TOTAL_BYTES, and stop at the deadline.
  *
  * Against sampling every candidate for a fixed window, this spends the bytes
@@ -42,6 +43,8 @@ const HORIZON_BYTES = 5 * MiB / 2;
 const TOTAL_BYTES = 13 * MiB;
 const SETTLED_BYTES = 192 * KiB;
 const CONTENDERS = 2;
+/** a timed round this large measures the bottleneck to within a quarter */
+const CONFIDENT_ROUND = 128 * KiB;
 const TICK_MS = 20;
 /** a rate no sample exceeds, for the optimistic bound of a mirror with no rate yet */
 const OPTIMISTIC_CAP = 10e9;
@@ -195,9 +198,11 @@ export class Sampler {
       const e = this.estimate(s);
       const path = this.path(s);
       pess.set(s, e.rateBps ? workloadMs(w, { ...path, rateBps: e.rateBps }) : Infinity);
-      // a measured bottleneck (a burst, or a flow that stopped growing) may be off by a quarter; a flow still
-      // growing without a burst to time says nothing yet about its ceiling
-      const optimistic = e.rateBps && (e.basis === 'burst' || !e.rising) ? e.rateBps * 1.25 : OPTIMISTIC_CAP;
+      // a flow that stopped growing, or a large timed round, may be off by a quarter; one small round (under
+      // 128 KiB: a late read skews it) by a factor of three; a flow still growing with no round timed says
+      // nothing yet about its ceiling
+      const factor = !e.rateBps ? undefined : !e.rising || (e.basis === 'burst' && e.roundBytes >= CONFIDENT_ROUND) ? 1.25 : e.basis === 'burst' ? 3 : undefined;
+      const optimistic = factor ? Math.min(OPTIMISTIC_CAP, e.rateBps! * factor) : OPTIMISTIC_CAP;
       opt.set(s, workloadMs(w, { ...path, rateBps: optimistic }));
     }
     const ranked = [...pess].filter(([, ms]) => Number.isFinite(ms)).sort((a, b) => a[1] - b[1]);

@@ -43,6 +43,8 @@ export interface RateEstimate {
   rising: boolean;
   /** rounds that measured the bottleneck */
   rounds: number;
+  /** bytes of the largest timed round (a small one may be off by half or more) */
+  roundBytes: number;
 }
 
 const BURST_GAP_MS = 2;
@@ -61,20 +63,19 @@ export const INITIAL_WINDOW = 10 * 1460;
  * @param rttMs the path's round-trip time
  */
 export function estimateRate(arrivals: readonly Arrival[], rttMs: number): RateEstimate {
-  if (arrivals.length === 0) return { rateBps: null, basis: 'none', rising: true, rounds: 0 };
+  if (arrivals.length === 0) return { rateBps: null, basis: 'none', rising: true, rounds: 0, roundBytes: 0 };
 
   // bursts: runs of arrivals without a gap of RTT/8 (at least 2 ms: a busy reader's hiccup inside a round
-  // does not split it); the largest measures the bottleneck
-  let best: { bytes: number; rate: number } | undefined;
-  let rounds = 0;
-  for (const run of split(arrivals, Math.max(BURST_GAP_MS, rttMs / 8))) {
-    const bytes = run.bytes - run.first;
-    const ms = run.end - run.start;
-    if (run.count >= MIN_ROUND_CHUNKS && bytes >= MIN_ROUND_BYTES && ms >= MIN_ROUND_MS) {
-      rounds += 1;
-      if (!best || bytes >= best.bytes) best = { bytes, rate: bytes / (ms / 1000) };
-    }
-  }
+  // does not split it). Small rounds overstate a rate, and a round whose last chunk was read late, or two
+  // rounds that nearly touch, understate it: the fastest of the rounds at least half as large as the largest
+  const timed = split(arrivals, Math.max(BURST_GAP_MS, rttMs / 8))
+    .map((run) => ({ bytes: run.bytes - run.first, ms: run.end - run.start, count: run.count }))
+    .filter((r) => r.count >= MIN_ROUND_CHUNKS && r.bytes >= MIN_ROUND_BYTES && r.ms >= MIN_ROUND_MS);
+  const largest = Math.max(0, ...timed.map((r) => r.bytes));
+  const rounds = timed.length;
+  const roundBytes = largest;
+  const best = timed.filter((r) => r.bytes >= largest / 2).map((r) => ({ bytes: r.bytes, rate: r.bytes / (r.ms / 1000) }))
+    .sort((a, b) => b.rate - a.rate)[0];
 
   // sustained: complete windows of max(RTT, 25 ms) from the first arrival
   const window = Math.max(rttMs, 25);
@@ -100,13 +101,13 @@ export function estimateRate(arrivals: readonly Arrival[], rttMs: number): RateE
   if (count >= 3) {
     const tail = (rates[count - 1]! + rates[count - 2]!) / 2;
     const peak = Math.max(...rates.slice(0, count - 2));
-    if (tail < THROTTLE_RATIO * peak) return { rateBps: Math.round(tail), basis: 'throttled', rising: false, rounds };
+    if (tail < THROTTLE_RATIO * peak) return { rateBps: Math.round(tail), basis: 'throttled', rising: false, rounds, roundBytes };
   }
-  if (best && best.rate >= sustained) return { rateBps: Math.round(best.rate), basis: 'burst', rising, rounds };
-  if (sustained > 0) return { rateBps: Math.round(sustained), basis: 'sustained', rising, rounds };
+  if (best && best.rate >= sustained) return { rateBps: Math.round(best.rate), basis: 'burst', rising, rounds, roundBytes };
+  if (sustained > 0) return { rateBps: Math.round(sustained), basis: 'sustained', rising, rounds, roundBytes };
   // too short for a window: what arrived over the time it took
   const total = arrivals.slice(1).reduce((n, a) => n + a.bytes, 0);
-  return { rateBps: end > t0 ? Math.round(total / ((end - t0) / 1000)) : null, basis: 'none', rising: true, rounds };
+  return { rateBps: end > t0 ? Math.round(total / ((end - t0) / 1000)) : null, basis: 'none', rising: true, rounds, roundBytes };
 }
 
 interface Run { start: number; end: number; first: number; bytes: number; count: number }
