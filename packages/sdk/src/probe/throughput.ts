@@ -14,9 +14,9 @@
  *   once, so nothing stale is counted). The largest round is the best one.
  * - **sustained rate**: bytes per window of max(RTT, 25 ms); a full link
  *   (no rounds, no gaps) shows its rate here.
- * - **throttling**: when the last two windows fall below 0.4 × an earlier
- *   window, the mirror served its first bytes fast and then collapsed; its
- *   rate is the collapsed one.
+ * - **throttling**: when the last three windows (their median) fall below
+ *   0.4 × an earlier window, the mirror served its first bytes fast and then
+ *   collapsed; its rate is the collapsed one.
  * - **rising**: the flow averages under 60 % of its timed round's rate, or
  *   (no round timed) its last two windows carried ≥ 1.25 × the two before:
  *   the path is not full yet, so an average rate is only a lower bound.
@@ -98,9 +98,11 @@ export function estimateRate(arrivals: readonly Arrival[], rttMs: number): RateE
   const recent = (from: number) => volumes[count - from]! + volumes[count - from - 1]!;
   const rising = best ? sustained < FULL_RATIO * best.rate : count < 4 || recent(1) >= 1.25 * recent(3);
 
-  if (count >= 3) {
-    const tail = (rates[count - 1]! + rates[count - 2]!) / 2;
-    const peak = Math.max(...rates.slice(0, count - 2));
+  if (count >= 4) {
+    // the median of the last three windows: one window may hold a round that jittered across a boundary,
+    // or a lagging reader's share of the fast part
+    const tail = [rates[count - 1]!, rates[count - 2]!, rates[count - 3]!].sort((a, b) => a - b)[1]!;
+    const peak = Math.max(...rates.slice(0, count - 3));
     if (tail < THROTTLE_RATIO * peak) return { rateBps: Math.round(tail), basis: 'throttled', rising: false, rounds, roundBytes };
   }
   if (best && best.rate >= sustained) return { rateBps: Math.round(best.rate), basis: 'burst', rising, rounds, roundBytes };
