@@ -10,7 +10,7 @@ import { stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as core from '@actions/core';
-import { exec, restoreLocalCache, saveLocalCache, wheelCacheKey, workloadFromFiles, type Workload } from '@tuna-setup/sdk';
+import { exec, PYTORCH_CI_WORKLOAD, restoreLocalCache, saveLocalCache, wheelCacheKey, workloadFromFiles, type Workload } from '@tuna-setup/sdk';
 import type { CacheBackend, Inputs } from './inputs.js';
 
 export interface CacheState {
@@ -44,11 +44,17 @@ async function hashDependencies(patterns: readonly string[], workspace: string):
 export async function requirementsWorkload(patterns: readonly string[], workspace: string): Promise<Workload | undefined> {
   if (!patterns.length) return undefined;
   const { create } = await import('@actions/glob');
-  const files = (await (await create(absolute(patterns, workspace))).glob()).filter((f) => /\.(txt|in)$/i.test(f)).slice(0, 50);
-  if (!files.length) return undefined;
-  const workload = await workloadFromFiles(files);
-  core.info(`ranking mirrors by the downloads of ${files.length} requirements file(s): ${workload.pages} index pages, ${workload.files.length} wheels`);
-  return workload;
+  const files = await (await create(absolute(patterns, workspace))).glob();
+  try {
+    const workload = await workloadFromFiles(files);
+    if (workload === PYTORCH_CI_WORKLOAD) return undefined;
+    core.info(`ranking mirrors by the downloads of your requirements: ${workload.pages} index pages, ${workload.files.length} wheels`);
+    return workload;
+  } catch (e) {
+    // it only tunes the ranking: a file it cannot use is a warning, not a failed job
+    core.warning(`cache-dependency-path: ${(e as Error).message}; mirrors are ranked for a PyTorch CI job instead`);
+    return undefined;
+  }
 }
 
 /** Points pip and uv at the cache directory and restores it; returns what the post step needs. */

@@ -16,8 +16,8 @@ export interface SummaryFacts {
   job?: { image: string; exitCode: number; seconds: number };
 }
 
-/** a code span: no escapes work inside one, so no backtick or control character may be in it; `|` is escaped for the table */
-const code = (s: string) => `\`${untrusted(s).replace(/`/g, "'").replace(/\|/g, '\\|')}\``;
+/** a code span: no escapes work inside one, so no backtick or control character may be in it; in a table cell `|` is escaped */
+const code = (s: string, cell = true) => `\`${untrusted(s).replace(/`/g, "'").replace(/\|/g, cell ? '\\|' : '|')}\``;
 const rate = (bps: number | null) => (bps === null ? '–' : `${(bps / 1e6).toFixed(1)} MB/s`);
 
 export function renderSummary(f: SummaryFacts): string {
@@ -32,7 +32,7 @@ export function renderSummary(f: SummaryFacts): string {
   if (f.plan) {
     out.push(`### configured: ${esc(f.plan.mirror.name)}`, '', '| tool | file | change |', '| --- | --- | --- |');
     for (const c of f.plan.changes) out.push(`| ${c.target} | ${code(c.path)} | ${c.action} |`);
-    out.push('', Object.entries(f.plan.env).map(([k, v]) => code(`${k}=${v}`)).join(' · '), '');
+    out.push('', Object.entries(f.plan.env).map(([k, v]) => code(`${k}=${v}`, false)).join(' · '), '');
   }
   if (f.env) {
     out.push('### PyTorch', '', '| | |', '| --- | --- |',
@@ -45,7 +45,7 @@ export function renderSummary(f: SummaryFacts): string {
   }
   if (f.cache) out.push(`### wheel cache`, '', esc(f.cache), '');
   if (f.conda) out.push('### conda', '', f.conda, '');
-  if (f.job) out.push('### job', '', `${code(f.job.image)} exited **${f.job.exitCode}** after ${f.job.seconds.toFixed(1)} s`, '');
+  if (f.job) out.push('### job', '', `${code(f.job.image, false)} exited **${f.job.exitCode}** after ${f.job.seconds.toFixed(1)} s`, '');
   return out.join('\n');
 }
 

@@ -4,6 +4,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDispatcher, describeHttpError, httpRequest } from '../../packages/sdk/src/net/http.js';
+import { redactUrl } from '../../packages/sdk/src/net/proxy.js';
 
 const closers: (() => void)[] = [];
 afterAll(() => { for (const c of closers) c(); });
@@ -25,6 +26,31 @@ async function get(url: string, headers: Record<string, string> = {}) {
     await dispatcher.destroy();
   }
 }
+
+describe('proxy variables', () => {
+  it.each(['http://user:s3cret@proxy:3128', 'user:s3cret@proxy:3128', 'http://user:pa/ss@word@proxy:3128'])('%s is printed without its password', (value) => {
+    expect(redactUrl(value)).not.toMatch(/s3cret|pa\/ss|word/);
+    expect(redactUrl(value)).toMatch(/\*\*\*@proxy:3128$/);
+  });
+});
+
+describe('an IPv6 mirror', () => {
+  it('is reached, and its handshake timed under its bracketed origin', async () => {
+    const s = http.createServer((_req, res) => res.end('ok'));
+    const listening = await new Promise<boolean>((resolve) => { s.once('error', () => resolve(false)); s.listen(0, '::1', () => resolve(true)); });
+    if (!listening) return; // no IPv6 on this loopback: nothing to check
+    closers.push(() => s.close());
+    const origin = `http://[::1]:${(s.address() as net.AddressInfo).port}`;
+    const seen: string[] = [];
+    const deadline = new AbortController();
+    const dispatcher = await createDispatcher({ deadline: deadline.signal, timeoutMs: 2000, proxies: { noProxy: '' }, onConnect: (o) => seen.push(o) });
+    const res = await httpRequest(`${origin}/`, { dispatcher, signal: deadline.signal, maxBytes: 1024, allowHttp: true });
+    deadline.abort();
+    await dispatcher.destroy();
+    expect(res.body.toString()).toBe('ok');
+    expect(seen).toEqual([origin]);
+  });
+});
 
 describe('redirects', () => {
   it('credentials go only to their own origin', async () => {

@@ -67,6 +67,13 @@ describe('shapes that fool an average', () => {
     expect(estimateRate(a, 10).basis).not.toBe('burst');
   });
 
+  it('a stall (nothing for three windows, then the rest at once) is not taken for a throttler', () => {
+    const a: Arrival[] = [];
+    for (let t = 1; t <= 100; t += 1) a.push({ t, bytes: 20_000 });
+    a.push({ t: 200, bytes: 2_000_000 });
+    expect(estimateRate(a, 5).basis).not.toBe('throttled');
+  });
+
   it('nothing arrived: no rate, and rising (unknown)', () => {
     expect(estimateRate([], 50)).toMatchObject({ rateBps: null, rising: true });
   });

@@ -9,9 +9,14 @@
  * 2. a name in /etc/hosts (read once, at most 1 MiB) — answered from there;
  * 3. otherwise a c-ares query (A and AAAA) on a `dns.Resolver` of its own,
  *    cancelled when the signal aborts, so no query outlives the deadline;
- * 4. only when the DNS servers answer that they do not know the name (not on
- *    a timeout), getaddrinfo is asked too, for the other NSS sources (mDNS,
- *    nss-myhostname); it is raced against the deadline.
+ * 4. only when DNS gives no address without timing out (not found, no data,
+ *    refused, server failure), getaddrinfo is asked too, for the other NSS
+ *    sources (mDNS, nss-myhostname); it is raced against the deadline (it
+ *    cannot be cancelled: on that path alone a lookup may outlive it).
+ *
+ * A and AAAA are asked at once; once one family has addresses the other gets
+ * AAAA_GRACE_MS more, so a resolver that drops AAAA queries costs 50 ms, not
+ * its timeouts.
  *
  * The function has net.connect's `lookup` signature, so undici's connector
  * takes it as `connect.lookup`.
@@ -52,6 +57,7 @@ function hostsFile(): Map<string, LookupAddress[]> {
   return hosts;
 }
 
+const AAAA_GRACE_MS = 50;
 const LOCALHOST: LookupAddress[] = [{ address: '127.0.0.1', family: 4 }, { address: '::1', family: 6 }];
 /** answers from DNS that the name does not exist there (worth asking the other NSS sources) */
 const NOT_IN_DNS = new Set(['ENOTFOUND', 'ENODATA', 'ENOTIMP', 'EREFUSED', 'ECONNREFUSED', 'ESERVFAIL', 'EBADRESP', 'EFORMERR', 'ENONAME']);
@@ -67,16 +73,18 @@ export function deadlineLookup(signal: AbortSignal): LookupFunction {
   return (hostname, options, callback) => {
     const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : Number(options.family ?? 0);
     let done = false;
+    let resolver: Resolver | undefined;
+    let grace: NodeJS.Timeout | undefined;
     const answer = (err: NodeJS.ErrnoException | null, list: LookupAddress[]) => {
       if (done) return;
       done = true;
+      clearTimeout(grace);
       signal.removeEventListener('abort', onAbort);
       const wanted = list.filter((a) => !family || a.family === family);
       if (err || wanted.length === 0) return callback(err ?? dnsError('ENOTFOUND', hostname), options.all ? [] : '', 0);
       if (options.all) callback(null, wanted);
       else callback(null, wanted[0]!.address, wanted[0]!.family);
     };
-    let resolver: Resolver | undefined;
     const onAbort = () => {
       resolver?.cancel();
       answer(dnsError('ETIMEOUT', hostname), []);
@@ -90,20 +98,33 @@ export function deadlineLookup(signal: AbortSignal): LookupFunction {
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
 
-    resolver = new Resolver({ tries: 2 });
-    const query = (fn: 'resolve4' | 'resolve6', fam: 4 | 6) => new Promise<{ list: LookupAddress[]; code?: string }>((resolve) => {
-      if (family && family !== fam) return resolve({ list: [] });
-      resolver![fn](name, (err, addresses) => resolve(err ? { list: [], code: err.code ?? 'ENOTFOUND' } : { list: addresses.map((address) => ({ address, family: fam })) }));
-    });
-    void Promise.all([query('resolve4', 4), query('resolve6', 6)]).then(([v4, v6]) => {
+    resolver = new Resolver({ tries: 2, timeout: 2_000 });
+    const found = new Map<4 | 6, { list: LookupAddress[]; code?: string }>();
+    const settle = () => {
       if (done) return;
-      const list = [...v4.list, ...v6.list];
+      const list = [...(found.get(4)?.list ?? []), ...(found.get(6)?.list ?? [])];
+      const all = (family ? 1 : 2) === found.size;
+      if (list.length && !all && !grace) {
+        grace = setTimeout(() => { resolver?.cancel(); answer(null, [...(found.get(4)?.list ?? []), ...(found.get(6)?.list ?? [])]); }, AAAA_GRACE_MS);
+        return;
+      }
+      if (!all) return;
+      clearTimeout(grace);
       if (list.length) return answer(null, list);
-      const code = v4.code ?? v6.code ?? 'ENOTFOUND';
+      const code = found.get(4)?.code ?? found.get(6)?.code ?? 'ENOTFOUND';
       if (!NOT_IN_DNS.has(code)) return answer(dnsError(code, hostname), []);
       // not in DNS: the other name services may know it (raced with the deadline by onAbort)
       systemLookup(name, { all: true, ...(family ? { family } : {}) }, (err, addresses) =>
         answer(err ? dnsError(err.code ?? 'ENOTFOUND', hostname) : null, err ? [] : addresses));
-    });
+    };
+    const query = (fn: 'resolve4' | 'resolve6', fam: 4 | 6) => {
+      if (family && family !== fam) return;
+      resolver![fn](name, (err, addresses) => {
+        found.set(fam, err ? { list: [], code: err.code ?? 'ENOTFOUND' } : { list: addresses.map((address) => ({ address, family: fam })) });
+        settle();
+      });
+    };
+    query('resolve4', 4);
+    query('resolve6', 6);
   };
 }

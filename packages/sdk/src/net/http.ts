@@ -6,7 +6,8 @@
  *   signal: every DNS lookup (dns.ts), connect, TLS handshake, proxy CONNECT,
  *   header and body read ends with it, and when it fires every socket the
  *   dispatcher opened is destroyed — nothing keeps the process alive after
- *   the answer.
+ *   the answer. (A SOCKS proxy is connected by undici's own connector: its
+ *   sockets end with the request's signal and the dispatcher's destruction.)
  * - **Redirects done here**, a few hops, each validated like the first:
  *   never from https down to http unless allowed, only http(s), loops named,
  *   credentials (authorization, cookie) dropped when the origin changes; the
@@ -20,12 +21,12 @@
  * Timing is what a ranking needs: when the final response's headers arrived
  * (the first byte) and when the last body byte did.
  */
-import type { Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import { gunzipSync, inflateSync, brotliDecompressSync, constants as zlib } from 'node:zlib';
 import type { buildConnector, Dispatcher } from 'undici';
 import { USER_AGENT } from '../version.js';
 import { deadlineLookup } from './dns.js';
-import { proxyFor, readProxyEnv, type ProxySettings } from './proxy.js';
+import { proxyFor, readProxyEnv, viaProxy, type ProxySettings } from './proxy.js';
 import { untrusted } from './untrusted.js';
 
 /**
@@ -64,13 +65,25 @@ export async function createDispatcher(options: DispatcherOptions): Promise<Disp
   const sockets = new Set<Socket>();
   const connect: buildConnector.connector = (opts, callback) => {
     if (deadline.aborted) return callback(Object.assign(new Error('deadline passed'), { code: 'UND_ERR_ABORTED' }), null);
-    const started = performance.now();
+    let started = performance.now();
     const socket = (base as unknown as (o: typeof opts, cb: typeof callback) => Socket | undefined)(opts, callback);
     if (socket) {
       sockets.add(socket);
       socket.once('close', () => sockets.delete(socket));
-      // a TCP handshake is one round trip (a tunnel's socket is already connected: no event, no sample)
-      if (options.onConnect) socket.once('connect', () => options.onConnect!(originOf(`${opts.protocol}//${opts.hostname}:${opts.port || 0}`), performance.now() - started));
+      // a TCP handshake is one round trip, timed from the end of the name lookup (a tunnel's socket is
+      // already connected: no event, no sample)
+      socket.once('lookup', () => { started = performance.now(); });
+      const { onConnect } = options;
+      if (onConnect) {
+        socket.once('connect', () => {
+          const host = isIP(opts.hostname) === 6 ? `[${opts.hostname}]` : opts.hostname;
+          try {
+            onConnect(originOf(`${opts.protocol}//${host}:${opts.port || 0}`), performance.now() - started);
+          } catch {
+            // a host this client cannot name as an origin: no round-trip sample, nothing else
+          }
+        });
+      }
     }
   };
   deadline.addEventListener('abort', () => { for (const s of sockets) s.destroy(); }, { once: true });
@@ -145,6 +158,7 @@ export async function httpRequest(input: string, options: RequestOptions): Promi
   const maxRedirects = options.maxRedirects ?? 5;
   const { request } = await loadUndici();
   let headers = { 'user-agent': USER_AGENT, ...options.headers };
+  if (new URL(input).protocol !== 'https:' && !options.allowHttp) throw new HttpError(`refusing plain http (${new URL(input).host}): only https unless http is allowed`);
   const chain = [input];
   for (;;) {
     const url = chain[chain.length - 1]!;
@@ -265,12 +279,13 @@ export function describeHttpError(e: unknown, url?: string, proxies?: ProxySetti
   if (e instanceof HttpError) return e.message;
   const err = e as { code?: string; message?: string; name?: string; cause?: { code?: string; message?: string } };
   const code = err.code ?? err.cause?.code;
-  let proxy: string | undefined;
+  let settings: ProxySettings | undefined;
   try {
-    proxy = url ? proxyFor(proxies ?? readProxyEnv(), url) : undefined;
+    settings = proxies ?? readProxyEnv();
   } catch {
-    proxy = undefined;
+    settings = undefined; // a malformed proxy variable is reported where it is read
   }
+  const proxy = url && settings ? proxyFor(settings, url) : undefined;
   const proxyHost = proxy && new URL(proxy).host;
   const tunnel = /Proxy response \((\d+)\)/.exec(err.message ?? '');
   if (tunnel) {
@@ -284,7 +299,7 @@ export function describeHttpError(e: unknown, url?: string, proxies?: ProxySetti
     if (code === 'ETIMEOUT') return `proxy ${proxyHost}: no DNS answer for it`;
     if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET') return `proxy ${proxyHost} closed the connection`;
   }
-  const via = proxy ? ` (through the proxy ${new URL(proxy).origin})` : '';
+  const via = url && settings ? viaProxy(settings, url) : '';
   const tls = code ? TLS[code] : undefined;
   if (tls) return `TLS: ${tls} (${code})${via}`;
   switch (code) {

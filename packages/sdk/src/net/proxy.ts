@@ -20,7 +20,8 @@ const PROXY_PROTOCOLS = new Set(['http:', 'https:', 'socks:', 'socks5:']);
 
 /** a proxy URL for a message: scheme, host and port, never user or password */
 export function redactUrl(value: string): string {
-  return value.replace(/\/\/[^/@]*@/, '//***@');
+  // everything up to the last '@' may be user and password (which may hold '/' or ':'), with or without a scheme
+  return value.replace(/^([a-z][\w+.-]*:\/\/)?.*@/i, '$1***@');
 }
 
 function checked(name: string, value: string | undefined): string | undefined {
@@ -64,4 +65,10 @@ export function proxyFor(settings: ProxySettings, url: string): string | undefin
     if (host === entry || host.endsWith(`.${entry}`)) return undefined;
   }
   return proxy;
+}
+
+/** " (through the proxy http://host:port)" when a request to `url` goes through one, else "" */
+export function viaProxy(settings: ProxySettings, url: string): string {
+  const proxy = proxyFor(settings, url);
+  return proxy ? ` (through the proxy ${new URL(proxy).origin})` : '';
 }

@@ -13,6 +13,7 @@
  * than the reference by more than `maxLagMs` is stale; the reference is the
  * upstream's date, or the median of the candidates' without one.
  */
+import { untrusted } from '../net/untrusted.js';
 import type { IndexFile } from './index-page.js';
 
 export interface Listing {
@@ -46,7 +47,7 @@ export function staleByListing(listings: readonly Listing[], now: number, graceM
     // name the newest missing file: by upload time where known, else the last listed
     missing.sort((a, b) => (uploaded.get(a) ?? 0) - (uploaded.get(b) ?? 0));
     const newest = missing[missing.length - 1]!;
-    stale.set(l.name, `stale: lacks ${newest} (${required.get(newest)})${missing.length > 1 ? ` and ${missing.length - 1} more` : ''}`);
+    stale.set(l.name, `stale: lacks ${untrusted(newest, 120)} (${required.get(newest)})${missing.length > 1 ? ` and ${missing.length - 1} more` : ''}`);
   }
   return stale;
 }

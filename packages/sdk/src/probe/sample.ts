@@ -99,8 +99,8 @@ export class Sampler {
   private readonly samples = new Map<string, Sample>();
   private total = 0;
   private readonly first: number;
-  /** the steering loop, from the first sample on */
-  private loop?: Promise<void>;
+  /** the steering loop, from the first sample on (resolves with its error, if it failed) */
+  private loop?: Promise<unknown>;
   /** no more samples will start */
   private closed = false;
 
@@ -110,7 +110,7 @@ export class Sampler {
 
   /** Starts a sample of `url` for the candidate `key` now (a no-op past the deadline or the byte budget). */
   start(key: string, url: string): void {
-    if (this.samples.has(key) || performance.now() >= this.options.deadline || this.total >= TOTAL_BYTES) return;
+    if (this.closed || this.samples.has(key) || performance.now() >= this.options.deadline || this.total >= TOTAL_BYTES) return;
     const s: Sample = {
       url, sentAt: performance.now(), arrivals: [], bytes: 0, allowance: this.first, stop: new AbortController(), running: true,
       done: Promise.resolve(), estimate: estimateRate([], 0),
@@ -133,7 +133,8 @@ export class Sampler {
       (res) => { s.result = { status: res.status, contentType: res.headers['content-type'] ?? '' }; },
       (e: unknown) => { s.result = { error: describeHttpError(e, url, this.options.proxies) }; },
     ).finally(() => { s.running = false; });
-    this.loop ??= this.steerUntilDone();
+    // a failure of the steering surfaces in finish(), never as an unhandled rejection
+    this.loop ??= this.steerUntilDone().then(() => undefined, (e: unknown) => e);
   }
 
   /** Stops every sample and the steering (the selection is over, however it ended). */
@@ -150,9 +151,12 @@ export class Sampler {
   /** Waits until each sample has stopped (steered meanwhile) or the deadline passed; then every result. */
   async finish(): Promise<Map<string, SampleResult>> {
     this.closed = true;
-    await this.loop;
+    const failed = await this.loop;
+    if (failed) throw failed;
     const out = new Map<string, SampleResult>();
     for (const [key, s] of this.samples) {
+      // stopped by us (deadline, budget, exclusion) before a byte came: not measured, which is not a failure
+      if (s.bytes === 0 && s.stop.signal.aborted) continue;
       const estimate = this.estimate(s);
       const { rttMs, latencyMs } = this.path(s);
       const predictedMs = estimate.rateBps ? workloadMs(this.options.workload, { rateBps: estimate.rateBps, rttMs, latencyMs }) : null;
@@ -207,10 +211,10 @@ export class Sampler {
     }
     const ranked = [...pess].filter(([, ms]) => Number.isFinite(ms)).sort((a, b) => a[1] - b[1]);
     const best = ranked[0]?.[1] ?? Infinity;
-    const contenders = new Set(ranked.slice(0, CONTENDERS).map(([s]) => s));
+    const contenders = new Set(ranked.filter(([s]) => s.running).slice(0, CONTENDERS).map(([s]) => s));
     const open = (s: Sample) => s.running && opt.get(s)! <= best;
     // what the mirrors still ramping may need for a first timed round: the settled ones do not spend it
-    const reserve = [...this.samples.values()].filter((s) => (s.ttfbMs === undefined || (open(s) && s.estimate.rising)))
+    const reserve = [...this.samples.values()].filter((s) => s.running && (s.ttfbMs === undefined || (open(s) && s.estimate.rising)))
       .reduce((n, s) => n + Math.max(0, this.first - s.bytes), 0);
     let spare = Math.max(0, TOTAL_BYTES - this.total - reserve);
     for (const s of measured) {

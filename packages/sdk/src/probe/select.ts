@@ -16,9 +16,10 @@
  * 3. **Throughput samples** (sample.ts), each started the moment its
  *    mirror's probe answered, on the same connection: a `Range` of a real
  *    artifact the mirror's own index links, timed chunk by chunk. The bytes
- *    go where the decision is still open — every mirror a first MiB, the best
- *    few up to 4 MiB (past a throttle), a mirror that can no longer win stops —
- *    at most 13 MiB in all, until DECISION_MS (or the budget).
+ *    go where the decision is still open — a ramping mirror its share (256 KiB
+ *    to 1 MiB), the best two up to 2.5 MiB (past a throttle), a mirror that
+ *    can no longer win stops — at most 13 MiB in all, until DECISION_MS (or
+ *    the budget).
  * 4. **Rank** by the predicted time of what users download (throughput.ts):
  *    the bottleneck rate from slow start's rounds (a short sample on a long,
  *    fat path never leaves slow start, so its average rate would lie), the
@@ -38,7 +39,7 @@ import { readCachedRanking, rankingCacheFile, writeCachedRanking } from './cache
 import { catalogCandidates } from './candidates.js';
 import { staleByDate, staleByListing } from './freshness.js';
 import { createDispatcher, describeHttpError, httpRequest, originOf } from '../net/http.js';
-import { proxyFor, readProxyEnv, type ProxySettings } from '../net/proxy.js';
+import { readProxyEnv, viaProxy } from '../net/proxy.js';
 import { safeDecode, untrusted } from '../net/untrusted.js';
 import type { IndexFile } from './index-page.js';
 import { Sampler, type SampleResult } from './sample.js';
@@ -228,7 +229,7 @@ export async function selectMirror(options: SelectOptions): Promise<SelectReport
       if (p.settled) continue;
       p.abort.abort();
       p.entry.ok = false;
-      p.entry.excluded = `no complete answer within ${Math.round(elapsed())} ms${via(proxies, p.candidate.url)}`;
+      p.entry.excluded = `no complete answer within ${Math.round(elapsed())} ms${viaProxy(proxies, p.candidate.url)}`;
     }
     statusCtl.abort();
 
@@ -297,13 +298,16 @@ function firstPhase(runs: Promise<boolean>[], capMs: number, elapsed: () => numb
     let pending = runs.length;
     const timers = [setTimeout(done, capMs)];
     let graceSet = false;
+    let finished = false;
     function done() {
+      finished = true;
       for (const t of timers) clearTimeout(t);
       resolve();
     }
     for (const run of runs) {
       void run.then((ok) => {
         pending -= 1;
+        if (finished) return;
         if (pending === 0) return done();
         if (ok && !graceSet) {
           graceSet = true;
@@ -355,11 +359,6 @@ function judgeSample(p: Probed, r: SampleResult): void {
 /** the linked file's name for a reason: as the mirror spelled it, decoded where it decodes, as data */
 const fileName = (url: string) => untrusted(safeDecode(new URL(url).pathname.split('/').pop() || url), 120);
 
-/** " (through the proxy …)" when a request to `url` goes through one */
-function via(proxies: ProxySettings, url: string): string {
-  const proxy = proxyFor(proxies, url);
-  return proxy ? ` (through the proxy ${new URL(proxy).origin})` : '';
-}
 
 /**
  * Usable mirrors by the workload's predicted time (from the rate and the

@@ -11,7 +11,9 @@
  * - **burst rate**: the arrivals are split into rounds at idle gaps; a round
  *   of ≥ 40 KiB measures the bottleneck directly (bytes after its first chunk
  *   ÷ the round's duration — the first chunk after an idle gap is read at
- *   once, so nothing stale is counted). The largest round is the best one.
+ *   once, so nothing stale is counted). Small rounds overstate and a late
+ *   read understates, so the fastest of the rounds at least half as large
+ *   as the largest counts.
  * - **sustained rate**: bytes per window of max(RTT, 25 ms); a full link
  *   (no rounds, no gaps) shows its rate here.
  * - **throttling**: when the last three windows (their median) fall below
@@ -101,9 +103,11 @@ export function estimateRate(arrivals: readonly Arrival[], rttMs: number): RateE
   if (count >= 4) {
     // the median of the last three windows: one window may hold a round that jittered across a boundary,
     // or a lagging reader's share of the fast part
-    const tail = [rates[count - 1]!, rates[count - 2]!, rates[count - 3]!].sort((a, b) => a - b)[1]!;
+    const last = [rates[count - 1]!, rates[count - 2]!, rates[count - 3]!];
+    const tail = [...last].sort((a, b) => a - b)[1]!;
     const peak = Math.max(...rates.slice(0, count - 3));
-    if (tail < THROTTLE_RATIO * peak) return { rateBps: Math.round(tail), basis: 'throttled', rising: false, rounds, roundBytes };
+    // a throttler keeps delivering, slowly; windows with nothing at all are a stall (the reader's, or the path's)
+    if (last.every((r) => r > 0) && tail < THROTTLE_RATIO * peak) return { rateBps: Math.round(tail), basis: 'throttled', rising: false, rounds, roundBytes };
   }
   if (best && best.rate >= sustained) return { rateBps: Math.round(best.rate), basis: 'burst', rising, rounds, roundBytes };
   if (sustained > 0) return { rateBps: Math.round(sustained), basis: 'sustained', rising, rounds, roundBytes };

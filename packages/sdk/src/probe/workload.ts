@@ -57,15 +57,17 @@ export function workloadFromRequirements(texts: readonly string[]): Workload {
 }
 
 const MAX_REQUIREMENTS_FILE = 1024 * 1024;
+const MAX_REQUIREMENTS_FILES = 50;
 
 /**
  * The workload of requirement files on disk (pip's `-r` format: one
- * requirement a line). Files of other formats (lock files, pyproject.toml)
- * say little about download sizes and are skipped; none left: the default.
+ * requirement a line; `*.txt`, `*.in`, at most 50). Files of other formats
+ * (lock files, pyproject.toml) say little about download sizes and are
+ * skipped; none left: the default.
  */
 export async function workloadFromFiles(paths: readonly string[]): Promise<Workload> {
   const texts: string[] = [];
-  for (const file of paths.filter((p) => /\.(txt|in)$/i.test(p))) {
+  for (const file of paths.filter((p) => /\.(txt|in)$/i.test(p)).slice(0, MAX_REQUIREMENTS_FILES)) {
     let size: number;
     try {
       size = (await stat(file)).size;

@@ -19,7 +19,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { isTunaSetupError, TunaSetupError } from '../errors.js';
-import { createDispatcher, describeHttpError, httpRequest } from '../net/http.js';
+import { createDispatcher, describeHttpError, httpRequest, HttpError } from '../net/http.js';
 import { proxyFor, readProxyEnv, type ProxySettings } from '../net/proxy.js';
 import { untrusted } from '../net/untrusted.js';
 
@@ -278,7 +278,8 @@ export class RegistryClient {
         if (isTunaSetupError(e)) throw e;
         if (deadline.aborted) throw timedOut();
         retryable = describeHttpError(e, url, this.proxies);
-        if (/too large|redirect/.test(retryable)) throw this.error(registry, `${method} ${untrusted(new URL(url).pathname, 80)}: ${retryable}`, 'the registry is misbehaving; try again later or use another registry mirror');
+        // our own verdicts on what the registry sent (too large, a bad redirect): retrying cannot help
+        if (e instanceof HttpError) throw this.error(registry, `${method} ${untrusted(new URL(url).pathname, 80)}: ${retryable}`, 'the registry is misbehaving; try again later or use another registry mirror');
       }
       if (attempt >= attempts) {
         throw this.error(registry, `${method} ${untrusted(new URL(url).pathname, 80)}: ${retryable} after ${attempts} attempts`,
