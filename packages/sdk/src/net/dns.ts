@@ -31,7 +31,7 @@ export type LookupFunction = (hostname: string, options: { family?: number | str
 let hosts: Map<string, LookupAddress[]> | undefined;
 
 /** /etc/hosts as name → addresses (first mention first). */
-export function parseHosts(text: string): Map<string, LookupAddress[]> {
+function parseHosts(text: string): Map<string, LookupAddress[]> {
   const out = new Map<string, LookupAddress[]>();
   for (const raw of text.split('\n')) {
     const [address, ...names] = raw.replace(/#.*/, '').trim().split(/\s+/);

@@ -40,7 +40,7 @@ export async function loadUndici(): Promise<typeof import('undici')> {
 }
 
 const MiB = 1024 * 1024;
-export const MAX_HEADER_BYTES = 64 * 1024;
+const MAX_HEADER_BYTES = 64 * 1024;
 
 export interface DispatcherOptions {
   /** when it aborts, lookups are cancelled and every socket is destroyed */

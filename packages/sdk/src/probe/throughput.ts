@@ -58,7 +58,7 @@ const THROTTLE_RATIO = 0.4;
 /** a flow averaging this share of its timed round's rate has filled its path */
 const FULL_RATIO = 0.6;
 /** TCP's initial window: 10 segments of 1460 bytes (RFC 6928) */
-export const INITIAL_WINDOW = 10 * 1460;
+const INITIAL_WINDOW = 10 * 1460;
 
 /**
  * @param arrivals the body's chunks, in order, timed from the request
