@@ -5,7 +5,7 @@
  * and the others still run.
  */
 import * as core from '@actions/core';
-import { removeContainer, restoreFiles } from '@tuna-setup/sdk';
+import { isTunaSetupError, removeContainer, restoreMirror } from '@tuna-setup/sdk';
 import { saveWheelCache, type CacheState } from './cache.js';
 import { STATE } from './state.js';
 
@@ -14,7 +14,7 @@ export async function run(): Promise<void> {
     try {
       await fn();
     } catch (e) {
-      core.warning(`${what}: ${(e as Error).message}`);
+      core.warning(`${what}: ${isTunaSetupError(e) ? Object.values(e.say('action')).join(' — ') : (e as Error).message}`);
     }
   };
   const container = core.getState(STATE.container);
@@ -33,7 +33,14 @@ export async function run(): Promise<void> {
   const journal = core.getState(STATE.journal);
   if (journal && core.getState(STATE.restoreConfig) === 'true') {
     await part('restoring the configs', async () => {
-      for (const r of await restoreFiles(journal)) core.info(`${r.action.padEnd(9)} ${r.path}`);
+      const session = core.getState(STATE.session) || undefined;
+      try {
+        for (const r of await restoreMirror(journal, session ? { session } : {})) core.info(`${r.action.padEnd(9)} ${r.path}`);
+      } catch (e) {
+        // nothing was journaled for this job (every file already said what we would write)
+        if (isTunaSetupError(e) && e.code === 'JOURNAL_MISSING') return core.info('configs: nothing to put back');
+        throw e;
+      }
     });
   }
 }

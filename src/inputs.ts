@@ -8,8 +8,8 @@
 import path from 'node:path';
 import * as core from '@actions/core';
 import {
-  findMirror, findRelease, checkMirrorUrl, IMAGE_SOURCES, isCudaSpec, isOffline, isTunaSetupError, parseGpus, parseImageRef, parseTargets,
-  type Gpus, type ImageFlavor, type ImageSource, type Target,
+  findMirror, findRelease, checkMirrorUrl, IMAGE_SOURCES, isCudaSpec, isOffline, isTunaSetupError, parseGpus, parsePullPolicy, parseRunImage, parseTargets,
+  type Gpus, type ImageFlavor, type ImageSource, type PullPolicy, type Target,
 } from '@tuna-setup/sdk';
 
 export type CacheBackend = 'actions' | 'local' | 'off';
@@ -18,6 +18,10 @@ export interface Inputs {
   mirror: string;
   configure: readonly Target[];
   dockerMirrors: readonly string[];
+  /** replace an index-url the catalog does not know (a private index) */
+  replaceIndex: boolean;
+  /** accept http:// mirrors */
+  allowHttp: boolean;
   /** null: no PyTorch resolution */
   pytorch: string | null;
   cuda: string;
@@ -27,6 +31,8 @@ export interface Inputs {
   imageFlavor: ImageFlavor;
   run: string | null;
   gpus: Gpus;
+  /** when to pull the image for run: missing (use the one on this machine when it is there), always, never */
+  pull: PullPolicy;
   /** the backend after `auto` and the cache switch are applied */
   cacheBackend: CacheBackend;
   cacheDependencyPath: readonly string[];
@@ -56,7 +62,7 @@ export function loadInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
     try {
       return parse();
     } catch (e) {
-      problems.push({ input, message: isTunaSetupError(e) ? `${e.message} — ${e.hint}` : (e as Error).message });
+      problems.push({ input, message: isTunaSetupError(e) ? Object.values(e.say('action')).join(' — ') : (e as Error).message });
       return fallback;
     }
   }
@@ -79,13 +85,15 @@ export function loadInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
   const event = env.GITHUB_EVENT_NAME ?? '';
   const offline = isOffline(env);
 
+  const allowHttp = bool('allow-http', false);
+  const replaceIndex = bool('replace-index', false);
   const mirror = check('mirror', () => {
     const spec = get('mirror') || 'auto';
-    if (spec !== 'auto') for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) findMirror(part);
+    if (spec !== 'auto') for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) findMirror(part, { allowHttp });
     return spec;
   }, 'auto');
   const configure = check('configure', () => parseTargets(get('configure') || 'pip,uv,conda'), [] as Target[]);
-  const dockerMirrors = check('docker-mirror', () => list('docker-mirror').map((u) => checkMirrorUrl(u, 'docker-mirror')), [] as string[]);
+  const dockerMirrors = check('docker-mirror', () => list('docker-mirror').map((u) => checkMirrorUrl(u, '{dockerMirror}', { allowHttp })), [] as string[]);
   if (configure.includes('docker') && dockerMirrors.length === 0) problems.push({ input: 'docker-mirror', message: "configure lists docker but no docker-mirror is given — add a registry mirror URL, or drop docker from configure" });
   const pytorch = check('pytorch', () => { const v = get('pytorch'); if (v) findRelease(v); return v || null; }, null);
   const cuda = check('cuda', () => {
@@ -97,7 +105,7 @@ export function loadInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
   const image = check('image', () => {
     const v = get('image');
     if (!v) return run ? 'auto' : null;
-    if (v !== 'auto') parseImageRef(v);
+    if (v !== 'auto') parseRunImage(v);
     return v;
   }, null);
   if (image === 'auto' && !pytorch && !problems.some((p) => p.input === 'pytorch')) {
@@ -106,6 +114,7 @@ export function loadInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
   const imageSource = oneOf<ImageSource>('image-source', IMAGE_SOURCES, 'pytorch');
   const imageFlavor = oneOf<ImageFlavor>('image-flavor', ['runtime', 'devel'], 'runtime');
   const gpus = check('gpus', () => parseGpus(get('gpus') || 'all'), 'none' as Gpus);
+  const pull = check('pull', () => parsePullPolicy(get('pull') || 'missing'), 'missing' as PullPolicy);
   const cache = bool('cache', true);
   const backendInput = oneOf('cache-backend', ['auto', 'actions', 'local', 'off'] as const, 'auto');
   const cacheDependencyPath = list('cache-dependency-path');
@@ -134,7 +143,7 @@ export function loadInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
   else [cacheBackend, cacheBackendWhy] = ['local', `self-hosted runner: a persistent directory (${cacheLocalPath})`];
 
   return Object.freeze({
-    mirror, configure, dockerMirrors, pytorch, cuda, image, imageSource, imageFlavor, run, gpus,
+    mirror, configure, dockerMirrors, replaceIndex, allowHttp, pytorch, cuda, image, imageSource, imageFlavor, run, gpus, pull,
     cacheBackend, cacheBackendWhy, cacheDependencyPath, cacheLocalPath, cacheLocalMaxBytes, installConda,
     restoreConfig: restore === 'auto' ? !hosted : restore === 'true',
     probeBudgetMs,

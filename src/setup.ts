@@ -5,10 +5,11 @@
  * Everything clever is in the SDK; this file decides the order, logs, and
  * sets outputs, exported variables and state.
  */
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import * as core from '@actions/core';
 import {
-  applyMirror, bashScript, chooseMirror, formatRanking, isTunaSetupError, resolveEnvironment, runInContainer, type Environment,
+  applyMirror, bashScript, chooseMirror, defaultStateDir, formatRanking, isTunaSetupError, resolveEnvironment, runInContainer, type Environment,
 } from '@tuna-setup/sdk';
 import { requirementsWorkload, restoreWheelCache } from './cache.js';
 import { installMicromamba, installMiniforge } from './toolcache.js';
@@ -31,7 +32,7 @@ export async function run(): Promise<void> {
     await main(inputs);
     core.saveState(STATE.mainOk, 'true');
   } catch (e) {
-    core.setFailed(isTunaSetupError(e) ? `${e.message}\n${e.hint}` : (e as { exitCode?: number }).exitCode ? (e as Error).message : ((e as Error).stack ?? String(e)));
+    core.setFailed(isTunaSetupError(e) ? Object.values(e.say('action')).join('\n') : (e as { exitCode?: number }).exitCode ? (e as Error).message : ((e as Error).stack ?? String(e)));
     // the job's own exit code, not just "failed"
     const code = (e as { exitCode?: number }).exitCode;
     if (code) process.exitCode = code;
@@ -40,11 +41,17 @@ export async function run(): Promise<void> {
 
 async function main(inputs: Inputs): Promise<void> {
   const stateDir = path.join(inputs.runner.temp, 'tuna-setup');
+  // the journal is the user's, not the job's: runner processes sharing one HOME (and its pip.conf)
+  // stack their sessions in it, so overlapping jobs each put back only their own layer
+  const journalDir = defaultStateDir();
+  const session = `actions-${process.env.GITHUB_RUN_ID ?? 'local'}-${process.env.GITHUB_RUN_ATTEMPT ?? '1'}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const facts: SummaryFacts = { selections: [], warnings: [] };
 
   const chosen = await core.group('Select the mirror', async () => {
     const workload = await requirementsWorkload(inputs.cacheDependencyPath, inputs.runner.workspace);
-    const c = await chooseMirror({ spec: inputs.mirror, targets: inputs.configure, budgetMs: inputs.probeBudgetMs, stateDir, offline: inputs.runner.offline, ...(workload ? { workload } : {}) });
+    const c = await chooseMirror({
+      spec: inputs.mirror, targets: inputs.configure, budgetMs: inputs.probeBudgetMs, stateDir, offline: inputs.runner.offline, allowHttp: inputs.allowHttp, ...(workload ? { workload } : {}),
+    });
     for (const r of c.selections) for (const line of formatRanking(r)) core.info(line);
     for (const w of c.warnings) core.warning(w);
     core.info(`mirror: ${c.mirror.name} (${c.mirror.url})`);
@@ -57,9 +64,11 @@ async function main(inputs: Inputs): Promise<void> {
 
   await core.group(`Configure ${inputs.configure.join(', ')}`, async () => {
     const { plan } = await applyMirror({
-      mirror: chosen.mirror, targets: inputs.configure, stateDir, dockerMirrors: inputs.dockerMirrors, reloadDocker: inputs.configure.includes('docker'),
+      mirror: chosen.mirror, targets: inputs.configure, stateDir: journalDir, session, dockerMirrors: inputs.dockerMirrors, reloadDocker: inputs.configure.includes('docker'),
+      replaceIndex: inputs.replaceIndex, allowHttp: inputs.allowHttp,
     });
-    core.saveState(STATE.journal, stateDir);
+    core.saveState(STATE.journal, journalDir);
+    core.saveState(STATE.session, session);
     core.saveState(STATE.restoreConfig, String(inputs.restoreConfig));
     for (const c of plan.changes) core.info(`${c.target.padEnd(7)} ${c.action.padEnd(10)} ${c.path}`);
     for (const n of plan.notes) core.info(`note: ${n}`);
@@ -137,7 +146,7 @@ async function runInImage(inputs: Inputs, image: string, env: Environment | unde
       ...(cacheDir ? { PIP_CACHE_DIR: `${CACHE_IN_CONTAINER}/pip`, UV_CACHE_DIR: `${CACHE_IN_CONTAINER}/uv` } : {}),
     },
   }, {
-    imageCuda: env?.imageCuda ?? null, requiresNativeCuda: inputs.imageSource !== 'pytorch',
+    imageCuda: env?.imageCuda ?? null, requiresNativeCuda: inputs.imageSource !== 'pytorch', pull: inputs.pull, tempDir: inputs.runner.temp,
     phase: (title, fn) => core.group(title, fn), log: (l) => core.info(l), warn: (l) => core.warning(l),
   });
   facts.job = { image, exitCode, seconds };

@@ -19,6 +19,8 @@ export const OUTPUT = {
 export const STATE = {
   /** the journal directory, when configs were written */
   journal: 'journal-dir',
+  /** this job's session in the journal (its layer; see the SDK's journal.ts) */
+  session: 'journal-session',
   /** 'true' when the post step puts the configs back */
   restoreConfig: 'restore-config',
   /** JSON of the wheel cache to save: { backend, key, hit, dir, local? } */

@@ -46,6 +46,35 @@ describe('named mirror', () => {
   });
 });
 
+describe('the Action speaks in inputs', () => {
+  it('a private index: the failure names the replace-index input (not a CLI flag); replace-index: true replaces it', async () => {
+    const r = newRunner('self-hosted');
+    const mine = '[global]\nindex-url = https://pkgs.corp.example/simple\n';
+    mkdirSync(path.join(r.home, '.config/pip'), { recursive: true });
+    writeFileSync(path.join(r.home, '.config/pip/pip.conf'), mine);
+    const refused = await r.main({ mirror: 'tuna', configure: 'pip', cache: 'false' });
+    expect(refused.code).toBe(1);
+    expect(refused.log).toMatch(/::error::.*uses an index tuna-setup does not know.*%0A.*pass replace-index: true if you mean it, or drop this tool from configure/);
+    expect(refused.log).not.toMatch(/--replace-index|--targets/);
+    expect(readFileSync(path.join(r.home, '.config/pip/pip.conf'), 'utf8')).toBe(mine);
+    const replaced = await r.main({ mirror: 'tuna', configure: 'pip', cache: 'false', 'replace-index': 'true' });
+    expect(replaced.code, replaced.log).toBe(0);
+    expect(readFileSync(path.join(r.home, '.config/pip/pip.conf'), 'utf8')).toContain('pypi.tuna.tsinghua.edu.cn');
+    expect((await r.post(replaced)).code).toBe(0);
+    expect(readFileSync(path.join(r.home, '.config/pip/pip.conf'), 'utf8')).toBe(mine);
+  });
+
+  it('an http mirror: refused naming allow-http: true; accepted with it (and pip trusts the host)', async () => {
+    const r = newRunner('github-hosted');
+    const refused = await r.main({ mirror: 'http://mirror.example/simple', configure: 'pip', cache: 'false' });
+    expect(refused.code).toBe(1);
+    expect(refused.log).toMatch(/mirror: 'http:\/\/mirror\.example\/simple' is plain http — use https:\/\/, or pass allow-http: true/);
+    const ok = await r.main({ mirror: 'http://mirror.example/simple', configure: 'pip', cache: 'false', 'allow-http': 'true' });
+    expect(ok.code, ok.log).toBe(0);
+    expect(readFileSync(path.join(r.home, '.config/pip/pip.conf'), 'utf8')).toMatch(/trusted-host = mirror\.example/);
+  });
+});
+
 describe('mirror: auto against loopback mirrors', () => {
   let sim: Awaited<ReturnType<typeof startMirrors>>;
   let certFile: string;

@@ -3,12 +3,17 @@
  * prints one object, exit 0/1/2, one-line cause + hint on stderr, nothing
  * written on any error.
  */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { runCli } from '../helpers/cli.js';
+import { runCli, runCliAsync } from '../helpers/cli.js';
+import { itWith } from '../helpers/env.js';
 import { tempDir } from '../helpers/tmp.js';
+
+const itRoot = itWith({ root: true, bins: ['mount', 'umount'] });
 
 function home() {
   const dir = tempDir();
@@ -66,13 +71,13 @@ describe('tuna-setup apply', () => {
   });
 
   const failures: { name: string; args: string[]; code: number; stderr: RegExp }[] = [
-    { name: 'an unknown mirror, listing the valid ones', args: ['--mirror', 'tunaa'], code: 1, stderr: /unknown mirror 'tunaa'\nhint: use one of: .*tuna, bfsu, ustc, sjtu, nju, aliyun, tencent, huawei, official/ },
-    { name: 'a malformed URL', args: ['--mirror', 'https://'], code: 1, stderr: /not a URL/ },
-    { name: 'http without the opt-in', args: ['--mirror', 'http://mirror.example/simple'], code: 1, stderr: /plain http\nhint: .*--allow-http/ },
-    { name: 'credentials in a URL', args: ['--mirror', 'https://u:secret@mirror.example/simple'], code: 1, stderr: /carries credentials/ },
-    { name: 'an unknown target', args: ['--mirror', 'tuna', '--targets', 'pip,npm'], code: 1, stderr: /unknown target 'npm'/ },
-    { name: 'a service the mirror lacks', args: ['--mirror', 'tencent', '--targets', 'conda'], code: 1, stderr: /no conda channels/ },
-    { name: 'docker without a registry mirror', args: ['--mirror', 'tuna', '--targets', 'docker'], code: 1, stderr: /--docker-mirror/ },
+    { name: 'an unknown mirror, listing the valid ones', args: ['--mirror', 'tunaa'], code: 2, stderr: /unknown mirror 'tunaa'\nhint: use one of: .*tuna, bfsu, ustc, sjtu, nju, aliyun, tencent, huawei, official/ },
+    { name: 'a malformed URL', args: ['--mirror', 'https://'], code: 2, stderr: /not a URL/ },
+    { name: 'http without the opt-in', args: ['--mirror', 'http://mirror.example/simple'], code: 2, stderr: /plain http\nhint: .*--allow-http/ },
+    { name: 'credentials in a URL', args: ['--mirror', 'https://u:secret@mirror.example/simple'], code: 2, stderr: /carries credentials/ },
+    { name: 'an unknown target', args: ['--mirror', 'tuna', '--targets', 'pip,npm'], code: 2, stderr: /unknown target 'npm'/ },
+    { name: 'a service the mirror lacks', args: ['--mirror', 'tencent', '--targets', 'conda'], code: 2, stderr: /no conda channels/ },
+    { name: 'docker without a registry mirror', args: ['--mirror', 'tuna', '--targets', 'docker'], code: 2, stderr: /--docker-mirror/ },
     { name: 'an unknown flag (usage error)', args: ['--mirorr', 'tuna'], code: 2, stderr: /Unknown option '--mirorr'/ },
     { name: 'a flag without its value (usage error)', args: ['--mirror'], code: 2, stderr: /--mirror/ },
   ];
@@ -138,6 +143,60 @@ describe('tuna-setup restore', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/changed by hand since apply[\s\S]*--force/);
     expect(readFileSync(conf, 'utf8')).toBe('[global]\ntimeout = 5\n');
+  });
+});
+
+describe('paths and the journal', () => {
+  it('a relative --pip-config is journaled absolute: restore works from any directory', async () => {
+    const h = home();
+    const work = path.join(h.dir, 'work');
+    mkdirSync(work);
+    writeFileSync(path.join(work, 'pip.conf'), '[global]\ntimeout = 60\n');
+    const applied = await runCliAsync(['apply', '--mirror', 'tuna', '--targets', 'pip', '--pip-config', 'pip.conf', '--json'], h.env, work);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.json().changes[0].path).toBe(path.join(work, 'pip.conf'));
+    const again = await runCliAsync(['apply', '--mirror', 'ustc', '--targets', 'pip', '--pip-config', './pip.conf'], h.env, work);
+    expect(again.code, again.stderr).toBe(0);
+    const restored = await runCliAsync(['restore', '--json'], h.env, h.dir);
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(restored.json().restored).toEqual([{ path: path.join(work, 'pip.conf'), action: 'restored' }]);
+    expect(readFileSync(path.join(work, 'pip.conf'), 'utf8')).toBe('[global]\ntimeout = 60\n');
+  });
+
+  it('an old journal holding a relative path (format 1) is still read: restore from where apply ran', async () => {
+    const h = home();
+    const work = path.join(h.dir, 'work');
+    mkdirSync(work);
+    const original = '[global]\ntimeout = 60\n';
+    const ours = '[global]\ntimeout = 60\nindex-url = https://pypi.tuna.tsinghua.edu.cn/simple\n';
+    writeFileSync(path.join(work, 'pip.conf'), ours);
+    const state = path.join(h.dir, '.local/state/tuna-setup');
+    mkdirSync(state, { recursive: true });
+    writeFileSync(path.join(state, 'journal.json'), JSON.stringify({ version: 1, entries: [{
+      path: 'pip.conf', target: 'pip', original: Buffer.from(original).toString('base64'), written: createHash('sha256').update(ours).digest('hex'), createdDirs: [],
+    }] }));
+    const r = await runCliAsync(['restore', '--json'], h.env, work);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(path.join(work, 'pip.conf'), 'utf8')).toBe(original);
+  });
+
+  itRoot('a full disk while writing the journal: one line naming the journal, and no config touched', async () => {
+    const h = home();
+    const state = path.join(h.dir, 'state');
+    mkdirSync(state);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', state]);
+    try {
+      writeFileSync(path.join(h.dir, 'pip.conf'), '[global]\n' + '# padding\n'.repeat(6_000)); // 60 KB: its copy in the journal does not fit
+      try { writeFileSync(path.join(state, 'filler'), Buffer.alloc(60 * 1024)); } catch { /* full */ }
+      const r = await runCliAsync(['apply', '--mirror', 'tuna', '--targets', 'pip', '--pip-config', path.join(h.dir, 'pip.conf'), '--state-dir', state, '--json'], h.env);
+      expect(r.code).toBe(1);
+      expect(r.json().error).toMatchObject({ code: 'WRITE_FAILED', message: expect.stringMatching(/cannot write the journal .*journal\.json: .*no space left on device/i) });
+      expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+      expect(readFileSync(path.join(h.dir, 'pip.conf'), 'utf8')).not.toContain('tuna');
+      expect(readdirSync(state).filter((n) => n !== 'filler')).toEqual([]);
+    } finally {
+      execFileSync('umount', [state]);
+    }
   });
 });
 

@@ -63,7 +63,7 @@ describe('tuna-setup resolve', () => {
     expect(runCli(['resolve', '--json', '--driver', '570.172.08', '--gpu-cc', '8.9', '--wheel-mirror', 'sjtu'], offline).json().torchIndexUrl)
       .toBe('https://mirror.sjtu.edu.cn/pytorch-wheels/cu126');
     const flat = runCli(['resolve', '--driver', '570.172.08', '--wheel-mirror', 'aliyun'], offline);
-    expect(flat.code).toBe(1);
+    expect(flat.code).toBe(2);
     expect(flat.stderr).toMatch(/aliyun's PyTorch wheels are a flat -f listing/);
   });
 
@@ -74,8 +74,8 @@ describe('tuna-setup resolve', () => {
     [['--driver', 'latest'], 2, /--driver 'latest' is not a driver version/],
     [['--python', 'py3'], 2, /--python 'py3' is not a version like 3\.12/],
     [['--registry-mirror', 'https://hub.example/path'], 2, /--registry-mirror .* is not a host\[:port\]/],
-    [['--torch', '3.0', '--driver', 'none'], 1, /torch 3\.0 is not in tuna-setup's tables\nhint: known: 2\.0–2\.13/],
-    [['--cuda', '12', '--driver', 'none'], 1, /cuda '12' is not auto, X\.Y or cpu/],
+    [['--torch', '3.0', '--driver', 'none'], 2, /torch 3\.0 is not in tuna-setup's tables\nhint: known: 2\.0–2\.13/],
+    [['--cuda', '12', '--driver', 'none'], 2, /cuda '12' is not auto, X\.Y or cpu/],
   ])('bad input %j exits %i', (args, code, message) => {
     const r = runCli(['resolve', ...args], offline);
     expect(r.code).toBe(code);

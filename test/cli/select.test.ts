@@ -104,12 +104,12 @@ describe('tuna-setup select', () => {
   });
 
   it.each([
-    [['--service', 'npm'], 1, /unknown service 'npm'/],
+    [['--service', 'npm'], 2, /unknown service 'npm'/],
     [['--budget-ms', 'soon'], 2, /--budget-ms 'soon' is not a positive whole number/],
-    [['--candidate', 'no-url-here'], 1, /candidate 'no-url-here' is not NAME=URL/],
-    [['--candidate', 'plain=http://127.0.0.1:1'], 1, /plain http.*\nhint: use https:\/\/, or pass --allow-http/],
-    [['--mirrors', 'tuna,nosuch'], 1, /unknown mirror 'nosuch'/],
-    [['--service', 'pytorch', '--mirrors', 'tuna'], 1, /mirror 'tuna' does not serve pytorch/],
+    [['--candidate', 'no-url-here'], 2, /candidate 'no-url-here' is not NAME=URL/],
+    [['--candidate', 'plain=http://127.0.0.1:1'], 2, /plain http.*\nhint: use https:\/\/, or pass --allow-http/],
+    [['--mirrors', 'tuna,nosuch'], 2, /unknown mirror 'nosuch'/],
+    [['--service', 'pytorch', '--mirrors', 'tuna'], 2, /mirror 'tuna' does not serve pytorch/],
   ])('bad input %j exits %i with a clear message', async (args, code, message) => {
     const r = await runCliAsync(['select', ...args], home().env);
     expect(r.code).toBe(code);

@@ -1,7 +1,13 @@
-import { chmodSync, existsSync, unlinkSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  chmodSync, existsSync, unlinkSync, lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, statSync, symlinkSync, utimesSync, writeFileSync,
+} from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applyMirror, findMirror, journalFile, planApply, restoreFiles, type Target } from '@tuna-setup/sdk';
+import {
+  applyMirror, applyPlan, findMirror, journalFile, lockFile, planApply, restoreFiles, restoreMirror, withStateLock, type Target,
+} from '@tuna-setup/sdk';
 import { tempDir } from '../helpers/tmp.js';
 
 const LIVED_IN = {
@@ -159,3 +165,159 @@ function require_unlink(p: string) {
   writeFileSync(p, '');
   unlinkSync(p);
 }
+
+describe('sessions stack', () => {
+  for (const order of [['a', 'b'], ['b', 'a']] as const) {
+    it(`apply a (tuna), apply b (ustc), restore ${order.join(' then ')}: the session still applied keeps its mirror, the last gives the original`, async () => {
+      const s = setup();
+      await applyMirror({ ...s.options('tuna'), session: 'a' });
+      const tuna = s.read();
+      await applyMirror({ ...s.options('ustc'), session: 'b' });
+      const ustc = s.read();
+      const first = await restoreMirror(s.stateDir, { session: order[0] });
+      expect(s.read()).toEqual(order[0] === 'a' ? ustc : tuna);
+      expect(first.every((r) => r.action === (order[0] === 'a' ? 'kept' : 'restored'))).toBe(true);
+      await restoreMirror(s.stateDir, { session: order[1] });
+      expect(s.read()).toEqual(LIVED_IN);
+      expect(existsSync(journalFile(s.stateDir))).toBe(false);
+    });
+  }
+
+  it('a second session applying the same mirror holds the files too (unchanged on disk, but journaled)', async () => {
+    const s = setup();
+    await applyMirror({ ...s.options('tuna'), session: 'a' });
+    const applied = s.read();
+    const b = await applyMirror({ ...s.options('tuna'), session: 'b' });
+    expect(b.plan.changes.every((c) => c.action === 'unchanged')).toBe(true);
+    await restoreMirror(s.stateDir, { session: 'a' });
+    expect(s.read()).toEqual(applied); // b is still running
+    await restoreMirror(s.stateDir, { session: 'b' });
+    expect(s.read()).toEqual(LIVED_IN);
+  });
+
+  it('restore --all puts every file back to its original, whatever sessions are left', async () => {
+    const s = setup();
+    for (const [i, m] of ['tuna', 'ustc', 'bfsu'].entries()) await applyMirror({ ...s.options(m), session: `s${i}` });
+    await restoreMirror(s.stateDir, { all: true });
+    expect(s.read()).toEqual(LIVED_IN);
+  });
+
+  it('reads a format-1 journal (one layer, the CLI\'s) and restores from it', async () => {
+    const s = setup();
+    await applyMirror(s.options());
+    const v2 = JSON.parse(readFileSync(journalFile(s.stateDir), 'utf8'));
+    const v1 = { version: 1, entries: v2.entries.map((e: any) => ({ path: e.path, target: e.target, original: e.original, written: e.layers[0].written, createdDirs: e.createdDirs })) };
+    writeFileSync(journalFile(s.stateDir), JSON.stringify(v1));
+    await restoreMirror(s.stateDir);
+    expect(s.read()).toEqual(LIVED_IN);
+  });
+});
+
+describe('one file, one name', () => {
+  it('a link and its target are one journal entry; restore gives the original once', async () => {
+    const s = setup();
+    const link = path.join(s.dir, 'pip-link.conf');
+    symlinkSync(s.paths.pip, link);
+    await applyMirror({ ...s.options('tuna'), targets: ['pip'], paths: { pip: link } });
+    await applyMirror({ ...s.options('ustc'), targets: ['pip'], paths: { pip: s.paths.pip } });
+    const journal = JSON.parse(readFileSync(journalFile(s.stateDir), 'utf8'));
+    expect(journal.entries.map((e: any) => e.path)).toEqual([realpathSync(s.paths.pip)]);
+    await restoreMirror(s.stateDir);
+    expect(readFileSync(s.paths.pip, 'utf8')).toBe(LIVED_IN.pip);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+  });
+
+  it('a dangling link is written where it points, and stays a link', async () => {
+    const s = setup({});
+    const target = path.join(s.dir, 'dotfiles/pip.conf');
+    mkdirSync(path.dirname(target));
+    mkdirSync(path.dirname(s.paths.pip), { recursive: true });
+    symlinkSync(target, s.paths.pip);
+    const r = await applyMirror({ ...s.options(), targets: ['pip'] });
+    expect(r.plan.changes[0]!.path).toBe(realpathSync(path.dirname(target)) + '/pip.conf');
+    expect(lstatSync(s.paths.pip).isSymbolicLink()).toBe(true);
+    expect(readFileSync(target, 'utf8')).toContain('tuna');
+    await restoreMirror(s.stateDir);
+    expect(existsSync(target)).toBe(false);
+    expect(lstatSync(s.paths.pip).isSymbolicLink()).toBe(true);
+  });
+});
+
+describe('order of effects', () => {
+  it('a failure after writing rolls back: every file and the journal as they were', async () => {
+    const s = setup();
+    await applyMirror({ ...s.options('tuna'), session: 'a' });
+    const before = { files: s.read(), journal: readFileSync(journalFile(s.stateDir), 'utf8') };
+    const plan = await planApply(s.options('ustc'));
+    const applied = await applyPlan(plan, s.stateDir, 'b');
+    expect(s.read().pip).toContain('ustc');
+    await applied.rollback();
+    expect(s.read()).toEqual(before.files);
+    expect(readFileSync(journalFile(s.stateDir), 'utf8')).toBe(before.journal);
+  });
+
+  it('--reload-docker with no dockerd to reload writes nothing', async () => {
+    const s = setup();
+    await expect(applyMirror({ ...s.options(), reloadDocker: true, dockerPidFile: path.join(s.dir, 'none.pid') })).rejects.toMatchObject({ code: 'RELOAD_FAILED' });
+    expect(s.read()).toEqual(LIVED_IN);
+    expect(existsSync(s.stateDir)).toBe(false);
+  });
+
+  it('keeps bytes that are not UTF-8 exactly as they were, and restores them', async () => {
+    const s = setup({});
+    const latin1 = Buffer.concat([Buffer.from('# caf'), Buffer.from([0xe9]), Buffer.from(' \xff\n[global]\ntimeout = 60\n', 'latin1')]);
+    mkdirSync(path.dirname(s.paths.pip), { recursive: true });
+    writeFileSync(s.paths.pip, latin1);
+    await applyMirror({ ...s.options(), targets: ['pip'] });
+    const written = readFileSync(s.paths.pip);
+    expect(written.subarray(0, latin1.indexOf('[global]'))).toEqual(latin1.subarray(0, latin1.indexOf('[global]')));
+    expect(written.toString('latin1')).toContain('index-url = https://pypi.tuna.tsinghua.edu.cn/simple');
+    await restoreMirror(s.stateDir);
+    expect(readFileSync(s.paths.pip)).toEqual(latin1);
+  });
+
+  it('removes temp files a killed run left beside a config (old ones only)', async () => {
+    const s = setup();
+    const old = path.join(path.dirname(s.paths.pip), '.pip.conf.tuna-setup-0badc0de.tmp');
+    const fresh = path.join(path.dirname(s.paths.pip), '.pip.conf.tuna-setup-0000beef.tmp');
+    const foreign = path.join(path.dirname(s.paths.pip), '.pip.conf.other-0badc0de.tmp');
+    for (const f of [old, fresh, foreign]) writeFileSync(f, 'half');
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    utimesSync(old, hourAgo, hourAgo);
+    utimesSync(foreign, hourAgo, hourAgo);
+    await applyMirror(s.options());
+    expect([existsSync(old), existsSync(fresh), existsSync(foreign)]).toEqual([false, true, true]);
+  });
+});
+
+describe('the state dir lock', () => {
+  it('waits for a live holder, and says who holds it when waiting is over', async () => {
+    const s = setup();
+    mkdirSync(s.stateDir, { recursive: true });
+    writeFileSync(lockFile(s.stateDir), JSON.stringify({ pid: process.pid, host: hostname(), token: 'live', since: 'now' }));
+    const t0 = Date.now();
+    await expect(withStateLock(s.stateDir, async () => 1, { waitMs: 300 })).rejects.toMatchObject({ code: 'STATE_LOCKED', message: expect.stringContaining(`pid ${process.pid}`) });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
+  });
+
+  it('breaks a lock whose holder died (pid gone on this host) at once', async () => {
+    const s = setup();
+    mkdirSync(s.stateDir, { recursive: true });
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    writeFileSync(lockFile(s.stateDir), JSON.stringify({ pid: Number(dead), host: hostname(), token: 'dead', since: 'then' }));
+    const t0 = Date.now();
+    await applyMirror(s.options());
+    expect(Date.now() - t0).toBeLessThan(2_000);
+    expect(existsSync(lockFile(s.stateDir))).toBe(false);
+  });
+
+  it('breaks a lock nobody has touched for a long time (another host, a reused pid)', async () => {
+    const s = setup();
+    mkdirSync(s.stateDir, { recursive: true });
+    writeFileSync(lockFile(s.stateDir), JSON.stringify({ pid: process.pid, host: 'elsewhere', token: 'old', since: 'then' }));
+    const long = new Date(Date.now() - 60_000);
+    utimesSync(lockFile(s.stateDir), long, long);
+    await applyMirror(s.options());
+    expect(s.read().pip).toContain('tuna');
+  });
+});

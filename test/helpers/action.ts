@@ -54,10 +54,11 @@ export function parseRunnerFile(text: string): Record<string, string> {
   return out;
 }
 
-export function newRunner(kind: 'github-hosted' | 'self-hosted' = 'github-hosted'): Runner {
+/** A runner of its own; `home` shares another runner's HOME (runner processes of one user on one machine). */
+export function newRunner(kind: 'github-hosted' | 'self-hosted' = 'github-hosted', options: { home?: string } = {}): Runner {
   const dir = tempDir('tuna-runner-');
   const workspace = path.join(dir, 'workspace');
-  const home = path.join(dir, 'home');
+  const home = options.home ?? path.join(dir, 'home');
   for (const d of [workspace, home, path.join(dir, 'temp'), path.join(dir, 'toolcache')]) mkdirSync(d, { recursive: true });
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(INPUT_|STATE_|GITHUB_|RUNNER_|PIP_|UV_|CONDARC|ACTIONS_)/.test(k)));
   const baseEnv: NodeJS.ProcessEnv = {

@@ -7,7 +7,7 @@
  * (/etc/docker/key.json, /run/docker) when they were not there before.
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, copyFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, copyFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -52,6 +52,22 @@ function kill(child: ChildProcess): Promise<void> {
   });
 }
 
+/** Every docker CLI process running now, as `ps` would show it: its argv, and its environment. */
+export function dockerProcesses(): { pid: number; argv: string[]; environ: string[] }[] {
+  const found: { pid: number; argv: string[]; environ: string[] }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter((a, i, all) => a !== '' || i < all.length - 1);
+      if (path.basename(argv[0] ?? '') !== 'docker') continue;
+      found.push({ pid: Number(entry), argv, environ: readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').filter(Boolean) });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
 /** An OCI layout holding a busybox image (tag latest), made with umoci and no daemon. */
 export function buildBusyboxLayout(dir: string): string {
   const layout = path.join(dir, 'oci');
@@ -61,8 +77,7 @@ export function buildBusyboxLayout(dir: string): string {
   execFileSync('umoci', ['unpack', '--image', `${layout}:latest`, bundle]);
   mkdirSync(path.join(bundle, 'rootfs/bin'), { recursive: true });
   copyFileSync('/bin/busybox', path.join(bundle, 'rootfs/bin/busybox'));
-  symlinkSync('busybox', path.join(bundle, 'rootfs/bin/sh'));
-  symlinkSync('busybox', path.join(bundle, 'rootfs/bin/chown'));
+  for (const applet of ['sh', 'chown', 'echo', 'true', 'sleep', 'cat']) symlinkSync('busybox', path.join(bundle, 'rootfs/bin', applet));
   // jobs run as `bash -eo pipefail -c …`: busybox sh understands those options
   writeFileSync(path.join(bundle, 'rootfs/bin/bash'), '#!/bin/sh\nexec /bin/sh "$@"\n', { mode: 0o755 });
   execFileSync('umoci', ['repack', '--image', `${layout}:latest`, bundle]);

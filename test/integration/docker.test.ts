@@ -3,13 +3,16 @@
  * daemon.json, re-reads registry-mirrors on our reload, and pulls busybox
  * through the loopback registry named there — with no internet, so the pull
  * can only have come through the mirror. A broken daemon.json is rejected
- * by dockerd itself, as by tuna-setup.
+ * by dockerd itself, as by tuna-setup. And an air-gapped runner: the Action
+ * runs the image the machine already has (`pull: missing`), and says which
+ * image is missing with `pull: never`.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { newRunner } from '../helpers/action.js';
 import { runCliAsync } from '../helpers/cli.js';
-import { startDockerLab, type DockerLab } from '../helpers/docker.js';
+import { startDockerLab, type DockerLab, type Dockerd } from '../helpers/docker.js';
 import { itWith, missing } from '../helpers/env.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -80,5 +83,45 @@ describe('dockerd reads the daemon.json tuna-setup writes', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${config}:3:`);
     expect(readFileSync(config, 'utf8')).toBe(broken);
+  }, 60_000);
+});
+
+describe('an air-gapped runner: the Action uses the image already there', () => {
+  let lab: DockerLab;
+  let dockerd: Dockerd;
+  const dir = tempDir('tuna-docker-air-');
+  // tagged on the machine under a registry nobody answers at
+  const image = '127.0.0.1:5999/air/busybox:1';
+  beforeAll(async () => {
+    if (missing(needs)) return;
+    lab = await startDockerLab(dir);
+    const config = path.join(dir, 'daemon.json');
+    writeFileSync(config, '{}\n');
+    dockerd = await lab.startDockerd(config);
+    if (!dockerd.ok) throw new Error(dockerd.output());
+    await dockerd.docker('pull', '127.0.0.1:5000/library/busybox:latest');
+    await dockerd.docker('tag', '127.0.0.1:5000/library/busybox:latest', image);
+  }, 180_000);
+  afterAll(async () => { await lab?.stop(); });
+  const inputs = (over: Record<string, string>) => ({ mirror: 'official', configure: 'pip', cache: 'false', image, gpus: 'none', run: 'echo "ran in $(hostname)"', ...over });
+
+  itDocker('pull: missing (the default) runs the local image without asking a registry', async () => {
+    const main = await newRunner().main(inputs({}), { DOCKER_HOST: dockerd.host });
+    expect(main.code, main.log).toBe(0);
+    expect(main.log).toMatch(/127\.0\.0\.1:5999\/air\/busybox:1 is on this machine .*not pulling \(pull: missing\)/);
+    expect(main.log).toContain('ran in ');
+  }, 60_000);
+
+  itDocker('pull: never with an image the machine lacks fails at once, naming it; always pulls (and here cannot)', async () => {
+    const never = await newRunner().main(inputs({ pull: 'never', image: '127.0.0.1:5000/library/busybox:absent' }), { DOCKER_HOST: dockerd.host });
+    expect(never.code).toBe(1);
+    expect(never.log).toMatch(/::error::127\.0\.0\.1:5000\/library\/busybox:absent is not on this machine, and pull: never does not pull it/);
+    expect(lab.registryLog()).not.toContain('busybox/manifests/absent');
+    const always = await newRunner().main(inputs({ pull: 'always', image: '127.0.0.1:5000/library/busybox:absent' }), { DOCKER_HOST: dockerd.host });
+    expect(always.code).toBe(1);
+    expect(always.log).toMatch(/cannot pull 127\.0\.0\.1:5000\/library\/busybox:absent/);
+    const bad = await newRunner().main(inputs({ pull: 'sometimes' }), { DOCKER_HOST: dockerd.host });
+    expect(bad.code).toBe(1);
+    expect(bad.log).toMatch(/title=tuna-setup input 'pull'/);
   }, 60_000);
 });

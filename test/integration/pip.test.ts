@@ -75,7 +75,7 @@ describe('pip reads the config tuna-setup writes', () => {
         ['-m', 'sh', '-c', 'mount --bind "$0" /etc/hosts && exec python3 -m pip "$@"', hosts, ...args], { env, timeout: 60_000 });
 
       const refused = await runCliAsync(['apply', '--mirror', index, '--targets', 'pip'], env);
-      expect(refused.code).toBe(1);
+      expect(refused.code).toBe(2); // a usage error: the opt-in is missing
       expect(refused.stderr).toMatch(/plain http[\s\S]*--allow-http/);
 
       const applied = await runCliAsync(['apply', '--mirror', index, '--allow-http', '--targets', 'pip'], env);

@@ -125,7 +125,9 @@ describe('the deadline', () => {
     await c.close();
     expect(performance.now() - t0).toBeLessThan(1000);
     expect(e.message).toMatch(/no answer within 0\.8 s/);
-    expect(e.hint).toMatch(/--offline.*TUNA_SETUP_OFFLINE=1/);
+    expect(e.hint).toMatch(/offline: true.*TUNA_SETUP_OFFLINE=1/); // the SDK's words
+    expect(e.say('cli').hint).toMatch(/--offline.*TUNA_SETUP_OFFLINE=1/);
+    expect(e.fixes).toEqual([{ option: 'offline', flag: '--offline', input: null, value: 'true' }]);
   });
 
   it('a silent proxy ends at the deadline too, and the proxy is named', async () => {

@@ -86,9 +86,9 @@ describe('wheels and pytorch/pytorch images (minor-version compatibility + kerne
 
   it.each<[string, ResolveRequest, RegExp, RegExp]>([
     // MVC: 418 is below every floor the tables have
-    ['driver 418', { torch: '2.7', driver: D.r418, gpus: ['7.5'] }, /older than 450\.80\.02/, /a driver ≥ 450\.80\.02 \(for cu118\); or --cuda cpu$/],
+    ['driver 418', { torch: '2.7', driver: D.r418, gpus: ['7.5'] }, /older than 450\.80\.02/, /a driver ≥ 450\.80\.02 \(for cu118\); or cuda: cpu$/],
     // 2.13 has no 11.x; REL: the newest release with cu118 is 2.7
-    ['torch 2.13 on 470', { torch: '2.13', driver: D.r470, gpus: ['7.5'] }, /older than 525\.60\.13/, /a driver ≥ 525\.60\.13 \(for cu126\); or torch 2\.7 \(cu118\); or --cuda cpu/],
+    ['torch 2.13 on 470', { torch: '2.13', driver: D.r470, gpus: ['7.5'] }, /older than 525\.60\.13/, /a driver ≥ 525\.60\.13 \(for cu126\); or torch 2\.7 \(cu118\); or cuda: cpu/],
     // SM: 2.13 cu126 lacks sm_120; cu130 needs 580 (MVC); 2.11 cu128 has sm_120 and runs on 570
     ['RTX 50 (12.0) on 570, torch 2.13', { torch: '2.13', driver: D.r570, gpus: ['12.0'] }, /no kernels for compute capability 12\.0/, /a driver ≥ 580\.65\.06 \(for cu130\); or torch 2\.11 \(cu128\)/],
     // SM: nothing in 2.6 has sm_100; 2.7 cu128 does

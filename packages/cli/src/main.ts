@@ -1,7 +1,7 @@
 /**
  * The `tuna-setup` command: picks the subcommand, runs it, turns errors into
- * a message and an exit code. Each command lives in commands/ and only
- * parses, calls the SDK and prints.
+ * a message, a JSON error object under --json, and an exit code. Each command
+ * lives in commands/ and only parses, calls the SDK and prints.
  */
 import { VERSION } from '@tuna-setup/sdk';
 import { apply, usage as applyUsage } from './commands/apply.js';
@@ -25,6 +25,9 @@ const help = `tuna-setup ${VERSION} — the fastest healthy mirror and the right
 
 usage: tuna-setup <command> [options]   (every command takes --json)
 
+exit codes: 0 ok, 1 failure, 2 usage error; run: the job's own code.
+with --json, stdout carries exactly one JSON object: the result, or {"error":{"code","message","hint"}}.
+
 ${Object.values(commands).map((c) => c.usage).join('\n\n')}`;
 
 async function main(argv: string[]): Promise<number> {
@@ -42,7 +45,9 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
-main(process.argv.slice(2)).then(
+const argv = process.argv.slice(2);
+const ours = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
+main(argv).then(
   (code) => { process.exitCode = code; },
-  (e) => { process.exitCode = reportError(e); },
+  (e) => { process.exitCode = reportError(e, { json: ours.includes('--json'), ...(argv[0] && argv[0] in commands ? { command: argv[0] } : {}) }); },
 );

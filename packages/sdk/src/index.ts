@@ -2,7 +2,7 @@
  * @tuna-setup/sdk — the public API. Everything a Node script needs is
  * exported here; deep imports are not part of the contract.
  */
-export { TunaSetupError, isTunaSetupError, type ErrorCode } from './errors.js';
+export { TunaSetupError, isTunaSetupError, inWords, SETTINGS, type ErrorCode, type Fix, type Words } from './errors.js';
 export { VERSION, USER_AGENT } from './version.js';
 export { exec, type ExecResult } from './exec.js';
 
@@ -15,11 +15,15 @@ export { miniforgeInstallerName, miniforgeSources, micromambaSources, parseSha25
 export { renderPipConf, parsePipConf, type PipSettings } from './config/pip.js';
 export { renderUvToml, parseUvToml, type UvSettings } from './config/uv.js';
 export { renderCondarc, readCondarc, type CondaSettings } from './config/conda.js';
-export { renderDaemonJson, parseDaemonJson, reloadDocker, type DockerSettings, type ReloadResult } from './config/docker.js';
+export { renderDaemonJson, parseDaemonJson, reloadDocker, checkDockerReload, type DockerSettings, type ReloadResult } from './config/docker.js';
 export { configPath, defaultStateDir, hostPlatform, TARGETS, type Target, type Platform } from './config/locations.js';
 export { planApply, parseTargets, type Plan, type PlannedChange, type PlanOptions } from './config/plan.js';
-export { applyPlan, restoreFiles, readJournal, journalFile, type RestoredFile, type Journal, type JournalEntry } from './config/journal.js';
-export { applyMirror, type ApplyMirrorOptions, type ApplyMirrorResult } from './config/apply.js';
+export {
+  applyPlan, restoreFiles, readJournal, journalFile, canonicalPath, DEFAULT_SESSION,
+  type Applied, type RestoredFile, type RestoreOptions, type Journal, type JournalEntry, type JournalLayer,
+} from './config/journal.js';
+export { withStateLock, lockFile, type LockOptions } from './config/lock.js';
+export { applyMirror, restoreMirror, type ApplyMirrorOptions, type ApplyMirrorResult } from './config/apply.js';
 export { readCurrentConfigs, type CurrentConfig } from './config/current.js';
 
 export { selectMirror, rank, noHealthyMirror, DEFAULT_BUDGET_MS, DEFAULT_CACHE_TTL_MS, REFERENCE_BYTES, type SelectOptions, type SelectReport, type RankedMirror } from './probe/select.js';
@@ -41,7 +45,14 @@ export { NGC_RELEASES, CUDA_FULL, IMAGE_SOURCES, pytorchImage, cudaImage, throug
 export { resolveTorch, findRelease, isCudaSpec, PYTORCH_WHEEL_INDEX, type ResolveRequest, type Resolution } from './torch/resolve.js';
 export { resolveEnvironment, type EnvironmentRequest, type Environment } from './torch/environment.js';
 export { RegistryClient, parseImageRef, parseChallenge, nearestTag, checkImageTag, type ImageRef, type RegistryClientOptions, type TagCheck } from './registry/client.js';
-export { inspectDocker, type DockerReport } from './docker/info.js';
-export { parseGpus, bashScript, dockerRunArgs, preflight, pullImage, runJob, runInContainer, removeContainer, restoreWorkspaceOwner, type Gpus, type JobSpec, type PreflightInput, type PullOptions, type RunOptions, type ContainerRunOptions } from './docker/run.js';
+export { inspectDocker, inspectLocalImage, type DockerReport, type LocalImage } from './docker/info.js';
+export {
+  parseGpus, bashScript, dockerRunArgs, checkJob, preflight, pullImage, ensureImage, runJob, runInContainer, removeContainer, restoreWorkspaceOwner,
+  type Gpus, type JobSpec, type JobExit, type PreflightInput, type PullOptions, type RunOptions, type ContainerRunOptions, type ContainerRun,
+} from './docker/run.js';
+export {
+  parsePullPolicy, parseRunImage, parsePublish, publishArg, parseVolume, checkVolume, resolveWorkdir, renderEnvFile, PULL_POLICIES,
+  type PullPolicy, type RunImage, type PortMapping, type Volume,
+} from './docker/options.js';
 export { doctor, type DoctorReport } from './doctor.js';
 export { wheelCacheKey, restoreLocalCache, saveLocalCache, evictLocalCache, WHEEL_CACHE_VERSION, type WheelCacheKeyParts, type LocalCacheOptions } from './cache/wheels.js';

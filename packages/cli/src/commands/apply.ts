@@ -2,8 +2,14 @@
 import {
   applyMirror, chooseMirror, defaultStateDir, formatRanking, loadMirrorFile, parseTargets, workloadFromFiles, type Target,
 } from '@tuna-setup/sdk';
-import { parse, positiveInt } from '../args.js';
-import { printJson, say } from '../output.js';
+import { parse, positiveInt, refuseIgnored } from '../args.js';
+import { printJson, say, UsageError } from '../output.js';
+
+/** A session name: what restore --session must repeat, so plain and bounded. */
+export function sessionName(value: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(value)) throw new UsageError(`--session '${value}' is not a name (letters, digits, . _ : -; up to 128)`);
+  return value;
+}
 
 export const usage = `tuna-setup apply [options]
   Point pip, uv, conda (and Docker) at a mirror; originals are journaled for 'restore'.
@@ -27,6 +33,8 @@ export const usage = `tuna-setup apply [options]
   --allow-http            accept http:// mirrors (adds pip trusted-host / uv allow-insecure-host)
   --replace-index         replace an index-url that is not a known public index
   --state-dir DIR         journal location (default: $XDG_STATE_HOME/tuna-setup)
+  --session NAME          whose apply this is (default cli): parallel jobs on one HOME each use their own,
+                          and 'restore --session NAME' takes back only theirs (see 'restore')
   --dry-run               print the diffs, write nothing
   --json                  one JSON object on stdout`;
 
@@ -49,8 +57,17 @@ export async function apply(args: string[]): Promise<number> {
     'budget-ms': { type: 'string' },
     fresh: { type: 'boolean' },
     requirements: { type: 'string', multiple: true },
+    session: { type: 'string' },
   });
   if (v.help) return say(usage), 0;
+  const targets = parseTargets(v.targets);
+  const per = { pip: 'pip-config', uv: 'uv-config', conda: 'conda-config' } as const;
+  for (const [t, flag] of Object.entries(per)) if (!targets.includes(t as Target)) refuseIgnored(v, [flag], `with ${t} in --targets`);
+  if (!targets.includes('docker')) refuseIgnored(v, ['docker-mirror', 'docker-config', 'reload-docker', 'docker-pidfile'], 'with docker in --targets');
+  if (!v['reload-docker']) refuseIgnored(v, ['docker-pidfile'], 'with --reload-docker');
+  if (v.mirror !== 'auto' && !v.mirror.includes(',')) refuseIgnored(v, ['budget-ms', 'fresh', 'requirements'], 'when --mirror is auto or a list to choose among');
+  if (v['dry-run']) refuseIgnored(v, ['reload-docker'], 'when files are written (not with --dry-run)');
+  const session = v.session === undefined ? undefined : sessionName(v.session);
   const allowHttp = v['allow-http'] ?? false;
   const extra = v['mirror-file'] ? loadMirrorFile(v['mirror-file'], { allowHttp }) : [];
   const paths: Partial<Record<Target, string>> = {};
@@ -59,7 +76,6 @@ export async function apply(args: string[]): Promise<number> {
   if (v['conda-config']) paths.conda = v['conda-config'];
   if (v['docker-config']) paths.docker = v['docker-config'];
 
-  const targets = parseTargets(v.targets);
   const stateDir = v['state-dir'] ?? defaultStateDir();
   const budgetMs = v['budget-ms'] === undefined ? undefined : positiveInt(v['budget-ms'], '--budget-ms');
   const workload = v.requirements?.length ? await workloadFromFiles(v.requirements) : undefined;
@@ -82,6 +98,7 @@ export async function apply(args: string[]): Promise<number> {
     dryRun: v['dry-run'] ?? false,
     reloadDocker: v['reload-docker'] ?? false,
     ...(v['docker-pidfile'] ? { dockerPidFile: v['docker-pidfile'] } : {}),
+    ...(session ? { session } : {}),
   });
   const { plan } = result;
   if (v.json) {

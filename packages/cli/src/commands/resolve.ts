@@ -1,6 +1,6 @@
 /** `tuna-setup resolve`: the PyTorch wheel index and image that fit this driver and GPU, with the tag checked. */
-import { defaultStateDir, IMAGE_SOURCES, isTunaSetupError, resolveEnvironment, type EnvironmentRequest, type ImageFlavor, type ImageSource } from '@tuna-setup/sdk';
-import { parse } from '../args.js';
+import { defaultStateDir, IMAGE_SOURCES, resolveEnvironment, type EnvironmentRequest, type ImageFlavor, type ImageSource } from '@tuna-setup/sdk';
+import { parse, refuseIgnored } from '../args.js';
 import { printJson, say, UsageError } from '../output.js';
 
 export const usage = `tuna-setup resolve [options]
@@ -49,6 +49,8 @@ type ResolveValues = { [K in keyof typeof resolveFlags]?: (typeof resolveFlags)[
 export function resolveRequest(v: ResolveValues): EnvironmentRequest {
   const source = pick<ImageSource>(v.source, IMAGE_SOURCES, '--source');
   const flavor = pick<ImageFlavor>(v.flavor, ['runtime', 'devel'], '--flavor');
+  if (v.driver === 'none') refuseIgnored(v, ['gpu-cc'], 'with a driver (--driver none means no GPU)');
+  if (v['wheel-mirror'] === undefined) refuseIgnored(v, ['state-dir'], 'with --wheel-mirror auto (it caches the ranking there)');
   const gpus = (v['gpu-cc'] ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
   for (const cc of gpus) if (!/^\d{1,2}\.\d$/.test(cc)) throw new UsageError(`--gpu-cc '${cc}' is not a compute capability like 8.6`);
   if (v.driver !== undefined && v.driver !== 'none' && !/^\d+(\.\d+){0,2}$/.test(v.driver)) throw new UsageError(`--driver '${v.driver}' is not a driver version like 550.54.15 (or 'none')`);
@@ -73,20 +75,15 @@ export function resolveRequest(v: ResolveValues): EnvironmentRequest {
 export async function resolve(args: string[]): Promise<number> {
   const { values: v } = parse(args, resolveFlags);
   if (v.help) return say(usage), 0;
-  try {
-    const env = await resolveEnvironment(resolveRequest(v));
-    const { detected: _detected, ...out } = env;
-    if (v.json) return printJson(out), 0;
-    say(`torch:   ${env.torch} (torchvision ${env.torchvision}${env.torchaudio ? `, torchaudio ${env.torchaudio}` : ''})`);
-    say(`variant: ${env.variant}${env.cuda ? ` (CUDA ${env.cuda})` : ''} — driver ${env.driver ?? 'none'}${env.gpus.length ? `, GPUs ${env.gpus.join(', ')}` : ''}`);
-    say(`index:   ${env.torchIndexUrl}`);
-    say(`pip:     pip ${env.pipArgs.join(' ')}`);
-    say(`image:   ${env.image}${env.digest ? `@${env.digest}` : ' (not checked: offline)'}`);
-    say('why:');
-    for (const r of env.reasons) say(`  - ${r}`);
-    return 0;
-  } catch (e) {
-    if (v.json && isTunaSetupError(e) && e.details) printJson({ error: { code: e.code, message: e.message, hint: e.hint }, ...e.details });
-    throw e;
-  }
+  const env = await resolveEnvironment(resolveRequest(v));
+  const { detected: _detected, ...out } = env;
+  if (v.json) return printJson(out), 0;
+  say(`torch:   ${env.torch} (torchvision ${env.torchvision}${env.torchaudio ? `, torchaudio ${env.torchaudio}` : ''})`);
+  say(`variant: ${env.variant}${env.cuda ? ` (CUDA ${env.cuda})` : ''} — driver ${env.driver ?? 'none'}${env.gpus.length ? `, GPUs ${env.gpus.join(', ')}` : ''}`);
+  say(`index:   ${env.torchIndexUrl}`);
+  say(`pip:     pip ${env.pipArgs.join(' ')}`);
+  say(`image:   ${env.image}${env.digest ? `@${env.digest}` : ' (not checked: offline)'}`);
+  say('why:');
+  for (const r of env.reasons) say(`  - ${r}`);
+  return 0;
 }

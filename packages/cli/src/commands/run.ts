@@ -1,47 +1,95 @@
-/** `tuna-setup run`: pull the image (resolved, or given) and run a command in it with the GPUs; the exit code is the command's. */
-import { parseGpus, resolveEnvironment, runInContainer } from '@tuna-setup/sdk';
-import { parse } from '../args.js';
-import { say, UsageError } from '../output.js';
+/** `tuna-setup run`: find or pull the image (resolved, or given) and run a command in it with the GPUs; the exit code is the command's. */
+import {
+  parseGpus, parsePublish, parsePullPolicy, parseRunImage, parseVolume, renderEnvFile, resolveEnvironment, resolveWorkdir, runInContainer,
+} from '@tuna-setup/sdk';
+import { parse, refuseIgnored } from '../args.js';
+import { printJson, say, UsageError } from '../output.js';
 import { resolveFlags, resolveRequest } from './resolve.js';
 
 export const usage = `tuna-setup run [options] -- CMD [ARG...]
   Run CMD inside an image with the GPUs attached, the work directory mounted at /workspace;
-  exits with CMD's exit code.
+  exits with CMD's exit code (128 + the signal's number when a signal stops it: 130 for Ctrl-C).
 
-  --image REF|auto        the image (default auto: resolved like 'resolve', with its flags:
+  --image REF|auto        the image: [registry/]name[:tag], optionally pinned @sha256:<64 hex>
+                          (default auto: resolved like 'resolve', with its flags:
                           --torch --cuda --driver --gpu-cc --python --source --flavor
                           --registry-mirror --offline --sysroot)
+  --pull missing|always|never
+                          missing (default): use the image on this machine when it has the tag
+                          (or, pinned, the digest), pull it otherwise; always: pull first;
+                          never: only a local image (air-gapped machines), else exit 1 naming it
   --gpus all|none|N       GPUs for the container (default all)
-  --env K=V               a variable for CMD (repeatable; the value never appears in docker's argv)
-  --workdir DIR           mounted at /workspace (default: the current directory)`;
+  --env K=V               a variable for CMD (repeatable); it reaches only the container, through
+                          a private env file: never docker's argv nor docker's own environment.
+                          One line each: a value with a line break is refused (mount a file
+                          with --volume instead)
+  --workdir DIR           an existing directory, mounted at /workspace (default: the current directory)
+  --volume SRC:DST[:ro]   also mount SRC (an existing host path) at DST (absolute) in the container;
+                          repeatable; SRC is never created, nor handed to another owner
+  --publish [IP:]HOST:CONTAINER[/tcp|/udp]
+                          publish a container port on the host, e.g. 8888:8888 or
+                          127.0.0.1:8888:8888 (repeatable)
+  --interactive           keep stdin open for CMD, with a TTY when stdin is a terminal
+                          (for a shell or a notebook at a desk)
+  --json                  CMD's stdout goes to stderr; stdout carries one object at the end:
+                          {"image","digest"?,"exitCode","seconds","signal"?,"pulled"} — digest: the
+                          image's registry digest (sha256:…) when it has one; seconds: how long CMD
+                          ran; signal: the one that stopped it (e.g. "SIGINT"); pulled: false when
+                          the image was already on this machine`;
 
 export async function run(args: string[]): Promise<number> {
   const dash = args.indexOf('--');
   const { values: v } = parse(dash === -1 ? args : args.slice(0, dash), {
     ...resolveFlags,
     image: { type: 'string', default: 'auto' },
+    pull: { type: 'string', default: 'missing' },
     gpus: { type: 'string', default: 'all' },
     env: { type: 'string', multiple: true },
     workdir: { type: 'string' },
+    volume: { type: 'string', multiple: true },
+    publish: { type: 'string', multiple: true },
+    interactive: { type: 'boolean' },
   });
   if (v.help) return say(usage), 0;
   const command = dash === -1 ? [] : args.slice(dash + 1);
   if (command.length === 0) throw new UsageError('give the command after --, e.g. tuna-setup run -- python -c "import torch"');
+  // every value is checked before anything is resolved, pulled or run (a bad one: exit 2)
+  const pull = parsePullPolicy(v.pull);
   const gpus = parseGpus(v.gpus);
+  if (v.image !== 'auto') {
+    parseRunImage(v.image);
+    // the resolve flags choose an image; with one given they would be ignored (--sysroot still serves the preflight)
+    refuseIgnored(v, Object.keys(resolveFlags).filter((f) => f !== 'sysroot'), 'with --image auto (they choose the image)');
+  }
   const env: Record<string, string> = {};
   for (const kv of v.env ?? []) {
     const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(kv);
-    if (!m) throw new UsageError(`--env '${kv}' is not NAME=VALUE`);
+    if (!m) throw new UsageError(`--env '${kv.split('=')[0]}…' is not NAME=VALUE`, 'names are letters, digits and _, not starting with a digit');
     env[m[1]!] = m[2]!;
   }
+  renderEnvFile(env);
+  const workspace = resolveWorkdir(v.workdir ?? process.cwd());
+  const volumes = (v.volume ?? []).map((spec) => parseVolume(spec));
+  const publish = (v.publish ?? []).map((spec) => parsePublish(spec));
+
   const resolved = v.image === 'auto' ? await resolveEnvironment(resolveRequest(v)) : undefined;
   const image = resolved?.image ?? v.image;
   if (resolved) process.stderr.write(`tuna-setup: ${image} (${resolved.variant}${resolved.digest ? `, ${resolved.digest}` : ''})\n`);
 
   const log = (l: string) => process.stderr.write(`tuna-setup: ${l}\n`);
-  const { exitCode } = await runInContainer(
-    { image, command, gpus, name: `tuna-setup-run-${process.pid}`, workspace: v.workdir ?? process.cwd(), env },
-    { imageCuda: resolved?.imageCuda ?? null, requiresNativeCuda: (v.source ?? 'pytorch') !== 'pytorch', ...(v.sysroot ? { sysroot: v.sysroot } : {}), log, warn: (l) => log(`warning: ${l}`) },
+  const result = await runInContainer(
+    { image, command, gpus, name: `tuna-setup-run-${process.pid}`, workspace, env, volumes, publish, interactive: v.interactive ?? false },
+    {
+      pull, imageCuda: resolved?.imageCuda ?? null, requiresNativeCuda: (v.source ?? 'pytorch') !== 'pytorch', ...(v.sysroot ? { sysroot: v.sysroot } : {}),
+      ...(v.json ? { stdout: 'stderr' as const } : {}), log, warn: (l) => log(`warning: ${l}`),
+    },
   );
-  return exitCode;
+  if (v.json) {
+    const digest = result.digest ?? resolved?.digest ?? undefined;
+    printJson({
+      image, ...(digest ? { digest } : {}), exitCode: result.exitCode, seconds: Math.round(result.seconds * 1000) / 1000,
+      ...(result.signal ? { signal: result.signal } : {}), pulled: result.pulled,
+    });
+  }
+  return result.exitCode;
 }

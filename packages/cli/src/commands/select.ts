@@ -3,7 +3,7 @@ import {
   catalogCandidates, defaultStateDir, formatRanking, isOffline, loadMirrorFile, noHealthyMirror, parseProbeService, selectMirror,
   TunaSetupError, userCandidates, workloadFromFiles,
 } from '@tuna-setup/sdk';
-import { parse, positiveInt } from '../args.js';
+import { parse, positiveInt, refuseIgnored } from '../args.js';
 import { printJson, say } from '../output.js';
 
 export const usage = `tuna-setup select [options]
@@ -40,6 +40,7 @@ export async function select(args: string[]): Promise<number> {
   });
   if (v.help) return say(usage), 0;
   const service = parseProbeService(v.service);
+  if (service !== 'pypi') refuseIgnored(v, ['project'], 'with --service pypi');
   const budgetMs = v['budget-ms'] === undefined ? undefined : positiveInt(v['budget-ms'], '--budget-ms');
   const allowHttp = v['allow-http'] ?? false;
   const extra = v['mirror-file'] ? loadMirrorFile(v['mirror-file'], { allowHttp }) : [];
@@ -49,7 +50,7 @@ export async function select(args: string[]): Promise<number> {
     : catalogCandidates(service, extra);
   if (isOffline()) {
     throw new TunaSetupError('OFFLINE', 'TUNA_SETUP_OFFLINE=1: select probes the network and was told not to',
-      'unset TUNA_SETUP_OFFLINE, or name a mirror with apply --mirror NAME');
+      'unset TUNA_SETUP_OFFLINE, or name a mirror with apply {mirror=NAME}');
   }
   const workload = v.requirements?.length ? await workloadFromFiles(v.requirements) : undefined;
   const report = await selectMirror({
@@ -60,8 +61,8 @@ export async function select(args: string[]): Promise<number> {
     ...(v.project ? { project: v.project } : {}),
     ...(v.fresh ? { fresh: true } : {}),
   });
+  if (!v.json) for (const line of formatRanking(report)) say(line);
+  if (!report.chosen) throw noHealthyMirror(report); // under --json: the error with the ranking beside it
   if (v.json) printJson(report);
-  else for (const line of formatRanking(report)) say(line);
-  if (!report.chosen) throw noHealthyMirror(report);
   return 0;
 }

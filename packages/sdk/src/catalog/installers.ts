@@ -28,7 +28,7 @@ export function miniforgeInstallerName(platform: NodeJS.Platform = process.platf
   const name = NAMES[`${platform}-${arch}`];
   if (!name) {
     throw new TunaSetupError('UNSUPPORTED_SERVICE', `no Miniforge shell installer for ${platform}/${arch}`,
-      'install-conda supports Linux (x86_64, aarch64, ppc64le) and macOS; on Windows use conda-incubator/setup-miniconda');
+      '{installConda} supports Linux (x86_64, aarch64, ppc64le) and macOS; on Windows use conda-incubator/setup-miniconda');
   }
   return name;
 }
@@ -68,7 +68,7 @@ const MICROMAMBA: Record<string, string> = {
 export function micromambaSources(platform: NodeJS.Platform = process.platform, arch: string = process.arch, env: NodeJS.ProcessEnv = process.env): InstallerSource[] {
   const file = MICROMAMBA[`${platform}-${arch}`];
   if (!file) {
-    throw new TunaSetupError('UNSUPPORTED_SERVICE', `no micromamba binary for ${platform}/${arch}`, 'install-conda: micromamba supports Linux (x86_64, aarch64, ppc64le) and macOS');
+    throw new TunaSetupError('UNSUPPORTED_SERVICE', `no micromamba binary for ${platform}/${arch}`, '{installConda=micromamba} supports Linux (x86_64, aarch64, ppc64le) and macOS');
   }
   const up = (env.TUNA_SETUP_MICROMAMBA_UPSTREAM || MICROMAMBA_UPSTREAM).replace(/\/+$/, '');
   return [{ name: 'official', url: `${up}/latest/download/${file}`, sha256Url: `${up}/latest/download/${file}.sha256` }];

@@ -36,7 +36,7 @@ export function findMirror(spec: string, options: LookupOptions = {}): Mirror {
 }
 
 export function mirrorFromUrl(input: string, policy: UrlPolicy = {}): Mirror {
-  const url = checkMirrorUrl(input, 'mirror', policy);
+  const url = checkMirrorUrl(input, '{mirror}', policy);
   const host = new URL(url).host;
   const provenance = { source: 'given on the command line', checked: new Date().toISOString().slice(0, 10) };
   if (/\/simple$/.test(url)) {
@@ -68,7 +68,7 @@ export function loadMirrorFile(path: string, policy: UrlPolicy = {}): Mirror[] {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     throw new TunaSetupError('BAD_MIRROR_FILE', `cannot read mirror file ${path}: ${(e as Error).message}`,
-      'check the path given to --mirror-file');
+      'check the path given to {mirrorFile}');
   }
   let data: unknown;
   try {

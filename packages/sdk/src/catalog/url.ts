@@ -25,7 +25,7 @@ export function checkMirrorUrl(input: string, what: string, policy: UrlPolicy = 
   }
   if (url.protocol === 'http:' && !policy.allowHttp) {
     throw new TunaSetupError('INSECURE_URL', `${what}: '${input}' is plain http`,
-      'use https://, or pass --allow-http if this mirror really has no TLS (traffic can then be read and altered)');
+      'use https://, or pass {allowHttp=true} if this mirror really has no TLS (traffic can then be read and altered)');
   }
   if (url.username || url.password) {
     throw new TunaSetupError('BAD_URL', `${what}: '${url.host}' URL carries credentials`,

@@ -1,11 +1,15 @@
 /**
- * The whole `apply` use case in one call, for every front end: plan, then
- * (unless a dry run) write through the journal, then reload dockerd when
- * asked and daemon.json really changed.
+ * The `apply` and `restore` use cases, for every front end. Apply: under the
+ * state dir's lock, plan, check everything that can be checked (a dockerd to
+ * reload), write through the journal, reload dockerd when asked and
+ * daemon.json really changed — and if that reload fails, put every file and
+ * the journal back, so a failed apply leaves nothing behind.
  */
+import { existsSync } from 'node:fs';
 import type { Mirror } from '../catalog/types.js';
-import { reloadDocker, type ReloadResult } from './docker.js';
-import { applyPlan } from './journal.js';
+import { checkDockerReload, reloadDocker, type ReloadResult } from './docker.js';
+import { applyPlan, DEFAULT_SESSION, journalFile, noJournal, restoreFiles, type RestoredFile, type RestoreOptions } from './journal.js';
+import { withStateLock } from './lock.js';
 import { planApply, type Plan, type PlanOptions } from './plan.js';
 
 export interface ApplyMirrorOptions extends PlanOptions {
@@ -13,6 +17,8 @@ export interface ApplyMirrorOptions extends PlanOptions {
   /** SIGHUP dockerd (or systemctl reload docker) when daemon.json changed */
   reloadDocker?: boolean;
   dockerPidFile?: string;
+  /** whose layer this apply is (see journal.ts); default: the CLI's */
+  session?: string;
 }
 
 export interface ApplyMirrorResult {
@@ -23,10 +29,29 @@ export interface ApplyMirrorResult {
 }
 
 export async function applyMirror(options: ApplyMirrorOptions): Promise<ApplyMirrorResult> {
-  const plan = await planApply(options);
-  if (options.dryRun) return { mirror: options.mirror, plan, dryRun: true };
-  await applyPlan(plan, options.stateDir);
-  const dockerChanged = plan.changes.some((c) => c.target === 'docker' && c.action !== 'unchanged');
-  const reload = options.reloadDocker && dockerChanged ? await reloadDocker(options.dockerPidFile) : undefined;
-  return { mirror: options.mirror, plan, dryRun: false, ...(reload ? { reload } : {}) };
+  // a dry run reads (the journal is replaced atomically, never seen half-written) and writes nothing: no lock
+  if (options.dryRun) return { mirror: options.mirror, plan: await planApply(options), dryRun: true };
+  return withStateLock(options.stateDir, async () => {
+    const plan = await planApply(options);
+    const dockerChanged = plan.changes.some((c) => c.target === 'docker' && c.action !== 'unchanged');
+    const reloading = options.reloadDocker === true && dockerChanged;
+    if (reloading) await checkDockerReload(options.dockerPidFile);
+    const applied = await applyPlan(plan, options.stateDir, options.session ?? DEFAULT_SESSION);
+    let reload: ReloadResult | undefined;
+    if (reloading) {
+      try {
+        reload = await reloadDocker(options.dockerPidFile);
+      } catch (e) {
+        await applied.rollback();
+        throw e;
+      }
+    }
+    return { mirror: options.mirror, plan, dryRun: false, ...(reload ? { reload } : {}) };
+  });
+}
+
+/** Puts back a session's files (or all), under the state dir's lock. */
+export function restoreMirror(stateDir: string, options: RestoreOptions = {}): Promise<RestoredFile[]> {
+  if (!existsSync(journalFile(stateDir))) return Promise.reject(noJournal(stateDir)); // nothing to lock for
+  return withStateLock(stateDir, () => restoreFiles(stateDir, options));
 }

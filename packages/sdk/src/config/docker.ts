@@ -62,30 +62,49 @@ export interface ReloadResult {
   detail: string;
 }
 
-/**
- * Makes a running dockerd re-read registry-mirrors: `systemctl reload docker`
- * where systemd runs, else SIGHUP to the pid in `pidFile`.
- */
-export async function reloadDocker(pidFile = '/var/run/docker.pid'): Promise<ReloadResult> {
-  if (existsSync('/run/systemd/system') && pidFile === '/var/run/docker.pid') {
-    const r = await exec(['systemctl', 'reload', 'docker']);
-    if (r.code === 0) return { method: 'systemctl', detail: 'systemctl reload docker' };
-  }
+const viaSystemd = (pidFile: string) => existsSync('/run/systemd/system') && pidFile === DEFAULT_PIDFILE;
+const DEFAULT_PIDFILE = '/var/run/docker.pid';
+
+async function dockerdPid(pidFile: string): Promise<number> {
   let pid: number;
   try {
     pid = Number((await readFile(pidFile, 'utf8')).trim());
   } catch (e) {
     throw new TunaSetupError('RELOAD_FAILED', `cannot read dockerd's pid file ${pidFile}: ${(e as Error).message}`,
-      'is dockerd running? pass --docker-pidfile, or reload it yourself (systemctl reload docker)');
+      'is dockerd running? pass {dockerPidFile}, or reload it yourself (systemctl reload docker); nothing was written');
   }
   if (!Number.isInteger(pid) || pid <= 1) {
-    throw new TunaSetupError('RELOAD_FAILED', `${pidFile} does not hold a pid`, 'reload dockerd yourself (systemctl reload docker)');
+    throw new TunaSetupError('RELOAD_FAILED', `${pidFile} does not hold a pid`, 'pass {dockerPidFile}, or reload dockerd yourself (systemctl reload docker); nothing was written');
   }
+  return pid;
+}
+
+function signal(pid: number, sig: NodeJS.Signals | 0): void {
   try {
-    process.kill(pid, 'SIGHUP');
+    process.kill(pid, sig);
   } catch (e) {
-    throw new TunaSetupError('RELOAD_FAILED', `cannot signal dockerd (pid ${pid}): ${(e as Error).message}`,
-      'run as root, or reload dockerd yourself (systemctl reload docker)');
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new TunaSetupError('RELOAD_FAILED', code === 'ESRCH' ? `dockerd (pid ${pid}) is not running` : `cannot signal dockerd (pid ${pid}): ${(e as Error).message}`,
+      code === 'ESRCH' ? 'start dockerd, or pass {dockerPidFile} of the running one' : 'run as root, or reload dockerd yourself (systemctl reload docker)');
   }
+}
+
+/** Everything `reloadDocker` needs, checked before a byte is written: the unit is active, or the pid is alive and ours to signal. */
+export async function checkDockerReload(pidFile = DEFAULT_PIDFILE): Promise<void> {
+  if (viaSystemd(pidFile) && (await exec(['systemctl', 'is-active', '--quiet', 'docker'])).code === 0) return;
+  signal(await dockerdPid(pidFile), 0);
+}
+
+/**
+ * Makes a running dockerd re-read registry-mirrors: `systemctl reload docker`
+ * where systemd runs, else SIGHUP to the pid in `pidFile`.
+ */
+export async function reloadDocker(pidFile = DEFAULT_PIDFILE): Promise<ReloadResult> {
+  if (viaSystemd(pidFile)) {
+    const r = await exec(['systemctl', 'reload', 'docker']);
+    if (r.code === 0) return { method: 'systemctl', detail: 'systemctl reload docker' };
+  }
+  const pid = await dockerdPid(pidFile);
+  signal(pid, 'SIGHUP');
   return { method: 'sighup', detail: `SIGHUP to dockerd pid ${pid}` };
 }

@@ -1,41 +1,89 @@
 /**
- * The only place tuna-setup changes files. `applyPlan` writes a Plan's files
- * atomically (temp file in the same directory + rename; mode and owner kept;
- * symlinks written through, so a dotfiles link stays a link) after recording
- * each file's original bytes in a journal under the state dir. `restoreFiles`
- * replays the journal: every file back to its exact original bytes, files we
- * created removed (and the directories we made for them, when empty).
+ * The only place tuna-setup changes config files. `applyPlan` writes a
+ * Plan's files atomically (temp file in the same directory + rename; mode and
+ * owner kept; symlinks written through, so a dotfiles link stays a link)
+ * after recording each file's original bytes in a journal under the state
+ * dir. `restoreFiles` replays it. Callers hold the state dir's lock
+ * (lock.ts): every read-modify-write of the journal is serialized.
+ *
+ * Sessions stack. Each apply belongs to a session (the CLI's is `cli`; each
+ * Action job has its own) and adds a layer to every file it touches, on top
+ * of the layers of sessions still applied. Restoring a session removes its
+ * layer: when it is the top one, the file goes back to the layer below (or
+ * to the original bytes when none is left); when it is not, the file stays
+ * as the session above wrote it. So overlapping jobs on one HOME — main A,
+ * main B, post A, post B, in either order — end with the user's original
+ * bytes. Every layer is rendered from the original, so removing a middle
+ * layer never leaves its settings behind.
  *
  * Order matters for crash safety: the journal is written before any file,
  * so an interrupted apply can always be restored. A file the user changed
  * after we wrote it is never overwritten by restore (unless forced): it is
  * reported as a conflict and stays in the journal.
+ *
+ * Paths are canonical (absolute, symlinks resolved as the writer follows
+ * them), so `--pip-config pip.conf`, `./pip.conf` and a link to it are one
+ * file. Journals of format 1 (one layer, possibly relative paths from an old
+ * bug) are read and upgraded.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, chown, lstat, mkdir, open, readFile, realpath, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import {
+  access, lstat, mkdir, open, readdir, readFile, readlink, realpath, rename, rmdir, stat, unlink,
+} from 'node:fs/promises';
 import path from 'node:path';
 import { TunaSetupError } from '../errors.js';
 import type { Plan } from './plan.js';
+
+/** The session of an apply made without one (the CLI's default). */
+export const DEFAULT_SESSION = 'cli';
+/** Layers kept per file; the oldest go first (a session whose job never restored). */
+const MAX_LAYERS = 16;
+/** A temp file of ours older than this was left by a killed run. */
+const STALE_TEMP_MS = 60_000;
+
+export interface JournalLayer {
+  session: string;
+  /** sha256 of the bytes this session wrote */
+  written: string;
+  /** base64 of those bytes (absent only in a layer read from a format-1 journal) */
+  bytes?: string;
+}
 
 export interface JournalEntry {
   path: string;
   target: string;
   /** base64 of the bytes before our first write; null: the file did not exist */
   original: string | null;
-  /** sha256 of the bytes we last wrote */
-  written: string;
   /** directories we created for the file, deepest first */
   createdDirs: string[];
+  /** bottom to top; the top one is what should be on disk */
+  layers: JournalLayer[];
 }
 
 export interface Journal {
-  version: 1;
+  version: 2;
   entries: JournalEntry[];
 }
 
 export const journalFile = (stateDir: string) => path.join(stateDir, 'journal.json');
 export const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+const top = (e: JournalEntry) => e.layers.at(-1)!;
+
+/**
+ * The file a path names, as the writer will write it: absolute, with every
+ * symlink resolved (a dangling link to where it points), so one file has one
+ * name in the plan and the journal.
+ */
+export async function canonicalPath(file: string, hops = 0): Promise<string> {
+  const abs = path.resolve(file);
+  const real = await realpath(abs).catch(() => null);
+  if (real) return real;
+  const st = await lstat(abs).catch(() => null);
+  if (st?.isSymbolicLink() && hops < 40) return canonicalPath(path.resolve(path.dirname(abs), await readlink(abs)), hops + 1);
+  const parent = path.dirname(abs);
+  return parent === abs ? abs : path.join(await canonicalPath(parent, hops), path.basename(abs));
+}
 
 async function readBytes(file: string): Promise<Buffer | null> {
   try {
@@ -45,6 +93,8 @@ async function readBytes(file: string): Promise<Buffer | null> {
     throw new TunaSetupError('NOT_WRITABLE', `cannot read ${file}: ${(e as Error).message}`, 'check the path and its permissions');
   }
 }
+
+const isString = (v: unknown): v is string => typeof v === 'string';
 
 export async function readJournal(stateDir: string): Promise<Journal | null> {
   const file = journalFile(stateDir);
@@ -56,18 +106,34 @@ export async function readJournal(stateDir: string): Promise<Journal | null> {
   } catch (e) {
     throw corrupt(file, (e as Error).message);
   }
-  if (data?.version !== 1 || !Array.isArray(data.entries)) throw corrupt(file, 'not a tuna-setup journal (version 1)');
-  for (const [i, e] of data.entries.entries()) {
-    const ok = typeof e?.path === 'string' && path.isAbsolute(e.path) && (e.original === null || typeof e.original === 'string')
-      && typeof e.written === 'string' && Array.isArray(e.createdDirs);
+  if ((data?.version !== 1 && data?.version !== 2) || !Array.isArray(data.entries)) throw corrupt(file, 'not a tuna-setup journal (version 1 or 2)');
+  const entries: JournalEntry[] = [];
+  for (const [i, e] of (data.entries as any[]).entries()) {
+    const layers = data.version === 1 ? [{ session: DEFAULT_SESSION, written: e?.written }] : e?.layers;
+    const ok = isString(e?.path) && e.path !== '' && (e.original === null || isString(e.original)) && Array.isArray(e.createdDirs)
+      && e.createdDirs.every(isString) && Array.isArray(layers) && layers.length > 0
+      && layers.every((l: any) => isString(l?.session) && isString(l.written) && (l.bytes === undefined || isString(l.bytes)));
     if (!ok) throw corrupt(file, `entry ${i + 1} is malformed`);
+    // a format-1 journal may hold a path as typed (relative): the directory restore runs in is the best guess
+    entries.push({ path: await canonicalPath(e.path), target: isString(e.target) ? e.target : '', original: e.original, createdDirs: e.createdDirs, layers });
   }
-  return data as Journal;
+  return { version: 2, entries };
 }
 
 function corrupt(file: string, why: string) {
   return new TunaSetupError('JOURNAL_CORRUPT', `journal ${file} is unreadable: ${why}`,
-    'nothing was changed; the originals may still be inside it — inspect it, or remove it to start over');
+    'nothing was changed; the original bytes are inside it (base64 in "original") — keep a copy before you remove it');
+}
+
+async function writeJournal(stateDir: string, journal: Journal): Promise<void> {
+  const file = journalFile(stateDir);
+  try {
+    if (journal.entries.length === 0) await unlink(file).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'ENOENT') throw e; });
+    else await writeFileAtomic(file, JSON.stringify(journal, null, 2) + '\n', 0o600);
+  } catch (e) {
+    throw new TunaSetupError('WRITE_FAILED', `cannot write the journal ${file}: ${(e as Error).message}`,
+      'free some space or fix the permissions there (or point {stateDir} elsewhere); no config file was changed by this step');
+  }
 }
 
 /** Writes `bytes` to `file` atomically: temp file beside it, fsync, rename; keeps mode and owner. */
@@ -96,6 +162,19 @@ export async function writeFileAtomic(file: string, bytes: Buffer | string, mode
   const dir = await open(path.dirname(target), 'r').catch(() => null);
   await dir?.sync().catch(() => {});
   await dir?.close();
+}
+
+/** Removes temp files a killed run of ours left beside `file` (writeFileAtomic's names, old enough to be nobody's). */
+async function removeStaleTemps(file: string): Promise<void> {
+  const dir = path.dirname(file);
+  const prefix = `.${path.basename(file)}.tuna-setup-`;
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !/^[0-9a-f]{8}\.tmp$/.test(name.slice(prefix.length))) continue;
+    const p = path.join(dir, name);
+    const st = await lstat(p).catch(() => null);
+    if (st?.isFile() && Date.now() - st.mtimeMs > STALE_TEMP_MS) await unlink(p).catch(() => {});
+  }
 }
 
 /** Fails early, naming the path, when a file could not be written. */
@@ -133,91 +212,142 @@ async function makeParents(file: string): Promise<string[]> {
   return missing; // deepest first
 }
 
-export async function applyPlan(plan: Plan, stateDir: string): Promise<void> {
-  const toWrite = plan.changes.filter((c) => c.action !== 'unchanged');
-  if (toWrite.length === 0) return;
+/** Puts a file back to `bytes` (null: removes it). */
+async function putBack(file: string, bytes: Buffer | null): Promise<void> {
+  if (bytes === null) await unlink(file).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'ENOENT') throw e; });
+  else await writeFileAtomic(file, bytes);
+}
 
-  for (const c of toWrite) await checkWritable(c.path);
+export interface Applied {
+  /** puts back every file this apply wrote and the journal as it was (for a later step that failed) */
+  rollback(): Promise<void>;
+}
+
+/** Carries out a plan for a session: journal first, then the files. Hold the state dir's lock. */
+export async function applyPlan(plan: Plan, stateDir: string, session = DEFAULT_SESSION): Promise<Applied> {
+  for (const c of plan.changes) if (c.action !== 'unchanged') await checkWritable(c.path);
   await checkWritable(journalFile(stateDir));
 
   const previous = await readJournal(stateDir);
-  const journal: Journal = previous ? structuredClone(previous) : { version: 1, entries: [] };
+  const journal: Journal = previous ? structuredClone(previous) : { version: 2, entries: [] };
   const current = new Map<string, Buffer | null>();
-  for (const c of toWrite) {
+  const toWrite: { path: string; bytes: Buffer }[] = [];
+  for (const c of plan.changes) {
     const bytes = await readBytes(c.path);
-    if ((bytes === null ? null : bytes.toString('utf8')) !== c.before) {
+    if ((bytes === null ? null : bytes.toString(c.encoding)) !== c.before) {
       throw new TunaSetupError('WRITE_FAILED', `${c.path} changed since the plan was made`, 'run the command again; nothing was written');
     }
-    current.set(c.path, bytes);
-    const entry = journal.entries.find((e) => e.path === c.path);
-    if (entry) entry.written = sha256(c.after);
-    else journal.entries.push({ path: c.path, target: c.target, original: bytes?.toString('base64') ?? null, written: sha256(c.after), createdDirs: [] });
+    const after = Buffer.from(c.after, c.encoding);
+    const layer: JournalLayer = { session, written: sha256(after), bytes: after.toString('base64') };
+    let entry = journal.entries.find((e) => e.path === c.path);
+    const ours = entry !== undefined && bytes !== null && sha256(bytes) === top(entry).written;
+    // a file we do not hold that already says what we would write: nothing to record
+    if (c.action === 'unchanged' && !ours) continue;
+    if (!entry) {
+      entry = { path: c.path, target: c.target, original: bytes?.toString('base64') ?? null, createdDirs: [], layers: [] };
+      journal.entries.push(entry);
+    }
+    entry.layers = [...entry.layers.filter((l) => l.session !== session), layer].slice(-MAX_LAYERS);
+    if (c.action !== 'unchanged') {
+      current.set(c.path, bytes);
+      toWrite.push({ path: c.path, bytes: after });
+    }
   }
+  if (!previous && journal.entries.length === 0) return { rollback: async () => {} };
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
-  await writeFileAtomic(journalFile(stateDir), JSON.stringify(journal, null, 2) + '\n', 0o600);
+  await removeStaleTemps(journalFile(stateDir));
+  await writeJournal(stateDir, journal);
 
   const done: string[] = [];
+  const rollback = async () => {
+    for (const p of [...done].reverse()) await putBack(p, current.get(p)!).catch(() => {});
+    if (previous) await writeJournal(stateDir, previous).catch(() => {});
+    else await unlink(journalFile(stateDir)).catch(() => {});
+  };
   try {
-    for (const c of toWrite) {
-      const created = await makeParents(c.path);
+    for (const w of toWrite) {
+      await removeStaleTemps(w.path);
+      const created = await makeParents(w.path);
       if (created.length) {
-        journal.entries.find((e) => e.path === c.path)!.createdDirs.push(...created);
-        await writeFileAtomic(journalFile(stateDir), JSON.stringify(journal, null, 2) + '\n', 0o600);
+        journal.entries.find((e) => e.path === w.path)!.createdDirs.push(...created);
+        await writeJournal(stateDir, journal);
       }
-      await writeFileAtomic(c.path, c.after);
-      done.push(c.path);
+      await writeFileAtomic(w.path, w.bytes);
+      done.push(w.path);
     }
   } catch (e) {
-    // put back what this apply already wrote, then the journal as it was
-    for (const p of done.reverse()) {
-      const bytes = current.get(p)!;
-      if (bytes === null) await unlink(p).catch(() => {});
-      else await writeFileAtomic(p, bytes).catch(() => {});
-    }
-    if (previous) await writeFileAtomic(journalFile(stateDir), JSON.stringify(previous, null, 2) + '\n', 0o600).catch(() => {});
-    else await unlink(journalFile(stateDir)).catch(() => {});
+    await rollback();
     throw new TunaSetupError('WRITE_FAILED', `writing ${toWrite[done.length]?.path} failed: ${(e as Error).message}`,
       'every file this run touched was put back; fix the cause and run again');
   }
+  return { rollback };
 }
+
+export const noJournal = (stateDir: string) => new TunaSetupError('JOURNAL_MISSING', `no journal in ${stateDir}: nothing was applied with this state dir`,
+  'pass the {stateDir} used for apply; without a journal tuna-setup cannot know the original bytes');
 
 export interface RestoredFile {
   path: string;
-  action: 'restored' | 'removed' | 'unchanged' | 'conflict';
+  /** kept: another session applied on top, so the file stays as that session wrote it */
+  action: 'restored' | 'removed' | 'unchanged' | 'conflict' | 'kept';
 }
 
-export async function restoreFiles(stateDir: string, options: { force?: boolean } = {}): Promise<RestoredFile[]> {
+export interface RestoreOptions {
+  /** also overwrite files changed by hand since apply */
+  force?: boolean;
+  /** the session whose layers to remove (default: the CLI's) */
+  session?: string;
+  /** remove every session's layers: every file back to its original */
+  all?: boolean;
+}
+
+/** Removes a session's layers (or all); files go back to the layer below or the original. Hold the state dir's lock. */
+export async function restoreFiles(stateDir: string, options: RestoreOptions = {}): Promise<RestoredFile[]> {
+  const session = options.session ?? DEFAULT_SESSION;
   const journal = await readJournal(stateDir);
-  if (!journal) {
-    throw new TunaSetupError('JOURNAL_MISSING', `no journal in ${stateDir}: nothing was applied with this state dir`,
-      'pass the --state-dir used for apply; without a journal tuna-setup cannot know the original bytes');
+  if (!journal) throw noJournal(stateDir);
+  const mine = (e: JournalEntry) => options.all || e.layers.some((l) => l.session === session);
+  if (!journal.entries.some(mine)) {
+    const sessions = [...new Set(journal.entries.flatMap((e) => e.layers.map((l) => l.session)))];
+    throw new TunaSetupError('JOURNAL_MISSING', `nothing in ${journalFile(stateDir)} was applied by session '${session}' (it holds: ${sessions.join(', ')})`,
+      'restore that {session}, or {all=true} to put every file back to its original');
   }
   const results: RestoredFile[] = [];
-  const kept: JournalEntry[] = [];
-  // last written first, so directories made for an earlier file are empty by the time it is removed
-  for (const entry of [...journal.entries].reverse()) {
+  // last journaled first, so directories made for an earlier file are empty by the time it is removed
+  for (const entry of [...journal.entries].reverse().filter(mine)) {
+    const remaining = options.all ? [] : entry.layers.filter((l) => l.session !== session);
+    if (top(entry).session !== session && !options.all) {
+      entry.layers = remaining;
+      results.push({ path: entry.path, action: 'kept' });
+      continue;
+    }
+    const below = remaining.at(-1);
+    if (below && below.bytes === undefined) {
+      results.push({ path: entry.path, action: 'conflict' }); // cannot happen: format-1 layers are alone
+      continue;
+    }
+    const want = below ? Buffer.from(below.bytes!, 'base64') : entry.original === null ? null : Buffer.from(entry.original, 'base64');
+    await removeStaleTemps(entry.path);
     const now = await readBytes(entry.path);
-    const original = entry.original === null ? null : Buffer.from(entry.original, 'base64');
-    const ours = now !== null && sha256(now) === entry.written;
-    if (!ours && (now === null ? original === null : original !== null && now.equals(original))) {
+    const ours = now !== null && sha256(now) === top(entry).written;
+    if (!ours && (now === null ? want === null : want !== null && now.equals(want))) {
       results.push({ path: entry.path, action: 'unchanged' });
-      continue;
-    }
-    if (!ours && !options.force) {
+    } else if (!ours && !options.force) {
       results.push({ path: entry.path, action: 'conflict' });
-      kept.unshift(entry);
       continue;
-    }
-    if (original === null) {
-      await unlink(entry.path).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'ENOENT') throw e; });
-      for (const dir of entry.createdDirs) await rmdir(dir).catch(() => {}); // only if empty
-      results.push({ path: entry.path, action: 'removed' });
     } else {
-      await writeFileAtomic(entry.path, original);
-      results.push({ path: entry.path, action: 'restored' });
+      try {
+        await putBack(entry.path, want);
+      } catch (e) {
+        await writeJournal(stateDir, { ...journal, entries: journal.entries.filter((x) => x.layers.length) });
+        throw new TunaSetupError('WRITE_FAILED', `putting back ${entry.path} failed: ${(e as Error).message}`,
+          'the files restored so far are recorded; fix the cause and run restore again');
+      }
+      if (want === null) for (const dir of entry.createdDirs) await rmdir(dir).catch(() => {}); // only if empty
+      results.push({ path: entry.path, action: want === null ? 'removed' : 'restored' });
     }
+    entry.layers = remaining;
   }
-  if (kept.length) await writeFileAtomic(journalFile(stateDir), JSON.stringify({ ...journal, entries: kept }, null, 2) + '\n', 0o600);
-  else await unlink(journalFile(stateDir));
-  return results;
+  await writeJournal(stateDir, { ...journal, entries: journal.entries.filter((e) => e.layers.length) });
+  return results.reverse();
 }

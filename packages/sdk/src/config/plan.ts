@@ -16,7 +16,7 @@ import type { Mirror } from '../catalog/types.js';
 import { TunaSetupError } from '../errors.js';
 import { renderCondarc, type CondaSettings } from './conda.js';
 import { renderDaemonJson } from './docker.js';
-import { readJournal, sha256 } from './journal.js';
+import { canonicalPath, readJournal, sha256 } from './journal.js';
 import { configPath, hostPlatform, type Platform, type Target, TARGETS } from './locations.js';
 import { pipIndexUrls, renderPipConf, type PipSettings } from './pip.js';
 import { renderUvToml, uvIndexUrls, type UvSettings } from './uv.js';
@@ -28,6 +28,8 @@ export interface PlannedChange {
   /** the text now on disk; null when the file does not exist */
   before: string | null;
   after: string;
+  /** how the text maps to bytes: utf8, or latin1 for a file that is not UTF-8 (every byte kept as it was) */
+  encoding: TextEncoding;
   diff: string;
 }
 
@@ -57,6 +59,26 @@ export interface PlanOptions {
   platform?: Platform;
 }
 
+export type TextEncoding = 'utf8' | 'latin1';
+
+/** Text from a config file's bytes without losing any: UTF-8 when it is, else one char per byte. */
+function decodeConfig(bytes: Buffer): { text: string; encoding: TextEncoding } {
+  try {
+    return { text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes), encoding: 'utf8' };
+  } catch {
+    return { text: bytes.toString('latin1'), encoding: 'latin1' };
+  }
+}
+
+/** Past this many edited lines a diff costs more than it tells (the diff algorithm is quadratic in them). */
+const MAX_DIFF_EDITS = 1_000;
+
+function unifiedDiff(from: string, to: string, before: string, after: string): string {
+  const patch = createTwoFilesPatch(from, to, before, after, undefined, undefined, { context: 3, maxEditLength: MAX_DIFF_EDITS });
+  if (patch === undefined) return `--- ${from}\n+++ ${to}\n@@ not shown: more than ${MAX_DIFF_EDITS} lines differ @@\n`;
+  return patch.replace(/^(Index:.*\n)?=+\n/, '').replace(/\t$/gm, '');
+}
+
 export function parseTargets(list: string): Target[] {
   const items = list.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
   const bad = items.filter((t) => !(TARGETS as readonly string[]).includes(t));
@@ -80,14 +102,14 @@ function guardPrivateIndex(existing: string[], ours: string, file: string, optio
   const foreign = existing.find((u) => u.replace(/\/+$/, '') !== ours && !isPublicPypiIndex(u, options.extraMirrors));
   if (foreign) {
     throw new TunaSetupError('PRIVATE_INDEX', `${file} already uses an index tuna-setup does not know: ${safeUrl(foreign)}`,
-      'that looks like a private index, and mixing a public mirror into it invites dependency confusion; pass --replace-index if you mean it, or drop this tool from --targets');
+      'that looks like a private index, and mixing a public mirror into it invites dependency confusion; pass {replaceIndex=true} if you mean it, or drop this tool from {targets}');
   }
 }
 
 function requireService<T>(value: T | undefined, mirror: Mirror, what: string, target: Target): T {
   if (value === undefined) {
     throw new TunaSetupError('UNSUPPORTED_SERVICE', `mirror '${mirror.name}' has no ${what} in the catalog`,
-      `drop ${target} from --targets, or pick a mirror that serves ${what}`);
+      `drop ${target} from {targets}, or pick a mirror that serves ${what}`);
   }
   return value;
 }
@@ -102,15 +124,16 @@ export async function planApply(options: PlanOptions): Promise<Plan> {
 
   // validate every target's inputs before reading any file
   const dockerMirrors = (options.dockerMirrors ?? []).map((u) => {
-    const url = checkMirrorUrl(u, '--docker-mirror', { allowHttp: options.allowHttp });
+    const url = checkMirrorUrl(u, '{dockerMirror}', { allowHttp: options.allowHttp });
     if (new URL(url).pathname !== '/') {
-      throw new TunaSetupError('BAD_URL', `--docker-mirror: '${u}' has a path`, 'a registry mirror is a registry root, e.g. https://docker.example.com');
+      throw new TunaSetupError('BAD_URL', `{dockerMirror}: '${u}' has a path`, 'a registry mirror is a registry root, e.g. https://docker.example.com');
     }
     return url;
   });
   if (mirror.dockerHub) dockerMirrors.push(mirror.dockerHub.url);
-  const renderers = options.targets.map((target) => {
-    const file = options.paths?.[target] ?? configPath(target, platform);
+  const files = await Promise.all(options.targets.map((target) => canonicalPath(options.paths?.[target] ?? configPath(target, platform))));
+  const renderers = options.targets.map((target, i) => {
+    const file = files[i]!;
     switch (target) {
       case 'pip': {
         const pypi = requireService(mirror.pypi, mirror, 'PyPI index', target);
@@ -150,7 +173,7 @@ export async function planApply(options: PlanOptions): Promise<Plan> {
       case 'docker': {
         if (dockerMirrors.length === 0) {
           throw new TunaSetupError('UNSUPPORTED_SERVICE', `mirror '${mirror.name}' has no Docker Hub registry mirror`,
-            'no institutional Chinese Docker Hub mirror is open since 2024; pass --docker-mirror URL (your own or your cloud\'s), or drop docker from --targets');
+            'no institutional Chinese Docker Hub mirror is open since 2024; pass {dockerMirror} (your own or your cloud\'s), or drop docker from {targets}');
         }
         return { target, file, render: (text: string) => renderDaemonJson(text, { registryMirrors: dockerMirrors }, file) };
       }
@@ -158,19 +181,20 @@ export async function planApply(options: PlanOptions): Promise<Plan> {
   });
 
   for (const { target, file, render } of renderers) {
-    const before = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    const bytes = await readFile(file).catch((e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT') return null;
       throw new TunaSetupError('NOT_WRITABLE', `cannot read ${file}: ${e.message}`, 'check the path and its permissions');
     });
     const entry = journal?.entries.find((e) => e.path === file);
-    const ours = before !== null && entry !== undefined && sha256(before) === entry.written;
-    const base = ours ? (entry.original === null ? '' : Buffer.from(entry.original, 'base64').toString('utf8')) : (before ?? '');
-    const after = render(base);
+    const ours = bytes !== null && entry !== undefined && sha256(bytes) === entry.layers.at(-1)!.written;
+    // a file we hold is rendered from its original bytes: applying twice, or switching mirrors, leaves nothing behind
+    const baseBytes = ours ? (entry.original === null ? null : Buffer.from(entry.original, 'base64')) : bytes;
+    const base = baseBytes === null ? { text: '', encoding: 'utf8' as const } : decodeConfig(baseBytes);
+    const before = bytes === null ? null : bytes.toString(base.encoding);
+    const after = render(base.text);
     const action = before === null ? 'create' : after === before ? 'unchanged' : 'update';
-    const diff = action === 'unchanged' ? ''
-      : createTwoFilesPatch(before === null ? '/dev/null' : file, file, before ?? '', after, undefined, undefined, { context: 3 })
-        .replace(/^(Index:.*\n)?=+\n/, '').replace(/\t$/gm, '');
-    changes.push({ target, path: file, action, before, after, diff });
+    const diff = action === 'unchanged' ? '' : unifiedDiff(before === null ? '/dev/null' : file, file, before ?? '', after);
+    changes.push({ target, path: file, action, before, after, encoding: base.encoding, diff });
   }
   return { mirror: { name: mirror.name, url: mirror.url }, changes, env, notes: [...notes] };
 }

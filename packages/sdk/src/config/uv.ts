@@ -134,5 +134,5 @@ export function renderUvToml(existing: string, settings: UvSettings, file = 'uv.
 
 function unsafe(file: string, why: string): TunaSetupError {
   return new TunaSetupError('PARSE_ERROR', `${file}: cannot edit safely: ${why}`,
-    'set the index by hand, or drop uv from --targets and export UV_DEFAULT_INDEX instead');
+    'set the index by hand, or drop uv from {targets} and export UV_DEFAULT_INDEX instead');
 }

@@ -1,9 +1,10 @@
 /**
  * What the local Docker engine offers a GPU job: is it reachable, which
  * runtimes it has (`nvidia` from the NVIDIA Container Toolkit), whether CDI
- * is set up, and which registry mirrors it uses. Read from `docker info`
- * through the exec seam; an absent or stopped engine is a report, not an
- * error.
+ * is set up, which registry mirrors it uses — and which images it already
+ * holds, so an air-gapped runner can run one without a registry. Read from
+ * `docker info` and `docker image inspect` through the exec seam; an absent
+ * or stopped engine is a report, not an error.
  */
 import { exec } from '../exec.js';
 
@@ -43,4 +44,32 @@ export async function inspectDocker(env: NodeJS.ProcessEnv = process.env): Promi
     cdiSpecDirs: info.CDISpecDirs ?? [],
     registryMirrors: info.RegistryConfig?.Mirrors ?? [],
   };
+}
+
+export interface LocalImage {
+  /** the engine's image id (`sha256:…` of the config) */
+  id: string;
+  /** `name:tag` as docker lists them (`busybox:latest`, `127.0.0.1:5000/library/busybox:latest`) */
+  repoTags: string[];
+  /** `name@sha256:…`: the registry digests the image is known by (none for an image built or only tagged here) */
+  repoDigests: string[];
+}
+
+/**
+ * The local image `ref` names: `image` when the engine holds one by that
+ * name, nothing when it does not, `error` when it cannot be asked. The
+ * caller checks the tags and digests: docker also matches an image-id prefix.
+ */
+export async function inspectLocalImage(ref: string, env: NodeJS.ProcessEnv = process.env): Promise<{ image?: LocalImage; error?: string }> {
+  const r = await exec(['docker', 'image', 'inspect', '--format', '{{json .Id}}\t{{json .RepoTags}}\t{{json .RepoDigests}}', ref], { env, timeoutMs: 30_000 });
+  if (r.code !== 0) {
+    const why = r.stderr.trim().split('\n').pop() ?? '';
+    return /no such (image|object)/i.test(why) ? {} : { error: r.code === 127 ? 'docker CLI not found on PATH' : why || `docker image inspect exited ${r.code}` };
+  }
+  try {
+    const [id, tags, digests] = r.stdout.trim().split('\n')[0]!.split('\t').map((f) => JSON.parse(f));
+    return { image: { id, repoTags: tags ?? [], repoDigests: digests ?? [] } };
+  } catch {
+    return { error: `docker image inspect printed ${JSON.stringify(r.stdout.slice(0, 200))}` };
+  }
 }

@@ -139,11 +139,11 @@ export async function selectMirror(options: SelectOptions): Promise<SelectReport
   const service = options.service;
   const candidates = options.candidates ?? catalogCandidates(service);
   if (candidates.length === 0) {
-    throw new TunaSetupError('NO_HEALTHY_MIRROR', `no candidates for ${service}`, 'name some with --mirrors or --candidate NAME=URL');
+    throw new TunaSetupError('NO_HEALTHY_MIRROR', `no candidates for ${service}`, 'name some with {mirrors} or {candidate=NAME=URL}');
   }
   const project = options.project ?? DEFAULT_PYPI_PROJECT;
   const budgetMs = options.budgetMs ?? DEFAULT_BUDGET_MS;
-  if (!(budgetMs > 0)) throw new TunaSetupError('BAD_BUDGET', `budget ${budgetMs} ms is not a positive number`, 'give --budget-ms a number of milliseconds, e.g. 3000');
+  if (!(budgetMs > 0)) throw new TunaSetupError('BAD_BUDGET', `budget ${budgetMs} ms is not a positive number`, 'give {budgetMs} a number of milliseconds, e.g. 3000');
 
   const workload = options.workload ?? PYTORCH_CI_WORKLOAD;
   const cacheFile = options.stateDir ? rankingCacheFile(options.stateDir, service, candidates, project, workload) : undefined;
@@ -375,5 +375,5 @@ export function rank(entries: readonly RankedMirror[], workload: Workload = PYTO
 export function noHealthyMirror(report: SelectReport): TunaSetupError {
   const reasons = report.ranking.map((r) => `${r.name}: ${r.excluded ?? 'not usable'}`).join('; ');
   return new TunaSetupError('NO_HEALTHY_MIRROR', `no healthy ${report.service} mirror among ${report.ranking.length} candidates — ${reasons}`,
-    'check the network or proxy (HTTPS_PROXY), raise --budget-ms, or name a mirror you know works');
+    'check the network or proxy (HTTPS_PROXY), raise {budgetMs}, or name a mirror you know works', { details: { ...report } });
 }

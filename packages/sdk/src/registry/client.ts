@@ -103,7 +103,7 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 const DEADLINE_MS = 30_000;
 const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
-const OFFLINE_HINT = 'check the network and the proxy (HTTPS_PROXY), or skip the registry check: resolve offline (--offline, TUNA_SETUP_OFFLINE=1)';
+const OFFLINE_HINT = 'check the network and the proxy (HTTPS_PROXY), or skip the registry check: resolve offline ({offline=true}, TUNA_SETUP_OFFLINE=1)';
 
 export class RegistryClient {
   private dispatcher?: Promise<Dispatcher>;

@@ -41,6 +41,10 @@ export async function resolveEnvironment(req: EnvironmentRequest): Promise<Envir
     driver = detected.driver;
     if (!gpus?.length) gpus = detected.gpus.flatMap((g) => (g.computeCapability ? [g.computeCapability] : []));
   }
+  if (driver === null && req.gpus?.length) {
+    throw new TunaSetupError('USAGE', `{gpuCc} ${req.gpus.join(',')} was given, but ${detected ? 'this machine has no NVIDIA driver' : 'the driver is none'}: it would be ignored`,
+      'resolving for another machine? give its {driver=VER} too; or leave {gpuCc} out');
+  }
   const offline = req.offline ?? isOffline();
   const wheels = req.wheelMirror ? await wheelIndexFor(req.wheelMirror, offline, req.stateDir) : undefined;
   const resolution = resolveTorch({ ...req, driver, ...(gpus ? { gpus } : {}), ...(wheels ? { wheelIndex: wheels.index } : {}) });
@@ -59,7 +63,7 @@ export async function resolveEnvironment(req: EnvironmentRequest): Promise<Envir
       const nearest = nearestAcceptable({ ...req, driver, gpus: gpus ?? [] }, ref.tag, listing.tags);
       const partly = listing.complete ? '' : ` (of the ${listing.tags.length} tags listed before the listing stopped ${listing.stopped})`;
       throw new TunaSetupError('TAG_NOT_FOUND', `${resolution.image} does not exist in ${ref.registry}`,
-        nearest ? `the nearest existing tag${partly} is ${ref.repository}:${nearest.tag}${nearest.fits ? ' (it fits this driver and GPU)' : ' (not checked against this driver and GPU)'} — pass --torch/--cuda to match it` : `no tag of ${ref.repository}${partly} looks like it; check the registry mirror`,
+        nearest ? `the nearest existing tag${partly} is ${ref.repository}:${nearest.tag}${nearest.fits ? ' (it fits this driver and GPU)' : ' (not checked against this driver and GPU)'} — pass {torch}/{cuda} to match it` : `no tag of ${ref.repository}${partly} looks like it; check the registry mirror`,
         { details: { reasons: resolution.reasons, ...(nearest ? { nearest: nearest.tag } : {}) } });
     }
     resolution.reasons.push(`tag exists: ${digest}`);
@@ -99,7 +103,7 @@ async function wheelIndexFor(spec: string, offline: boolean, stateDir?: string):
     const mirror = findMirror(spec);
     const w = mirror.pytorchWheels;
     if (!w) throw new TunaSetupError('UNSUPPORTED_SERVICE', `mirror '${mirror.name}' has no PyTorch wheels`, `use one of: ${catalogCandidates('pytorch').map((c) => c.name).join(', ')}`);
-    if (w.layout !== 'pep503') throw new TunaSetupError('UNSUPPORTED_SERVICE', `${mirror.name}'s PyTorch wheels are a flat -f listing, not a PEP 503 index`, 'name a mirror with an index (sjtu, nju) or leave --wheel-mirror out');
+    if (w.layout !== 'pep503') throw new TunaSetupError('UNSUPPORTED_SERVICE', `${mirror.name}'s PyTorch wheels are a flat -f listing, not a PEP 503 index`, 'name a mirror with an index (sjtu, nju) or leave {wheelMirror} out');
     return { index: w.index, why: `wheels from ${mirror.name} (${w.index}), as asked` };
   }
   if (offline) return { index: PYTORCH_WHEEL_INDEX, why: 'wheels from download.pytorch.org: offline, no mirror probed' };

@@ -126,7 +126,7 @@ function alternatives(release: TorchRelease, req: ResolveRequest, rule: DriverRu
     const newer = TORCH_RELEASES.find((r) => compareVersions(r.minor, release.minor) > 0 && bestVariant(r, req, rule));
     if (newer && !older) out.push(`torch ${newer.minor} (${bestVariant(newer, req, rule)})`);
   }
-  out.push('--cuda cpu');
+  out.push('{cuda=cpu}');
   return `would work: ${out.join('; or ')}`;
 }
 
@@ -160,7 +160,7 @@ export function resolveTorch(req: ResolveRequest): Resolution {
     reasons.push('cpu: no NVIDIA driver found');
   } else {
     if (!isCudaSpec(wanted)) {
-      throw new TunaSetupError('BAD_CUDA', `cuda '${req.cuda}' is not auto, X.Y or cpu`, `e.g. --cuda 12.8; torch ${release.minor} publishes ${release.cuda.map(cudaOfVariant).join(', ')}`);
+      throw new TunaSetupError('BAD_CUDA', `{cuda} '${req.cuda}' is not auto, X.Y or cpu`, `e.g. {cuda=12.8}; torch ${release.minor} publishes ${release.cuda.map(cudaOfVariant).join(', ')}`);
     }
     const candidates = wanted === 'auto' ? [...release.cuda].reverse() : [variantOfCuda(wanted)];
     if (wanted !== 'auto' && !release.cuda.includes(candidates[0]!)) {
@@ -194,7 +194,7 @@ export function resolveTorch(req: ResolveRequest): Resolution {
     const rows = NGC_RELEASES.filter((r) => r.torch.startsWith(`${release.minor}.`));
     if (!rows.length) {
       const minors = [...new Set(NGC_RELEASES.map((r) => r.torch.split('.').slice(0, 2).join('.')))];
-      throw fail(`no NGC PyTorch release with torch ${release.minor} in the tables`, `NGC ships torch ${minors.join(', ')}; or use --source pytorch`, reasons);
+      throw fail(`no NGC PyTorch release with torch ${release.minor} in the tables`, `NGC ships torch ${minors.join(', ')}; or use {source=pytorch}`, reasons);
     }
     const fits = rows.filter((r) => (req.driver === null || (native !== null && compareVersions(r.cuda, native) <= 0))
       && (compareVersions(r.cuda, '13.0') < 0 || gpus.every((cc) => compareVersions(cc, '7.5') >= 0)));
@@ -203,7 +203,7 @@ export function resolveTorch(req: ResolveRequest): Resolution {
       if (r === pick) break;
       reasons.push(`ngc ${r.tag}: rejected — ${native === null ? 'driver CUDA unknown' : compareVersions(r.cuda, native) > 0 ? `CUDA ${r.cuda} needs a driver that runs it natively; driver ${req.driver} runs ≤ ${native}` : `CUDA ${r.cuda} dropped GPUs below compute capability 7.5`}`);
     }
-    if (!pick) throw fail(`no NGC PyTorch release with torch ${release.minor} runs on driver ${req.driver}`, `update the driver (NGC ${rows[0]!.tag} needs CUDA ${rows[0]!.cuda} natively), or use --source pytorch`, reasons);
+    if (!pick) throw fail(`no NGC PyTorch release with torch ${release.minor} runs on driver ${req.driver}`, `update the driver (NGC ${rows[0]!.tag} needs CUDA ${rows[0]!.cuda} natively), or use {source=pytorch}`, reasons);
     image = ngcImage(pick.tag);
     imageCuda = pick.cuda;
     reasons.push(`image: NGC ${pick.tag} (torch ${pick.torch} built by NVIDIA, CUDA ${pick.cuda})${req.driver ? `; driver runs CUDA ≤ ${native} natively` : ''}`);
@@ -212,7 +212,7 @@ export function resolveTorch(req: ResolveRequest): Resolution {
     imageCuda = cuda ?? cudaOfVariant(release.pypiDefault);
     if (source === 'cuda') {
       const ref = cudaImage(imageCuda, flavor);
-      if (!ref) throw fail(`no nvidia/cuda tag known for CUDA ${imageCuda}`, 'use --source pytorch', reasons);
+      if (!ref) throw fail(`no nvidia/cuda tag known for CUDA ${imageCuda}`, 'use {source=pytorch}', reasons);
       image = ref;
       reasons.push(`image: nvidia/cuda for CUDA ${imageCuda}${variant === 'cpu' ? ' (no GPU: the PyPI default, which runs on CPU too)' : ''}; install torch into it from ${index}`);
     } else {
