@@ -321,3 +321,17 @@ describe('the state dir lock', () => {
     expect(s.read().pip).toContain('tuna');
   });
 });
+
+describe('the state dir lock, leftovers', () => {
+  it('removes what a holder killed mid-step left (old temp and stale-aside files), keeps fresh ones', async () => {
+    const s = setup();
+    mkdirSync(s.stateDir, { recursive: true });
+    const old = [path.join(s.stateDir, 'lock.0123456789abcdef.tmp'), path.join(s.stateDir, 'lock.stale-0123456789ab')];
+    const fresh = path.join(s.stateDir, 'lock.fedcba9876543210.tmp');
+    for (const f of [...old, fresh]) writeFileSync(f, '{}');
+    const long = new Date(Date.now() - 3_600_000);
+    for (const f of old) utimesSync(f, long, long);
+    await withStateLock(s.stateDir, async () => {});
+    expect([...old, fresh].map((f) => existsSync(f))).toEqual([false, false, true]);
+  });
+});

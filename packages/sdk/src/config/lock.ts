@@ -15,7 +15,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { link, mkdir, open, readFile, rename, rmdir, stat, unlink, utimes } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, rmdir, stat, unlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { TunaSetupError } from '../errors.js';
 
@@ -91,6 +91,16 @@ async function tryTake(file: string, me: Holder): Promise<boolean> {
   }
 }
 
+/** What a holder or breaker killed mid-step left (`lock.<token>.tmp`, `lock.stale-<hex>`); we hold the lock, so old ones are nobody's. */
+async function removeStaleLockFiles(stateDir: string): Promise<void> {
+  for (const name of await readdir(stateDir).catch(() => [] as string[])) {
+    if (!/^lock\.(?:[0-9a-f]{16}\.tmp|stale-[0-9a-f]{12})$/.test(name)) continue;
+    const p = path.join(stateDir, name);
+    const st = await stat(p).catch(() => null);
+    if (st && Date.now() - st.mtimeMs > STALE_MS) await unlink(p).catch(() => {});
+  }
+}
+
 export interface LockOptions {
   /** the longest to wait for another run to finish (default 60 s) */
   waitMs?: number;
@@ -131,6 +141,7 @@ export async function withStateLock<T>(stateDir: string, fn: () => Promise<T>, o
     await new Promise((r) => setTimeout(r, delay * (0.5 + Math.random())));
     delay = Math.min(delay * 2, 100);
   }
+  await removeStaleLockFiles(stateDir);
   const beat = setInterval(() => { void utimes(file, new Date(), new Date()).catch(() => {}); }, HEARTBEAT_MS);
   beat.unref();
   try {

@@ -168,7 +168,7 @@ export function resolveTorch(req: ResolveRequest): Resolution {
       throw fail(`torch ${release.minor} publishes no ${candidates[0]} wheels (it has ${release.cuda.join(', ')})`,
         has.length ? `pick one of those, or torch ${has.join(', ')} for ${candidates[0]}` : `pick one of ${release.cuda.join(', ')}`, reasons);
     }
-    if (!gpus.length) reasons.push('GPU compute capability unknown: kernels not checked (pass --gpu-cc X.Y)');
+    if (!gpus.length) reasons.push('GPU compute capability unknown (nvidia-smi did not report it): kernels not checked — give the GPUs\' compute capability to check them');
     let chosen: string | undefined;
     for (const v of candidates) {
       const verdict = judge(v, release, req, rule);
