@@ -63,13 +63,14 @@ async function main(inputs: Inputs): Promise<void> {
   core.setOutput(OUTPUT.probeReport, JSON.stringify(chosen.selections));
 
   await core.group(`Configure ${inputs.configure.join(', ')}`, async () => {
+    // saved first: a job cancelled mid-apply still has its post step take its layer back
+    core.saveState(STATE.journal, journalDir);
+    core.saveState(STATE.session, session);
+    core.saveState(STATE.restoreConfig, String(inputs.restoreConfig));
     const { plan } = await applyMirror({
       mirror: chosen.mirror, targets: inputs.configure, stateDir: journalDir, session, dockerMirrors: inputs.dockerMirrors, reloadDocker: inputs.configure.includes('docker'),
       replaceIndex: inputs.replaceIndex, allowHttp: inputs.allowHttp,
     });
-    core.saveState(STATE.journal, journalDir);
-    core.saveState(STATE.session, session);
-    core.saveState(STATE.restoreConfig, String(inputs.restoreConfig));
     for (const c of plan.changes) core.info(`${c.target.padEnd(7)} ${c.action.padEnd(10)} ${c.path}`);
     for (const n of plan.notes) core.info(`note: ${n}`);
     for (const [k, v] of Object.entries(plan.env)) core.exportVariable(k, v);

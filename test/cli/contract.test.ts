@@ -129,3 +129,11 @@ describe('the settings errors name exist in each front end', () => {
     }
   });
 });
+
+describe('help and version under --json are JSON too', () => {
+  it.each([[['--version', '--json']], [['--help', '--json']], [['--json']], [['apply', '--help', '--json']], [['run', '--help', '--json']]])('%j', async (args) => {
+    const r = await runCliAsync(args);
+    expect(r.code).toBe(0);
+    expect(Object.keys(r.json())).toEqual([args[0] === '--version' ? 'version' : 'usage']);
+  });
+});

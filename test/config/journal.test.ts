@@ -1,6 +1,6 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
-  chmodSync, existsSync, unlinkSync, lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, statSync, symlinkSync, utimesSync, writeFileSync,
+  chmodSync, existsSync, unlinkSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, symlinkSync, utimesSync, writeFileSync,
 } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
@@ -8,7 +8,10 @@ import { describe, expect, it } from 'vitest';
 import {
   applyMirror, applyPlan, findMirror, journalFile, lockFile, planApply, restoreFiles, restoreMirror, withStateLock, type Target,
 } from '@tuna-setup/sdk';
+import { itWith } from '../helpers/env.js';
 import { tempDir } from '../helpers/tmp.js';
+
+const itRoot = itWith({ root: true, bins: ['chattr'] });
 
 const LIVED_IN = {
   pip: '# lab pip config\n[global]\ntimeout = 60\nindex-url = https://pypi.org/simple\n\n[install]\nno-user = true\n',
@@ -213,6 +216,51 @@ describe('sessions stack', () => {
   });
 });
 
+describe('edits and old journals between sessions', () => {
+  it('a hand edit between two applies is the new original: restoring gives the edit back, not the old text', async () => {
+    const s = setup();
+    await applyMirror({ ...s.options('tuna'), targets: ['pip'], session: 'a' });
+    const edited = readFileSync(s.paths.pip, 'utf8') + '\n[download]\ntimeout = 5\n';
+    writeFileSync(s.paths.pip, edited);
+    const b = await applyMirror({ ...s.options('ustc'), targets: ['pip'], session: 'b' });
+    expect(b.plan.notes.join('\n')).toMatch(/edited since tuna-setup wrote it/);
+    await restoreMirror(s.stateDir, { session: 'b' });
+    expect(readFileSync(s.paths.pip, 'utf8')).toBe(edited);
+    // a's layer went with the old original: nothing of a's is left to restore
+    await expect(restoreMirror(s.stateDir, { session: 'a' })).rejects.toMatchObject({ code: 'JOURNAL_MISSING' });
+  });
+
+  it('a format-1 journal with a job applied on top: restoring the job gives back the CLI\'s bytes, then the original', async () => {
+    const s = setup();
+    await applyMirror({ ...s.options('tuna'), targets: ['pip'] });
+    const cli = readFileSync(s.paths.pip, 'utf8');
+    const v2 = JSON.parse(readFileSync(journalFile(s.stateDir), 'utf8'));
+    const v1 = { version: 1, entries: v2.entries.map((e: any) => ({ path: e.path, target: e.target, original: e.original, written: e.layers[0].written, createdDirs: e.createdDirs })) };
+    writeFileSync(journalFile(s.stateDir), JSON.stringify(v1));
+    await applyMirror({ ...s.options('ustc'), targets: ['pip'], session: 'job' });
+    expect(await restoreMirror(s.stateDir, { session: 'job' })).toEqual([{ path: realpathSync(s.paths.pip), action: 'restored' }]);
+    expect(readFileSync(s.paths.pip, 'utf8')).toBe(cli);
+    await restoreMirror(s.stateDir);
+    expect(readFileSync(s.paths.pip, 'utf8')).toBe(LIVED_IN.pip);
+  });
+
+  itRoot('a rollback that cannot put a file back keeps its original in the journal, and says so', async () => {
+    const s = setup();
+    const plan = await planApply({ ...s.options('tuna'), targets: ['pip', 'uv'] });
+    const applied = await applyPlan(plan, s.stateDir, 'a');
+    execFileSync('chattr', ['+i', path.dirname(s.paths.pip)]); // nothing can be renamed into it now
+    try {
+      await expect(applied.rollback()).rejects.toMatchObject({ code: 'WRITE_FAILED', message: expect.stringContaining(s.paths.pip) });
+    } finally {
+      execFileSync('chattr', ['-i', path.dirname(s.paths.pip)]);
+    }
+    expect(s.read().uv).toBe(LIVED_IN.uv); // put back
+    expect(s.read().pip).toContain('tuna'); // stuck, but journaled:
+    await restoreMirror(s.stateDir, { session: 'a' });
+    expect(s.read().pip).toBe(LIVED_IN.pip);
+  });
+});
+
 describe('one file, one name', () => {
   it('a link and its target are one journal entry; restore gives the original once', async () => {
     const s = setup();
@@ -290,13 +338,35 @@ describe('order of effects', () => {
   });
 });
 
-describe('the state dir lock', () => {
-  it('waits for a live holder, and says who holds it when waiting is over', async () => {
+describe('the state dir lock: flock', () => {
+  const itFlock = itWith({ bins: ['flock'] });
+  itFlock('waits for a live holder, and says so when waiting is over; a holder killed with SIGKILL releases it at once', async () => {
+    const s = setup();
+    mkdirSync(s.stateDir, { recursive: true });
+    // --close: flock itself holds the lock (not sleep), so killing flock is the holder dying
+    const holder = spawn('flock', ['--exclusive', '--close', s.stateDir, 'sleep', '60'], { stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 300));
+    const t0 = Date.now();
+    await expect(withStateLock(s.stateDir, async () => 1, { waitMs: 800 })).rejects.toMatchObject({ code: 'STATE_LOCKED' });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(800);
+    holder.kill('SIGKILL');
+    await new Promise((r) => holder.once('exit', r));
+    const t1 = Date.now();
+    await applyMirror(s.options());
+    expect(Date.now() - t1).toBeLessThan(3_000);
+    expect(s.read().pip).toContain('tuna');
+    expect(readdirSync(s.stateDir).sort()).toEqual(['journal.json']); // no lock file, no holder file
+  });
+});
+
+describe('the state dir lock: the lock-file fallback', () => {
+  const file = { method: 'file' } as const;
+  it('waits for a live holder, and names it when waiting is over', async () => {
     const s = setup();
     mkdirSync(s.stateDir, { recursive: true });
     writeFileSync(lockFile(s.stateDir), JSON.stringify({ pid: process.pid, host: hostname(), token: 'live', since: 'now' }));
     const t0 = Date.now();
-    await expect(withStateLock(s.stateDir, async () => 1, { waitMs: 300 })).rejects.toMatchObject({ code: 'STATE_LOCKED', message: expect.stringContaining(`pid ${process.pid}`) });
+    await expect(withStateLock(s.stateDir, async () => 1, { ...file, waitMs: 300 })).rejects.toMatchObject({ code: 'STATE_LOCKED', message: expect.stringContaining(`pid ${process.pid}`) });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
   });
 
@@ -306,23 +376,24 @@ describe('the state dir lock', () => {
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
     writeFileSync(lockFile(s.stateDir), JSON.stringify({ pid: Number(dead), host: hostname(), token: 'dead', since: 'then' }));
     const t0 = Date.now();
-    await applyMirror(s.options());
+    expect(await withStateLock(s.stateDir, async () => 'held', file)).toBe('held');
     expect(Date.now() - t0).toBeLessThan(2_000);
     expect(existsSync(lockFile(s.stateDir))).toBe(false);
   });
 
-  it('breaks a lock nobody has touched for a long time (another host, a reused pid)', async () => {
+  it('breaks a lock it has seen untouched long enough — by its own clock, whatever the file says — and does not spin on one it cannot parse', async () => {
     const s = setup();
     mkdirSync(s.stateDir, { recursive: true });
-    writeFileSync(lockFile(s.stateDir), JSON.stringify({ pid: process.pid, host: 'elsewhere', token: 'old', since: 'then' }));
-    const long = new Date(Date.now() - 60_000);
-    utimesSync(lockFile(s.stateDir), long, long);
-    await applyMirror(s.options());
-    expect(s.read().pip).toContain('tuna');
+    // another version's lock: a token, a pid that is not a number; its mtime claims to be from the future
+    writeFileSync(lockFile(s.stateDir), '{"token":"abc","pid":"12"}');
+    const future = new Date(Date.now() + 3_600_000);
+    utimesSync(lockFile(s.stateDir), future, future);
+    const t0 = Date.now();
+    expect(await withStateLock(s.stateDir, async () => 'held', { ...file, staleMs: 300, waitMs: 5_000 })).toBe('held');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
+    expect(Date.now() - t0).toBeLessThan(3_000);
   });
-});
 
-describe('the state dir lock, leftovers', () => {
   it('removes what a holder killed mid-step left (old temp and stale-aside files), keeps fresh ones', async () => {
     const s = setup();
     mkdirSync(s.stateDir, { recursive: true });
@@ -331,7 +402,7 @@ describe('the state dir lock, leftovers', () => {
     for (const f of [...old, fresh]) writeFileSync(f, '{}');
     const long = new Date(Date.now() - 3_600_000);
     for (const f of old) utimesSync(f, long, long);
-    await withStateLock(s.stateDir, async () => {});
+    await withStateLock(s.stateDir, async () => {}, file);
     expect([...old, fresh].map((f) => existsSync(f))).toEqual([false, false, true]);
   });
 });

@@ -3,7 +3,8 @@
 // operations to run now, one after the other; the reply says how each ended.
 import { applyMirror, findMirror, restoreMirror } from '../../packages/sdk/dist/index.js';
 
-process.on('message', async ({ ops, paths, stateDir }) => {
+process.on('message', async ({ ops, paths, stateDir, lock }) => {
+  process.env.TUNA_SETUP_LOCK = lock ?? ''; // 'file': the lock-file fallback instead of flock
   const results = [];
   for (const op of ops) {
     try {

@@ -10,7 +10,7 @@ import { restore, usage as restoreUsage } from './commands/restore.js';
 import { resolve, usage as resolveUsage } from './commands/resolve.js';
 import { run, usage as runUsage } from './commands/run.js';
 import { select, usage as selectUsage } from './commands/select.js';
-import { reportError, say, UsageError } from './output.js';
+import { printJson, printUsage, reportError, say, UsageError } from './output.js';
 
 const commands: Record<string, { run: (args: string[]) => Promise<number>; usage: string }> = {
   apply: { run: apply, usage: applyUsage },
@@ -30,13 +30,13 @@ with --json, stdout carries exactly one JSON object: the result, or {"error":{"c
 
 ${Object.values(commands).map((c) => c.usage).join('\n\n')}`;
 
-async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') return say(help), 0;
-  if (name === '--version' || name === '-V') return say(VERSION), 0;
-  const command = commands[name];
-  if (!command) throw new UsageError(`unknown command '${name}' (commands: ${Object.keys(commands).join(', ')})`);
-  return command.run(rest);
+async function main(argv: string[], json: boolean): Promise<number> {
+  const command = argv[0] === undefined ? undefined : commands[argv[0]];
+  if (command) return command.run(argv.slice(1));
+  const [flag] = argv.filter((a) => a !== '--json');
+  if (flag === undefined || flag === '--help' || flag === '-h' || flag === 'help') return printUsage(help, json);
+  if (flag === '--version' || flag === '-V') return json ? (printJson({ version: VERSION }), 0) : (say(VERSION), 0);
+  throw new UsageError(`unknown command '${flag}' (commands: ${Object.keys(commands).join(', ')})`);
 }
 
 // `tuna-setup … | head`: a reader that went away is not an error worth a stack trace
@@ -46,8 +46,8 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 });
 
 const argv = process.argv.slice(2);
-const ours = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
-main(argv).then(
+const json = (argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv).includes('--json');
+main(argv, json).then(
   (code) => { process.exitCode = code; },
-  (e) => { process.exitCode = reportError(e, { json: ours.includes('--json'), ...(argv[0] && argv[0] in commands ? { command: argv[0] } : {}) }); },
+  (e) => { process.exitCode = reportError(e, { json, ...(argv[0] && argv[0] in commands ? { command: argv[0] } : {}) }); },
 );

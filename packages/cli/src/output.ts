@@ -23,6 +23,13 @@ export function say(line = ''): void {
   process.stdout.write(line + '\n');
 }
 
+/** --help: the usage text, or under --json {"usage": text} (stdout is always one object there). */
+export function printUsage(usage: string, json: boolean | undefined): number {
+  if (json) printJson({ usage });
+  else say(usage);
+  return 0;
+}
+
 export function reportError(e: unknown, context: { json: boolean; command?: string }): number {
   const help = `run 'tuna-setup ${context.command ? `${context.command} ` : ''}--help' for usage`;
   let code: string;

@@ -116,6 +116,8 @@ function say(option: string, value: string | undefined, words: Words): string {
   const s = SETTINGS[option];
   if (words === 'cli' && s?.flag) return value === undefined || value === 'true' ? s.flag : `${s.flag} ${value}`;
   if (words === 'action' && s?.input) return value === undefined ? s.input : `${s.input}: ${value}`;
+  // a setting the Action has no input for: the CLI's, named as such (a self-hosted runner can run it)
+  if (words === 'action' && s?.flag) return `the CLI's ${say(option, value, 'cli')}`;
   return value === undefined ? option : `${option}: ${value}`;
 }
 

@@ -3,7 +3,7 @@ import {
   applyMirror, chooseMirror, defaultStateDir, formatRanking, loadMirrorFile, parseTargets, workloadFromFiles, type Target,
 } from '@tuna-setup/sdk';
 import { parse, positiveInt, refuseIgnored } from '../args.js';
-import { printJson, say, UsageError } from '../output.js';
+import { printJson, say, UsageError, printUsage } from '../output.js';
 
 /** A session name: what restore --session must repeat, so plain and bounded. */
 export function sessionName(value: string): string {
@@ -59,7 +59,7 @@ export async function apply(args: string[]): Promise<number> {
     requirements: { type: 'string', multiple: true },
     session: { type: 'string' },
   });
-  if (v.help) return say(usage), 0;
+  if (v.help) return printUsage(usage, v.json);
   const targets = parseTargets(v.targets);
   const per = { pip: 'pip-config', uv: 'uv-config', conda: 'conda-config' } as const;
   for (const [t, flag] of Object.entries(per)) if (!targets.includes(t as Target)) refuseIgnored(v, [flag], `with ${t} in --targets`);

@@ -1,7 +1,7 @@
 /** `tuna-setup doctor`: what this machine has (driver, GPUs, Docker, current mirrors). */
 import { doctor as runDoctor } from '@tuna-setup/sdk';
 import { parse } from '../args.js';
-import { printJson, say } from '../output.js';
+import { printJson, say, printUsage } from '../output.js';
 
 export const usage = `tuna-setup doctor [options]
   Report the OS, NVIDIA driver and GPUs, Docker and its NVIDIA runtime, and current mirror settings.
@@ -11,7 +11,7 @@ export const usage = `tuna-setup doctor [options]
 
 export async function doctor(args: string[]): Promise<number> {
   const { values: v } = parse(args, { sysroot: { type: 'string' } });
-  if (v.help) return say(usage), 0;
+  if (v.help) return printUsage(usage, v.json);
   const r = await runDoctor(v.sysroot ? { sysroot: v.sysroot } : {});
   if (v.json) return printJson(r), 0;
   say(`os:      ${r.os.platform} ${r.os.arch} (${r.os.release})`);

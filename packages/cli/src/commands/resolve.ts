@@ -1,7 +1,7 @@
 /** `tuna-setup resolve`: the PyTorch wheel index and image that fit this driver and GPU, with the tag checked. */
 import { defaultStateDir, IMAGE_SOURCES, resolveEnvironment, type EnvironmentRequest, type ImageFlavor, type ImageSource } from '@tuna-setup/sdk';
 import { parse, refuseIgnored } from '../args.js';
-import { printJson, say, UsageError } from '../output.js';
+import { printJson, say, UsageError, printUsage } from '../output.js';
 
 export const usage = `tuna-setup resolve [options]
   Pick the CUDA variant, wheel index and image for this machine, and check the tag exists.
@@ -74,7 +74,7 @@ export function resolveRequest(v: ResolveValues): EnvironmentRequest {
 
 export async function resolve(args: string[]): Promise<number> {
   const { values: v } = parse(args, resolveFlags);
-  if (v.help) return say(usage), 0;
+  if (v.help) return printUsage(usage, v.json);
   const env = await resolveEnvironment(resolveRequest(v));
   const { detected: _detected, ...out } = env;
   if (v.json) return printJson(out), 0;

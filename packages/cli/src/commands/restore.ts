@@ -1,7 +1,7 @@
 /** `tuna-setup restore`: every file back to its exact original bytes. */
 import { defaultStateDir, restoreMirror, TunaSetupError } from '@tuna-setup/sdk';
 import { parse, refuseIgnored } from '../args.js';
-import { printJson, say } from '../output.js';
+import { printJson, say, printUsage } from '../output.js';
 import { sessionName } from './apply.js';
 
 export const usage = `tuna-setup restore [options]
@@ -17,7 +17,7 @@ export const usage = `tuna-setup restore [options]
 
 export async function restore(args: string[]): Promise<number> {
   const { values: v } = parse(args, { 'state-dir': { type: 'string' }, force: { type: 'boolean' }, session: { type: 'string' }, all: { type: 'boolean' } });
-  if (v.help) return say(usage), 0;
+  if (v.help) return printUsage(usage, v.json);
   if (v.all) refuseIgnored(v, ['session'], 'without --all (--all takes back every session)');
   const session = v.session === undefined ? undefined : sessionName(v.session);
   const restored = await restoreMirror(v['state-dir'] ?? defaultStateDir(), { force: v.force ?? false, all: v.all ?? false, ...(session ? { session } : {}) });

@@ -3,7 +3,7 @@ import {
   parseGpus, parsePublish, parsePullPolicy, parseRunImage, parseVolume, renderEnvFile, resolveEnvironment, resolveWorkdir, runInContainer,
 } from '@tuna-setup/sdk';
 import { parse, refuseIgnored } from '../args.js';
-import { printJson, say, UsageError } from '../output.js';
+import { printJson, say, UsageError, printUsage } from '../output.js';
 import { resolveFlags, resolveRequest } from './resolve.js';
 
 export const usage = `tuna-setup run [options] -- CMD [ARG...]
@@ -50,7 +50,7 @@ export async function run(args: string[]): Promise<number> {
     publish: { type: 'string', multiple: true },
     interactive: { type: 'boolean' },
   });
-  if (v.help) return say(usage), 0;
+  if (v.help) return printUsage(usage, v.json);
   const command = dash === -1 ? [] : args.slice(dash + 1);
   if (command.length === 0) throw new UsageError('give the command after --, e.g. tuna-setup run -- python -c "import torch"');
   // every value is checked before anything is resolved, pulled or run (a bad one: exit 2)

@@ -4,7 +4,7 @@ import {
   TunaSetupError, userCandidates, workloadFromFiles,
 } from '@tuna-setup/sdk';
 import { parse, positiveInt, refuseIgnored } from '../args.js';
-import { printJson, say } from '../output.js';
+import { printJson, say, printUsage } from '../output.js';
 
 export const usage = `tuna-setup select [options]
   Probe mirrors for one service, all at once, and rank them by how fast they will really serve
@@ -38,7 +38,7 @@ export async function select(args: string[]): Promise<number> {
     'state-dir': { type: 'string' },
     'allow-http': { type: 'boolean' },
   });
-  if (v.help) return say(usage), 0;
+  if (v.help) return printUsage(usage, v.json);
   const service = parseProbeService(v.service);
   if (service !== 'pypi') refuseIgnored(v, ['project'], 'with --service pypi');
   const budgetMs = v['budget-ms'] === undefined ? undefined : positiveInt(v['budget-ms'], '--budget-ms');

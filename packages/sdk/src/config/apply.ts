@@ -1,14 +1,15 @@
 /**
- * The `apply` and `restore` use cases, for every front end. Apply: under the
- * state dir's lock, plan, check everything that can be checked (a dockerd to
- * reload), write through the journal, reload dockerd when asked and
- * daemon.json really changed — and if that reload fails, put every file and
- * the journal back, so a failed apply leaves nothing behind.
+ * The `apply` and `restore` use cases, for every front end. Apply: plan and
+ * check everything that can be checked (inputs, files, permissions, a dockerd
+ * to reload) before touching anything; then under the state dir's lock plan
+ * again, write through the journal, reload dockerd when asked and daemon.json
+ * really changed — and if that reload fails, put every file and the journal
+ * back, so a failed apply leaves nothing behind.
  */
 import { existsSync } from 'node:fs';
 import type { Mirror } from '../catalog/types.js';
 import { checkDockerReload, reloadDocker, type ReloadResult } from './docker.js';
-import { applyPlan, DEFAULT_SESSION, journalFile, noJournal, restoreFiles, type RestoredFile, type RestoreOptions } from './journal.js';
+import { applyPlan, checkPlanWritable, DEFAULT_SESSION, journalFile, noJournal, restoreFiles, type RestoredFile, type RestoreOptions } from './journal.js';
 import { withStateLock } from './lock.js';
 import { planApply, type Plan, type PlanOptions } from './plan.js';
 
@@ -28,17 +29,20 @@ export interface ApplyMirrorResult {
   reload?: ReloadResult;
 }
 
+const changesDocker = (plan: Plan) => plan.changes.some((c) => c.target === 'docker' && c.action !== 'unchanged');
+
 export async function applyMirror(options: ApplyMirrorOptions): Promise<ApplyMirrorResult> {
-  // a dry run reads (the journal is replaced atomically, never seen half-written) and writes nothing: no lock
-  if (options.dryRun) return { mirror: options.mirror, plan: await planApply(options), dryRun: true };
+  // everything that can be checked is checked before the state dir is touched: inputs and files (the plan),
+  // permissions, a dockerd to reload
+  const draft = await planApply(options);
+  if (options.dryRun) return { mirror: options.mirror, plan: draft, dryRun: true };
+  await checkPlanWritable(draft, options.stateDir);
+  if (options.reloadDocker && changesDocker(draft)) await checkDockerReload(options.dockerPidFile);
   return withStateLock(options.stateDir, async () => {
-    const plan = await planApply(options);
-    const dockerChanged = plan.changes.some((c) => c.target === 'docker' && c.action !== 'unchanged');
-    const reloading = options.reloadDocker === true && dockerChanged;
-    if (reloading) await checkDockerReload(options.dockerPidFile);
+    const plan = await planApply(options); // again, under the lock: the journal and the files as they are now
     const applied = await applyPlan(plan, options.stateDir, options.session ?? DEFAULT_SESSION);
     let reload: ReloadResult | undefined;
-    if (reloading) {
+    if (options.reloadDocker && changesDocker(plan)) {
       try {
         reload = await reloadDocker(options.dockerPidFile);
       } catch (e) {

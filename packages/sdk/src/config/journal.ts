@@ -223,11 +223,15 @@ export interface Applied {
   rollback(): Promise<void>;
 }
 
-/** Carries out a plan for a session: journal first, then the files. Hold the state dir's lock. */
-export async function applyPlan(plan: Plan, stateDir: string, session = DEFAULT_SESSION): Promise<Applied> {
+/** Fails early, naming the path, when a file of the plan (or the journal) could not be written. */
+export async function checkPlanWritable(plan: Plan, stateDir: string): Promise<void> {
   for (const c of plan.changes) if (c.action !== 'unchanged') await checkWritable(c.path);
   await checkWritable(journalFile(stateDir));
+}
 
+/** Carries out a plan for a session: journal first, then the files. Hold the state dir's lock. */
+export async function applyPlan(plan: Plan, stateDir: string, session = DEFAULT_SESSION): Promise<Applied> {
+  await checkPlanWritable(plan, stateDir);
   const previous = await readJournal(stateDir);
   const journal: Journal = previous ? structuredClone(previous) : { version: 2, entries: [] };
   const current = new Map<string, Buffer | null>();
@@ -243,10 +247,17 @@ export async function applyPlan(plan: Plan, stateDir: string, session = DEFAULT_
     const ours = entry !== undefined && bytes !== null && sha256(bytes) === top(entry).written;
     // a file we do not hold that already says what we would write: nothing to record
     if (c.action === 'unchanged' && !ours) continue;
+    if (entry && !ours) {
+      // edited by hand since we wrote it (the plan rendered from the edit): the edit is the new original,
+      // and the layers below, made from the old one, would bring the old text back
+      Object.assign(entry, { original: bytes?.toString('base64') ?? null, createdDirs: [], layers: [] });
+    }
     if (!entry) {
       entry = { path: c.path, target: c.target, original: bytes?.toString('base64') ?? null, createdDirs: [], layers: [] };
       journal.entries.push(entry);
     }
+    // a format-1 layer kept no bytes; they are the ones on disk (their hash matched)
+    if (ours && bytes !== null && top(entry).bytes === undefined) top(entry).bytes = bytes.toString('base64');
     entry.layers = [...entry.layers.filter((l) => l.session !== session), layer].slice(-MAX_LAYERS);
     if (c.action !== 'unchanged') {
       current.set(c.path, bytes);
@@ -259,9 +270,17 @@ export async function applyPlan(plan: Plan, stateDir: string, session = DEFAULT_
   await writeJournal(stateDir, journal);
 
   const done: string[] = [];
+  const made: string[] = [];
+  /** Puts back what this apply wrote; a file that cannot be put back keeps its layer in the journal (and says so). */
   const rollback = async () => {
-    for (const p of [...done].reverse()) await putBack(p, current.get(p)!).catch(() => {});
-    if (previous) await writeJournal(stateDir, previous).catch(() => {});
+    const stuck: string[] = [];
+    for (const p of [...done].reverse()) await putBack(p, current.get(p)!).catch(() => stuck.push(p));
+    for (const dir of made) await rmdir(dir).catch(() => {}); // only if empty
+    if (stuck.length) {
+      throw new TunaSetupError('WRITE_FAILED', `could not put back ${stuck.join(', ')} after a failure`,
+        `the journal keeps ${stuck.length > 1 ? 'their' : 'its'} original bytes: fix the cause and run restore {session=${session}}`);
+    }
+    if (previous) await writeJournal(stateDir, previous);
     else await unlink(journalFile(stateDir)).catch(() => {});
   };
   try {
@@ -269,6 +288,7 @@ export async function applyPlan(plan: Plan, stateDir: string, session = DEFAULT_
       await removeStaleTemps(w.path);
       const created = await makeParents(w.path);
       if (created.length) {
+        made.push(...created);
         journal.entries.find((e) => e.path === w.path)!.createdDirs.push(...created);
         await writeJournal(stateDir, journal);
       }

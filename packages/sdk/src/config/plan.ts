@@ -193,6 +193,7 @@ export async function planApply(options: PlanOptions): Promise<Plan> {
     const before = bytes === null ? null : bytes.toString(base.encoding);
     const after = render(base.text);
     const action = before === null ? 'create' : after === before ? 'unchanged' : 'update';
+    if (entry && !ours && action !== 'unchanged') notes.add(`${file} was edited since tuna-setup wrote it: the edited file is what restore gives back now`);
     const diff = action === 'unchanged' ? '' : unifiedDiff(before === null ? '/dev/null' : file, file, before ?? '', after);
     changes.push({ target, path: file, action, before, after, encoding: base.encoding, diff });
   }

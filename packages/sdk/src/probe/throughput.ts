@@ -107,7 +107,9 @@ export function estimateRate(arrivals: readonly Arrival[], rttMs: number): RateE
     const tail = [...last].sort((a, b) => a - b)[1]!;
     const peak = Math.max(...rates.slice(0, count - 3));
     // a throttler keeps delivering, slowly; windows with nothing at all are a stall (the reader's, or the path's)
-    if (last.every((r) => r > 0) && tail < THROTTLE_RATIO * peak) return { rateBps: Math.round(tail), basis: 'throttled', rising: false, rounds, roundBytes };
+    // the rate it is ranked at: the slowest of those windows — a reader lagging at the end still reads
+    // fast bytes the kernel buffered before the collapse, which only ever inflates a window
+    if (last.every((r) => r > 0) && tail < THROTTLE_RATIO * peak) return { rateBps: Math.round(Math.min(...last)), basis: 'throttled', rising: false, rounds, roundBytes };
   }
   if (best && best.rate >= sustained) return { rateBps: Math.round(best.rate), basis: 'burst', rising, rounds, roundBytes };
   if (sustained > 0) return { rateBps: Math.round(sustained), basis: 'sustained', rising, rounds, roundBytes };
