@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { newRunner } from '../helpers/action.js';
 import { runCliAsync } from '../helpers/cli.js';
-import { startDockerLab, type DockerLab, type Dockerd } from '../helpers/docker.js';
+import { startLabDockerd, type DockerLab, type Dockerd } from '../helpers/docker.js';
 import { itWith, missing } from '../helpers/env.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -20,11 +20,7 @@ describe('run: the job inside the image', () => {
   const dir = tempDir('tuna-action-docker-');
   beforeAll(async () => {
     if (missing(needs)) return;
-    lab = await startDockerLab(dir);
-    const config = path.join(dir, 'daemon.json');
-    writeFileSync(config, '{}\n');
-    dockerd = await lab.startDockerd(config);
-    if (!dockerd.ok) throw new Error(dockerd.output());
+    ({ lab, dockerd } = await startLabDockerd(dir));
   }, 180_000);
   afterAll(async () => { await lab?.stop(); });
 

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { CLI, runCliAsync, type CliResult } from '../helpers/cli.js';
-import { dockerProcesses, startDockerLab, type DockerLab, type Dockerd } from '../helpers/docker.js';
+import { dockerProcesses, startLabDockerd, type DockerLab, type Dockerd } from '../helpers/docker.js';
 import { itWith, missing } from '../helpers/env.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -49,11 +49,7 @@ describe('tuna-setup run: a real dockerd, no network', () => {
   let digest = '';
   beforeAll(async () => {
     if (missing(needs)) return;
-    lab = await startDockerLab(dir);
-    const config = path.join(dir, 'daemon.json');
-    writeFileSync(config, '{}\n');
-    dockerd = await lab.startDockerd(config);
-    if (!dockerd.ok) throw new Error(dockerd.output());
+    ({ lab, dockerd } = await startLabDockerd(dir));
     await dockerd.docker('pull', pulled);
     await dockerd.docker('tag', pulled, airGapped);
     await dockerd.docker('tag', pulled, onlyHere);

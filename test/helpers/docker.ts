@@ -165,3 +165,13 @@ export async function startDockerLab(dir: string): Promise<DockerLab> {
     },
   };
 }
+
+/** A lab and a dockerd in it started with an empty daemon.json: what the run tests need. */
+export async function startLabDockerd(dir: string): Promise<{ lab: DockerLab; dockerd: Dockerd }> {
+  const lab = await startDockerLab(dir);
+  const config = path.join(dir, 'daemon.json');
+  writeFileSync(config, '{}\n');
+  const dockerd = await lab.startDockerd(config);
+  if (!dockerd.ok) throw new Error(dockerd.output());
+  return { lab, dockerd };
+}

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { newRunner } from '../helpers/action.js';
 import { runCliAsync } from '../helpers/cli.js';
-import { startDockerLab, type DockerLab, type Dockerd } from '../helpers/docker.js';
+import { startDockerLab, startLabDockerd, type DockerLab, type Dockerd } from '../helpers/docker.js';
 import { itWith, missing } from '../helpers/env.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -94,11 +94,7 @@ describe('an air-gapped runner: the Action uses the image already there', () => 
   const image = '127.0.0.1:5999/air/busybox:1';
   beforeAll(async () => {
     if (missing(needs)) return;
-    lab = await startDockerLab(dir);
-    const config = path.join(dir, 'daemon.json');
-    writeFileSync(config, '{}\n');
-    dockerd = await lab.startDockerd(config);
-    if (!dockerd.ok) throw new Error(dockerd.output());
+    ({ lab, dockerd } = await startLabDockerd(dir));
     await dockerd.docker('pull', '127.0.0.1:5000/library/busybox:latest');
     await dockerd.docker('tag', '127.0.0.1:5000/library/busybox:latest', image);
   }, 180_000);
