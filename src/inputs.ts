@@ -9,7 +9,7 @@ import path from 'node:path';
 import * as core from '@actions/core';
 import {
   findMirror, findRelease, checkMirrorUrl, IMAGE_SOURCES, isCudaSpec, isOffline, isTunaSetupError, parseGpus, parsePullPolicy, parseRunImage, parseTargets,
-  type Gpus, type ImageFlavor, type ImageSource, type PullPolicy, type Target,
+  WHEEL_SOURCES, type Gpus, type ImageFlavor, type ImageSource, type PullPolicy, type Target, type WheelSource,
 } from '@tuna-setup/sdk';
 
 export type CacheBackend = 'actions' | 'local' | 'off';
@@ -25,6 +25,7 @@ export interface Inputs {
   /** null: no PyTorch resolution */
   pytorch: string | null;
   cuda: string;
+  torchWheels: WheelSource;
   /** null: no image; 'auto': resolve it */
   image: string | null;
   imageSource: ImageSource;
@@ -101,6 +102,7 @@ export function loadInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
     if (!isCudaSpec(v)) throw new Error(`'${v}' is not auto, X.Y (e.g. 12.8) or cpu`);
     return v;
   }, 'auto');
+  const torchWheels = oneOf<WheelSource>('torch-wheels', WHEEL_SOURCES, 'auto');
   const run = get('run') || null;
   const image = check('image', () => {
     const v = get('image');
@@ -143,7 +145,7 @@ export function loadInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
   else [cacheBackend, cacheBackendWhy] = ['local', `self-hosted runner: a persistent directory (${cacheLocalPath})`];
 
   return Object.freeze({
-    mirror, configure, dockerMirrors, replaceIndex, allowHttp, pytorch, cuda, image, imageSource, imageFlavor, run, gpus, pull,
+    mirror, configure, dockerMirrors, replaceIndex, allowHttp, pytorch, cuda, torchWheels, image, imageSource, imageFlavor, run, gpus, pull,
     cacheBackend, cacheBackendWhy, cacheDependencyPath, cacheLocalPath, cacheLocalMaxBytes, installConda,
     restoreConfig: restore === 'auto' ? !hosted : restore === 'true',
     probeBudgetMs,

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import * as core from '@actions/core';
 import {
-  applyMirror, bashScript, chooseMirror, defaultStateDir, formatRanking, isTunaSetupError, resolveEnvironment, runInContainer, type Environment,
+  applyMirror, bashScript, chooseMirror, defaultStateDir, formatRanking, inWords, TunaSetupError, isTunaSetupError, resolveEnvironment, runInContainer, type Environment,
 } from '@tuna-setup/sdk';
 import { requirementsWorkload, restoreWheelCache } from './cache.js';
 import { installMicromamba, installMiniforge } from './toolcache.js';
@@ -85,10 +85,13 @@ async function main(inputs: Inputs): Promise<void> {
     env = await core.group('Resolve PyTorch, CUDA and the image', async () => {
       const e = await resolveEnvironment({
         torch: inputs.pytorch!, cuda: inputs.cuda, source: inputs.imageSource, flavor: inputs.imageFlavor, offline: inputs.runner.offline,
+        // torch through the chosen mirror when its PyPI build fits (torch-wheels: auto)
+        wheels: inputs.torchWheels, ...(chosen.mirror.pypi ? { pypiIndex: chosen.mirror.pypi.index } : {}), stateDir,
         // with docker configured, dockerd itself goes through the mirror; otherwise pull through it by name
         ...(inputs.dockerMirrors[0] && !inputs.configure.includes('docker') ? { registryMirror: new URL(inputs.dockerMirrors[0]).host } : {}),
       });
-      for (const r of e.reasons) core.info(`- ${r}`);
+      for (const r of e.reasons) core.info(`- ${inWords(r, 'action')}`);
+      for (const w of e.warnings) core.warning(w);
       return e;
     });
     facts.env = env;
@@ -99,7 +102,11 @@ async function main(inputs: Inputs): Promise<void> {
   }
   // an explicit image wins; `auto` (or none given) takes the resolved one
   const explicit = inputs.image && inputs.image !== 'auto' ? inputs.image : undefined;
-  const image = explicit ?? env?.image;
+  const image = explicit ?? env?.image ?? undefined;
+  if (!explicit && env && env.image === null) {
+    if (inputs.run) throw new TunaSetupError('UNRESOLVABLE', 'no image to run the job in', env.imageProblem ?? 'give one with {image}');
+    core.warning(`no image: ${inWords(env.imageProblem ?? '', 'action')}`);
+  }
   if (image) {
     core.setOutput(OUTPUT.image, image);
     core.setOutput(OUTPUT.imageDigest, explicit ? '' : env?.digest ?? '');

@@ -4,7 +4,7 @@
  * person would rather look at than the log.
  */
 import * as core from '@actions/core';
-import { markdownText as esc, untrusted, type Environment, type Plan, type SelectReport } from '@tuna-setup/sdk';
+import { inWords, markdownText as esc, untrusted, type Environment, type Plan, type SelectReport } from '@tuna-setup/sdk';
 
 export interface SummaryFacts {
   selections: SelectReport[];
@@ -40,8 +40,8 @@ export function renderSummary(f: SummaryFacts): string {
       `| variant | ${code(f.env.variant)}${f.env.cuda ? ` (CUDA ${f.env.cuda})` : ''} |`,
       `| driver | ${f.env.driver ?? 'none'}${f.env.gpus.length ? ` · GPUs ${f.env.gpus.join(', ')}` : ''} |`,
       `| index | ${code(f.env.torchIndexUrl)} |`,
-      `| image | ${code(f.env.image)}${f.env.digest ? `<br>${code(f.env.digest)}` : ' (tag not checked: offline)'} |`, '',
-      '<details><summary>why</summary>', '', ...f.env.reasons.map((r) => `- ${esc(r)}`), '', '</details>', '');
+      `| image | ${f.env.image ? `${code(f.env.image)}${f.env.digest ? `<br>${code(f.env.digest)}` : ' (tag not checked: offline)'}` : `none: ${esc(inWords(f.env.imageProblem ?? '', 'action'))}`} |`, '',
+      '<details><summary>why</summary>', '', ...f.env.reasons.map((r) => `- ${esc(inWords(r, 'action'))}`), '', '</details>', '');
   }
   if (f.cache) out.push(`### wheel cache`, '', esc(f.cache), '');
   if (f.conda) out.push('### conda', '', f.conda, '');

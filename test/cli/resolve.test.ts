@@ -10,7 +10,9 @@ import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const FIXTURE = path.resolve(import.meta.dirname, '../fixtures/gpu/h100-580');
-const offline = { TUNA_SETUP_OFFLINE: '1', TUNA_SETUP_DRIVER_VERSION: '' };
+// a HOME of its own: the index pip uses now (PIP_INDEX_URL, pip.conf) is part of the answer
+const home = tempDir('tuna-resolve-home-');
+const offline = { TUNA_SETUP_OFFLINE: '1', TUNA_SETUP_DRIVER_VERSION: '', PIP_INDEX_URL: '', HOME: home, XDG_CONFIG_HOME: path.join(home, '.config') };
 
 /** a PATH holding a stand-in nvidia-smi that answers like the H100 machine's */
 function fakeSmiPath(): string {
@@ -23,14 +25,14 @@ function fakeSmiPath(): string {
 }
 
 describe('tuna-setup resolve', () => {
-  it('--json prints the contract shape; the H100 machine (driver 580.159.04, cc 9.0) gets cu132 for torch 2.13', () => {
+  it('--json prints the contract shape; the H100 machine (driver 580.159.04, cc 9.0) gets cu132 for latest (torch 2.14)', () => {
     const r = runCli(['resolve', '--json', '--sysroot', FIXTURE], { ...offline, PATH: fakeSmiPath() });
     expect(r.code, r.stderr).toBe(0);
     const out = r.json();
     expect(out).toMatchObject({
-      variant: 'cu132', cuda: '13.2', torch: '2.13.0', torchvision: '0.28.0', torchaudio: null,
-      torchIndexUrl: 'https://download.pytorch.org/whl/cu132',
-      image: 'pytorch/pytorch:2.13.0-cuda13.2-cudnn9-runtime', digest: null,
+      variant: 'cu132', cuda: '13.2', torch: '2.14.0', torchvision: '0.29.0', torchaudio: null,
+      torchIndexUrl: 'https://download.pytorch.org/whl/cu132', wheelSource: 'upstream',
+      image: 'pytorch/pytorch:2.14.0-cuda13.2-cudnn9-runtime', digest: null,
       driver: '580.159.04', gpus: ['9.0'],
     });
     expect(out.reasons[0]).toBe('driver 580.159.04 (from sysfs), GPUs 9.0');
@@ -74,11 +76,37 @@ describe('tuna-setup resolve', () => {
     [['--driver', 'latest'], 2, /--driver 'latest' is not a driver version/],
     [['--python', 'py3'], 2, /--python 'py3' is not a version like 3\.12/],
     [['--registry-mirror', 'https://hub.example/path'], 2, /--registry-mirror .* is not a host\[:port\]/],
-    [['--torch', '3.0', '--driver', 'none'], 2, /torch 3\.0 is not in tuna-setup's tables\nhint: known: 2\.0–2\.13/],
+    [['--torch', '3.0', '--driver', 'none'], 2, /torch 3\.0 is not in tuna-setup's tables\nhint: known: 2\.0–2\.14/],
     [['--cuda', '12', '--driver', 'none'], 2, /cuda '12' is not auto, X\.Y or cpu/],
   ])('bad input %j exits %i', (args, code, message) => {
     const r = runCli(['resolve', ...args], offline);
     expect(r.code).toBe(code);
     expect(r.stderr).toMatch(message);
+  });
+
+  it('--mirror tuna on a machine without a driver: the PyPI build from the mirror, a warning, exit 0', () => {
+    const r = runCli(['resolve', '--json', '--torch', '2.13', '--mirror', 'tuna'], { ...offline, TUNA_SETUP_DRIVER_VERSION: '' }, );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json()).toMatchObject({ variant: 'cu130', wheelSource: 'pypi', torchIndexUrl: 'https://pypi.tuna.tsinghua.edu.cn/simple' });
+    expect(r.stderr).toMatch(/warning: no NVIDIA driver on this machine/);
+  });
+
+  it('the index pip uses now (pip.conf) is the PyPI source by default; a reason says where it came from', () => {
+    const h = tempDir('tuna-resolve-pipconf-');
+    mkdirSync(path.join(h, '.config/pip'), { recursive: true });
+    writeFileSync(path.join(h, '.config/pip/pip.conf'), '[global]\nindex-url = https://mirrors.ustc.edu.cn/pypi/simple\n');
+    const r = runCli(['resolve', '--json', '--torch', '2.9', '--driver', '570.172.08', '--gpu-cc', '8.9'], { ...offline, HOME: h, XDG_CONFIG_HOME: path.join(h, '.config') });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json()).toMatchObject({ wheelSource: 'pypi', torchIndexUrl: 'https://mirrors.ustc.edu.cn/pypi/simple' });
+    expect(r.json().reasons).toContain(`PyPI index: https://mirrors.ustc.edu.cn/pypi/simple (${path.join(h, '.config/pip/pip.conf')})`);
+    // a private index is not a torch source
+    writeFileSync(path.join(h, '.config/pip/pip.conf'), '[global]\nindex-url = https://pkgs.corp.example/simple\n');
+    expect(runCli(['resolve', '--json', '--torch', '2.9', '--driver', '570.172.08'], { ...offline, HOME: h, XDG_CONFIG_HOME: path.join(h, '.config') }).json().wheelSource).toBe('upstream');
+  });
+
+  it('--wheels upstream with --wheel-mirror, or --wheels mirror with --mirror, are usage errors', () => {
+    expect(runCli(['resolve', '--wheels', 'upstream', '--wheel-mirror', 'sjtu', '--driver', 'none'], offline).code).toBe(2);
+    expect(runCli(['resolve', '--wheels', 'mirror', '--mirror', 'tuna', '--driver', 'none'], offline).code).toBe(2);
+    expect(runCli(['resolve', '--wheels', 'sometimes'], offline).stderr).toMatch(/--wheels 'sometimes' is not one of auto, pypi, mirror, upstream/);
   });
 });

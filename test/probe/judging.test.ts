@@ -7,14 +7,14 @@ const HOUR = 3_600_000;
 const NOW = Date.parse('2026-11-27T00:00:00Z');
 
 describe('index pages', () => {
-  it('reads PEP 503 HTML: relative links resolved, fragments dropped, entities unescaped', () => {
+  it('reads PEP 503 HTML: relative links resolved, fragments dropped, entities unescaped, data-requires-python kept', () => {
     const html = `<html><body>
       <a href="../../packages/ab/cd/pip-24.0-py3-none-any.whl#sha256=00ff" data-requires-python="&gt;=3.8">pip-24.0-py3-none-any.whl</a><br/>
       <a href='https://files.example/pip-24.0.tar.gz?x=1&amp;y=2'>pip-24.0.tar.gz</a>
       <a href="/login">Sign in</a></body></html>`;
     const files = parseIndexPage(html, 'text/html', 'https://m.example/pypi/web/simple/pip/', 'pip');
     expect(files).toEqual([
-      { filename: 'pip-24.0-py3-none-any.whl', url: 'https://m.example/pypi/web/packages/ab/cd/pip-24.0-py3-none-any.whl' },
+      { filename: 'pip-24.0-py3-none-any.whl', url: 'https://m.example/pypi/web/packages/ab/cd/pip-24.0-py3-none-any.whl', requiresPython: '>=3.8' },
       { filename: 'pip-24.0.tar.gz', url: 'https://files.example/pip-24.0.tar.gz?x=1&y=2' },
     ]);
   });

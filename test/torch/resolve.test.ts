@@ -37,8 +37,8 @@ describe('wheels and pytorch/pytorch images (minor-version compatibility + kerne
     ['Volta 7.0 on 550, torch 2.11', { torch: '2.11', driver: D.r550, gpus: ['7.0'] }, 'cu126'],
     // SM: 2.10 cu128 still has sm_70
     ['Volta 7.0 on 570, torch 2.10', { torch: '2.10', driver: D.r570, gpus: ['7.0'] }, 'cu128'],
-    // MVC: 560 < 580 rules out cu130/cu132; SM: sm_86 runs Ada 8.9
-    ['Ada 8.9 on 560, torch 2.13', { torch: '2.13', driver: D.r560, gpus: ['8.9'] }, 'cu126'],
+    // MVC: 560 < 580 rules out cu130/cu132; REL 2.13 also has cu129 (12.x); SM: its sm_86 runs Ada 8.9
+    ['Ada 8.9 on 560, torch 2.13', { torch: '2.13', driver: D.r560, gpus: ['8.9'] }, 'cu129'],
     // MVC: 580.95.05 ≥ 580.65.06; REL 2.13 newest is cu132; SM has sm_120
     ['Blackwell 12.0 on 580, torch 2.13', { torch: '2.13', driver: D.r580, gpus: ['12.0'] }, 'cu132'],
     // SM: cu130/cu132 start at sm_75 → Pascal gets cu126 even on the newest driver
@@ -51,7 +51,7 @@ describe('wheels and pytorch/pytorch images (minor-version compatibility + kerne
     // REL 2.0: cu117/cu118; both run on 525 → newest
     ['Ampere 8.0 on 525, torch 2.0', { torch: '2.0', driver: D.r525, gpus: ['8.0'] }, 'cu118'],
     // unknown GPU: driver alone decides (and a reason says kernels were not checked)
-    ['driver only, no GPU info', { torch: '2.13', driver: D.r570 }, 'cu126'],
+    ['driver only, no GPU info', { torch: '2.13', driver: D.r570 }, 'cu129'],
     // Windows floors: 12.x ≥ 528.33
     ['Windows 528.33', { torch: '2.7', driver: '528.33', os: 'windows', gpus: ['8.6'] }, 'cu128'],
     ['Windows 527.41 (below the 12.x floor)', { torch: '2.7', driver: '527.41', os: 'windows', gpus: ['8.6'] }, 'cu118'],
@@ -67,16 +67,16 @@ describe('wheels and pytorch/pytorch images (minor-version compatibility + kerne
   });
 
   it('explains every rejection before the choice', () => {
-    const r = resolveTorch({ torch: '2.13', driver: D.r560, gpus: ['8.9'] });
+    const r = resolveTorch({ torch: '2.14', driver: D.r560, gpus: ['8.9'] });
     expect(r.reasons).toEqual([
-      'torch 2.13 → 2.13.0 (torchvision 0.28.0, no torchaudio release for it)',
+      'torch 2.14 → 2.14.0 (torchvision 0.29.0, no torchaudio release for it)',
       'cu132: rejected — driver 560.35.05 is older than 580.65.06, the minimum for CUDA 13.x (minor-version compatibility)',
       'cu130: rejected — driver 560.35.05 is older than 580.65.06, the minimum for CUDA 13.x (minor-version compatibility)',
       'cu126: chosen — driver 560.35.05 ≥ 525.60.13 for CUDA 12.x (minor-version compatibility); kernels for 8.9',
-      'image: pytorch/pytorch for torch 2.13.0, CUDA 12.6, cuDNN 9',
+      'image: pytorch/pytorch for torch 2.14.0, CUDA 12.6, cuDNN 9',
     ]);
-    expect(r.image).toBe('pytorch/pytorch:2.13.0-cuda12.6-cudnn9-runtime');
-    expect(r.pipArgs).toEqual(['install', 'torch==2.13.0', 'torchvision==0.28.0', '--index-url', 'https://download.pytorch.org/whl/cu126']);
+    expect(r.image).toBe('pytorch/pytorch:2.14.0-cuda12.6-cudnn9-runtime');
+    expect(r.pipArgs).toEqual(['install', 'torch==2.14.0', 'torchvision==0.29.0', '--index-url', 'https://download.pytorch.org/whl/cu126']);
   });
 
   it('a kernel rejection names the GPU and the variant\'s architectures', () => {
@@ -89,13 +89,13 @@ describe('wheels and pytorch/pytorch images (minor-version compatibility + kerne
     ['driver 418', { torch: '2.7', driver: D.r418, gpus: ['7.5'] }, /older than 450\.80\.02/, /a driver ≥ 450\.80\.02 \(for cu118\); or cuda: cpu$/],
     // 2.13 has no 11.x; REL: the newest release with cu118 is 2.7
     ['torch 2.13 on 470', { torch: '2.13', driver: D.r470, gpus: ['7.5'] }, /older than 525\.60\.13/, /a driver ≥ 525\.60\.13 \(for cu126\); or torch 2\.7 \(cu118\); or cuda: cpu/],
-    // SM: 2.13 cu126 lacks sm_120; cu130 needs 580 (MVC); 2.11 cu128 has sm_120 and runs on 570
-    ['RTX 50 (12.0) on 570, torch 2.13', { torch: '2.13', driver: D.r570, gpus: ['12.0'] }, /no kernels for compute capability 12\.0/, /a driver ≥ 580\.65\.06 \(for cu130\); or torch 2\.11 \(cu128\)/],
+    // SM: 2.14 cu126 lacks sm_120; cu130 needs 580 (MVC); 2.13 cu129 has sm_120 and runs on 570
+    ['RTX 50 (12.0) on 570, torch 2.14', { torch: '2.14', driver: D.r570, gpus: ['12.0'] }, /no kernels for compute capability 12\.0/, /a driver ≥ 580\.65\.06 \(for cu130\); or torch 2\.13 \(cu129\)/],
     // SM: nothing in 2.6 has sm_100; 2.7 cu128 does
     ['B200 (10.0) on torch 2.6', { torch: '2.6', driver: D.r575, gpus: ['10.0'] }, /no kernels for compute capability 10\.0/, /torch 2\.7 \(cu128\)/],
     ['--cuda 12.8 on 470', { torch: '2.7', driver: D.r470, gpus: ['8.6'], cuda: '12.8' }, /^cu128 of torch 2\.7 does not fit: driver 470\.256\.02 is older than 525\.60\.13/, /a driver ≥ 525\.60\.13/],
-    // REL: 2.7 has no cu130; 2.9–2.13 do
-    ['--cuda 13.0 on torch 2.7', { torch: '2.7', driver: D.r580, cuda: '13.0' }, /torch 2\.7 publishes no cu130 wheels \(it has cu118, cu126, cu128\)/, /torch 2\.9, 2\.10, 2\.11, 2\.12, 2\.13 for cu130/],
+    // REL: 2.7 has no cu130; 2.9–2.14 do
+    ['--cuda 13.0 on torch 2.7', { torch: '2.7', driver: D.r580, cuda: '13.0' }, /torch 2\.7 publishes no cu130 wheels \(it has cu118, cu126, cu128\)/, /torch 2\.9, 2\.10, 2\.11, 2\.12, 2\.13, 2\.14 for cu130/],
   ])('impossible: %s', (_name, req, message, hint) => {
     const e = rejects(req);
     expect(e.message).toMatch(message);
@@ -136,7 +136,7 @@ describe('NGC images', () => {
   });
 
   it('a torch without an NGC release in the tables says which exist', () => {
-    expect(rejects({ torch: '2.10', driver: D.r580, source: 'ngc' }).hint).toMatch(/NGC ships torch 2\.3, 2\.6, 2\.7, 2\.8, 2\.9, 2\.11, 2\.12, 2\.13/);
+    expect(rejects({ torch: '2.14', driver: D.r580, source: 'ngc' }).hint).toMatch(/NGC ships torch 2\.3, 2\.4, 2\.5, 2\.6, 2\.7, 2\.8, 2\.9, 2\.10, 2\.11, 2\.12, 2\.13/);
   });
 });
 
@@ -161,11 +161,11 @@ describe('images, companions and inputs', () => {
   });
 
   it.each<[ResolveRequest, RegExp, RegExp]>([
-    [{ torch: '2.15', driver: null }, /torch 2\.15 is not in tuna-setup's tables/, /known: 2\.0–2\.13 \(newest 2\.13\.0\)/],
+    [{ torch: '2.15', driver: null }, /torch 2\.15 is not in tuna-setup's tables/, /known: 2\.0–2\.14 \(newest 2\.14\.0\)/],
     [{ torch: '2.7.9', driver: null }, /torch 2\.7\.9 was never released/, /2\.7\.0, 2\.7\.1/],
     [{ torch: 'newest', driver: null }, /torch 'newest' is not a version/, /latest, X\.Y or X\.Y\.Z/],
     [{ torch: '2.13', driver: null, python: '3.9' }, /torch 2\.13 has no wheels for Python 3\.9/, /use torch 2\.8 or older for Python 3\.9/],
-    [{ torch: '2.4', driver: null, python: '3.13' }, /torch 2\.4 has no wheels for Python 3\.13/, /use torch 2\.13 for Python 3\.13/],
+    [{ torch: '2.4', driver: null, python: '3.13' }, /torch 2\.4 has no wheels for Python 3\.13/, /use torch 2\.14 for Python 3\.13/],
     [{ torch: '2.7', driver: D.r570, cuda: '12' }, /cuda '12' is not auto, X\.Y or cpu/, /torch 2\.7 publishes 11\.8, 12\.6, 12\.8/],
   ])('bad request %j', (req, message, hint) => {
     const e = rejects(req);

@@ -6,7 +6,7 @@
  * Exit codes: 0 ok, 1 failure, 2 usage error (a flag, value or combination
  * that cannot work), and `run` exits with the job's own code.
  */
-import { isTunaSetupError } from '@tuna-setup/sdk';
+import { inWords, isTunaSetupError } from '@tuna-setup/sdk';
 
 /** A mistake in the command line itself; `command` names the command whose --help to read. */
 export class UsageError extends Error {
@@ -54,7 +54,9 @@ export function reportError(e: unknown, context: { json: boolean; command?: stri
   process.stderr.write(`tuna-setup: ${message}\nhint: ${hint}\n`);
   if (context.json) {
     const { details, ...fixes } = extra as { details?: Record<string, unknown> };
-    printJson({ error: { code, message, hint, ...fixes }, ...details });
+    // context lines (a resolution's reasons) may name settings too: in the CLI's words
+    const words = (x: unknown): unknown => (typeof x === 'string' ? inWords(x, 'cli') : Array.isArray(x) ? x.map(words) : x);
+    printJson({ error: { code, message, hint, ...fixes }, ...Object.fromEntries(Object.entries(details ?? {}).map(([k, x]) => [k, words(x)])) });
   }
   return exit;
 }

@@ -89,6 +89,7 @@ export const SETTINGS: Readonly<Record<string, { flag: string | null; input: str
   flavor: { flag: '--flavor', input: 'image-flavor' },
   registryMirror: { flag: '--registry-mirror', input: 'docker-mirror' },
   wheelMirror: { flag: '--wheel-mirror', input: null },
+  wheels: { flag: '--wheels', input: 'torch-wheels' },
   offline: { flag: '--offline', input: null },
   image: { flag: '--image', input: 'image' },
   gpus: { flag: '--gpus', input: 'gpus' },

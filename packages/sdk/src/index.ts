@@ -24,7 +24,7 @@ export {
 } from './config/journal.js';
 export { withStateLock, lockFile, type LockOptions } from './config/lock.js';
 export { applyMirror, restoreMirror, type ApplyMirrorOptions, type ApplyMirrorResult } from './config/apply.js';
-export { readCurrentConfigs, type CurrentConfig } from './config/current.js';
+export { readCurrentConfigs, pypiIndexNow, type CurrentConfig } from './config/current.js';
 
 export { selectMirror, rank, noHealthyMirror, DEFAULT_BUDGET_MS, DEFAULT_CACHE_TTL_MS, REFERENCE_BYTES, type SelectOptions, type SelectReport, type RankedMirror } from './probe/select.js';
 export { catalogCandidates, userCandidates, candidateFromPair, candidateOf, parseProbeService, type CandidateSpec } from './probe/candidates.js';
@@ -38,11 +38,12 @@ export { parseIndexPage, type IndexFile } from './probe/index-page.js';
 export { staleByListing, staleByDate, type Listing, type Dated } from './probe/freshness.js';
 export { readTunasync, readMirrorz, type SyncVerdict, type SyncRule } from './probe/status.js';
 
-export { CUDA_DRIVERS, CUDA_DRIVERS_SOURCE, MINOR_COMPAT_FLOORS, compareDriver, nativeCudaForDriver, minDriverFor, type CudaDriverRow, type DriverRule } from './torch/cuda-drivers.js';
+export { CUDA_DRIVERS, CUDA_DRIVERS_SOURCE, MINOR_COMPAT_FLOORS, compareDriver, nativeCudaForDriver, minDriverFor, type CudaDriverRow, type DriverRule,
+  cudaImageAcceptsDriver, gpuBrand, CUDA_IMAGE_REQUIREMENTS, type GpuBrand, type ImageVerdict, type CudaImageRequirement } from './torch/cuda-drivers.js';
 export { detectGpu, parseNvidiaSmiQuery, parseProcDriverVersion, type Gpu, type GpuReport, type DetectOptions, type DriverSource } from './torch/detect.js';
-export { TORCH_RELEASES, WHEEL_ARCHES, archCovers, archesFor, type TorchRelease, type TorchPatch, type ArchRow } from './torch/releases.js';
+export { TORCH_RELEASES, WHEEL_ARCHES, archCovers, archesFor, hasPytorchImage, type TorchRelease, type TorchPatch, type ArchRow } from './torch/releases.js';
 export { NGC_RELEASES, CUDA_FULL, IMAGE_SOURCES, pytorchImage, cudaImage, throughRegistryMirror, type ImageSource, type ImageFlavor, type NgcRelease } from './torch/images.js';
-export { resolveTorch, findRelease, isCudaSpec, PYTORCH_WHEEL_INDEX, type ResolveRequest, type Resolution } from './torch/resolve.js';
+export { resolveTorch, findRelease, isCudaSpec, PYTORCH_WHEEL_INDEX, WHEEL_SOURCES, type ResolveRequest, type Resolution, type WheelSource } from './torch/resolve.js';
 export { resolveEnvironment, type EnvironmentRequest, type Environment } from './torch/environment.js';
 export { RegistryClient, parseImageRef, parseChallenge, nearestTag, checkImageTag, type ImageRef, type RegistryClientOptions, type TagCheck } from './registry/client.js';
 export { inspectDocker, inspectLocalImage, type DockerReport, type LocalImage } from './docker/info.js';
@@ -56,3 +57,4 @@ export {
 } from './docker/options.js';
 export { doctor, type DoctorReport } from './doctor.js';
 export { wheelCacheKey, restoreLocalCache, saveLocalCache, evictLocalCache, WHEEL_CACHE_VERSION, type WheelCacheKeyParts, type LocalCacheOptions } from './cache/wheels.js';
+export { readWheelIndex, parseWheelName, normalizePlatform, summarizeTorchIndex, newestVersion, comparePep440, wheelIndexCacheFile, DEFAULT_WHEEL_INDEX_TTL_MS, type WheelFile, type WheelIndex, type WheelIndexOptions, type TorchVersionSummary, type NewestOptions } from './torch/wheel-index.js';

@@ -1,5 +1,5 @@
 /** `tuna-setup resolve`: the PyTorch wheel index and image that fit this driver and GPU, with the tag checked. */
-import { defaultStateDir, IMAGE_SOURCES, resolveEnvironment, type EnvironmentRequest, type ImageFlavor, type ImageSource } from '@tuna-setup/sdk';
+import { defaultStateDir, findMirror, IMAGE_SOURCES, inWords, pypiIndexNow, resolveEnvironment, WHEEL_SOURCES, type WheelSource, type EnvironmentRequest, type ImageFlavor, type ImageSource } from '@tuna-setup/sdk';
 import { parse, refuseIgnored } from '../args.js';
 import { printJson, say, UsageError, printUsage } from '../output.js';
 
@@ -15,8 +15,16 @@ export const usage = `tuna-setup resolve [options]
                           cuda (nvidia/cuda, torch installed from the wheel index)
   --flavor NAME           runtime (default) or devel
   --registry-mirror HOST  pull Docker Hub images through this registry mirror (and check the tag there)
+  --wheels auto|pypi|mirror|upstream
+                          where the wheels come from. auto (default): the PyPI index pip uses (a mirror)
+                          when its build of torch (the release's PyPI-default CUDA) fits this machine —
+                          the fast path — else the PyTorch index (--wheel-mirror if given); pypi: only
+                          that; mirror: a mirror of download.pytorch.org (--wheel-mirror, default auto);
+                          upstream: download.pytorch.org
+  --mirror NAME|URL       the PyPI mirror for --wheels auto|pypi (default: the index pip uses now —
+                          PIP_INDEX_URL or pip.conf — when it is a public one)
   --wheel-mirror NAME     take the wheels from a catalog mirror of download.pytorch.org (sjtu, nju), or
-                          auto: the fastest healthy, fresh one with the upstream (default: the upstream)
+                          auto: the fastest healthy, fresh one with the upstream
   --state-dir DIR         where an auto wheel-mirror ranking is cached (default: $XDG_STATE_HOME/tuna-setup)
   --offline               do not check the tag in the registry (also TUNA_SETUP_OFFLINE=1)
   --sysroot DIR           read the driver version under DIR (a container with the host mounted)
@@ -50,7 +58,7 @@ export function resolveRequest(v: ResolveValues): EnvironmentRequest {
   const source = pick<ImageSource>(v.source, IMAGE_SOURCES, '--source');
   const flavor = pick<ImageFlavor>(v.flavor, ['runtime', 'devel'], '--flavor');
   if (v.driver === 'none') refuseIgnored(v, ['gpu-cc'], 'with a driver (--driver none means no GPU)');
-  if (v['wheel-mirror'] === undefined) refuseIgnored(v, ['state-dir'], 'with --wheel-mirror auto (it caches the ranking there)');
+  if (v['wheel-mirror'] === undefined && (v as { wheels?: string }).wheels !== 'mirror') refuseIgnored(v, ['state-dir'], 'with --wheel-mirror auto or --wheels mirror (the ranking is cached there)');
   const gpus = (v['gpu-cc'] ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
   for (const cc of gpus) if (!/^\d{1,2}\.\d$/.test(cc)) throw new UsageError(`--gpu-cc '${cc}' is not a compute capability like 8.6`);
   if (v.driver !== undefined && v.driver !== 'none' && !/^\d+(\.\d+){0,2}$/.test(v.driver)) throw new UsageError(`--driver '${v.driver}' is not a driver version like 550.54.15 (or 'none')`);
@@ -68,22 +76,39 @@ export function resolveRequest(v: ResolveValues): EnvironmentRequest {
     ...(mirror ? { registryMirror: mirror } : {}),
     ...(v.offline ? { offline: true } : {}),
     ...(v.sysroot ? { sysroot: v.sysroot } : {}),
-    ...(v['wheel-mirror'] ? { wheelMirror: v['wheel-mirror'], stateDir: v['state-dir'] ?? defaultStateDir() } : {}),
+    ...(v['wheel-mirror'] ? { wheelMirror: v['wheel-mirror'] } : {}),
+    stateDir: v['state-dir'] ?? defaultStateDir(),
   };
 }
 
+/** The PyPI index for --wheels auto|pypi: --mirror's, else the one pip uses now. */
+async function pypiSource(spec: string | undefined): Promise<{ url: string; from: string } | undefined> {
+  if (spec === undefined) return pypiIndexNow();
+  const mirror = findMirror(spec);
+  if (!mirror.pypi) throw new UsageError(`--mirror ${spec} has no PyPI index`, 'name a mirror that serves PyPI (tuna, ustc, …)');
+  return { url: mirror.pypi.index, from: `--mirror ${mirror.name}` };
+}
+
 export async function resolve(args: string[]): Promise<number> {
-  const { values: v } = parse(args, resolveFlags);
+  const { values: v } = parse(args, { ...resolveFlags, wheels: { type: 'string' }, mirror: { type: 'string' } });
   if (v.help) return printUsage(usage, v.json);
-  const env = await resolveEnvironment(resolveRequest(v));
+  const wheels = pick<WheelSource>(v.wheels, WHEEL_SOURCES, '--wheels') ?? 'auto';
+  if (wheels === 'upstream' || wheels === 'pypi') refuseIgnored(v, ['wheel-mirror'], 'with --wheels auto or mirror');
+  if (wheels === 'mirror' || wheels === 'upstream') refuseIgnored(v, ['mirror'], 'with --wheels auto or pypi');
+  const pypi = wheels === 'auto' || wheels === 'pypi' ? await pypiSource(v.mirror) : undefined;
+  const env = await resolveEnvironment({ ...resolveRequest(v), wheels, ...(pypi ? { pypiIndex: pypi.url } : {}) });
+  if (pypi) env.reasons.push(`PyPI index: ${pypi.url} (${pypi.from})`);
+  for (const w of env.warnings) process.stderr.write(`tuna-setup: warning: ${w}\n`);
   const { detected: _detected, ...out } = env;
+  out.reasons = out.reasons.map((r) => inWords(r, 'cli'));
+  if (out.imageProblem) out.imageProblem = inWords(out.imageProblem, 'cli');
   if (v.json) return printJson(out), 0;
   say(`torch:   ${env.torch} (torchvision ${env.torchvision}${env.torchaudio ? `, torchaudio ${env.torchaudio}` : ''})`);
   say(`variant: ${env.variant}${env.cuda ? ` (CUDA ${env.cuda})` : ''} — driver ${env.driver ?? 'none'}${env.gpus.length ? `, GPUs ${env.gpus.join(', ')}` : ''}`);
-  say(`index:   ${env.torchIndexUrl}`);
+  say(`index:   ${env.torchIndexUrl} (${env.wheelSource})`);
   say(`pip:     pip ${env.pipArgs.join(' ')}`);
-  say(`image:   ${env.image}${env.digest ? `@${env.digest}` : ' (not checked: offline)'}`);
+  say(`image:   ${env.image ? `${env.image}${env.digest ? `@${env.digest}` : ' (not checked: offline)'}` : `none — ${inWords(env.imageProblem ?? '', 'cli')}`}`);
   say('why:');
-  for (const r of env.reasons) say(`  - ${r}`);
+  for (const r of out.reasons) say(`  - ${r}`);
   return 0;
 }

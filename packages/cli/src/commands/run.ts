@@ -1,6 +1,6 @@
 /** `tuna-setup run`: find or pull the image (resolved, or given) and run a command in it with the GPUs; the exit code is the command's. */
 import {
-  parseGpus, parsePublish, parsePullPolicy, parseRunImage, parseVolume, renderEnvFile, resolveEnvironment, resolveWorkdir, runInContainer,
+  parseGpus, parsePublish, TunaSetupError, parsePullPolicy, parseRunImage, parseVolume, renderEnvFile, resolveEnvironment, resolveWorkdir, runInContainer,
 } from '@tuna-setup/sdk';
 import { parse, refuseIgnored } from '../args.js';
 import { printJson, say, UsageError, printUsage } from '../output.js';
@@ -73,6 +73,7 @@ export async function run(args: string[]): Promise<number> {
   const publish = (v.publish ?? []).map((spec) => parsePublish(spec));
 
   const resolved = v.image === 'auto' ? await resolveEnvironment(resolveRequest(v)) : undefined;
+  if (resolved && resolved.image === null) throw new TunaSetupError('UNRESOLVABLE', 'no image to run in', resolved.imageProblem ?? 'give one with {image}');
   const image = resolved?.image ?? v.image;
   if (resolved) process.stderr.write(`tuna-setup: ${image} (${resolved.variant}${resolved.digest ? `, ${resolved.digest}` : ''})\n`);
 

@@ -4,6 +4,7 @@
  * does not parse is reported with its error instead of failing the report.
  */
 import { readFile } from 'node:fs/promises';
+import { isPublicPypiIndex } from '../catalog/lookup.js';
 import { readCondarc } from './conda.js';
 import { parseDaemonJson } from './docker.js';
 import { configPath, hostPlatform, type Platform, type Target, TARGETS } from './locations.js';
@@ -48,4 +49,18 @@ export async function readCurrentConfigs(platform: Platform = hostPlatform()): P
     }
   }
   return out;
+}
+
+/**
+ * The PyPI index pip installs from now — PIP_INDEX_URL, else pip.conf's
+ * index-url — when it is a public index tuna-setup knows (a mirror, or
+ * PyPI itself); undefined otherwise (a private index is not ours to send
+ * torch downloads to).
+ */
+export async function pypiIndexNow(env: NodeJS.ProcessEnv = process.env, platform: Platform = hostPlatform()): Promise<{ url: string; from: string } | undefined> {
+  const fromEnv = env.PIP_INDEX_URL?.trim();
+  if (fromEnv) return isPublicPypiIndex(fromEnv) ? { url: fromEnv, from: 'PIP_INDEX_URL' } : undefined;
+  const pip = (await readCurrentConfigs(platform)).pip;
+  const url = pip.urls[0];
+  return url && isPublicPypiIndex(url) ? { url, from: pip.path } : undefined;
 }

@@ -13,6 +13,11 @@ export interface IndexFile {
   /** ms since the epoch, when the index says (PEP 700) */
   uploadTime?: number;
   size?: number;
+  /** PEP 503 data-requires-python / PEP 691 requires-python */
+  requiresPython?: string;
+  /** PEP 592: the index withdrew it (data-yanked / "yanked": true or a reason) */
+  yanked?: boolean;
+  yankedReason?: string;
 }
 
 import { untrusted } from '../net/untrusted.js';
@@ -65,6 +70,7 @@ function parseJson(body: string, pageUrl: string): IndexFile[] {
       filename: f.filename, url,
       ...(Number.isFinite(time) ? { uploadTime: time } : {}),
       ...(typeof f.size === 'number' ? { size: f.size } : {}),
+      ...meta(typeof f['requires-python'] === 'string' ? f['requires-python'] : undefined, f.yanked === true ? '' : typeof f.yanked === 'string' ? f.yanked : undefined),
     });
   }
   return out;
@@ -81,13 +87,32 @@ function hrefOf(attrs: string): string | undefined {
   return m ? (m[1] ?? m[2] ?? m[3]) : undefined;
 }
 
+const REQUIRES_PYTHON = /(?:^|\s)data-requires-python\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))/i;
+/** `data-yanked` with or without a value (the reason) */
+const YANKED = /(?:^|\s)data-yanked(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?(?=[\s/]|$)/i;
+
+/** PEP 700-era file metadata: requires-python, and yanked with its reason ('' for none; undefined: not yanked) */
+function meta(requiresPython: string | undefined, yanked: string | undefined): Pick<IndexFile, 'requiresPython' | 'yanked' | 'yankedReason'> {
+  return {
+    ...(requiresPython ? { requiresPython } : {}),
+    ...(yanked !== undefined ? { yanked: true, ...(yanked ? { yankedReason: yanked } : {}) } : {}),
+  };
+}
+
+function metaOf(attrs: string): Pick<IndexFile, 'requiresPython' | 'yanked' | 'yankedReason'> {
+  if (!/data-/i.test(attrs)) return {};
+  const rp = REQUIRES_PYTHON.exec(attrs);
+  const y = YANKED.exec(attrs);
+  return meta(rp ? unescapeHtml(rp[1] ?? rp[2] ?? rp[3] ?? '') : undefined, y ? unescapeHtml(y[1] ?? y[2] ?? y[3] ?? '') : undefined);
+}
+
 /**
  * Anchors in one forward pass: each `<a …>` tag up to its `>`, its text up to
  * the next `</a` or `<a` (so unclosed anchors cost nothing extra). Every
  * search starts where the last one ended, so a hostile page (100k unclosed
  * tags) is scanned in linear time — no backtracking regex over the body.
  */
-function* anchors(body: string): Generator<{ href: string; text: string }> {
+function* anchors(body: string): Generator<{ href: string; text: string; attrs: string }> {
   const lower = body.toLowerCase();
   let at = 0;
   let close = 0; // the next '</a' at or after the current text (body.length: none left), found once per region
@@ -109,7 +134,7 @@ function* anchors(body: string): Generator<{ href: string; text: string }> {
     const textEnd = Math.min(close, nextOpen === -1 ? body.length : nextOpen);
     at = textStart;
     const href = hrefOf(attrs);
-    if (href !== undefined) yield { href, text: body.slice(textStart, Math.min(textEnd, textStart + 1024)) };
+    if (href !== undefined) yield { href, text: body.slice(textStart, Math.min(textEnd, textStart + 1024)), attrs };
   }
 }
 
@@ -124,7 +149,7 @@ function parseHtml(body: string, pageUrl: string): IndexFile[] {
     // PEP 503: the text is the filename; flat listings sometimes put markup in it, so fall back to the path
     const text = unescapeHtml(a.text.replace(/<[^>]*>/g, '')).trim();
     if (DIST_FILE.test(text)) {
-      out.push({ filename: text, url });
+      out.push({ filename: text, url, ...metaOf(a.attrs) });
       continue;
     }
     const last = new URL(url).pathname.split('/').pop() ?? '';
@@ -134,7 +159,7 @@ function parseHtml(body: string, pageUrl: string): IndexFile[] {
     } catch {
       throw new MalformedLinkError(`index page links a malformed URL: ${untrusted(last, 120)}`);
     }
-    out.push({ filename, url });
+    out.push({ filename, url, ...metaOf(a.attrs) });
   }
   return out;
 }

@@ -46,12 +46,20 @@ export async function resolveEnvironment(req: EnvironmentRequest): Promise<Envir
       'resolving for another machine? give its {driver=VER} too; or leave {gpuCc} out');
   }
   const offline = req.offline ?? isOffline();
-  const wheels = req.wheelMirror ? await wheelIndexFor(req.wheelMirror, offline, req.stateDir) : undefined;
-  const resolution = resolveTorch({ ...req, driver, ...(gpus ? { gpus } : {}), ...(wheels ? { wheelIndex: wheels.index } : {}) });
-  if (wheels) resolution.reasons.push(wheels.why);
+  const base = { ...req, driver, ...(gpus ? { gpus } : {}) };
+  let resolution = resolveTorch(base);
+  // not from PyPI: a wheel mirror when asked for (a name, or auto: the fastest fresh one, upstream included)
+  const source = req.wheels ?? 'auto';
+  if (resolution.wheelSource !== 'pypi' && (source === 'mirror' || (source === 'auto' && req.wheelMirror))) {
+    const wheels = await wheelIndexFor(req.wheelMirror ?? 'auto', offline, req.stateDir);
+    resolution = resolveTorch({ ...base, wheelIndex: wheels.index });
+    resolution.reasons.push(wheels.why);
+  } else if (resolution.wheelSource === 'upstream' && source === 'auto') {
+    resolution.reasons.push(`wheels from download.pytorch.org; {wheels=mirror} probes the PyTorch wheel mirrors`);
+  }
   if (detected?.driver) resolution.reasons.unshift(`driver ${detected.driver} (from ${detected.driverSource})${gpus?.length ? `, GPUs ${gpus.join(', ')}` : ''}`);
-  if (offline) {
-    resolution.reasons.push('offline: the tag was not checked in the registry');
+  if (offline || resolution.image === null) {
+    if (resolution.image) resolution.reasons.push('offline: the tag was not checked in the registry');
     return { ...resolution, digest: null, ...(detected ? { detected } : {}) };
   }
   const client = new RegistryClient(req.registry);
@@ -86,8 +94,8 @@ function nearestAcceptable(req: ResolveRequest, missing: string, tags: readonly 
     for (const variant of [...release.cuda].reverse()) {
       try {
         const alt = resolveTorch({ ...req, torch: p.torch, cuda: cudaOfVariant(variant) });
-        const tag = parseImageRef(alt.image).tag;
-        if (tag !== missing && have.has(tag)) return { tag, fits: true };
+        const tag = alt.image && parseImageRef(alt.image).tag;
+        if (tag && tag !== missing && have.has(tag)) return { tag, fits: true };
       } catch {
         // this combination does not fit the machine
       }

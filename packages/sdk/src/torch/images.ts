@@ -23,21 +23,27 @@ export interface NgcRelease {
 }
 
 const NGC_SRC = 'torch.__version__ strings reported in stored repos; NGC release notes pattern (research/torch-cuda.md §5.3)';
+// a stored third-party table of the 24.02–24.10 containers (Ubuntu, CUDA, torch, Python), "all from NVIDIA's release notes"
+const NGC_NOTES_COPY = 'NGC PyTorch release notes rel-24-xx as tabulated in a stored Megatron-Core guide (CUDA 12.4.1 / 12.5.1 / 12.6.2)';
 
 /** NGC PyTorch releases with a known CUDA, oldest first. */
 export const NGC_RELEASES: readonly NgcRelease[] = [
   { tag: '24.04-py3', torch: '2.3.0', cuda: '12.4', source: NGC_SRC },
-  { tag: '24.12-py3', torch: '2.6.0', cuda: '12.6', source: `${NGC_SRC} (CUDA from memory, unverified)` },
+  { tag: '24.05-py3', torch: '2.4.0', cuda: '12.4', source: NGC_NOTES_COPY },
+  { tag: '24.07-py3', torch: '2.4.0', cuda: '12.5', source: `${NGC_NOTES_COPY}; 2.4.0a0+3bcc3cddb5.nv24.07 seen in stored Dockerfiles` },
+  { tag: '24.10-py3', torch: '2.5.0', cuda: '12.6', source: `${NGC_NOTES_COPY}; 2.5.0a0+e000cf0ad9.nv24.10 with CUDA 12.6 in several stored reports` },
+  { tag: '24.12-py3', torch: '2.6.0', cuda: '12.6', source: `${NGC_SRC}; 2.6.0a0+df5bbc09d1.nv24.12 with container CUDA 12.6 in several stored reports` },
   { tag: '25.01-py3', torch: '2.6.0', cuda: '12.8', source: NGC_SRC },
   { tag: '25.04-py3', torch: '2.7.0', cuda: '12.9', source: NGC_SRC },
   { tag: '25.06-py3', torch: '2.8.0', cuda: '12.9', source: NGC_SRC },
   { tag: '25.09-py3', torch: '2.9.0', cuda: '13.0', source: NGC_SRC },
   { tag: '25.10-py3', torch: '2.9.0', cuda: '13.0', source: `${NGC_SRC}; Triton compat page (driver 580.95.05)` },
   { tag: '25.11-py3', torch: '2.9.0', cuda: '13.0', source: `${NGC_SRC}; Triton compat page (driver 580.95.05)` },
+  { tag: '25.12-py3', torch: '2.10.0', cuda: '13.1', source: `${NGC_SRC}: 2.10.0a0+b4e4ee81d3.nv25.12 with CUDA 13.1 in several stored reports (research/torch-cuda.md corrections)` },
   { tag: '26.02-py3', torch: '2.11.0', cuda: '13.1', source: NGC_SRC },
   { tag: '26.03-py3', torch: '2.11.0', cuda: '13.2', source: NGC_SRC },
   { tag: '26.04-py3', torch: '2.12.0', cuda: '13.2', source: NGC_SRC },
-  { tag: '26.06-py3', torch: '2.13.0', cuda: '13.3', source: NGC_SRC },
+  { tag: '26.06-py3', torch: '2.13.0', cuda: '13.3', source: `${NGC_SRC}; needs the CUDA 13.3 driver row (610.43.02)` },
 ];
 
 /** The full CUDA version PyTorch builds (and nvidia/cuda tags) use per X.Y (test-infra CUDA_CUDNN_VERSIONS; nvidia/cuda tags). */

@@ -6,9 +6,6 @@
  * for. Adding a release is adding a row. Sources: ../shared/research/torch-cuda.md
  * §4 (pytorch/test-infra release branches, RELEASE.md, colab issues) and §6.3
  * (build_cuda.sh, RELEASE.md, measured wheels) — each row says which.
- *
- * 2.14 is a release candidate in the research notes (Sep 2026 plan) and is
- * not listed until it ships.
  */
 
 export interface TorchPatch {
@@ -27,7 +24,18 @@ export interface TorchRelease {
   cuda: readonly string[];
   /** the variant `pip install torch` gets from PyPI on Linux */
   pypiDefault: string;
-  /** CPython versions with wheels ("3.13t": free-threaded) */
+  /**
+   * the variants with pytorch/pytorch images, when not every wheel variant
+   * has one (test-infra's docker matrix takes CUDA_ARCHES_DICT, which a
+   * Linux-only wheel build such as 2.13's cu129 is not in); absent: all of `cuda`
+   */
+  imageVariants?: readonly string[];
+  /**
+   * CPython versions the whole trio has wheels for ("3.13t": free-threaded):
+   * `pip install torch torchvision` fails where torchvision has none, so a
+   * torch-only Python is left out (2.5's experimental 3.13: no torchvision
+   * 0.20 wheels; 2.13/2.14's 3.15 preview: torch only) and named in `source`.
+   */
   python: readonly string[];
   /** cuDNN major in the pytorch/pytorch images */
   cudnn: 8 | 9;
@@ -49,7 +57,8 @@ export const TORCH_RELEASES: readonly TorchRelease[] = [
   { minor: '2.2', patches: same('2.2', [0, 1, 2], '0.17'), cuda: ['cu118', 'cu121'], pypiDefault: 'cu121', python: py(8, 12), cudnn: 8, released: '2024-01', source: `${TEST_INFRA}; colab #4484` },
   { minor: '2.3', patches: same('2.3', [0, 1], '0.18'), cuda: ['cu118', 'cu121'], pypiDefault: 'cu121', python: py(8, 12), cudnn: 8, released: '2024-04', source: `${TEST_INFRA}; colab #4484` },
   { minor: '2.4', patches: same('2.4', [0, 1], '0.19'), cuda: ['cu118', 'cu121', 'cu124'], pypiDefault: 'cu121', python: py(8, 12), cudnn: 9, released: '2024-07', source: TEST_INFRA },
-  { minor: '2.5', patches: same('2.5', [0, 1], '0.20'), cuda: ['cu118', 'cu121', 'cu124'], pypiDefault: 'cu124', python: py(9, 13), cudnn: 9, released: '2024-10', source: `${TEST_INFRA} (3.13 experimental)` },
+  { minor: '2.5', patches: same('2.5', [0, 1], '0.20'), cuda: ['cu118', 'cu121', 'cu124'], pypiDefault: 'cu124', python: py(9, 12), cudnn: 9, released: '2024-10',
+    source: `${TEST_INFRA}; test-infra release/2.5 PYTHON_ARCHES_DICT 3.9–3.12; torch's experimental 3.13 wheels left out: torchvision 0.20 has none (pytorch/vision #8730, #8747)` },
   { minor: '2.6', patches: same('2.6', [0], '0.21'), cuda: ['cu118', 'cu124', 'cu126'], pypiDefault: 'cu124', python: py(9, 13), cudnn: 9, released: '2025-01', source: TEST_INFRA },
   { minor: '2.7', patches: same('2.7', [0, 1], '0.22'), cuda: ['cu118', 'cu126', 'cu128'], pypiDefault: 'cu126', python: py(9, 13, ['3.13t']), cudnn: 9, released: '2025-04', source: TEST_INFRA },
   { minor: '2.8', patches: same('2.8', [0], '0.23'), cuda: ['cu126', 'cu128', 'cu129'], pypiDefault: 'cu128', python: py(9, 13, ['3.13t']), cudnn: 9, released: '2025-08', source: TEST_INFRA },
@@ -59,7 +68,11 @@ export const TORCH_RELEASES: readonly TorchRelease[] = [
   { minor: '2.12', patches: [{ torch: '2.12.0', torchvision: '0.27.0', torchaudio: null }, { torch: '2.12.1', torchvision: '0.27.1', torchaudio: null }],
     cuda: ['cu126', 'cu130', 'cu132'], pypiDefault: 'cu130', python: py(10, 14, ['3.14t']), cudnn: 9, released: '2026-05', source: `${TEST_INFRA}; colab #5982; pytorch.github.io #2074 (no torchaudio)` },
   { minor: '2.13', patches: [{ torch: '2.13.0', torchvision: '0.28.0', torchaudio: null }],
-    cuda: ['cu126', 'cu130', 'cu132'], pypiDefault: 'cu130', python: py(10, 14, ['3.14t']), cudnn: 9, released: '2026-07', source: TEST_INFRA },
+    cuda: ['cu126', 'cu129', 'cu130', 'cu132'], pypiDefault: 'cu130', imageVariants: ['cu126', 'cu130', 'cu132'], python: py(10, 14, ['3.14t']), cudnn: 9, released: '2026-07',
+    source: `${TEST_INFRA}; cu129 (Linux only, test channel): test-infra #8215, pytorch #188443, colab #6053; 3.15 preview is torch-only (TORCH_ONLY_PYTHON_ARCHES)` },
+  { minor: '2.14', patches: [{ torch: '2.14.0', torchvision: '0.29.0', torchaudio: null }],
+    cuda: ['cu126', 'cu130', 'cu132'], pypiDefault: 'cu130', python: py(10, 14, ['3.14t']), cudnn: 9, released: '2026-09',
+    source: `${TEST_INFRA}; test-infra release/2.14 (CUDA 12.6/13.0/13.2, stable 13.0; release Pythons 3.10–3.14, 3.14t; 3.15 torch-only); colab #6093 (torchvision 0.29.0, CUDA 13.0 default, cu126/cu132 options)` },
 ];
 
 /**
@@ -76,17 +89,18 @@ export interface ArchRow {
 }
 
 export const WHEEL_ARCHES: readonly ArchRow[] = [
-  { variant: 'cu117', releases: ['2.0', '2.0'], sm: [37, 50, 60, 70, 75, 80, 86, 90], source: 'inferred equal to 2.0 +cu118 (same build script era); not measured' },
-  { variant: 'cu118', releases: ['2.0', '2.7'], sm: [37, 50, 60, 70, 75, 80, 86, 90], source: 'unsloth PR #7814 (2.7.1+cu118 measured); cog doctor (2.0.1+cu118)' },
-  { variant: 'cu121', releases: ['2.1', '2.5'], sm: [50, 60, 61, 70, 75, 80, 86, 90], source: 'moi90/pytorch_compute_capabilities table.md' },
-  { variant: 'cu124', releases: ['2.4', '2.6'], sm: [50, 60, 61, 70, 75, 80, 86, 90], source: 'moi90 table.md (2.4–2.5); pytorch build_cuda.sh (2.6)' },
-  { variant: 'cu126', releases: ['2.6', '2.13'], sm: [50, 60, 70, 75, 80, 86, 90], source: 'pytorch .ci/manywheel/build_cuda.sh, RELEASE.md; unsloth (2.11.0+cu126); cog (2.6.0+cu126)' },
+  { variant: 'cu117', releases: ['2.0', '2.0'], sm: [37, 50, 60, 70, 75, 80, 86], source: 'pytorch/builder release/2.0 manywheel/build_cuda.sh (11.[67]: 3.7;5.0;6.0;7.0 + 7.5;8.0;8.6 — 9.0 only for 11.8)' },
+  { variant: 'cu118', releases: ['2.0', '2.7'], sm: [37, 50, 60, 70, 75, 80, 86, 90], source: 'unsloth PR #7814 (2.7.1+cu118 measured); cog doctor (2.0.1+cu118); pytorch/builder release/2.0–2.5 build_cuda.sh' },
+  { variant: 'cu121', releases: ['2.1', '2.5'], sm: [50, 60, 70, 75, 80, 86, 90], source: 'pytorch/builder release/2.1–2.5 manywheel/build_cuda.sh (5.0;6.0;7.0;7.5;8.0;8.6 + 9.0)' },
+  { variant: 'cu124', releases: ['2.4', '2.6'], sm: [50, 60, 70, 75, 80, 86, 90], source: 'pytorch/builder release/2.4–2.5 manywheel/build_cuda.sh (5.0;6.0;7.0;7.5;8.0;8.6 + 9.0); 2.6: the 12.4 case of .ci/manywheel/build_cuda.sh (9.0+PTX), read from a late-2024 copy' },
+  { variant: 'cu126', releases: ['2.6', '2.14'], sm: [50, 60, 70, 75, 80, 86, 90], source: 'pytorch .ci/manywheel/build_cuda.sh, RELEASE.md (2.12–2.14 table); unsloth (2.11.0+cu126); cog (2.6.0+cu126)' },
   { variant: 'cu128', releases: ['2.7', '2.7'], sm: [75, 80, 86, 90, 100, 120], source: 'uv #14742; cog doctor; moi90 table.md' },
   { variant: 'cu128', releases: ['2.8', '2.10'], sm: [70, 75, 80, 86, 90, 100, 120], source: 'pytorch build_cuda.sh, PR #164471, 2.8 release notes; unsloth (2.10.0+cu128)' },
   { variant: 'cu128', releases: ['2.11', '2.11'], sm: [75, 80, 86, 90, 100, 120], source: 'pytorch PR #175253; unsloth (2.11.0+cu128)' },
   { variant: 'cu129', releases: ['2.8', '2.8'], sm: [70, 75, 80, 86, 90, 100, 120], source: 'pytorch build_cuda.sh' },
-  { variant: 'cu130', releases: ['2.9', '2.13'], sm: [75, 80, 86, 90, 100, 120], source: 'pytorch RELEASE.md, PR #164471/#182849' },
-  { variant: 'cu132', releases: ['2.12', '2.13'], sm: [75, 80, 86, 90, 100, 120], source: 'pytorch RELEASE.md, PR #182849' },
+  { variant: 'cu129', releases: ['2.13', '2.13'], sm: [75, 80, 86, 90, 100, 120], source: 'pytorch PR #188443 (release/2.13 TORCH_CUDA_ARCH_LIST_TABLE 12.9 x86_64: 75, 80, 86, 90, 100, 120)' },
+  { variant: 'cu130', releases: ['2.9', '2.14'], sm: [75, 80, 86, 90, 100, 120], source: 'pytorch RELEASE.md (2.12–2.14 table), PR #164471/#182849' },
+  { variant: 'cu132', releases: ['2.12', '2.14'], sm: [75, 80, 86, 90, 100, 120], source: 'pytorch RELEASE.md (2.12–2.14 table), PR #182849' },
 ];
 
 /** Minor releases compare as numbers: 2.10 > 2.9. */
@@ -103,6 +117,9 @@ export function compareVersions(a: string, b: string): number {
 export function archesFor(variant: string, minor: string): readonly number[] | undefined {
   return WHEEL_ARCHES.find((r) => r.variant === variant && compareVersions(minor, r.releases[0]) >= 0 && compareVersions(minor, r.releases[1]) <= 0)?.sm;
 }
+
+/** Whether pytorch/pytorch publishes an image of `release` for this wheel variant. */
+export const hasPytorchImage = (release: TorchRelease, variant: string) => (release.imageVariants ?? release.cuda).includes(variant);
 
 /**
  * Whether kernels built for `sm` run a GPU of compute capability `cc`

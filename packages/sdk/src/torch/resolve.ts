@@ -17,9 +17,19 @@
 import { TunaSetupError } from '../errors.js';
 import { compareDriver, minDriverFor, nativeCudaForDriver, type DriverRule } from './cuda-drivers.js';
 import { cudaImage, ngcImage, NGC_RELEASES, pytorchImage, throughRegistryMirror, type ImageFlavor, type ImageSource } from './images.js';
-import { archCovers, archesFor, compareVersions, cudaOfVariant, TORCH_RELEASES, variantOfCuda, type TorchPatch, type TorchRelease } from './releases.js';
+import { archCovers, archesFor, compareVersions, cudaOfVariant, hasPytorchImage, TORCH_RELEASES, variantOfCuda, type TorchPatch, type TorchRelease } from './releases.js';
 
 export const PYTORCH_WHEEL_INDEX = 'https://download.pytorch.org/whl';
+
+/**
+ * Where the wheels come from. pypi: the PyPI index the job uses (a mirror):
+ * on Linux x86_64 its `torch` is the release's PyPI-default CUDA build, with
+ * its nvidia-* wheels beside it; mirror: a mirror of download.pytorch.org;
+ * upstream: download.pytorch.org. auto: PyPI when its build fits the machine
+ * (the fast path), else the best variant from a wheel mirror or the upstream.
+ */
+export type WheelSource = 'auto' | 'pypi' | 'mirror' | 'upstream';
+export const WHEEL_SOURCES: readonly WheelSource[] = ['auto', 'pypi', 'mirror', 'upstream'];
 
 export interface ResolveRequest {
   /** `latest` (default), `2.7` (newest patch) or `2.7.1` */
@@ -39,6 +49,10 @@ export interface ResolveRequest {
   registryMirror?: string;
   /** base of a PEP 503 mirror of download.pytorch.org/whl */
   wheelIndex?: string;
+  /** where the wheels may come from (default auto) */
+  wheels?: WheelSource;
+  /** the PyPI index the job installs from (the chosen mirror's); without it there is no pypi source */
+  pypiIndex?: string;
 }
 
 export interface Resolution {
@@ -50,15 +64,23 @@ export interface Resolution {
   /** `12.8`, null for cpu */
   cuda: string | null;
   torchIndexUrl: string;
-  /** arguments after `pip`: install the matching trio from the index */
+  /** which source torchIndexUrl is */
+  wheelSource: 'pypi' | 'mirror' | 'upstream';
+  /** arguments after `pip` (and after `uv pip`): install the matching trio from the index */
   pipArgs: string[];
   source: ImageSource;
-  image: string;
+  /** null: no image of this source fits (the wheels do; `imageProblem` says why and what would) */
+  image: string | null;
   /** the CUDA inside the image */
-  imageCuda: string;
+  imageCuda: string | null;
+  /** why there is no image, with what would give one */
+  imageProblem?: string;
   driver: string | null;
   gpus: string[];
+  /** why, step by step; a setting is named as a template (`{wheels=upstream}`): show them with `inWords(reason, words)` */
   reasons: string[];
+  /** what works but deserves attention (a CUDA build on a machine without a GPU) */
+  warnings: string[];
 }
 
 const fail = (message: string, hint: string, reasons: string[]) =>
@@ -151,13 +173,38 @@ export function resolveTorch(req: ResolveRequest): Resolution {
   // wheels follow minor-version compatibility; an nvidia/cuda base image needs the driver's own CUDA
   const rule: DriverRule = source === 'cuda' ? 'native' : 'minor-compat';
   const wanted = (req.cuda ?? 'auto').trim().toLowerCase();
+  const wheels = req.wheels ?? 'auto';
+  const warnings: string[] = [];
+  // PyPI's torch is the PyPI-default CUDA build on Linux (elsewhere it is another build: not ours to promise)
+  // auto goes to PyPI for speed: only a mirror of it is faster than download.pytorch.org
+  const upstreamPypi = req.pypiIndex !== undefined && /^https:\/\/pypi\.org\/simple\/?$/.test(req.pypiIndex);
+  const pypi = (wheels === 'pypi' || (wheels === 'auto' && !upstreamPypi)) && req.pypiIndex && (req.os ?? 'linux') === 'linux'
+    ? req.pypiIndex.replace(/\/+$/, '') : undefined;
+  if (wheels === 'pypi' && !pypi) {
+    throw fail('{wheels=pypi} needs the PyPI index the job uses', 'name the mirror ({mirror}), or {wheels=auto}', reasons);
+  }
+  const pypiHost = pypi ? new URL(pypi).host : '';
   let variant: string;
+  let fromPypi = false;
   if (wanted === 'cpu') {
+    if (wheels === 'pypi') throw fail(`PyPI's torch ${release.minor} is the ${release.pypiDefault} build, not cpu`, 'use {wheels=auto} (cpu wheels come from the PyTorch index), or drop {cuda=cpu}', reasons);
     variant = 'cpu';
     reasons.push('cpu: asked for');
-  } else if (wanted === 'auto' && req.driver === null) {
+  } else if (wanted === 'auto' && req.driver === null && !pypi) {
     variant = 'cpu';
     reasons.push('cpu: no NVIDIA driver found');
+  } else if (req.driver === null) {
+    // no driver here: a CUDA build still installs, builds and runs on the CPU (the job sees no GPU)
+    variant = wanted === 'auto' ? release.pypiDefault : variantOfCuda(wanted);
+    if (!isCudaSpec(wanted)) throw new TunaSetupError('BAD_CUDA', `{cuda} '${req.cuda}' is not auto, X.Y or cpu`, `e.g. {cuda=12.8}; torch ${release.minor} publishes ${release.cuda.map(cudaOfVariant).join(', ')}`);
+    if (!release.cuda.includes(variant)) {
+      throw fail(`torch ${release.minor} publishes no ${variant} wheels (it has ${release.cuda.join(', ')})`, `pick one of ${release.cuda.map(cudaOfVariant).join(', ')}`, reasons);
+    }
+    fromPypi = pypi !== undefined && variant === release.pypiDefault;
+    reasons.push(wanted === 'auto'
+      ? `${variant}: no NVIDIA driver found — the PyPI build of torch ${release.minor}, from the mirror ${pypiHost} (it runs on the CPU too; {cuda=cpu} for the smaller CPU-only wheels)`
+      : `${variant}: asked for; no NVIDIA driver here, so the driver and kernels are not checked`);
+    warnings.push(`no NVIDIA driver on this machine: ${variant} of torch ${release.minor} installs, but the job will see no GPU`);
   } else {
     if (!isCudaSpec(wanted)) {
       throw new TunaSetupError('BAD_CUDA', `{cuda} '${req.cuda}' is not auto, X.Y or cpu`, `e.g. {cuda=12.8}; torch ${release.minor} publishes ${release.cuda.map(cudaOfVariant).join(', ')}`);
@@ -181,14 +228,34 @@ export function resolveTorch(req: ResolveRequest): Resolution {
         alternatives(release, req, rule), reasons);
     }
     variant = chosen;
+    if (pypi) {
+      const pypiFits = judge(release.pypiDefault, release, req, rule);
+      if (variant === release.pypiDefault) {
+        fromPypi = true;
+        reasons.push(`${variant} is the PyPI build of torch ${release.minor}: from the mirror ${pypiHost}`);
+      } else if (wanted === 'auto' && pypiFits.ok) {
+        // the fast source wins over a newer CUDA the machine could also run
+        reasons.push(`${release.pypiDefault}: chosen instead — the PyPI build of torch ${release.minor}, from the mirror ${pypiHost}, also fits (${pypiFits.why}); {wheels=upstream} for ${variant}`);
+        variant = release.pypiDefault;
+        fromPypi = true;
+      } else if (wheels === 'pypi') {
+        throw fail(`the PyPI build of torch ${release.minor} (${release.pypiDefault}) does not fit: ${pypiFits.ok ? `${variant} was asked for` : pypiFits.why}`,
+          `{wheels=auto} takes ${variant} from the PyTorch index`, reasons);
+      } else {
+        reasons.push(`not from PyPI: its build of torch ${release.minor} is ${release.pypiDefault}${pypiFits.ok ? `, and ${variant} was asked for` : ` — ${pypiFits.why}`}`);
+      }
+    }
   }
   const cuda = variant === 'cpu' ? null : cudaOfVariant(variant);
-  const index = `${(req.wheelIndex ?? PYTORCH_WHEEL_INDEX).replace(/\/+$/, '')}/${variant}`;
+  const mirrored = wheels !== 'upstream' && req.wheelIndex !== undefined && req.wheelIndex.replace(/\/+$/, '') !== PYTORCH_WHEEL_INDEX;
+  const wheelSource = fromPypi ? 'pypi' : mirrored ? 'mirror' : 'upstream';
+  const index = fromPypi ? pypi! : `${(wheelSource === 'mirror' ? req.wheelIndex! : PYTORCH_WHEEL_INDEX).replace(/\/+$/, '')}/${variant}`;
   const pipArgs = ['install', `torch==${patch.torch}`, `torchvision==${patch.torchvision}`, ...(patch.torchaudio ? [`torchaudio==${patch.torchaudio}`] : []), '--index-url', index];
 
   // the image
-  let image: string;
-  let imageCuda: string;
+  let image: string | null = null;
+  let imageCuda: string | null = null;
+  let imageProblem: string | undefined;
   if (source === 'ngc') {
     const native = req.driver ? nativeCudaForDriver(req.driver, req.os ?? 'linux') : null;
     const rows = NGC_RELEASES.filter((r) => r.torch.startsWith(`${release.minor}.`));
@@ -216,17 +283,33 @@ export function resolveTorch(req: ResolveRequest): Resolution {
       image = ref;
       reasons.push(`image: nvidia/cuda for CUDA ${imageCuda}${variant === 'cpu' ? ' (no GPU: the PyPI default, which runs on CPU too)' : ''}; install torch into it from ${index}`);
     } else {
-      image = pytorchImage(patch.torch, imageCuda, release.cudnn, flavor);
-      reasons.push(`image: pytorch/pytorch for torch ${patch.torch}, CUDA ${imageCuda}, cuDNN ${release.cudnn}${variant === 'cpu' ? ' (no GPU: the PyPI default CUDA image, which runs on CPU too)' : ''}`);
+      // pytorch/pytorch is not built for every wheel variant (2.13's Linux-only cu129): the best one it has
+      const imageVariant = variant === 'cpu' || hasPytorchImage(release, variant) ? undefined
+        : [...(release.imageVariants ?? release.cuda)].reverse().find((v) => req.driver === null || judge(v, release, req, rule).ok);
+      if (variant !== 'cpu' && !hasPytorchImage(release, variant)) {
+        if (!imageVariant) {
+          // the wheels fit; an image does not: say so, and what would give one
+          imageProblem = `pytorch/pytorch has no ${variant} image of torch ${release.minor}, and none of its images (${(release.imageVariants ?? release.cuda).join(', ')}) fits this machine — {source=cuda} installs the ${variant} wheels into an nvidia/cuda image; or update the driver`;
+          reasons.push(`image: none — ${imageProblem}`);
+          imageCuda = null;
+        } else {
+          imageCuda = cudaOfVariant(imageVariant);
+          reasons.push(`image: pytorch/pytorch has no ${variant} build of torch ${release.minor}; its ${imageVariant} image fits this machine`);
+        }
+      }
+      if (!imageProblem) {
+        image = pytorchImage(patch.torch, imageCuda!, release.cudnn, flavor);
+        reasons.push(`image: pytorch/pytorch for torch ${patch.torch}, CUDA ${imageCuda}, cuDNN ${release.cudnn}${variant === 'cpu' ? ' (no GPU: the PyPI default CUDA image, which runs on CPU too)' : ''}`);
+      }
     }
   }
-  const mirrored = throughRegistryMirror(image, req.registryMirror);
-  if (mirrored !== image) reasons.push(`image pulled through registry mirror ${req.registryMirror}`);
-  else if (req.registryMirror) reasons.push(`${image} is not on Docker Hub: the registry mirror does not apply`);
+  const pulled = image && throughRegistryMirror(image, req.registryMirror);
+  if (pulled !== image) reasons.push(`image pulled through registry mirror ${req.registryMirror}`);
+  else if (image && req.registryMirror) reasons.push(`${image} is not on Docker Hub: the registry mirror does not apply`);
 
   return {
     torch: patch.torch, torchvision: patch.torchvision, torchaudio: patch.torchaudio,
-    variant, cuda, torchIndexUrl: index, pipArgs, source, image: mirrored, imageCuda,
-    driver: req.driver, gpus, reasons,
+    variant, cuda, torchIndexUrl: index, wheelSource, pipArgs, source, image: pulled, imageCuda, ...(imageProblem ? { imageProblem } : {}),
+    driver: req.driver, gpus, reasons, warnings,
   };
 }
