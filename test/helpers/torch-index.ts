@@ -202,3 +202,26 @@ export async function startTorchIndex(options: TorchIndexOptions = {}): Promise<
     close,
   };
 }
+
+/** A PyPI-like index on 127.0.0.1 serving `projects` (name → wheel file names) as PEP 691 JSON; 404 for any other. */
+export async function startPypiLike(projects: Record<string, string[]>): Promise<{ url: string; requests: string[]; close: () => Promise<void> }> {
+  const requests: string[] = [];
+  const server = http.createServer((req, res) => {
+    requests.push(req.url ?? '');
+    const m = /^\/simple\/([a-z0-9-]+)\/$/.exec(req.url ?? '');
+    const files = m ? projects[m[1]!] : undefined;
+    if (!files) return res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+    res.writeHead(200, { 'content-type': 'application/vnd.pypi.simple.v1+json' }).end(JSON.stringify({
+      meta: { 'api-version': '1.1' }, name: m![1],
+      files: files.map((filename) => ({ filename, url: `/packages/${encodeURIComponent(filename)}`, hashes: { sha256: sha(filename) } })),
+    }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const close = () => new Promise<void>((r) => server.close(() => r()));
+  afterAll(close);
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/simple`, requests, close };
+}
+
+/** PyPI's Linux x86_64 builds of `project` at `version` for these CPython tags. */
+export const linuxWheels = (project: string, version: string, pys: string[]) =>
+  pys.map((py) => `${project}-${version}-${tags(py)}-manylinux_2_28_x86_64.whl`);

@@ -7,10 +7,11 @@ import { itWith, missing } from '../helpers/env.js';
 import { startRegistryLab, type RegistryLab } from '../helpers/registry.js';
 import { tempDir } from '../helpers/tmp.js';
 import { runCliAsync } from '../helpers/cli.js';
+import { linuxWheels, startPypiLike } from '../helpers/torch-index.js';
 
 const needs = { bins: ['docker-registry', 'skopeo', 'umoci', 'openssl', 'busybox'] };
 const it = itWith(needs);
-const TAGS = ['2.6.0-cuda12.6-cudnn9-runtime', '2.7.0-cuda12.8-cudnn9-runtime', '2.7.1-cuda11.8-cudnn9-runtime', '2.7.1-cuda12.6-cudnn9-runtime', '2.7.1-cuda12.8-cudnn9-runtime'];
+const TAGS = ['2.15.0-cuda13.0-cudnn9-runtime', '2.6.0-cuda12.6-cudnn9-runtime', '2.7.0-cuda12.8-cudnn9-runtime', '2.7.1-cuda11.8-cudnn9-runtime', '2.7.1-cuda12.6-cudnn9-runtime', '2.7.1-cuda12.8-cudnn9-runtime'];
 
 let lab: RegistryLab | undefined;
 beforeAll(async () => {
@@ -109,6 +110,20 @@ describe('resolve checks the tag it chose', () => {
     expect(env.image).toBe(`${lab!.proxy}/pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime`);
     expect(env.digest).toMatch(/^sha256:[a-f0-9]{64}$/);
     expect(env.reasons.at(-1)).toBe(`tag exists: ${env.digest}`);
+  });
+
+  it('latest, online, with a PyPI mirror listing torch 2.15 (newer than the tables): resolved from the live index, tag checked', async () => {
+    const pypi = await startPypiLike({
+      torch: linuxWheels('torch', '2.15.0', ['cp311', 'cp312']), torchvision: linuxWheels('torchvision', '0.30.0', ['cp311', 'cp312']),
+    });
+    const t0 = performance.now();
+    const env = await resolveEnvironment({ torch: 'latest', driver: '580.95.05', gpus: ['9.0'], pypiIndex: pypi.url, allowHttp: true, registryMirror: lab!.proxy, offline: false, stateDir: tempDir() });
+    const ms = performance.now() - t0;
+    expect(env).toMatchObject({ torch: '2.15.0', torchvision: '0.30.0', wheelSource: 'pypi', torchIndexUrl: pypi.url, image: `${lab!.proxy}/pytorch/pytorch:2.15.0-cuda13.0-cudnn9-runtime` });
+    expect(env.digest).toMatch(/^sha256:/);
+    expect(env.reasons.join('\n')).toMatch(/torch 2\.15 is newer than the tables \(2\.14\): its versions and Pythons from the live index/);
+    expect(pypi.requests).toEqual(['/simple/torch/', '/simple/torchvision/', '/simple/torchaudio/']);
+    console.log(`resolve online (live index: ${pypi.requests.length} requests on loopback, registry check through the proxy): ${ms.toFixed(0)} ms`);
   });
 
   it('CLI: a tag missing from the registry exits 1 and names the nearest one', async () => {

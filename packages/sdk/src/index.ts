@@ -45,6 +45,7 @@ export { TORCH_RELEASES, WHEEL_ARCHES, archCovers, archesFor, hasPytorchImage, t
 export { NGC_RELEASES, CUDA_FULL, IMAGE_SOURCES, pytorchImage, cudaImage, throughRegistryMirror, type ImageSource, type ImageFlavor, type NgcRelease } from './torch/images.js';
 export { resolveTorch, findRelease, isCudaSpec, PYTORCH_WHEEL_INDEX, WHEEL_SOURCES, type ResolveRequest, type Resolution, type WheelSource } from './torch/resolve.js';
 export { resolveEnvironment, type EnvironmentRequest, type Environment } from './torch/environment.js';
+export { liveRelease, type LiveRelease } from './torch/live.js';
 export { RegistryClient, parseImageRef, parseChallenge, nearestTag, checkImageTag, type ImageRef, type RegistryClientOptions, type TagCheck } from './registry/client.js';
 export { inspectDocker, inspectLocalImage, type DockerReport, type LocalImage } from './docker/info.js';
 export {

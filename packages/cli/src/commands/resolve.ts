@@ -23,6 +23,8 @@ export const usage = `tuna-setup resolve [options]
                           upstream: download.pytorch.org
   --mirror NAME|URL       the PyPI mirror for --wheels auto|pypi (default: the index pip uses now —
                           PIP_INDEX_URL or pip.conf — when it is a public one)
+  --fresh                 read the PyPI index's torch listing again (a release newer than the tables is
+                          learned from it, cached for an hour)
   --wheel-mirror NAME     take the wheels from a catalog mirror of download.pytorch.org (sjtu, nju), or
                           auto: the fastest healthy, fresh one with the upstream
   --state-dir DIR         where an auto wheel-mirror ranking is cached (default: $XDG_STATE_HOME/tuna-setup)
@@ -90,13 +92,13 @@ async function pypiSource(spec: string | undefined): Promise<{ url: string; from
 }
 
 export async function resolve(args: string[]): Promise<number> {
-  const { values: v } = parse(args, { ...resolveFlags, wheels: { type: 'string' }, mirror: { type: 'string' } });
+  const { values: v } = parse(args, { ...resolveFlags, wheels: { type: 'string' }, mirror: { type: 'string' }, fresh: { type: 'boolean' } });
   if (v.help) return printUsage(usage, v.json);
   const wheels = pick<WheelSource>(v.wheels, WHEEL_SOURCES, '--wheels') ?? 'auto';
   if (wheels === 'upstream' || wheels === 'pypi') refuseIgnored(v, ['wheel-mirror'], 'with --wheels auto or mirror');
   if (wheels === 'mirror' || wheels === 'upstream') refuseIgnored(v, ['mirror'], 'with --wheels auto or pypi');
   const pypi = wheels === 'auto' || wheels === 'pypi' ? await pypiSource(v.mirror) : undefined;
-  const env = await resolveEnvironment({ ...resolveRequest(v), wheels, ...(pypi ? { pypiIndex: pypi.url } : {}) });
+  const env = await resolveEnvironment({ ...resolveRequest(v), wheels, ...(pypi ? { pypiIndex: pypi.url } : {}), ...(v.fresh ? { fresh: true } : {}) });
   if (pypi) env.reasons.push(`PyPI index: ${pypi.url} (${pypi.from})`);
   for (const w of env.warnings) process.stderr.write(`tuna-setup: warning: ${w}\n`);
   const { detected: _detected, ...out } = env;

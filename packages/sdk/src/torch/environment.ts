@@ -12,7 +12,8 @@ import { TunaSetupError } from '../errors.js';
 import { nearestTag, parseImageRef, RegistryClient, type RegistryClientOptions } from '../registry/client.js';
 import { detectGpu, type GpuReport } from './detect.js';
 import { findRelease, PYTORCH_WHEEL_INDEX, resolveTorch, type Resolution, type ResolveRequest } from './resolve.js';
-import { cudaOfVariant } from './releases.js';
+import { liveRelease } from './live.js';
+import { cudaOfVariant, TORCH_RELEASES } from './releases.js';
 
 export interface EnvironmentRequest extends Omit<ResolveRequest, 'driver'> {
   /** the driver version; undefined: detect it (null: no driver) */
@@ -23,8 +24,12 @@ export interface EnvironmentRequest extends Omit<ResolveRequest, 'driver'> {
   registry?: RegistryClientOptions;
   /** serve the wheels from a mirror of download.pytorch.org: a catalog name, or `auto` (the fastest fresh one, upstream included) */
   wheelMirror?: string;
-  /** where a wheel-mirror ranking is cached */
+  /** where a wheel-mirror ranking and live index listings are cached */
   stateDir?: string;
+  /** read the live index again, even if a listing from the last hour is cached */
+  fresh?: boolean;
+  /** accept an http:// PyPI index for the live listing */
+  allowHttp?: boolean;
 }
 
 export interface Environment extends Resolution {
@@ -46,7 +51,14 @@ export async function resolveEnvironment(req: EnvironmentRequest): Promise<Envir
       'resolving for another machine? give its {driver=VER} too; or leave {gpuCc} out');
   }
   const offline = req.offline ?? isOffline();
-  const base = { ...req, driver, ...(gpus ? { gpus } : {}) };
+  // a release newer than the tables: known from the PyPI index the wheels would come from
+  const spec = (req.torch ?? 'latest').trim().replace(/^v/, '');
+  const tablesKnow = spec !== 'latest' && TORCH_RELEASES.some((r) => spec === r.minor || spec.startsWith(`${r.minor}.`));
+  const live = !offline && !tablesKnow && req.pypiIndex && (req.wheels ?? 'auto') !== 'mirror' && (req.wheels ?? 'auto') !== 'upstream'
+    ? await liveRelease(req.pypiIndex, { ...(req.stateDir ? { stateDir: req.stateDir } : {}), ...(req.fresh ? { fresh: true } : {}), ...(req.allowHttp ? { allowHttp: true } : {}) })
+      .catch((e: Error) => ({ release: undefined, why: `live index not read (${e.message}): the tables decide` }))
+    : undefined;
+  const base = { ...req, driver, ...(gpus ? { gpus } : {}), ...(live?.release ? { releases: [...(req.releases ?? TORCH_RELEASES), live.release] } : {}) };
   let resolution = resolveTorch(base);
   // not from PyPI: a wheel mirror when asked for (a name, or auto: the fastest fresh one, upstream included)
   const source = req.wheels ?? 'auto';
@@ -57,6 +69,7 @@ export async function resolveEnvironment(req: EnvironmentRequest): Promise<Envir
   } else if (resolution.wheelSource === 'upstream' && source === 'auto') {
     resolution.reasons.push(`wheels from download.pytorch.org; {wheels=mirror} probes the PyTorch wheel mirrors`);
   }
+  if (live) resolution.reasons.push(live.why);
   if (detected?.driver) resolution.reasons.unshift(`driver ${detected.driver} (from ${detected.driverSource})${gpus?.length ? `, GPUs ${gpus.join(', ')}` : ''}`);
   if (offline || resolution.image === null) {
     if (resolution.image) resolution.reasons.push('offline: the tag was not checked in the registry');
@@ -88,7 +101,7 @@ export async function resolveEnvironment(req: EnvironmentRequest): Promise<Envir
  */
 function nearestAcceptable(req: ResolveRequest, missing: string, tags: readonly string[]): { tag: string; fits: boolean } | undefined {
   const have = new Set(tags);
-  const { release, patch } = findRelease(req.torch);
+  const { release, patch } = findRelease(req.torch, req.releases);
   const patches = [patch, ...[...release.patches].reverse().filter((p) => p !== patch)];
   for (const p of patches) {
     for (const variant of [...release.cuda].reverse()) {

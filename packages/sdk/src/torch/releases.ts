@@ -41,6 +41,8 @@ export interface TorchRelease {
   cudnn: 8 | 9;
   released: string;
   source: string;
+  /** a release read from a live index: its variants and kernels are this table release's */
+  inferredFrom?: string;
 }
 
 const py = (from: number, to: number, extra: string[] = []) =>

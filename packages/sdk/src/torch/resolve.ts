@@ -51,6 +51,8 @@ export interface ResolveRequest {
   wheelIndex?: string;
   /** where the wheels may come from (default auto) */
   wheels?: WheelSource;
+  /** the releases to resolve among (default: the tables; with a live one read from the index appended) */
+  releases?: readonly TorchRelease[];
   /** the PyPI index the job installs from (the chosen mirror's); without it there is no pypi source */
   pypiIndex?: string;
 }
@@ -89,15 +91,15 @@ const fail = (message: string, hint: string, reasons: string[]) =>
 /** `auto`, `cpu` or `X.Y`: the forms `cuda` takes. */
 export const isCudaSpec = (s: string) => /^(auto|cpu|\d+\.\d)$/.test(s.trim().toLowerCase());
 
-export function findRelease(spec = 'latest'): { release: TorchRelease; patch: TorchPatch } {
+export function findRelease(spec = 'latest', releases: readonly TorchRelease[] = TORCH_RELEASES): { release: TorchRelease; patch: TorchPatch } {
   const s = spec.trim().replace(/^v/, '');
-  const newest = TORCH_RELEASES[TORCH_RELEASES.length - 1]!;
-  const known = `known: ${TORCH_RELEASES[0]!.minor}–${newest.minor} (newest ${newest.patches.at(-1)!.torch})`;
+  const newest = releases[releases.length - 1]!;
+  const known = `known: ${releases[0]!.minor}–${newest.minor} (newest ${newest.patches.at(-1)!.torch})`;
   if (s === 'latest') return { release: newest, patch: newest.patches.at(-1)! };
   const m = /^(\d+)\.(\d+)(?:\.(\d+))?$/.exec(s);
   if (!m) throw new TunaSetupError('BAD_TORCH_SPEC', `torch '${spec}' is not a version`, `give latest, X.Y or X.Y.Z (${known})`);
-  const release = TORCH_RELEASES.find((r) => r.minor === `${m[1]}.${m[2]}`);
-  if (!release) throw new TunaSetupError('UNKNOWN_TORCH', `torch ${spec} is not in tuna-setup's tables`, `${known}; a newer tuna-setup may know it`);
+  const release = releases.find((r) => r.minor === `${m[1]}.${m[2]}`);
+  if (!release) throw new TunaSetupError('UNKNOWN_TORCH', `torch ${spec} is not in tuna-setup's tables`, `${known}; resolved online with a PyPI mirror that lists it, or a newer tuna-setup, it is known`);
   if (m[3] === undefined) return { release, patch: release.patches.at(-1)! };
   const patch = release.patches.find((p) => p.torch === s);
   if (!patch) throw new TunaSetupError('UNKNOWN_TORCH', `torch ${s} was never released`, `torch ${release.minor} has ${release.patches.map((p) => p.torch).join(', ')}`);
@@ -115,7 +117,7 @@ function judge(variant: string, release: TorchRelease, req: ResolveRequest, rule
   if (req.driver === null) return { ok: false, why: 'no NVIDIA driver' };
   if (!need) return { ok: false, why: `the tables give no minimum ${os} driver for ${ruleName}` };
   if (compareDriver(req.driver, need) < 0) return { ok: false, why: `driver ${req.driver} is older than ${need}, the minimum for ${ruleName}` };
-  const sm = archesFor(variant, release.minor);
+  const sm = archesFor(variant, release.inferredFrom ?? release.minor);
   const gpus = req.gpus ?? [];
   if (sm && gpus.length) {
     const uncovered = gpus.filter((cc) => !archCovers(sm, cc));
@@ -137,7 +139,7 @@ function alternatives(release: TorchRelease, req: ResolveRequest, rule: DriverRu
   if (req.driver !== null) {
     // the smallest driver upgrade that makes some variant with kernels for these GPUs run
     const upgrades = release.cuda.flatMap((v) => {
-      const sm = archesFor(v, release.minor);
+      const sm = archesFor(v, release.inferredFrom ?? release.minor);
       const need = minDriverFor(cudaOfVariant(v), rule, req.os ?? 'linux');
       const kernels = !sm || (req.gpus ?? []).every((cc) => archCovers(sm, cc));
       return kernels && need && compareDriver(req.driver!, need) < 0 ? [{ v, need }] : [];
@@ -154,7 +156,7 @@ function alternatives(release: TorchRelease, req: ResolveRequest, rule: DriverRu
 
 export function resolveTorch(req: ResolveRequest): Resolution {
   const reasons: string[] = [];
-  const { release, patch } = findRelease(req.torch);
+  const { release, patch } = findRelease(req.torch, req.releases);
   const source = req.source ?? 'pytorch';
   const flavor = req.flavor ?? 'runtime';
   const gpus = [...(req.gpus ?? [])];
