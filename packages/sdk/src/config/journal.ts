@@ -177,19 +177,26 @@ async function removeStaleTemps(file: string): Promise<void> {
   }
 }
 
-/** Fails early, naming the path, when a file could not be written. */
+/**
+ * Fails early, naming the path, when a file could not be written. Runs before
+ * the lock too, while other runs may replace or remove the file: one that
+ * vanishes under the check is judged by its directory, as a new file.
+ */
 async function checkWritable(file: string): Promise<void> {
   const fail = (why: string): never => {
     throw new TunaSetupError('NOT_WRITABLE', `cannot write ${file}: ${why}`,
       'run with permission to write it (sudo for /etc), or point the option for this file elsewhere; nothing was written');
   };
-  const st = await lstat(file).catch(() => null);
-  if (st) {
-    const real = await stat(file).catch(() => null);
-    if (!real?.isFile()) fail('it is not a regular file');
-    await access(file, constants.W_OK).catch(() => fail('permission denied'));
-    await access(path.dirname(await realpath(file)), constants.W_OK).catch(() => fail('its directory is not writable'));
-    return;
+  const gone = (e: unknown) => (e as NodeJS.ErrnoException).code === 'ENOENT';
+  const real = await stat(file).catch((e) => (gone(e) ? null : fail((e as Error).message)));
+  if (real) {
+    if (!real.isFile()) fail('it is not a regular file');
+    const ok = await access(file, constants.W_OK).then(() => true, (e) => (gone(e) ? false : fail('permission denied')));
+    const dir = ok ? await realpath(file).then(path.dirname, (e) => (gone(e) ? null : fail((e as Error).message))) : null;
+    if (dir !== null) {
+      await access(dir, constants.W_OK).catch(() => fail('its directory is not writable'));
+      return;
+    }
   }
   let dir = path.dirname(file);
   for (;;) {
