@@ -23,8 +23,8 @@ export {
   type Applied, type RestoredFile, type RestoreOptions, type Journal, type JournalEntry, type JournalLayer,
 } from './config/journal.js';
 export { withStateLock, lockFile, type LockOptions } from './config/lock.js';
-export { applyMirror, restoreMirror, type ApplyMirrorOptions, type ApplyMirrorResult } from './config/apply.js';
-export { readCurrentConfigs, pypiIndexNow, type CurrentConfig } from './config/current.js';
+export { applyMirror, restoreMirror, checkSession, type ApplyMirrorOptions, type ApplyMirrorResult } from './config/apply.js';
+export { readCurrentConfigs, pypiIndexNow, pypiIndexFor, type CurrentConfig } from './config/current.js';
 
 export { selectMirror, rank, noHealthyMirror, DEFAULT_BUDGET_MS, DEFAULT_CACHE_TTL_MS, REFERENCE_BYTES, type SelectOptions, type SelectReport, type RankedMirror } from './probe/select.js';
 export { catalogCandidates, userCandidates, candidateFromPair, candidateOf, parseProbeService, type CandidateSpec } from './probe/candidates.js';

@@ -3,13 +3,8 @@ import {
   applyMirror, chooseMirror, defaultStateDir, formatRanking, loadMirrorFile, parseTargets, workloadFromFiles, type Target,
 } from '@tuna-setup/sdk';
 import { parse, positiveInt, refuseIgnored } from '../args.js';
-import { printJson, say, UsageError, printUsage } from '../output.js';
+import { printJson, say, printUsage } from '../output.js';
 
-/** A session name: what restore --session must repeat, so plain and bounded. */
-export function sessionName(value: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(value)) throw new UsageError(`--session '${value}' is not a name (letters, digits, . _ : -; up to 128)`);
-  return value;
-}
 
 export const usage = `tuna-setup apply [options]
   Point pip, uv, conda (and Docker) at a mirror; originals are journaled for 'restore'.
@@ -67,7 +62,6 @@ export async function apply(args: string[]): Promise<number> {
   if (!v['reload-docker']) refuseIgnored(v, ['docker-pidfile'], 'with --reload-docker');
   if (v.mirror !== 'auto' && !v.mirror.includes(',')) refuseIgnored(v, ['budget-ms', 'fresh', 'requirements'], 'when --mirror is auto or a list to choose among');
   if (v['dry-run']) refuseIgnored(v, ['reload-docker'], 'when files are written (not with --dry-run)');
-  const session = v.session === undefined ? undefined : sessionName(v.session);
   const allowHttp = v['allow-http'] ?? false;
   const extra = v['mirror-file'] ? loadMirrorFile(v['mirror-file'], { allowHttp }) : [];
   const paths: Partial<Record<Target, string>> = {};
@@ -98,7 +92,7 @@ export async function apply(args: string[]): Promise<number> {
     dryRun: v['dry-run'] ?? false,
     reloadDocker: v['reload-docker'] ?? false,
     ...(v['docker-pidfile'] ? { dockerPidFile: v['docker-pidfile'] } : {}),
-    ...(session ? { session } : {}),
+    ...(v.session !== undefined ? { session: v.session } : {}),
   });
   const { plan } = result;
   if (v.json) {

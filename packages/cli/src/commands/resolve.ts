@@ -1,5 +1,5 @@
 /** `tuna-setup resolve`: the PyTorch wheel index and image that fit this driver and GPU, with the tag checked. */
-import { defaultStateDir, findMirror, IMAGE_SOURCES, inWords, pypiIndexNow, resolveEnvironment, WHEEL_SOURCES, type WheelSource, type EnvironmentRequest, type ImageFlavor, type ImageSource } from '@tuna-setup/sdk';
+import { defaultStateDir, IMAGE_SOURCES, inWords, pypiIndexFor, resolveEnvironment, WHEEL_SOURCES, type WheelSource, type EnvironmentRequest, type ImageFlavor, type ImageSource } from '@tuna-setup/sdk';
 import { parse, refuseIgnored } from '../args.js';
 import { printJson, say, UsageError, printUsage } from '../output.js';
 
@@ -83,21 +83,13 @@ export function resolveRequest(v: ResolveValues): EnvironmentRequest {
   };
 }
 
-/** The PyPI index for --wheels auto|pypi: --mirror's, else the one pip uses now. */
-async function pypiSource(spec: string | undefined): Promise<{ url: string; from: string } | undefined> {
-  if (spec === undefined) return pypiIndexNow();
-  const mirror = findMirror(spec);
-  if (!mirror.pypi) throw new UsageError(`--mirror ${spec} has no PyPI index`, 'name a mirror that serves PyPI (tuna, ustc, …)');
-  return { url: mirror.pypi.index, from: `--mirror ${mirror.name}` };
-}
-
 export async function resolve(args: string[]): Promise<number> {
   const { values: v } = parse(args, { ...resolveFlags, wheels: { type: 'string' }, mirror: { type: 'string' }, fresh: { type: 'boolean' } });
   if (v.help) return printUsage(usage, v.json);
   const wheels = pick<WheelSource>(v.wheels, WHEEL_SOURCES, '--wheels') ?? 'auto';
   if (wheels === 'upstream' || wheels === 'pypi') refuseIgnored(v, ['wheel-mirror'], 'with --wheels auto or mirror');
   if (wheels === 'mirror' || wheels === 'upstream') refuseIgnored(v, ['mirror'], 'with --wheels auto or pypi');
-  const pypi = wheels === 'auto' || wheels === 'pypi' ? await pypiSource(v.mirror) : undefined;
+  const pypi = wheels === 'auto' || wheels === 'pypi' ? await pypiIndexFor(v.mirror) : undefined;
   const env = await resolveEnvironment({ ...resolveRequest(v), wheels, ...(pypi ? { pypiIndex: pypi.url } : {}), ...(v.fresh ? { fresh: true } : {}) });
   if (pypi) env.reasons.push(`PyPI index: ${pypi.url} (${pypi.from})`);
   for (const w of env.warnings) process.stderr.write(`tuna-setup: warning: ${w}\n`);

@@ -2,7 +2,6 @@
 import { defaultStateDir, restoreMirror, TunaSetupError } from '@tuna-setup/sdk';
 import { parse, refuseIgnored } from '../args.js';
 import { printJson, say, printUsage } from '../output.js';
-import { sessionName } from './apply.js';
 
 export const usage = `tuna-setup restore [options]
   Put back every file 'apply' changed, byte for byte; remove the files it created.
@@ -19,8 +18,7 @@ export async function restore(args: string[]): Promise<number> {
   const { values: v } = parse(args, { 'state-dir': { type: 'string' }, force: { type: 'boolean' }, session: { type: 'string' }, all: { type: 'boolean' } });
   if (v.help) return printUsage(usage, v.json);
   if (v.all) refuseIgnored(v, ['session'], 'without --all (--all takes back every session)');
-  const session = v.session === undefined ? undefined : sessionName(v.session);
-  const restored = await restoreMirror(v['state-dir'] ?? defaultStateDir(), { force: v.force ?? false, all: v.all ?? false, ...(session ? { session } : {}) });
+  const restored = await restoreMirror(v['state-dir'] ?? defaultStateDir(), { force: v.force ?? false, all: v.all ?? false, ...(v.session !== undefined ? { session: v.session } : {}) });
   const conflicts = restored.filter((r) => r.action === 'conflict');
   if (!v.json) for (const r of restored) say(`  ${r.action.padEnd(9)} ${r.path}`);
   if (conflicts.length) {

@@ -8,6 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { Mirror } from '../catalog/types.js';
+import { TunaSetupError } from '../errors.js';
 import { checkDockerReload, reloadDocker, type ReloadResult } from './docker.js';
 import { applyPlan, checkPlanWritable, DEFAULT_SESSION, journalFile, noJournal, restoreFiles, type RestoredFile, type RestoreOptions } from './journal.js';
 import { withStateLock } from './lock.js';
@@ -29,11 +30,20 @@ export interface ApplyMirrorResult {
   reload?: ReloadResult;
 }
 
+/** A session name is written in the journal and repeated on restore: plain and bounded. */
+export function checkSession(session: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(session)) {
+    throw new TunaSetupError('USAGE', `{session} '${session}' is not a name`, 'letters, digits and . _ : - (up to 128), starting with a letter or digit');
+  }
+  return session;
+}
+
 const changesDocker = (plan: Plan) => plan.changes.some((c) => c.target === 'docker' && c.action !== 'unchanged');
 
 export async function applyMirror(options: ApplyMirrorOptions): Promise<ApplyMirrorResult> {
   // everything that can be checked is checked before the state dir is touched: inputs and files (the plan),
   // permissions, a dockerd to reload
+  if (options.session !== undefined) checkSession(options.session);
   const draft = await planApply(options);
   if (options.dryRun) return { mirror: options.mirror, plan: draft, dryRun: true };
   await checkPlanWritable(draft, options.stateDir);
@@ -55,7 +65,8 @@ export async function applyMirror(options: ApplyMirrorOptions): Promise<ApplyMir
 }
 
 /** Puts back a session's files (or all), under the state dir's lock. */
-export function restoreMirror(stateDir: string, options: RestoreOptions = {}): Promise<RestoredFile[]> {
-  if (!existsSync(journalFile(stateDir))) return Promise.reject(noJournal(stateDir)); // nothing to lock for
+export async function restoreMirror(stateDir: string, options: RestoreOptions = {}): Promise<RestoredFile[]> {
+  if (options.session !== undefined) checkSession(options.session);
+  if (!existsSync(journalFile(stateDir))) throw noJournal(stateDir); // nothing to lock for
   return withStateLock(stateDir, () => restoreFiles(stateDir, options));
 }

@@ -4,7 +4,8 @@
  * does not parse is reported with its error instead of failing the report.
  */
 import { readFile } from 'node:fs/promises';
-import { isPublicPypiIndex } from '../catalog/lookup.js';
+import { findMirror, isPublicPypiIndex } from '../catalog/lookup.js';
+import { TunaSetupError } from '../errors.js';
 import { readCondarc } from './conda.js';
 import { parseDaemonJson } from './docker.js';
 import { configPath, hostPlatform, type Platform, type Target, TARGETS } from './locations.js';
@@ -63,4 +64,12 @@ export async function pypiIndexNow(env: NodeJS.ProcessEnv = process.env, platfor
   const pip = (await readCurrentConfigs(platform)).pip;
   const url = pip.urls[0];
   return url && isPublicPypiIndex(url) ? { url, from: pip.path } : undefined;
+}
+
+/** The PyPI index for torch wheels: a named mirror's (`spec`), else the one pip uses now. */
+export async function pypiIndexFor(spec?: string): Promise<{ url: string; from: string } | undefined> {
+  if (spec === undefined) return pypiIndexNow();
+  const mirror = findMirror(spec);
+  if (!mirror.pypi) throw new TunaSetupError('UNSUPPORTED_SERVICE', `mirror '${mirror.name}' has no PyPI index`, 'name a mirror that serves PyPI ({mirror})');
+  return { url: mirror.pypi.index, from: `mirror ${mirror.name}` };
 }
