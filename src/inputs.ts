@@ -26,6 +26,10 @@ export interface Inputs {
   pytorch: string | null;
   cuda: string;
   torchWheels: WheelSource;
+  /** install the resolved torch into `python` and check it */
+  installTorch: boolean;
+  /** the interpreter install-torch installs into (a path or a command on PATH) */
+  python: string;
   /** null: no image; 'auto': resolve it */
   image: string | null;
   imageSource: ImageSource;
@@ -96,7 +100,16 @@ export function loadInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
   const configure = check('configure', () => parseTargets(get('configure') || 'pip,uv,conda'), [] as Target[]);
   const dockerMirrors = check('docker-mirror', () => list('docker-mirror').map((u) => checkMirrorUrl(u, '{dockerMirror}', { allowHttp })), [] as string[]);
   if (configure.includes('docker') && dockerMirrors.length === 0) problems.push({ input: 'docker-mirror', message: "configure lists docker but no docker-mirror is given — add a registry mirror URL, or drop docker from configure" });
-  const pytorch = check('pytorch', () => { const v = get('pytorch'); if (v) findRelease(v); return v || null; }, null);
+  const pytorch = check('pytorch', () => {
+    const v = get('pytorch');
+    try {
+      if (v) findRelease(v);
+    } catch (e) {
+      // a release newer than the tables is resolved from the live index
+      if (!isTunaSetupError(e) || e.code !== 'UNKNOWN_TORCH') throw e;
+    }
+    return v || null;
+  }, null);
   const cuda = check('cuda', () => {
     const v = (get('cuda') || 'auto').toLowerCase();
     if (!isCudaSpec(v)) throw new Error(`'${v}' is not auto, X.Y (e.g. 12.8) or cpu`);
@@ -104,6 +117,11 @@ export function loadInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
   }, 'auto');
   const torchWheels = oneOf<WheelSource>('torch-wheels', WHEEL_SOURCES, 'auto');
   const run = get('run') || null;
+  const installTorch = bool('install-torch', false);
+  const python = get('python') || 'python3';
+  if (installTorch && !pytorch && !problems.some((p) => p.input === 'pytorch')) problems.push({ input: 'install-torch', message: 'true needs pytorch (a version such as 2.14, or latest) to know what to install' });
+  if (installTorch && run) problems.push({ input: 'install-torch', message: "installs on the runner, but run's job uses the image's torch — drop one (with image-source: cuda, install in run's script from $TUNA_SETUP_TORCH_INDEX_URL)" });
+  if (!installTorch && get('python')) problems.push({ input: 'python', message: 'is only used with install-torch: true' });
   const image = check('image', () => {
     const v = get('image');
     if (!v) return run ? 'auto' : null;
@@ -145,7 +163,7 @@ export function loadInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
   else [cacheBackend, cacheBackendWhy] = ['local', `self-hosted runner: a persistent directory (${cacheLocalPath})`];
 
   return Object.freeze({
-    mirror, configure, dockerMirrors, replaceIndex, allowHttp, pytorch, cuda, torchWheels, image, imageSource, imageFlavor, run, gpus, pull,
+    mirror, configure, dockerMirrors, replaceIndex, allowHttp, pytorch, cuda, torchWheels, installTorch, python, image, imageSource, imageFlavor, run, gpus, pull,
     cacheBackend, cacheBackendWhy, cacheDependencyPath, cacheLocalPath, cacheLocalMaxBytes, installConda,
     restoreConfig: restore === 'auto' ? !hosted : restore === 'true',
     probeBudgetMs,

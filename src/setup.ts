@@ -9,7 +9,8 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import * as core from '@actions/core';
 import {
-  applyMirror, bashScript, chooseMirror, defaultStateDir, formatRanking, inWords, TunaSetupError, isTunaSetupError, resolveEnvironment, runInContainer, type Environment,
+  applyMirror, bashScript, chooseMirror, defaultStateDir, formatRanking, inWords, installResolved, probePython, TunaSetupError, isTunaSetupError, resolveEnvironment, runInContainer,
+  type Environment, type PythonInfo,
 } from '@tuna-setup/sdk';
 import { requirementsWorkload, restoreWheelCache } from './cache.js';
 import { installMicromamba, installMiniforge } from './toolcache.js';
@@ -81,9 +82,13 @@ async function main(inputs: Inputs): Promise<void> {
   });
 
   let env: Environment | undefined;
+  let python: PythonInfo | undefined;
   if (inputs.pytorch) {
     env = await core.group('Resolve PyTorch, CUDA and the image', async () => {
+      // installing: the wheels must fit the interpreter they go into
+      if (inputs.installTorch) python = await probePython(inputs.python);
       const e = await resolveEnvironment({
+        ...(python ? { python: python.version } : {}),
         torch: inputs.pytorch!, cuda: inputs.cuda, source: inputs.imageSource, flavor: inputs.imageFlavor, offline: inputs.runner.offline,
         // torch through the chosen mirror when its PyPI build fits (torch-wheels: auto)
         wheels: inputs.torchWheels, ...(chosen.mirror.pypi ? { pypiIndex: chosen.mirror.pypi.index } : {}), stateDir,
@@ -117,6 +122,19 @@ async function main(inputs: Inputs): Promise<void> {
   core.setOutput(OUTPUT.cacheKey, cache?.key ?? '');
   if (cache) core.saveState(STATE.cache, JSON.stringify(cache));
   facts.cache = cache ? `${cache.backend}: ${cache.hit ? 'hit' : 'miss'} on \`${cache.key}\`` : 'off';
+
+  if (inputs.installTorch && env && python) {
+    const py = python;
+    const e = env;
+    await core.group(`Install torch ${e.torch} (${e.variant}) into ${py.executable}`, async () => {
+      // after the cache restore: pip and uv fill and use the wheel cache
+      const report = await installResolved(e, py, { onOutput: (text) => process.stdout.write(text) });
+      const seen = report.verified!;
+      core.info(`verified: torch ${seen.torch}, CUDA ${seen.cuda ?? 'none (CPU build)'}${seen.arches.length ? `, kernels ${seen.arches.join(' ')}` : ''}`);
+      core.setOutput(OUTPUT.torchVersion, seen.torch);
+      facts.installed = `torch ${seen.torch} (${e.wheelSource}: ${e.torchIndexUrl}) into ${py.executable} with ${report.installer} in ${report.seconds.install.toFixed(1)} s; checked: CUDA ${seen.cuda ?? 'none'}${seen.arches.length ? `, ${seen.arches.join(' ')}` : ''}`;
+    });
+  }
 
   if (inputs.installConda !== 'none') {
     const what = inputs.installConda === 'miniforge' ? 'Miniforge' : 'micromamba';

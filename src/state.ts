@@ -8,6 +8,7 @@ export const OUTPUT = {
   condaChannelAlias: 'conda-channel-alias',
   torchIndexUrl: 'torch-index-url',
   cuda: 'cuda',
+  torchVersion: 'torch-version',
   driverVersion: 'driver-version',
   image: 'image',
   imageDigest: 'image-digest',

@@ -14,6 +14,8 @@ export interface SummaryFacts {
   cache?: string;
   conda?: string;
   job?: { image: string; exitCode: number; seconds: number };
+  /** install-torch: what was installed, where, and what the check saw */
+  installed?: string;
 }
 
 /** a code span: no escapes work inside one, so no backtick or control character may be in it; in a table cell `|` is escaped */
@@ -43,6 +45,7 @@ export function renderSummary(f: SummaryFacts): string {
       `| image | ${f.env.image ? `${code(f.env.image)}${f.env.digest ? `<br>${code(f.env.digest)}` : ' (tag not checked: offline)'}` : `none: ${esc(inWords(f.env.imageProblem ?? '', 'action'))}`} |`, '',
       '<details><summary>why</summary>', '', ...f.env.reasons.map((r) => `- ${esc(inWords(r, 'action'))}`), '', '</details>', '');
   }
+  if (f.installed) out.push('### installed', '', esc(f.installed), '');
   if (f.cache) out.push(`### wheel cache`, '', esc(f.cache), '');
   if (f.conda) out.push('### conda', '', f.conda, '');
   if (f.job) out.push('### job', '', `${code(f.job.image, false)} exited **${f.job.exitCode}** after ${f.job.seconds.toFixed(1)} s`, '');

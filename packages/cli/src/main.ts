@@ -6,6 +6,7 @@
 import { VERSION } from '@tuna-setup/sdk';
 import { apply, usage as applyUsage } from './commands/apply.js';
 import { doctor, usage as doctorUsage } from './commands/doctor.js';
+import { install, usage as installUsage } from './commands/install.js';
 import { restore, usage as restoreUsage } from './commands/restore.js';
 import { resolve, usage as resolveUsage } from './commands/resolve.js';
 import { run, usage as runUsage } from './commands/run.js';
@@ -17,6 +18,7 @@ const commands: Record<string, { run: (args: string[]) => Promise<number>; usage
   restore: { run: restore, usage: restoreUsage },
   select: { run: select, usage: selectUsage },
   resolve: { run: resolve, usage: resolveUsage },
+  install: { run: install, usage: installUsage },
   run: { run, usage: runUsage },
   doctor: { run: doctor, usage: doctorUsage },
 };

@@ -45,6 +45,8 @@ export type ErrorCode =
   | 'PULL_FAILED'
   | 'RUN_FAILED'
   | 'INSTALL_FAILED'
+  | 'VERIFY_FAILED'
+  | 'NO_PYTHON'
   | 'STATE_LOCKED'
   | 'USAGE'
   | 'BAD_PULL'
@@ -95,6 +97,8 @@ export const SETTINGS: Readonly<Record<string, { flag: string | null; input: str
   volume: { flag: '--volume', input: null },
   publish: { flag: '--publish', input: null },
   installConda: { flag: null, input: 'install-conda' },
+  interpreter: { flag: '--python', input: 'python' },
+  installer: { flag: '--installer', input: null },
 };
 
 /** A setting that fixes (or caused) the error, with the names each front end uses for it. */

@@ -12,7 +12,17 @@ export interface ExecResult {
   stderr: string;
 }
 
-export function exec(argv: readonly string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<ExecResult> {
+export interface ExecOptions {
+  env?: NodeJS.ProcessEnv;
+  /** default 30 s */
+  timeoutMs?: number;
+  /** each chunk of stdout and stderr as it comes (progress of a long install) */
+  onOutput?: (text: string, stream: 'stdout' | 'stderr') => void;
+  /** keep at most this many characters of each stream: the tail (default 4 MiB) */
+  maxChars?: number;
+}
+
+export function exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
   return new Promise((resolve) => {
     const [cmd, ...args] = argv;
     const child = spawn(cmd!, args, { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -21,8 +31,13 @@ export function exec(argv: readonly string[], options: { env?: NodeJS.ProcessEnv
     let timedOut = false;
     // our own timer, cleared whatever happens, so a finished command never keeps the process alive
     const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, options.timeoutMs ?? 30_000);
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+    const max = options.maxChars ?? 4 * 1024 * 1024;
+    // the tail is what explains a failure; a chatty command cannot fill memory
+    const keep = (all: string) => (all.length > max ? all.slice(all.length - max) : all);
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => { stdout = keep(stdout + d); options.onOutput?.(d, 'stdout'); });
+    child.stderr.on('data', (d: string) => { stderr = keep(stderr + d); options.onOutput?.(d, 'stderr'); });
     child.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       resolve({ code: e.code === 'ENOENT' ? 127 : 126, stdout, stderr: stderr + e.message });

@@ -25,8 +25,10 @@ export const usage = `tuna-setup resolve [options]
                           PIP_INDEX_URL or pip.conf — when it is a public one)
   --fresh                 read the PyPI index's torch listing again (a release newer than the tables is
                           learned from it, cached for an hour)
-  --wheel-mirror NAME     take the wheels from a catalog mirror of download.pytorch.org (sjtu, nju), or
+  --wheel-mirror NAME|URL take the wheels from a catalog mirror of download.pytorch.org (sjtu, nju), the
+                          https:// base of one (what /whl is upstream: a Nexus or Artifactory proxy), or
                           auto: the fastest healthy, fresh one with the upstream
+  --allow-http            accept http:// for --mirror and --wheel-mirror URLs (traffic can be altered)
   --state-dir DIR         where an auto wheel-mirror ranking is cached (default: $XDG_STATE_HOME/tuna-setup)
   --offline               do not check the tag in the registry (also TUNA_SETUP_OFFLINE=1)
   --sysroot DIR           read the driver version under DIR (a container with the host mounted)
@@ -54,7 +56,7 @@ export const resolveFlags = {
   sysroot: { type: 'string' },
 } as const;
 
-type ResolveValues = { [K in keyof typeof resolveFlags]?: (typeof resolveFlags)[K]['type'] extends 'boolean' ? boolean : (typeof resolveFlags)[K] extends { multiple: true } ? string[] : string };
+export type ResolveValues = { [K in keyof typeof resolveFlags]?: (typeof resolveFlags)[K]['type'] extends 'boolean' ? boolean : (typeof resolveFlags)[K] extends { multiple: true } ? string[] : string };
 
 export function resolveRequest(v: ResolveValues): EnvironmentRequest {
   const source = pick<ImageSource>(v.source, IMAGE_SOURCES, '--source');
@@ -83,15 +85,33 @@ export function resolveRequest(v: ResolveValues): EnvironmentRequest {
   };
 }
 
-export async function resolve(args: string[]): Promise<number> {
-  const { values: v } = parse(args, { ...resolveFlags, wheels: { type: 'string' }, mirror: { type: 'string' }, fresh: { type: 'boolean' } });
-  if (v.help) return printUsage(usage, v.json);
+/** The flags that choose where the wheels come from (resolve and install). */
+export const wheelFlags = {
+  wheels: { type: 'string' },
+  mirror: { type: 'string' },
+  fresh: { type: 'boolean' },
+  'allow-http': { type: 'boolean' },
+} as const;
+
+/** The request `resolve` and `install` make: the resolve flags, and where the wheels come from; `reasons` for the report. */
+export async function wheelsRequest(v: ResolveValues & { wheels?: string; mirror?: string; fresh?: boolean; 'allow-http'?: boolean }): Promise<{ request: EnvironmentRequest; reason?: string }> {
   const wheels = pick<WheelSource>(v.wheels, WHEEL_SOURCES, '--wheels') ?? 'auto';
   if (wheels === 'upstream' || wheels === 'pypi') refuseIgnored(v, ['wheel-mirror'], 'with --wheels auto or mirror');
   if (wheels === 'mirror' || wheels === 'upstream') refuseIgnored(v, ['mirror'], 'with --wheels auto or pypi');
-  const pypi = wheels === 'auto' || wheels === 'pypi' ? await pypiIndexFor(v.mirror) : undefined;
-  const env = await resolveEnvironment({ ...resolveRequest(v), wheels, ...(pypi ? { pypiIndex: pypi.url } : {}), ...(v.fresh ? { fresh: true } : {}) });
-  if (pypi) env.reasons.push(`PyPI index: ${pypi.url} (${pypi.from})`);
+  const allowHttp = v['allow-http'] === true;
+  const pypi = wheels === 'auto' || wheels === 'pypi' ? await pypiIndexFor(v.mirror, { allowHttp }) : undefined;
+  return {
+    request: { ...resolveRequest(v), wheels, ...(pypi ? { pypiIndex: pypi.url } : {}), ...(v.fresh ? { fresh: true } : {}), ...(allowHttp ? { allowHttp } : {}) },
+    ...(pypi ? { reason: `PyPI index: ${pypi.url} (${pypi.from})` } : {}),
+  };
+}
+
+export async function resolve(args: string[]): Promise<number> {
+  const { values: v } = parse(args, { ...resolveFlags, ...wheelFlags });
+  if (v.help) return printUsage(usage, v.json);
+  const { request, reason } = await wheelsRequest(v);
+  const env = await resolveEnvironment(request);
+  if (reason) env.reasons.push(reason);
   for (const w of env.warnings) process.stderr.write(`tuna-setup: warning: ${w}\n`);
   const { detected: _detected, ...out } = env;
   out.reasons = out.reasons.map((r) => inWords(r, 'cli'));

@@ -67,9 +67,9 @@ export async function pypiIndexNow(env: NodeJS.ProcessEnv = process.env, platfor
 }
 
 /** The PyPI index for torch wheels: a named mirror's (`spec`), else the one pip uses now. */
-export async function pypiIndexFor(spec?: string): Promise<{ url: string; from: string } | undefined> {
+export async function pypiIndexFor(spec?: string, policy: { allowHttp?: boolean } = {}): Promise<{ url: string; from: string } | undefined> {
   if (spec === undefined) return pypiIndexNow();
-  const mirror = findMirror(spec);
+  const mirror = findMirror(spec, policy);
   if (!mirror.pypi) throw new TunaSetupError('UNSUPPORTED_SERVICE', `mirror '${mirror.name}' has no PyPI index`, 'name a mirror that serves PyPI ({mirror})');
   return { url: mirror.pypi.index, from: `mirror ${mirror.name}` };
 }

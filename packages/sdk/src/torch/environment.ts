@@ -5,6 +5,7 @@
  * digest. A missing tag is an error that names the nearest existing one.
  */
 import { findMirror } from '../catalog/lookup.js';
+import { checkMirrorUrl } from '../catalog/url.js';
 import { catalogCandidates } from '../probe/candidates.js';
 import { isOffline } from '../probe/choose.js';
 import { selectMirror } from '../probe/select.js';
@@ -22,13 +23,13 @@ export interface EnvironmentRequest extends Omit<ResolveRequest, 'driver'> {
   /** no registry check (default: TUNA_SETUP_OFFLINE=1) */
   offline?: boolean;
   registry?: RegistryClientOptions;
-  /** serve the wheels from a mirror of download.pytorch.org: a catalog name, or `auto` (the fastest fresh one, upstream included) */
+  /** serve the wheels from a mirror of download.pytorch.org: a catalog name, the https:// base of one (what /whl is upstream), or `auto` (the fastest fresh one, upstream included) */
   wheelMirror?: string;
   /** where a wheel-mirror ranking and live index listings are cached */
   stateDir?: string;
   /** read the live index again, even if a listing from the last hour is cached */
   fresh?: boolean;
-  /** accept an http:// PyPI index for the live listing */
+  /** accept an http:// PyPI index (live listing) and wheel mirror URL */
   allowHttp?: boolean;
 }
 
@@ -63,7 +64,7 @@ export async function resolveEnvironment(req: EnvironmentRequest): Promise<Envir
   // not from PyPI: a wheel mirror when asked for (a name, or auto: the fastest fresh one, upstream included)
   const source = req.wheels ?? 'auto';
   if (resolution.wheelSource !== 'pypi' && (source === 'mirror' || (source === 'auto' && req.wheelMirror))) {
-    const wheels = await wheelIndexFor(req.wheelMirror ?? 'auto', offline, req.stateDir);
+    const wheels = await wheelIndexFor(req.wheelMirror ?? 'auto', offline, req.stateDir, req.allowHttp);
     resolution = resolveTorch({ ...base, wheelIndex: wheels.index });
     resolution.reasons.push(wheels.why);
   } else if (resolution.wheelSource === 'upstream' && source === 'auto') {
@@ -118,8 +119,12 @@ function nearestAcceptable(req: ResolveRequest, missing: string, tags: readonly 
   return near ? { tag: near, fits: false } : undefined;
 }
 
-/** The wheel index base for `--wheel-mirror`: a named catalog mirror, or the winner of a pytorch selection. */
-async function wheelIndexFor(spec: string, offline: boolean, stateDir?: string): Promise<{ index: string; why: string }> {
+/** The wheel index base for `--wheel-mirror`: a URL, a named catalog mirror, or the winner of a pytorch selection. */
+async function wheelIndexFor(spec: string, offline: boolean, stateDir?: string, allowHttp?: boolean): Promise<{ index: string; why: string }> {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) {
+    const index = checkMirrorUrl(spec, '{wheelMirror}', allowHttp ? { allowHttp } : {});
+    return { index, why: `wheels from ${index}, as asked` };
+  }
   if (spec !== 'auto') {
     const mirror = findMirror(spec);
     const w = mirror.pytorchWheels;
