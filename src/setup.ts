@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import * as core from '@actions/core';
 import {
-  applyMirror, bashScript, chooseMirror, defaultStateDir, formatRanking, inWords, installResolved, probePython, TunaSetupError, isTunaSetupError, resolveEnvironment, runInContainer,
+  applyMirror, bashScript, chooseMirror, defaultStateDir, formatRanking, inWords, installResolved, machinePlatform, probePython, TunaSetupError, isTunaSetupError, resolveEnvironment, runInContainer,
   type Environment, type PythonInfo,
 } from '@tuna-setup/sdk';
 import { requirementsWorkload, restoreWheelCache } from './cache.js';
@@ -88,7 +88,7 @@ async function main(inputs: Inputs): Promise<void> {
       // installing: the wheels must fit the interpreter they go into
       if (inputs.installTorch) python = await probePython(inputs.python);
       const e = await resolveEnvironment({
-        ...(python ? { python: python.version } : {}),
+        ...(python ? { python: python.version, platform: await machinePlatform(undefined, python.platform) } : {}),
         torch: inputs.pytorch!, cuda: inputs.cuda, source: inputs.imageSource, flavor: inputs.imageFlavor, offline: inputs.runner.offline,
         // torch through the chosen mirror when its PyPI build fits (torch-wheels: auto)
         wheels: inputs.torchWheels, ...(chosen.mirror.pypi ? { pypiIndex: chosen.mirror.pypi.index } : {}), stateDir,
@@ -110,7 +110,8 @@ async function main(inputs: Inputs): Promise<void> {
   const image = explicit ?? env?.image ?? undefined;
   if (!explicit && env && env.image === null) {
     if (inputs.run) throw new TunaSetupError('UNRESOLVABLE', 'no image to run the job in', env.imageProblem ?? 'give one with {image}');
-    core.warning(`no image: ${inWords(env.imageProblem ?? '', 'action')}`);
+    // asked for (image: auto) it deserves a warning; otherwise it is one fact among the reasons
+    if (inputs.image === 'auto') core.warning(`no image: ${inWords(env.imageProblem ?? '', 'action')}`);
   }
   if (image) {
     core.setOutput(OUTPUT.image, image);

@@ -47,6 +47,7 @@ export type ErrorCode =
   | 'INSTALL_FAILED'
   | 'VERIFY_FAILED'
   | 'NO_PYTHON'
+  | 'UNSUPPORTED_PLATFORM'
   | 'STATE_LOCKED'
   | 'USAGE'
   | 'BAD_PULL'
@@ -98,6 +99,7 @@ export const SETTINGS: Readonly<Record<string, { flag: string | null; input: str
   publish: { flag: '--publish', input: null },
   installConda: { flag: null, input: 'install-conda' },
   interpreter: { flag: '--python', input: 'python' },
+  platform: { flag: '--platform', input: null },
   installer: { flag: '--installer', input: null },
 };
 

@@ -40,11 +40,12 @@ export { readTunasync, readMirrorz, type SyncVerdict, type SyncRule } from './pr
 
 export { CUDA_DRIVERS, CUDA_DRIVERS_SOURCE, MINOR_COMPAT_FLOORS, compareDriver, nativeCudaForDriver, minDriverFor, type CudaDriverRow, type DriverRule,
   cudaImageAcceptsDriver, gpuBrand, CUDA_IMAGE_REQUIREMENTS, type GpuBrand, type ImageVerdict, type CudaImageRequirement } from './torch/cuda-drivers.js';
-export { detectGpu, parseNvidiaSmiQuery, parseProcDriverVersion, type Gpu, type GpuReport, type DetectOptions, type DriverSource } from './torch/detect.js';
+export { detectL4t, detectGpu, parseNvidiaSmiQuery, parseProcDriverVersion, type Gpu, type GpuReport, type DetectOptions, type DriverSource } from './torch/detect.js';
 export { TORCH_RELEASES, WHEEL_ARCHES, archCovers, archesFor, hasPytorchImage, type TorchRelease, type TorchPatch, type ArchRow } from './torch/releases.js';
 export { NGC_RELEASES, CUDA_FULL, IMAGE_SOURCES, pytorchImage, cudaImage, throughRegistryMirror, type ImageSource, type ImageFlavor, type NgcRelease } from './torch/images.js';
 export { resolveTorch, findRelease, isCudaSpec, PYTORCH_WHEEL_INDEX, WHEEL_SOURCES, type ResolveRequest, type Resolution, type WheelSource } from './torch/resolve.js';
-export { resolveEnvironment, type EnvironmentRequest, type Environment } from './torch/environment.js';
+export { resolveEnvironment, machinePlatform, type EnvironmentRequest, type Environment } from './torch/environment.js';
+export { forPlatform, platformOf, hostTorchPlatform, TORCH_PLATFORMS, AARCH64_WHEELS, type TorchPlatform } from './torch/platforms.js';
 export { liveRelease, type LiveRelease } from './torch/live.js';
 export { installTorch, installResolved, checkInstallOptions, probePython, checkInstalled, INSTALLERS, type Installer, type InstallRequest, type InstallOptions, type InstallReport, type InstalledTorch, type PythonInfo } from './torch/install.js';
 export { RegistryClient, parseImageRef, parseChallenge, nearestTag, checkImageTag, type ImageRef, type RegistryClientOptions, type TagCheck } from './registry/client.js';

@@ -25,7 +25,8 @@ export const usage = `tuna-setup install [PKG...] [options] [-- INSTALLER_ARGS..
 
 export async function install(args: string[]): Promise<number> {
   const dash = args.indexOf('--');
-  const { python: _versionFlag, source: _s, flavor: _f, 'registry-mirror': _r, ...flags } = resolveFlags;
+  // the interpreter decides the Python version and platform; no image is involved
+  const { python: _version, platform: _platform, source: _s, flavor: _f, 'registry-mirror': _r, ...flags } = resolveFlags;
   const { values: v, positionals } = parse(dash === -1 ? args : args.slice(0, dash), {
     ...flags, ...wheelFlags,
     python: { type: 'string' },
@@ -38,7 +39,7 @@ export async function install(args: string[]): Promise<number> {
   const { python, ...resolveValues } = v;
   const { request, reason } = await wheelsRequest(resolveValues);
   const report = await installTorch({
-    ...request, offline: true, // the image is not what install needs: no registry check
+    ...request, checkImage: false,
     ...(python ? { interpreter: python } : {}),
     packages: positionals,
     installerArgs: dash === -1 ? [] : args.slice(dash + 1),

@@ -1,5 +1,5 @@
 /** `tuna-setup resolve`: the PyTorch wheel index and image that fit this driver and GPU, with the tag checked. */
-import { defaultStateDir, IMAGE_SOURCES, inWords, pypiIndexFor, resolveEnvironment, WHEEL_SOURCES, type WheelSource, type EnvironmentRequest, type ImageFlavor, type ImageSource } from '@tuna-setup/sdk';
+import { defaultStateDir, IMAGE_SOURCES, TORCH_PLATFORMS, type TorchPlatform, inWords, pypiIndexFor, resolveEnvironment, WHEEL_SOURCES, type WheelSource, type EnvironmentRequest, type ImageFlavor, type ImageSource } from '@tuna-setup/sdk';
 import { parse, refuseIgnored } from '../args.js';
 import { printJson, say, UsageError, printUsage } from '../output.js';
 
@@ -11,6 +11,8 @@ export const usage = `tuna-setup resolve [options]
   --driver VER            use this driver version instead of detecting it ('none': no GPU)
   --gpu-cc X.Y[,X.Y]      compute capabilities of the GPUs (repeatable; default: from nvidia-smi)
   --python X.Y            check the release has wheels for this Python
+  --platform NAME         resolve for linux-x86_64, linux-aarch64, macos-arm64, macos-x86_64 or
+                          windows-x86_64 (default: this machine; a Jetson before Thor is refused)
   --source NAME           image family: pytorch (default, pytorch/pytorch), ngc (nvcr.io/nvidia/pytorch),
                           cuda (nvidia/cuda, torch installed from the wheel index)
   --flavor NAME           runtime (default) or devel
@@ -47,6 +49,7 @@ export const resolveFlags = {
   driver: { type: 'string' },
   'gpu-cc': { type: 'string', multiple: true },
   python: { type: 'string' },
+  platform: { type: 'string' },
   source: { type: 'string' },
   flavor: { type: 'string' },
   'registry-mirror': { type: 'string' },
@@ -61,6 +64,7 @@ export type ResolveValues = { [K in keyof typeof resolveFlags]?: (typeof resolve
 export function resolveRequest(v: ResolveValues): EnvironmentRequest {
   const source = pick<ImageSource>(v.source, IMAGE_SOURCES, '--source');
   const flavor = pick<ImageFlavor>(v.flavor, ['runtime', 'devel'], '--flavor');
+  const platform = pick<TorchPlatform>(v.platform, TORCH_PLATFORMS, '--platform');
   if (v.driver === 'none') refuseIgnored(v, ['gpu-cc'], 'with a driver (--driver none means no GPU)');
   if (v['wheel-mirror'] === undefined && (v as { wheels?: string }).wheels !== 'mirror') refuseIgnored(v, ['state-dir'], 'with --wheel-mirror auto or --wheels mirror (the ranking is cached there)');
   const gpus = (v['gpu-cc'] ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
@@ -75,6 +79,7 @@ export function resolveRequest(v: ResolveValues): EnvironmentRequest {
     ...(v.driver !== undefined ? { driver: v.driver === 'none' ? null : v.driver } : {}),
     ...(gpus.length ? { gpus } : {}),
     ...(v.python ? { python: v.python } : {}),
+    ...(platform ? { platform } : {}),
     ...(source ? { source } : {}),
     ...(flavor ? { flavor } : {}),
     ...(mirror ? { registryMirror: mirror } : {}),

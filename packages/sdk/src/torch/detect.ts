@@ -115,3 +115,10 @@ export async function detectGpu(options: DetectOptions = {}): Promise<GpuReport>
   if (!driver) notes.push('no NVIDIA driver found: CPU only');
   return { driver, driverSource, cudaMax: driver ? nativeCudaForDriver(driver) : null, gpus: smi.gpus, notes };
 }
+
+/** A Jetson's L4T release, from `/etc/nv_tegra_release` (`# R36 (release), REVISION: 4.3, …`); null elsewhere. */
+export async function detectL4t(sysroot = '/'): Promise<{ release: string; major: number } | null> {
+  const text = await readTrimmed(path.join(sysroot, 'etc/nv_tegra_release'));
+  const m = text ? /^#\s*R(\d+)\s*\(release\),\s*REVISION:\s*([\d.]+)/.exec(text) : null;
+  return m ? { release: `R${m[1]}.${m[2]}`, major: Number(m[1]) } : null;
+}

@@ -11,7 +11,8 @@ import { isOffline } from '../probe/choose.js';
 import { selectMirror } from '../probe/select.js';
 import { TunaSetupError } from '../errors.js';
 import { nearestTag, parseImageRef, RegistryClient, type RegistryClientOptions } from '../registry/client.js';
-import { detectGpu, type GpuReport } from './detect.js';
+import { detectGpu, detectL4t, type GpuReport } from './detect.js';
+import { hostTorchPlatform, TORCH_PLATFORMS, type TorchPlatform } from './platforms.js';
 import { findRelease, PYTORCH_WHEEL_INDEX, resolveTorch, type Resolution, type ResolveRequest } from './resolve.js';
 import { liveRelease } from './live.js';
 import { cudaOfVariant, TORCH_RELEASES } from './releases.js';
@@ -20,8 +21,10 @@ export interface EnvironmentRequest extends Omit<ResolveRequest, 'driver'> {
   /** the driver version; undefined: detect it (null: no driver) */
   driver?: string | null;
   sysroot?: string;
-  /** no registry check (default: TUNA_SETUP_OFFLINE=1) */
+  /** no network: no registry check, no live index, no wheel-mirror probe (default: TUNA_SETUP_OFFLINE=1) */
   offline?: boolean;
+  /** check the image tag in its registry (default true; installing wheels needs no image) */
+  checkImage?: boolean;
   registry?: RegistryClientOptions;
   /** serve the wheels from a mirror of download.pytorch.org: a catalog name, the https:// base of one (what /whl is upstream), or `auto` (the fastest fresh one, upstream included) */
   wheelMirror?: string;
@@ -51,6 +54,10 @@ export async function resolveEnvironment(req: EnvironmentRequest): Promise<Envir
     throw new TunaSetupError('USAGE', `{gpuCc} ${req.gpus.join(',')} was given, but ${detected ? 'this machine has no NVIDIA driver' : 'the driver is none'}: it would be ignored`,
       'resolving for another machine? give its {driver=VER} too; or leave {gpuCc} out');
   }
+  const platform = req.platform ?? await machinePlatform(req.sysroot);
+  if (req.platform && req.platform !== 'linux-x86_64' && req.platform !== 'linux-aarch64' && (req.source ?? 'pytorch') !== 'pytorch') {
+    throw new TunaSetupError('USAGE', `{source=${req.source}} images are Linux; ${req.platform} has none`, 'leave {source} out, or resolve for linux-x86_64 / linux-aarch64');
+  }
   const offline = req.offline ?? isOffline();
   // a release newer than the tables: known from the PyPI index the wheels would come from
   const spec = (req.torch ?? 'latest').trim().replace(/^v/, '');
@@ -59,7 +66,7 @@ export async function resolveEnvironment(req: EnvironmentRequest): Promise<Envir
     ? await liveRelease(req.pypiIndex, { ...(req.stateDir ? { stateDir: req.stateDir } : {}), ...(req.fresh ? { fresh: true } : {}), ...(req.allowHttp ? { allowHttp: true } : {}) })
       .catch((e: Error) => ({ release: undefined, why: `live index not read (${e.message}): the tables decide` }))
     : undefined;
-  const base = { ...req, driver, ...(gpus ? { gpus } : {}), ...(live?.release ? { releases: [...(req.releases ?? TORCH_RELEASES), live.release] } : {}) };
+  const base = { ...req, platform, driver, ...(gpus ? { gpus } : {}), ...(live?.release ? { releases: [...(req.releases ?? TORCH_RELEASES), live.release] } : {}) };
   let resolution = resolveTorch(base);
   // not from PyPI: a wheel mirror when asked for (a name, or auto: the fastest fresh one, upstream included)
   const source = req.wheels ?? 'auto';
@@ -72,8 +79,8 @@ export async function resolveEnvironment(req: EnvironmentRequest): Promise<Envir
   }
   if (live) resolution.reasons.push(live.why);
   if (detected?.driver) resolution.reasons.unshift(`driver ${detected.driver} (from ${detected.driverSource})${gpus?.length ? `, GPUs ${gpus.join(', ')}` : ''}`);
-  if (offline || resolution.image === null) {
-    if (resolution.image) resolution.reasons.push('offline: the tag was not checked in the registry');
+  if (offline || resolution.image === null || req.checkImage === false) {
+    if (resolution.image) resolution.reasons.push(offline ? 'offline: the tag was not checked in the registry' : 'the tag was not checked in the registry (not needed to install)');
     return { ...resolution, digest: null, ...(detected ? { detected } : {}) };
   }
   const client = new RegistryClient(req.registry);
@@ -93,6 +100,25 @@ export async function resolveEnvironment(req: EnvironmentRequest): Promise<Envir
   } finally {
     await client.close();
   }
+}
+
+/**
+ * This machine's platform; a Jetson before Thor is refused: PyPI's and
+ * download.pytorch.org's aarch64 wheels are SBSA builds, without Jetson's
+ * sm_87 kernels or its iGPU userspace (pytorch/builder #1775, pytorch #152690).
+ * JetPack 7 (L4T R38, Thor) is SBSA itself and takes the cu130 wheels (pytorch #161257).
+ */
+export async function machinePlatform(sysroot?: string, reported: TorchPlatform | undefined = hostTorchPlatform()): Promise<TorchPlatform> {
+  const platform = reported;
+  if (!platform) {
+    throw new TunaSetupError('UNSUPPORTED_PLATFORM', `PyTorch publishes no wheels for ${process.platform}-${process.arch}`, `resolve for another machine with {platform} (${TORCH_PLATFORMS.join(', ')})`);
+  }
+  const l4t = platform === 'linux-aarch64' ? await detectL4t(sysroot) : null;
+  if (l4t && l4t.major < 38) {
+    throw new TunaSetupError('UNSUPPORTED_PLATFORM', `this is a Jetson (L4T ${l4t.release}): the aarch64 wheels on PyPI and download.pytorch.org are server (SBSA) builds without Jetson's kernels (sm_87) or userspace`,
+      "use NVIDIA's Jetson builds: the Jetson AI Lab index (https://pypi.jetson-ai-lab.io/jp6/cu126 on JetPack 6), or a dustynv/l4t-pytorch container; to resolve for a server instead, give {platform=linux-aarch64}");
+  }
+  return platform;
 }
 
 /**

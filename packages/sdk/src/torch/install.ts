@@ -22,7 +22,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TunaSetupError } from '../errors.js';
 import { exec, type ExecResult } from '../exec.js';
-import { resolveEnvironment, type Environment, type EnvironmentRequest } from './environment.js';
+import { machinePlatform, resolveEnvironment, type Environment, type EnvironmentRequest } from './environment.js';
+import { platformOf, type TorchPlatform } from './platforms.js';
 import { archCovers } from './releases.js';
 
 export type Installer = 'auto' | 'pip' | 'uv';
@@ -57,6 +58,8 @@ export interface PythonInfo {
   system: string;
   /** platform.machine(): x86_64, aarch64, arm64, AMD64 */
   machine: string;
+  /** the wheels it takes; undefined: one PyTorch publishes none for */
+  platform: TorchPlatform | undefined;
 }
 
 export interface InstalledTorch {
@@ -100,7 +103,8 @@ export async function probePython(interpreter = 'python3', env: NodeJS.ProcessEn
   if (info.implementation !== 'cpython') {
     throw new TunaSetupError('NO_PYTHON', `'${interpreter}' is ${String(info.implementation)}: PyTorch publishes wheels for CPython only`, 'give a CPython interpreter with {interpreter=PATH}');
   }
-  return { interpreter, executable: String(info.executable), version: info.version, system: String(info.system), machine: String(info.machine) };
+  const [system, machine] = [String(info.system), String(info.machine)];
+  return { interpreter, executable: String(info.executable), version: info.version, system, machine, platform: platformOf(system, machine) };
 }
 
 const VERIFY = `import json, sys
@@ -207,7 +211,9 @@ export async function installTorch(req: InstallRequest = {}): Promise<InstallRep
   const options = { packages, installerArgs, installer, verify, env, onOutput, timeoutMs };
   checkInstallOptions(options);
   const py = await probePython(interpreter ?? 'python3', env ?? process.env);
-  const environment = await resolveEnvironment({ ...resolveReq, python: py.version });
+  // the wheels are for the interpreter's platform (an x86_64 Python under emulation on arm64 gets x86_64 wheels)
+  const platform = resolveReq.platform ?? await machinePlatform(resolveReq.sysroot, py.platform);
+  const environment = await resolveEnvironment({ ...resolveReq, python: py.version, platform });
   return installResolved(environment, py, options);
 }
 

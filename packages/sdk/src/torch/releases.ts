@@ -43,6 +43,8 @@ export interface TorchRelease {
   source: string;
   /** a release read from a live index: its variants and kernels are this table release's */
   inferredFrom?: string;
+  /** set by forPlatform (platforms.ts): the release as published there; absent: linux-x86_64 */
+  platform?: 'linux-x86_64' | 'linux-aarch64' | 'macos-arm64' | 'macos-x86_64' | 'windows-x86_64';
 }
 
 const py = (from: number, to: number, extra: string[] = []) =>
@@ -84,6 +86,8 @@ export const TORCH_RELEASES: readonly TorchRelease[] = [
  */
 export interface ArchRow {
   variant: string;
+  /** the machine the wheel is built for (absent: x86_64, Linux and Windows) */
+  arch?: 'aarch64';
   /** inclusive minor-release range, e.g. ['2.8', '2.10'] */
   releases: readonly [string, string];
   sm: readonly number[];
@@ -103,6 +107,15 @@ export const WHEEL_ARCHES: readonly ArchRow[] = [
   { variant: 'cu129', releases: ['2.13', '2.13'], sm: [75, 80, 86, 90, 100, 120], source: 'pytorch PR #188443 (release/2.13 TORCH_CUDA_ARCH_LIST_TABLE 12.9 x86_64: 75, 80, 86, 90, 100, 120)' },
   { variant: 'cu130', releases: ['2.9', '2.14'], sm: [75, 80, 86, 90, 100, 120], source: 'pytorch RELEASE.md (2.12–2.14 table), PR #164471/#182849' },
   { variant: 'cu132', releases: ['2.12', '2.14'], sm: [75, 80, 86, 90, 100, 120], source: 'pytorch RELEASE.md (2.12–2.14 table), PR #182849' },
+  // Linux aarch64 (SBSA): no sm_87 (Jetson Orin) anywhere; sm_110 (Thor) from CUDA 13.0
+  { variant: 'cu124', arch: 'aarch64', releases: ['2.5', '2.5'], sm: [90], source: 'pytorch/builder PR #1828 (cuda-aarch64: 9.0, Hopper only); the shipped 2.5 wheel not measured' },
+  { variant: 'cu126', arch: 'aarch64', releases: ['2.6', '2.6'], sm: [90], source: 'pytorch PR #144436 (aarch64 TORCH_CUDA_ARCH_LIST 9.0)' },
+  { variant: 'cu128', arch: 'aarch64', releases: ['2.7', '2.7'], sm: [90, 100, 120], source: 'pytorch PR #146378 (aarch64 12.8: 9.0;10.0;12.0), .ci/aarch64_linux/aarch64_ci_build.sh' },
+  { variant: 'cu129', arch: 'aarch64', releases: ['2.8', '2.8'], sm: [80, 90, 100, 120], source: 'pytorch PR #157830 (add sm_80 to the CUDA 12.9 sbsa build)' },
+  { variant: 'cu126', arch: 'aarch64', releases: ['2.9', '2.14'], sm: [80, 90], source: 'pytorch .ci/aarch64_linux/aarch64_ci_build.sh (2.9, PR #163764), build_env_setup.py TORCH_CUDA_ARCH_LIST_TABLE 12.6 aarch64; RELEASE.md 2.12–2.14' },
+  { variant: 'cu128', arch: 'aarch64', releases: ['2.9', '2.11'], sm: [80, 90, 100, 120], source: 'pytorch .ci/manywheel/build_cuda.sh filter_aarch64_archs; openral #167 (2.9.1+cu128 measured: sm_80, sm_90, sm_100, sm_120)' },
+  { variant: 'cu130', arch: 'aarch64', releases: ['2.9', '2.14'], sm: [80, 90, 100, 110, 120], source: 'pytorch build_cuda.sh / build_env_setup.py (13.0 aarch64 adds 11.0); RELEASE.md 2.12–2.14; PR #161257 (Thor sm_110)' },
+  { variant: 'cu132', arch: 'aarch64', releases: ['2.12', '2.14'], sm: [80, 90, 100, 110, 120], source: 'pytorch build_env_setup.py TORCH_CUDA_ARCH_LIST_TABLE 13.2 aarch64; RELEASE.md 2.12–2.14' },
 ];
 
 /** Minor releases compare as numbers: 2.10 > 2.9. */
@@ -116,8 +129,9 @@ export function compareVersions(a: string, b: string): number {
   return 0;
 }
 
-export function archesFor(variant: string, minor: string): readonly number[] | undefined {
-  return WHEEL_ARCHES.find((r) => r.variant === variant && compareVersions(minor, r.releases[0]) >= 0 && compareVersions(minor, r.releases[1]) <= 0)?.sm;
+export function archesFor(variant: string, minor: string, platform?: TorchRelease['platform']): readonly number[] | undefined {
+  const arch = platform === 'linux-aarch64' ? 'aarch64' : undefined;
+  return WHEEL_ARCHES.find((r) => r.variant === variant && r.arch === arch && compareVersions(minor, r.releases[0]) >= 0 && compareVersions(minor, r.releases[1]) <= 0)?.sm;
 }
 
 /** Whether pytorch/pytorch publishes an image of `release` for this wheel variant. */

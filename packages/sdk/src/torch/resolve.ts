@@ -17,6 +17,7 @@
 import { TunaSetupError } from '../errors.js';
 import { compareDriver, minDriverFor, nativeCudaForDriver, type DriverRule } from './cuda-drivers.js';
 import { cudaImage, ngcImage, NGC_RELEASES, pytorchImage, throughRegistryMirror, type ImageFlavor, type ImageSource } from './images.js';
+import { forPlatform, type TorchPlatform } from './platforms.js';
 import { archCovers, archesFor, compareVersions, cudaOfVariant, hasPytorchImage, TORCH_RELEASES, variantOfCuda, type TorchPatch, type TorchRelease } from './releases.js';
 
 export const PYTORCH_WHEEL_INDEX = 'https://download.pytorch.org/whl';
@@ -42,6 +43,9 @@ export interface ResolveRequest {
   gpus?: readonly string[];
   /** `3.12`; unchecked when absent */
   python?: string;
+  /** where the wheels will run (default linux-x86_64; `os: 'windows'` alone means windows-x86_64) */
+  platform?: TorchPlatform;
+  /** the driver table to use (default: from the platform) */
   os?: 'linux' | 'windows';
   source?: ImageSource;
   flavor?: ImageFlavor;
@@ -117,7 +121,7 @@ function judge(variant: string, release: TorchRelease, req: ResolveRequest, rule
   if (req.driver === null) return { ok: false, why: 'no NVIDIA driver' };
   if (!need) return { ok: false, why: `the tables give no minimum ${os} driver for ${ruleName}` };
   if (compareDriver(req.driver, need) < 0) return { ok: false, why: `driver ${req.driver} is older than ${need}, the minimum for ${ruleName}` };
-  const sm = archesFor(variant, release.inferredFrom ?? release.minor);
+  const sm = archesFor(variant, release.inferredFrom ?? release.minor, release.platform);
   const gpus = req.gpus ?? [];
   if (sm && gpus.length) {
     const uncovered = gpus.filter((cc) => !archCovers(sm, cc));
@@ -139,24 +143,29 @@ function alternatives(release: TorchRelease, req: ResolveRequest, rule: DriverRu
   if (req.driver !== null) {
     // the smallest driver upgrade that makes some variant with kernels for these GPUs run
     const upgrades = release.cuda.flatMap((v) => {
-      const sm = archesFor(v, release.inferredFrom ?? release.minor);
+      const sm = archesFor(v, release.inferredFrom ?? release.minor, release.platform);
       const need = minDriverFor(cudaOfVariant(v), rule, req.os ?? 'linux');
       const kernels = !sm || (req.gpus ?? []).every((cc) => archCovers(sm, cc));
       return kernels && need && compareDriver(req.driver!, need) < 0 ? [{ v, need }] : [];
     }).sort((a, b) => compareDriver(a.need, b.need));
     if (upgrades[0]) out.push(`a driver ≥ ${upgrades[0].need} (for ${upgrades[0].v})`);
-    const older = [...TORCH_RELEASES].reverse().find((r) => compareVersions(r.minor, release.minor) < 0 && bestVariant(r, req, rule));
+    const releases = TORCH_RELEASES.flatMap((r) => { try { return [forPlatform(r, req.platform)]; } catch { return []; } });
+    const older = [...releases].reverse().find((r) => compareVersions(r.minor, release.minor) < 0 && bestVariant(r, req, rule));
     if (older) out.push(`torch ${older.minor} (${bestVariant(older, req, rule)})`);
-    const newer = TORCH_RELEASES.find((r) => compareVersions(r.minor, release.minor) > 0 && bestVariant(r, req, rule));
+    const newer = releases.find((r) => compareVersions(r.minor, release.minor) > 0 && bestVariant(r, req, rule));
     if (newer && !older) out.push(`torch ${newer.minor} (${bestVariant(newer, req, rule)})`);
   }
   out.push('{cuda=cpu}');
   return `would work: ${out.join('; or ')}`;
 }
 
-export function resolveTorch(req: ResolveRequest): Resolution {
+export function resolveTorch(request: ResolveRequest): Resolution {
   const reasons: string[] = [];
-  const { release, patch } = findRelease(req.torch, req.releases);
+  const platform = request.platform ?? (request.os === 'windows' ? 'windows-x86_64' : 'linux-x86_64');
+  const req: ResolveRequest = { ...request, platform, os: request.os ?? (platform.startsWith('windows') ? 'windows' : 'linux') };
+  const { release: table, patch } = findRelease(req.torch, req.releases);
+  const release = forPlatform(table, platform);
+  const onPlatform = platform === 'linux-x86_64' ? '' : ` for ${platform}`;
   const source = req.source ?? 'pytorch';
   const flavor = req.flavor ?? 'runtime';
   const gpus = [...(req.gpus ?? [])];
@@ -180,25 +189,29 @@ export function resolveTorch(req: ResolveRequest): Resolution {
   // PyPI's torch is the PyPI-default CUDA build on Linux (elsewhere it is another build: not ours to promise)
   // auto goes to PyPI for speed: only a mirror of it is faster than download.pytorch.org
   const upstreamPypi = req.pypiIndex !== undefined && /^https:\/\/pypi\.org\/simple\/?$/.test(req.pypiIndex);
-  const pypi = (wheels === 'pypi' || (wheels === 'auto' && !upstreamPypi)) && req.pypiIndex && (req.os ?? 'linux') === 'linux'
-    ? req.pypiIndex.replace(/\/+$/, '') : undefined;
+  const pypi = (wheels === 'pypi' || (wheels === 'auto' && !upstreamPypi)) && req.pypiIndex ? req.pypiIndex.replace(/\/+$/, '') : undefined;
   if (wheels === 'pypi' && !pypi) {
     throw fail('{wheels=pypi} needs the PyPI index the job uses', 'name the mirror ({mirror}), or {wheels=auto}', reasons);
   }
   const pypiHost = pypi ? new URL(pypi).host : '';
   let variant: string;
   let fromPypi = false;
+  const pypiCpu = pypi !== undefined && release.pypiDefault === 'cpu';
+  const noCuda = () => fail(`PyTorch publishes no CUDA builds of torch ${release.minor}${onPlatform}`, `{cuda=cpu}${platform.startsWith('macos') ? ' (MPS is in the CPU build)' : ''}`, reasons);
   if (wanted === 'cpu') {
-    if (wheels === 'pypi') throw fail(`PyPI's torch ${release.minor} is the ${release.pypiDefault} build, not cpu`, 'use {wheels=auto} (cpu wheels come from the PyTorch index), or drop {cuda=cpu}', reasons);
+    if (wheels === 'pypi' && !pypiCpu) throw fail(`PyPI's torch ${release.minor}${onPlatform} is the ${release.pypiDefault} build, not cpu`, 'use {wheels=auto} (cpu wheels come from the PyTorch index), or drop {cuda=cpu}', reasons);
     variant = 'cpu';
-    reasons.push('cpu: asked for');
-  } else if (wanted === 'auto' && req.driver === null && !pypi) {
+    fromPypi = pypiCpu;
+    reasons.push(`cpu: asked for${fromPypi ? ` — PyPI's build${onPlatform} is the CPU one: from the mirror ${pypiHost}` : ''}`);
+  } else if (wanted === 'auto' && (req.driver === null || !release.cuda.length) && (!pypi || pypiCpu)) {
     variant = 'cpu';
-    reasons.push('cpu: no NVIDIA driver found');
+    fromPypi = pypiCpu;
+    reasons.push(`cpu: ${req.driver === null ? 'no NVIDIA driver found' : `PyTorch publishes no CUDA builds${onPlatform}`}${fromPypi ? ` — the PyPI build of torch ${release.minor}${onPlatform}, from the mirror ${pypiHost}` : ''}`);
   } else if (req.driver === null) {
     // no driver here: a CUDA build still installs, builds and runs on the CPU (the job sees no GPU)
     variant = wanted === 'auto' ? release.pypiDefault : variantOfCuda(wanted);
     if (!isCudaSpec(wanted)) throw new TunaSetupError('BAD_CUDA', `{cuda} '${req.cuda}' is not auto, X.Y or cpu`, `e.g. {cuda=12.8}; torch ${release.minor} publishes ${release.cuda.map(cudaOfVariant).join(', ')}`);
+    if (!release.cuda.length) throw noCuda();
     if (!release.cuda.includes(variant)) {
       throw fail(`torch ${release.minor} publishes no ${variant} wheels (it has ${release.cuda.join(', ')})`, `pick one of ${release.cuda.map(cudaOfVariant).join(', ')}`, reasons);
     }
@@ -211,10 +224,11 @@ export function resolveTorch(req: ResolveRequest): Resolution {
     if (!isCudaSpec(wanted)) {
       throw new TunaSetupError('BAD_CUDA', `{cuda} '${req.cuda}' is not auto, X.Y or cpu`, `e.g. {cuda=12.8}; torch ${release.minor} publishes ${release.cuda.map(cudaOfVariant).join(', ')}`);
     }
+    if (!release.cuda.length) throw noCuda();
     const candidates = wanted === 'auto' ? [...release.cuda].reverse() : [variantOfCuda(wanted)];
     if (wanted !== 'auto' && !release.cuda.includes(candidates[0]!)) {
-      const has = TORCH_RELEASES.filter((r) => r.cuda.includes(candidates[0]!)).map((r) => r.minor);
-      throw fail(`torch ${release.minor} publishes no ${candidates[0]} wheels (it has ${release.cuda.join(', ')})`,
+      const has = TORCH_RELEASES.filter((r) => { try { return forPlatform(r, platform).cuda.includes(candidates[0]!); } catch { return false; } }).map((r) => r.minor);
+      throw fail(`torch ${release.minor} publishes no ${candidates[0]} wheels${onPlatform} (it has ${release.cuda.join(', ')})`,
         has.length ? `pick one of those, or torch ${has.join(', ')} for ${candidates[0]}` : `pick one of ${release.cuda.join(', ')}`, reasons);
     }
     if (!gpus.length) reasons.push('GPU compute capability unknown (nvidia-smi did not report it): kernels not checked — give the GPUs\' compute capability to check them');
@@ -231,7 +245,7 @@ export function resolveTorch(req: ResolveRequest): Resolution {
     }
     variant = chosen;
     if (pypi) {
-      const pypiFits = judge(release.pypiDefault, release, req, rule);
+      const pypiFits = release.pypiDefault === 'cpu' ? { ok: false, why: `PyPI's torch ${release.minor}${onPlatform} is the CPU build` } : judge(release.pypiDefault, release, req, rule);
       if (variant === release.pypiDefault) {
         fromPypi = true;
         reasons.push(`${variant} is the PyPI build of torch ${release.minor}: from the mirror ${pypiHost}`);
@@ -258,7 +272,20 @@ export function resolveTorch(req: ResolveRequest): Resolution {
   let image: string | null = null;
   let imageCuda: string | null = null;
   let imageProblem: string | undefined;
-  if (source === 'ngc') {
+  if (!platform.startsWith('linux')) {
+    // containers are Linux: the image is for the machine the job runs on, not this one
+    imageProblem = `images are Linux: resolve for the machine the container runs on ({platform=linux-x86_64} or linux-aarch64)`;
+    reasons.push(`image: none — ${imageProblem}`);
+  } else if (platform === 'linux-aarch64' && source === 'pytorch') {
+    // test-infra generate_docker_release_matrix.py: CUDA images linux/amd64 only; the CPU runtime image also linux/arm64
+    if (variant === 'cpu' && flavor === 'runtime') {
+      image = `pytorch/pytorch:${patch.torch}-runtime`;
+      reasons.push(`image: pytorch/pytorch for torch ${patch.torch}, CPU (its arm64 build)`);
+    } else {
+      imageProblem = `pytorch/pytorch has no linux/arm64 ${variant === 'cpu' ? 'devel' : 'CUDA'} image — {source=ngc} or {source=cuda} (multi-arch) on aarch64`;
+      reasons.push(`image: none — ${imageProblem}`);
+    }
+  } else if (source === 'ngc') {
     const native = req.driver ? nativeCudaForDriver(req.driver, req.os ?? 'linux') : null;
     const rows = NGC_RELEASES.filter((r) => r.torch.startsWith(`${release.minor}.`));
     if (!rows.length) {
@@ -275,15 +302,15 @@ export function resolveTorch(req: ResolveRequest): Resolution {
     if (!pick) throw fail(`no NGC PyTorch release with torch ${release.minor} runs on driver ${req.driver}`, `update the driver (NGC ${rows[0]!.tag} needs CUDA ${rows[0]!.cuda} natively), or use {source=pytorch}`, reasons);
     image = ngcImage(pick.tag);
     imageCuda = pick.cuda;
-    reasons.push(`image: NGC ${pick.tag} (torch ${pick.torch} built by NVIDIA, CUDA ${pick.cuda})${req.driver ? `; driver runs CUDA ≤ ${native} natively` : ''}`);
+    reasons.push(`image: NGC ${pick.tag} (torch ${pick.torch} built by NVIDIA, CUDA ${pick.cuda})${req.driver ? `; driver runs CUDA ≤ ${native} natively` : ''}${platform === 'linux-aarch64' ? '; its arm64 build is not checked, only the tag' : ''}`);
   } else {
     // a CPU job still needs an image: the release's PyPI-default CUDA runs fine without a GPU
-    imageCuda = cuda ?? cudaOfVariant(release.pypiDefault);
+    imageCuda = cuda ?? cudaOfVariant(table.pypiDefault);
     if (source === 'cuda') {
       const ref = cudaImage(imageCuda, flavor);
       if (!ref) throw fail(`no nvidia/cuda tag known for CUDA ${imageCuda}`, 'use {source=pytorch}', reasons);
       image = ref;
-      reasons.push(`image: nvidia/cuda for CUDA ${imageCuda}${variant === 'cpu' ? ' (no GPU: the PyPI default, which runs on CPU too)' : ''}; install torch into it from ${index}`);
+      reasons.push(`image: nvidia/cuda for CUDA ${imageCuda}${variant === 'cpu' ? ' (no GPU: the PyPI default, which runs on CPU too)' : ''}; install torch into it from ${index}${platform === 'linux-aarch64' ? '; its arm64 build is not checked, only the tag' : ''}`);
     } else {
       // pytorch/pytorch is not built for every wheel variant (2.13's Linux-only cu129): the best one it has
       const imageVariant = variant === 'cpu' || hasPytorchImage(release, variant) ? undefined
