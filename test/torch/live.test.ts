@@ -3,7 +3,7 @@
 // index resolves without a table change"). The index here lists torch 2.15.0 —
 // which no table row knows — with its torchvision 0.30.0 and no torchaudio.
 import { describe, expect, it } from 'vitest';
-import { liveRelease, resolveTorch, TORCH_RELEASES } from '@tuna-setup/sdk';
+import { liveRelease, resolveEnvironment, resolveTorch, TORCH_RELEASES } from '@tuna-setup/sdk';
 import { linuxWheels, startPypiLike } from '../helpers/torch-index.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -47,5 +47,26 @@ describe('a release newer than the tables', () => {
     const i = await startPypiLike({ torch: linuxWheels('torch', '2.14.0', PY) });
     expect((await liveRelease(i.url, { allowHttp: true })).release).toBeUndefined();
     expect(i.requests).toEqual(['/simple/torch/']);
+  });
+
+  it('a patch newer than the tables (2.14.1 on the index, the tables stop at 2.14.0) resolves from the index, its minor\'s data kept', async () => {
+    const i = await startPypiLike({
+      torch: [...linuxWheels('torch', '2.14.0', PY), ...linuxWheels('torch', '2.14.1', PY)],
+      torchvision: [...linuxWheels('torchvision', '0.29.0', PY), ...linuxWheels('torchvision', '0.29.1', PY)],
+    });
+    const live = await liveRelease(i.url, { allowHttp: true, minor: '2.14' });
+    const table = TORCH_RELEASES.find((r) => r.minor === '2.14')!;
+    expect(live.release).toMatchObject({ minor: '2.14', cuda: table.cuda, pypiDefault: table.pypiDefault, python: table.python });
+    expect(live.release!.patches.map((p) => p.torch)).toEqual(['2.14.0', '2.14.1']);
+    expect(live.why).toMatch(/torch 2\.14\.1 is newer than the tables' 2\.14\.0: from the live index/);
+    // '2.14' (the newest patch) and an exact '2.14.1' both resolve to it, online, with no table change
+    for (const torch of ['2.14', '2.14.1']) {
+      const r = await resolveEnvironment({ torch, driver: '580.95.05', gpus: ['9.0'], pypiIndex: i.url, allowHttp: true, offline: false, checkImage: false, platform: 'linux-x86_64', stateDir: tempDir() });
+      expect(r).toMatchObject({ torch: '2.14.1', torchvision: '0.29.1', wheelSource: 'pypi' });
+    }
+    // an exact patch the tables list needs no look at the index
+    const before = i.requests.length;
+    expect((await resolveEnvironment({ torch: '2.14.0', driver: '580.95.05', pypiIndex: i.url, allowHttp: true, offline: false, checkImage: false, platform: 'linux-x86_64' })).torch).toBe('2.14.0');
+    expect(i.requests).toHaveLength(before);
   });
 });

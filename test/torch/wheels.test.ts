@@ -5,6 +5,7 @@
 // variant the GPU needs comes from the PyTorch index. Drivers as in
 // resolve.test.ts (MVC: 12.x ≥ 525.60.13, 13.x ≥ 580.65.06).
 import { describe, expect, it } from 'vitest';
+import { parse as parseToml } from 'smol-toml';
 import { inWords, isTunaSetupError, resolveTorch, type ResolveRequest } from '@tuna-setup/sdk';
 
 const TUNA = 'https://pypi.tuna.tsinghua.edu.cn/simple';
@@ -106,5 +107,21 @@ describe('wheels that fit, with no image that does', () => {
   it('RTX 4090 on 560, torch 2.13: cu129 wheels, and the pytorch/pytorch cu126 image that fits', () => {
     const r = resolveTorch({ torch: '2.13', driver: '560.35.05', gpus: ['8.9'] });
     expect(r).toMatchObject({ variant: 'cu129', image: 'pytorch/pytorch:2.13.0-cuda12.6-cudnn9-runtime', imageCuda: '12.6' });
+  });
+});
+
+describe('uv: the same choice for a uv project (pyproject.toml)', () => {
+  const MIRROR = 'https://pypi.tuna.tsinghua.edu.cn/simple';
+  it('from the PyTorch index: an explicit index that only the trio comes from — no other package can be taken from it', () => {
+    const r = resolveTorch({ torch: '2.11', driver: '580.95.05', gpus: ['8.6'] });
+    const toml = parseToml(r.uvPyproject) as { tool: { uv: { index: { name: string; url: string; explicit: boolean }[]; sources: Record<string, { index: string }> } } };
+    expect(toml.tool.uv.index).toEqual([{ name: `pytorch-${r.variant}`, url: r.torchIndexUrl, explicit: true }]);
+    expect(toml.tool.uv.sources).toEqual({ torch: { index: `pytorch-${r.variant}` }, torchvision: { index: `pytorch-${r.variant}` }, torchaudio: { index: `pytorch-${r.variant}` } });
+    expect(Object.keys(parseToml(resolveTorch({ torch: '2.14', driver: '580.95.05' }).uvPyproject) as object)).toEqual(['tool']);
+    expect(resolveTorch({ torch: '2.14', driver: '580.95.05' }).uvPyproject).not.toContain('torchaudio'); // no torchaudio release for 2.14
+  });
+  it('from the PyPI mirror: that mirror as the default index', () => {
+    const r = resolveTorch({ torch: '2.14', driver: '580.95.05', pypiIndex: MIRROR });
+    expect(parseToml(r.uvPyproject)).toEqual({ tool: { uv: { index: [{ url: MIRROR, default: true }] } } });
   });
 });

@@ -15,7 +15,7 @@ import { detectGpu, detectL4t, type GpuReport } from './detect.js';
 import { hostTorchPlatform, TORCH_PLATFORMS, type TorchPlatform } from './platforms.js';
 import { findRelease, PYTORCH_WHEEL_INDEX, resolveTorch, type Resolution, type ResolveRequest } from './resolve.js';
 import { liveRelease } from './live.js';
-import { cudaOfVariant, TORCH_RELEASES } from './releases.js';
+import { compareVersions, cudaOfVariant, TORCH_RELEASES } from './releases.js';
 
 export interface EnvironmentRequest extends Omit<ResolveRequest, 'driver'> {
   /** the driver version; undefined: detect it (null: no driver) */
@@ -59,14 +59,18 @@ export async function resolveEnvironment(req: EnvironmentRequest): Promise<Envir
     throw new TunaSetupError('USAGE', `{source=${req.source}} images are Linux; ${req.platform} has none`, 'leave {source} out, or resolve for linux-x86_64 / linux-aarch64');
   }
   const offline = req.offline ?? isOffline();
-  // a release newer than the tables: known from the PyPI index the wheels would come from
+  // a release or patch newer than the tables: known from the PyPI index the wheels would come from
+  // (only an exact patch the tables list needs no look; a listing is cached for an hour)
   const spec = (req.torch ?? 'latest').trim().replace(/^v/, '');
-  const tablesKnow = spec !== 'latest' && TORCH_RELEASES.some((r) => spec === r.minor || spec.startsWith(`${r.minor}.`));
-  const live = !offline && !tablesKnow && req.pypiIndex && (req.wheels ?? 'auto') !== 'mirror' && (req.wheels ?? 'auto') !== 'upstream'
-    ? await liveRelease(req.pypiIndex, { ...(req.stateDir ? { stateDir: req.stateDir } : {}), ...(req.fresh ? { fresh: true } : {}), ...(req.allowHttp ? { allowHttp: true } : {}) })
+  const exact = TORCH_RELEASES.some((r) => r.patches.some((p) => p.torch === spec));
+  const minor = /^\d+\.\d+/.exec(spec)?.[0];
+  const live = !offline && !exact && req.pypiIndex && (req.wheels ?? 'auto') !== 'mirror' && (req.wheels ?? 'auto') !== 'upstream'
+    ? await liveRelease(req.pypiIndex, { ...(minor ? { minor } : {}), ...(req.stateDir ? { stateDir: req.stateDir } : {}), ...(req.fresh ? { fresh: true } : {}), ...(req.allowHttp ? { allowHttp: true } : {}) })
       .catch((e: Error) => ({ release: undefined, why: `live index not read (${e.message}): the tables decide` }))
     : undefined;
-  const base = { ...req, platform, driver, ...(gpus ? { gpus } : {}), ...(live?.release ? { releases: [...(req.releases ?? TORCH_RELEASES), live.release] } : {}) };
+  const tables = req.releases ?? TORCH_RELEASES;
+  const releases = live?.release ? [...tables.filter((r) => r.minor !== live.release!.minor), live.release].sort((a, b) => compareVersions(a.minor, b.minor)) : undefined;
+  const base = { ...req, platform, driver, ...(gpus ? { gpus } : {}), ...(releases ? { releases } : {}) };
   let resolution = resolveTorch(base);
   // not from PyPI: a wheel mirror when asked for (a name, or auto: the fastest fresh one, upstream included)
   const source = req.wheels ?? 'auto';

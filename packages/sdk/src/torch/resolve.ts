@@ -74,6 +74,14 @@ export interface Resolution {
   wheelSource: 'pypi' | 'mirror' | 'upstream';
   /** arguments after `pip` (and after `uv pip`): install the matching trio from the index */
   pipArgs: string[];
+  /**
+   * the same for a uv project, for pyproject.toml: the index as an explicit
+   * `[[tool.uv.index]]` that only torch, torchvision and torchaudio are taken
+   * from (`[tool.uv.sources]`), so no other package ever comes from it; from a
+   * PyPI mirror, that mirror as the default index. (uv's own
+   * `--torch-backend` always goes to download.pytorch.org, never a mirror.)
+   */
+  uvPyproject: string;
   source: ImageSource;
   /** null: no image of this source fits (the wheels do; `imageProblem` says why and what would) */
   image: string | null;
@@ -267,6 +275,7 @@ export function resolveTorch(request: ResolveRequest): Resolution {
   const wheelSource = fromPypi ? 'pypi' : mirrored ? 'mirror' : 'upstream';
   const index = fromPypi ? pypi! : `${(wheelSource === 'mirror' ? req.wheelIndex! : PYTORCH_WHEEL_INDEX).replace(/\/+$/, '')}/${variant}`;
   const pipArgs = ['install', `torch==${patch.torch}`, `torchvision==${patch.torchvision}`, ...(patch.torchaudio ? [`torchaudio==${patch.torchaudio}`] : []), '--index-url', index];
+  const uvPyproject = uvIndexToml(index, fromPypi ? null : variant, patch.torchaudio !== null);
 
   // the image
   let image: string | null = null;
@@ -338,7 +347,17 @@ export function resolveTorch(request: ResolveRequest): Resolution {
 
   return {
     torch: patch.torch, torchvision: patch.torchvision, torchaudio: patch.torchaudio,
-    variant, cuda, torchIndexUrl: index, wheelSource, pipArgs, source, image: pulled, imageCuda, ...(imageProblem ? { imageProblem } : {}),
+    variant, cuda, torchIndexUrl: index, wheelSource, pipArgs, uvPyproject, source, image: pulled, imageCuda, ...(imageProblem ? { imageProblem } : {}),
     driver: req.driver, gpus, reasons, warnings,
   };
+}
+
+/** pyproject.toml lines for uv: the PyTorch index explicit, for the trio only; a PyPI mirror as the default index. */
+function uvIndexToml(index: string, variant: string | null, torchaudio: boolean): string {
+  if (variant === null) return `[[tool.uv.index]]\nurl = ${JSON.stringify(index)}\ndefault = true\n`;
+  const name = `pytorch-${variant}`;
+  return [
+    '[[tool.uv.index]]', `name = ${JSON.stringify(name)}`, `url = ${JSON.stringify(index)}`, 'explicit = true', '',
+    '[tool.uv.sources]', ...['torch', 'torchvision', ...(torchaudio ? ['torchaudio'] : [])].map((p) => `${p} = { index = ${JSON.stringify(name)} }`), '',
+  ].join('\n');
 }
