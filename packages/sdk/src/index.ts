@@ -40,7 +40,7 @@ export { readTunasync, readMirrorz, type SyncVerdict, type SyncRule } from './pr
 
 export { CUDA_DRIVERS, CUDA_DRIVERS_SOURCE, MINOR_COMPAT_FLOORS, compareDriver, nativeCudaForDriver, minDriverFor, type CudaDriverRow, type DriverRule,
   cudaImageAcceptsDriver, gpuBrand, CUDA_IMAGE_REQUIREMENTS, type GpuBrand, type ImageVerdict, type CudaImageRequirement } from './torch/cuda-drivers.js';
-export { detectL4t, detectGpu, parseNvidiaSmiQuery, parseProcDriverVersion, type Gpu, type GpuReport, type DetectOptions, type DriverSource } from './torch/detect.js';
+export { detectL4t, detectGpu, parseNvidiaSmiBrands, parseNvidiaSmiQuery, parseProcDriverVersion, type Gpu, type GpuReport, type DetectOptions, type DriverSource } from './torch/detect.js';
 export { TORCH_RELEASES, WHEEL_ARCHES, archCovers, archesFor, hasPytorchImage, type TorchRelease, type TorchPatch, type ArchRow } from './torch/releases.js';
 export { NGC_RELEASES, CUDA_FULL, IMAGE_SOURCES, pytorchImage, cudaImage, throughRegistryMirror, type ImageSource, type ImageFlavor, type NgcRelease } from './torch/images.js';
 export { resolveTorch, findRelease, isCudaSpec, PYTORCH_WHEEL_INDEX, WHEEL_SOURCES, type ResolveRequest, type Resolution, type WheelSource } from './torch/resolve.js';

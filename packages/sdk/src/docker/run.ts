@@ -23,6 +23,7 @@ import path from 'node:path';
 import { TunaSetupError } from '../errors.js';
 import { exec } from '../exec.js';
 import { compareVersions } from '../torch/releases.js';
+import { cudaImageAcceptsDriver } from '../torch/cuda-drivers.js';
 import { detectGpu } from '../torch/detect.js';
 import { inspectDocker, inspectLocalImage, type DockerReport, type LocalImage } from './info.js';
 import {
@@ -117,6 +118,9 @@ export interface PreflightInput {
   imageCuda?: string | null;
   /** whether the image enforces NVIDIA_REQUIRE_CUDA (nvidia/cuda, NGC) */
   requiresNativeCuda?: boolean;
+  /** the driver version and every GPU's brand: an nvidia/cuda image's brand exceptions may admit an older driver */
+  driver?: string | null;
+  gpuBrands?: readonly string[];
 }
 
 /** Every reason the job cannot start, before anything is pulled. */
@@ -126,7 +130,8 @@ export function preflight(p: PreflightInput): string[] {
   if (p.docker.available && p.gpus !== 'none' && !p.docker.nvidiaRuntime && p.docker.cdiSpecDirs.length === 0) {
     problems.push(`gpus: ${p.gpus} needs the NVIDIA Container Toolkit (no 'nvidia' runtime and no CDI spec dirs in docker info; runtimes: ${p.docker.runtimes.join(', ') || 'none'}) — install it, or set {gpus=none}`);
   }
-  if (p.gpus !== 'none' && p.requiresNativeCuda && p.imageCuda && p.driverCuda && compareVersions(p.imageCuda, p.driverCuda) > 0) {
+  if (p.gpus !== 'none' && p.requiresNativeCuda && p.imageCuda && p.driverCuda && compareVersions(p.imageCuda, p.driverCuda) > 0
+    && !(p.driver && p.gpuBrands?.length && cudaImageAcceptsDriver(p.imageCuda, p.driver, p.gpuBrands).ok)) {
     problems.push(`the image needs CUDA ${p.imageCuda} but the driver runs CUDA ≤ ${p.driverCuda} natively — update the driver or pick an older image`);
   }
   return problems;
@@ -358,9 +363,10 @@ export async function runInContainer(job: JobSpec, o: ContainerRunOptions = {}):
   const phase = o.phase ?? (<T>(_title: string, fn: () => Promise<T>) => fn());
   const log = o.log ?? (() => {});
   await phase('Preflight', async () => {
-    const [docker, gpu] = await Promise.all([inspectDocker(), job.gpus === 'none' ? undefined : detectGpu(o.sysroot ? { sysroot: o.sysroot } : {})]);
+    const [docker, gpu] = await Promise.all([inspectDocker(), job.gpus === 'none' ? undefined : detectGpu({ ...(o.sysroot ? { sysroot: o.sysroot } : {}), ...(o.requiresNativeCuda ? { brands: true } : {}) })]);
     log(`docker ${docker.serverVersion ?? 'unavailable'}; runtimes: ${docker.runtimes.join(', ') || 'none'}; gpus: ${job.gpus}`);
-    const problems = preflight({ docker, gpus: job.gpus, driverCuda: gpu?.cudaMax ?? null, imageCuda: o.imageCuda ?? null, requiresNativeCuda: o.requiresNativeCuda ?? false });
+    const brands = gpu?.gpus.length && gpu.gpus.every((g) => g.brand) ? gpu.gpus.map((g) => g.brand!) : [];
+    const problems = preflight({ docker, gpus: job.gpus, driverCuda: gpu?.cudaMax ?? null, imageCuda: o.imageCuda ?? null, requiresNativeCuda: o.requiresNativeCuda ?? false, driver: gpu?.driver ?? null, gpuBrands: brands });
     if (problems.length) throw new TunaSetupError('RUN_FAILED', `cannot run in ${job.image}: ${problems.join('; ')}`, 'fix the above, or use {gpus=none} for a CPU-only run');
   });
   const title = { missing: `Pull ${image.ref} unless it is on this machine`, always: `Pull ${image.ref}`, never: `Find ${image.ref} on this machine` }[pull];

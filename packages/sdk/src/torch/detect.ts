@@ -19,6 +19,8 @@ export interface Gpu {
   /** "9.0"; null when the driver cannot report it */
   computeCapability: string | null;
   memoryMiB: number | null;
+  /** nvidia-smi -q's "Product Brand" (Tesla, NVIDIA, GeForce RTX…), when asked for (DetectOptions.brands) */
+  brand?: string | null;
 }
 
 export type DriverSource = 'env' | 'sysfs' | 'procfs' | 'nvidia-smi';
@@ -36,6 +38,13 @@ export interface GpuReport {
 export interface DetectOptions {
   sysroot?: string;
   env?: NodeJS.ProcessEnv;
+  /** also read each GPU's brand (one more nvidia-smi call): nvidia/cuda images admit older drivers for some brands */
+  brands?: boolean;
+}
+
+/** The "Product Brand" of each GPU section of `nvidia-smi -q`, in order. */
+export function parseNvidiaSmiBrands(text: string): string[] {
+  return [...text.matchAll(/^\s*Product Brand\s*:\s*(.+?)\s*$/gm)].map((m) => m[1]!);
 }
 
 const VERSION = /^\d{2,4}\.\d{1,3}(?:\.\d{1,3})?$/;
@@ -112,6 +121,12 @@ export async function detectGpu(options: DetectOptions = {}): Promise<GpuReport>
   }
   const smi = await queryNvidiaSmi(env, notes);
   if (!driver && smi.driver) [driver, driverSource] = [smi.driver, 'nvidia-smi'];
+  if (options.brands && smi.gpus.length) {
+    const q = await exec(['nvidia-smi', '-q'], { env, timeoutMs: 30_000, maxChars: 1024 * 1024 });
+    const brands = q.code === 0 ? parseNvidiaSmiBrands(q.stdout) : [];
+    if (brands.length !== smi.gpus.length) notes.push(`nvidia-smi -q: ${q.code === 0 ? `${brands.length} brands for ${smi.gpus.length} GPUs` : `exit ${q.code}`}; GPU brands unknown`);
+    else smi.gpus.forEach((g, i) => { g.brand = brands[i]!; });
+  }
   if (!driver) notes.push('no NVIDIA driver found: CPU only');
   return { driver, driverSource, cudaMax: driver ? nativeCudaForDriver(driver) : null, gpus: smi.gpus, notes };
 }

@@ -44,11 +44,13 @@ export interface Environment extends Resolution {
 
 export async function resolveEnvironment(req: EnvironmentRequest): Promise<Environment> {
   let detected: GpuReport | undefined;
-  let { driver, gpus } = req;
+  let { driver, gpus, gpuBrands } = req;
   if (driver === undefined) {
-    detected = await detectGpu(req.sysroot ? { sysroot: req.sysroot } : {});
+    // brands matter only to nvidia/cuda images (their brand exceptions)
+    detected = await detectGpu({ ...(req.sysroot ? { sysroot: req.sysroot } : {}), ...(req.source === 'cuda' ? { brands: true } : {}) });
     driver = detected.driver;
     if (!gpus?.length) gpus = detected.gpus.flatMap((g) => (g.computeCapability ? [g.computeCapability] : []));
+    if (!gpuBrands?.length && detected.gpus.length && detected.gpus.every((g) => g.brand)) gpuBrands = detected.gpus.map((g) => g.brand!);
   }
   if (driver === null && req.gpus?.length) {
     throw new TunaSetupError('USAGE', `{gpuCc} ${req.gpus.join(',')} was given, but ${detected ? 'this machine has no NVIDIA driver' : 'the driver is none'}: it would be ignored`,
@@ -70,7 +72,7 @@ export async function resolveEnvironment(req: EnvironmentRequest): Promise<Envir
     : undefined;
   const tables = req.releases ?? TORCH_RELEASES;
   const releases = live?.release ? [...tables.filter((r) => r.minor !== live.release!.minor), live.release].sort((a, b) => compareVersions(a.minor, b.minor)) : undefined;
-  const base = { ...req, platform, driver, ...(gpus ? { gpus } : {}), ...(releases ? { releases } : {}) };
+  const base = { ...req, platform, driver, ...(gpus ? { gpus } : {}), ...(gpuBrands ? { gpuBrands } : {}), ...(releases ? { releases } : {}) };
   let resolution = resolveTorch(base);
   // not from PyPI: a wheel mirror when asked for (a name, or auto: the fastest fresh one, upstream included)
   const source = req.wheels ?? 'auto';

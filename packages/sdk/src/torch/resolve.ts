@@ -15,7 +15,7 @@
  * would work: a newer driver, an older torch, or `--cuda cpu`.
  */
 import { TunaSetupError } from '../errors.js';
-import { compareDriver, minDriverFor, nativeCudaForDriver, type DriverRule } from './cuda-drivers.js';
+import { compareDriver, cudaImageAcceptsDriver, minDriverFor, nativeCudaForDriver, type DriverRule } from './cuda-drivers.js';
 import { cudaImage, ngcImage, NGC_RELEASES, pytorchImage, throughRegistryMirror, type ImageFlavor, type ImageSource } from './images.js';
 import { forPlatform, type TorchPlatform } from './platforms.js';
 import { archCovers, archesFor, compareVersions, cudaOfVariant, hasPytorchImage, TORCH_RELEASES, variantOfCuda, type TorchPatch, type TorchRelease } from './releases.js';
@@ -41,6 +41,8 @@ export interface ResolveRequest {
   driver: string | null;
   /** compute capabilities of every GPU ("8.6"); empty: unknown */
   gpus?: readonly string[];
+  /** every GPU's brand ("Tesla", "NVIDIA"): {source=cuda} images admit some older driver branches for some brands */
+  gpuBrands?: readonly string[];
   /** `3.12`; unchecked when absent */
   python?: string;
   /** where the wheels will run (default linux-x86_64; `os: 'windows'` alone means windows-x86_64) */
@@ -125,10 +127,16 @@ function judge(variant: string, release: TorchRelease, req: ResolveRequest, rule
   const cuda = cudaOfVariant(variant);
   const os = req.os ?? 'linux';
   const need = minDriverFor(cuda, rule, os);
+  let why: string | undefined;
   const ruleName = rule === 'native' ? `CUDA ${cuda} natively (NVIDIA_REQUIRE_CUDA)` : `CUDA ${cuda.split('.')[0]}.x (minor-version compatibility)`;
   if (req.driver === null) return { ok: false, why: 'no NVIDIA driver' };
   if (!need) return { ok: false, why: `the tables give no minimum ${os} driver for ${ruleName}` };
-  if (compareDriver(req.driver, need) < 0) return { ok: false, why: `driver ${req.driver} is older than ${need}, the minimum for ${ruleName}` };
+  if (compareDriver(req.driver, need) < 0) {
+    // nvidia/cuda's NVIDIA_REQUIRE_CUDA brand exceptions: data-center GPUs on listed branches run it through cuda-compat
+    const exception = rule === 'native' && req.gpuBrands?.length ? cudaImageAcceptsDriver(cuda, req.driver, req.gpuBrands) : undefined;
+    if (!exception?.ok) return { ok: false, why: exception?.why ?? `driver ${req.driver} is older than ${need}, the minimum for ${ruleName}` };
+    why = exception.why;
+  }
   const sm = archesFor(variant, release.inferredFrom ?? release.minor, release.platform);
   const gpus = req.gpus ?? [];
   if (sm && gpus.length) {
@@ -137,7 +145,7 @@ function judge(variant: string, release: TorchRelease, req: ResolveRequest, rule
       return { ok: false, why: `no kernels for compute capability ${[...new Set(uncovered)].join(', ')} (${variant} of torch ${release.minor} has ${sm.map((s) => `sm_${s}`).join(', ')})` };
     }
   }
-  return { ok: true, why: `driver ${req.driver} ≥ ${need} for ${ruleName}${gpus.length ? `; kernels for ${[...new Set(gpus)].join(', ')}` : ''}` };
+  return { ok: true, why: `${why ?? `driver ${req.driver} ≥ ${need} for ${ruleName}`}${gpus.length ? `; kernels for ${[...new Set(gpus)].join(', ')}` : ''}` };
 }
 
 /** The newest variant of `release` that passes, or undefined. */
