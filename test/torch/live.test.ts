@@ -60,13 +60,16 @@ describe('a release newer than the tables', () => {
     expect(live.release!.patches.map((p) => p.torch)).toEqual(['2.14.0', '2.14.1']);
     expect(live.why).toMatch(/torch 2\.14\.1 is newer than the tables' 2\.14\.0: from the live index/);
     // '2.14' (the newest patch) and an exact '2.14.1' both resolve to it, online, with no table change
+    const stateDir = tempDir();
     for (const torch of ['2.14', '2.14.1']) {
-      const r = await resolveEnvironment({ torch, driver: '580.95.05', gpus: ['9.0'], pypiIndex: i.url, allowHttp: true, offline: false, checkImage: false, platform: 'linux-x86_64', stateDir: tempDir() });
+      const r = await resolveEnvironment({ torch, driver: '580.95.05', gpus: ['9.0'], pypiIndex: i.url, allowHttp: true, offline: false, checkImage: false, platform: 'linux-x86_64', stateDir });
       expect(r).toMatchObject({ torch: '2.14.1', torchvision: '0.29.1', wheelSource: 'pypi' });
     }
-    // an exact patch the tables list needs no look at the index
+    // an exact patch the tables list needs no new look at the index (the wheel check reads the cached listing)
     const before = i.requests.length;
-    expect((await resolveEnvironment({ torch: '2.14.0', driver: '580.95.05', pypiIndex: i.url, allowHttp: true, offline: false, checkImage: false, platform: 'linux-x86_64' })).torch).toBe('2.14.0');
+    const exact = await resolveEnvironment({ torch: '2.14.0', driver: '580.95.05', pypiIndex: i.url, allowHttp: true, offline: false, checkImage: false, platform: 'linux-x86_64', stateDir });
+    expect(exact.torch).toBe('2.14.0');
+    expect(exact.reasons).toContainEqual(expect.stringMatching(/^listed: torch 2\.14\.0 on linux-x86_64 on http:\/\/127\.0\.0\.1:\d+\/simple \(cached listing\)$/));
     expect(i.requests).toHaveLength(before);
   });
 });

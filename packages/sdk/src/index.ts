@@ -46,6 +46,7 @@ export { NGC_RELEASES, CUDA_FULL, IMAGE_SOURCES, pytorchImage, cudaImage, throug
 export { resolveTorch, findRelease, isCudaSpec, PYTORCH_WHEEL_INDEX, WHEEL_SOURCES, type ResolveRequest, type Resolution, type WheelSource } from './torch/resolve.js';
 export { resolveEnvironment, machinePlatform, type EnvironmentRequest, type Environment } from './torch/environment.js';
 export { forPlatform, platformOf, hostTorchPlatform, TORCH_PLATFORMS, AARCH64_WHEELS, type TorchPlatform } from './torch/platforms.js';
+export { checkListed, type ListedRequest } from './torch/listed.js';
 export { liveRelease, type LiveRelease } from './torch/live.js';
 export { installTorch, installResolved, checkInstallOptions, probePython, checkInstalled, INSTALLERS, type Installer, type InstallRequest, type InstallOptions, type InstallReport, type InstalledTorch, type PythonInfo } from './torch/install.js';
 export { RegistryClient, parseImageRef, parseChallenge, nearestTag, checkImageTag, type ImageRef, type RegistryClientOptions, type TagCheck } from './registry/client.js';

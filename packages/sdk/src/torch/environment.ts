@@ -9,7 +9,8 @@ import { checkMirrorUrl } from '../catalog/url.js';
 import { catalogCandidates } from '../probe/candidates.js';
 import { isOffline } from '../probe/choose.js';
 import { selectMirror } from '../probe/select.js';
-import { TunaSetupError } from '../errors.js';
+import { isTunaSetupError, TunaSetupError } from '../errors.js';
+import { checkListed } from './listed.js';
 import { nearestTag, parseImageRef, RegistryClient, type RegistryClientOptions } from '../registry/client.js';
 import { detectGpu, detectL4t, type GpuReport } from './detect.js';
 import { hostTorchPlatform, TORCH_PLATFORMS, type TorchPlatform } from './platforms.js';
@@ -84,6 +85,16 @@ export async function resolveEnvironment(req: EnvironmentRequest): Promise<Envir
     resolution.reasons.push(`wheels from download.pytorch.org; {wheels=mirror} probes the PyTorch wheel mirrors`);
   }
   if (live) resolution.reasons.push(live.why);
+  if (!offline) {
+    // the wheels themselves, on the index they come from: a mirror that is behind fails here, not in pip
+    const listed = await checkListed(resolution, {
+      ...(req.python ? { python: req.python } : {}), platform, ...(req.stateDir ? { stateDir: req.stateDir } : {}), ...(req.fresh ? { fresh: true } : {}), ...(req.allowHttp ? { allowHttp: true } : {}),
+    }).catch((e: unknown) => {
+      if (isTunaSetupError(e) && e.code === 'UNRESOLVABLE') throw e;
+      return `wheels not checked on the index (${(e as Error).message})`;
+    });
+    resolution.reasons.push(listed);
+  }
   if (detected?.driver) resolution.reasons.unshift(`driver ${detected.driver} (from ${detected.driverSource})${gpus?.length ? `, GPUs ${gpus.join(', ')}` : ''}`);
   if (offline || resolution.image === null || req.checkImage === false) {
     if (resolution.image) resolution.reasons.push(offline ? 'offline: the tag was not checked in the registry' : 'the tag was not checked in the registry (not needed to install)');
