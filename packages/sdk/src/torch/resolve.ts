@@ -202,7 +202,7 @@ export function resolveTorch(request: ResolveRequest): Resolution {
   const wanted = (req.cuda ?? 'auto').trim().toLowerCase();
   const wheels = req.wheels ?? 'auto';
   const warnings: string[] = [];
-  // PyPI's torch is the PyPI-default CUDA build on Linux (elsewhere it is another build: not ours to promise)
+  // PyPI's torch is the platform's PyPI build: a CUDA one on Linux x86_64 (and aarch64 from 2.11), CPU elsewhere (platforms.ts)
   // auto goes to PyPI for speed: only a mirror of it is faster than download.pytorch.org
   const upstreamPypi = req.pypiIndex !== undefined && /^https:\/\/pypi\.org\/simple\/?$/.test(req.pypiIndex);
   const pypi = (wheels === 'pypi' || (wheels === 'auto' && !upstreamPypi)) && req.pypiIndex ? req.pypiIndex.replace(/\/+$/, '') : undefined;
