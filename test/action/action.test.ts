@@ -179,12 +179,12 @@ describe('PyTorch resolution', () => {
 
   it('a GPU-less runner with mirror: tuna: torch through the mirror (its PyPI build), a warning, exit 0', async () => {
     const r = newRunner();
-    const main = await r.main({ mirror: 'tuna', configure: 'pip', cache: 'false', pytorch: '2.13' }, { TUNA_SETUP_OFFLINE: '1', TUNA_SETUP_DRIVER_VERSION: '' });
+    const main = await r.main({ mirror: 'tuna', configure: 'pip', cache: 'false', pytorch: '2.14' }, { TUNA_SETUP_OFFLINE: '1', TUNA_SETUP_DRIVER_VERSION: '' });
     expect(main.code, main.log).toBe(0);
     expect(main.outputs).toMatchObject({ 'torch-index-url': 'https://pypi.tuna.tsinghua.edu.cn/simple', cuda: '13.0', 'driver-version': '' });
-    expect(main.log).toMatch(/::warning::no NVIDIA driver on this machine: cu130 of torch 2\.13 installs, but the job will see no GPU/);
+    expect(main.log).toMatch(/::warning::no NVIDIA driver on this machine: cu130 of torch 2\.14 installs, but the job will see no GPU/);
     expect(main.log).toContain('cuda: cpu for the smaller CPU-only wheels'); // the reason, in the Action's words
-    const upstream = await r.main({ mirror: 'tuna', configure: 'pip', cache: 'false', pytorch: '2.13', 'torch-wheels': 'upstream' }, { TUNA_SETUP_OFFLINE: '1', TUNA_SETUP_DRIVER_VERSION: '' });
+    const upstream = await r.main({ mirror: 'tuna', configure: 'pip', cache: 'false', pytorch: '2.14', 'torch-wheels': 'upstream' }, { TUNA_SETUP_OFFLINE: '1', TUNA_SETUP_DRIVER_VERSION: '' });
     expect(upstream.outputs['torch-index-url']).toBe('https://download.pytorch.org/whl/cpu');
   });
 });
