@@ -20,6 +20,8 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   minify: true,
+  // @actions/cache tells its errors apart by class name (err.name === ReserveCacheError.name): keep them
+  keepNames: true,
   legalComments: 'none',
   chunkNames: 'chunks/[name]-[hash]',
   alias: { '@tuna-setup/sdk': './packages/sdk/src/index.ts' },

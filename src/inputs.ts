@@ -41,6 +41,10 @@ export interface Inputs {
   /** the backend after `auto` and the cache switch are applied */
   cacheBackend: CacheBackend;
   cacheDependencyPath: readonly string[];
+  /** the user's part of the key */
+  cacheSuffix: string;
+  /** false: restore only (e.g. pull requests) */
+  saveCache: boolean;
   cacheLocalPath: string;
   cacheLocalMaxBytes: number;
   installConda: 'none' | 'miniforge' | 'micromamba';
@@ -138,6 +142,12 @@ export function loadInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
   const cache = bool('cache', true);
   const backendInput = oneOf('cache-backend', ['auto', 'actions', 'local', 'off'] as const, 'auto');
   const cacheDependencyPath = list('cache-dependency-path');
+  const cacheSuffix = check('cache-suffix', () => {
+    const v = get('cache-suffix');
+    if (!/^[\w.+-]{0,64}$/.test(v)) throw new Error(`'${v}' is not a key part: letters, digits, . _ + -, at most 64`);
+    return v;
+  }, '');
+  const saveCache = bool('save-cache', true);
   const cacheLocalPath = get('cache-local-path') || path.join(env.RUNNER_TOOL_CACHE || path.join(temp, '..'), 'tuna-setup-wheels');
   const cacheLocalMaxBytes = check('cache-local-max-size', () => {
     const v = get('cache-local-max-size') || '10240';
@@ -159,12 +169,13 @@ export function loadInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
   if (!cache) [cacheBackend, cacheBackendWhy] = ['off', 'cache: false'];
   else if (backendInput !== 'auto') [cacheBackend, cacheBackendWhy] = [backendInput, `cache-backend: ${backendInput}`];
   else if (UNTRUSTED_EVENTS.has(event)) [cacheBackend, cacheBackendWhy] = ['off', `off on ${event} events (a cache written there could poison trusted runs)`];
+  else if (event === 'release' || (env.GITHUB_REF ?? '').startsWith('refs/tags/')) [cacheBackend, cacheBackendWhy] = ['off', `off on ${event === 'release' ? 'release events' : 'tag pushes'} (a release builds once; set cache-backend to cache anyway)`];
   else if (hosted) [cacheBackend, cacheBackendWhy] = ['actions', 'GitHub-hosted runner: the Actions cache'];
   else [cacheBackend, cacheBackendWhy] = ['local', `self-hosted runner: a persistent directory (${cacheLocalPath})`];
 
   return Object.freeze({
     mirror, configure, dockerMirrors, replaceIndex, allowHttp, pytorch, cuda, torchWheels, installTorch, python, image, imageSource, imageFlavor, run, gpus, pull,
-    cacheBackend, cacheBackendWhy, cacheDependencyPath, cacheLocalPath, cacheLocalMaxBytes, installConda,
+    cacheBackend, cacheBackendWhy, cacheDependencyPath, cacheSuffix, saveCache, cacheLocalPath, cacheLocalMaxBytes, installConda,
     restoreConfig: restore === 'auto' ? !hosted : restore === 'true',
     probeBudgetMs,
     runner: Object.freeze({ hosted, temp, workspace: env.GITHUB_WORKSPACE || process.cwd(), event, offline }),

@@ -12,7 +12,7 @@ import {
   applyMirror, bashScript, chooseMirror, defaultStateDir, formatRanking, inWords, installResolved, machinePlatform, probePython, TunaSetupError, isTunaSetupError, resolveEnvironment, runInContainer,
   type Environment, type PythonInfo,
 } from '@tuna-setup/sdk';
-import { requirementsWorkload, restoreWheelCache } from './cache.js';
+import { cacheHit, requirementsWorkload, restoreWheelCache } from './cache.js';
 import { installMicromamba, installMiniforge } from './toolcache.js';
 import { InputErrors, loadInputs, type Inputs } from './inputs.js';
 import { OUTPUT, STATE } from './state.js';
@@ -119,10 +119,10 @@ async function main(inputs: Inputs): Promise<void> {
   }
 
   const cache = await core.group('Restore the wheel cache', () => restoreWheelCache(inputs, env?.variant ?? 'none'));
-  core.setOutput(OUTPUT.cacheHit, String(cache?.hit ?? false));
-  core.setOutput(OUTPUT.cacheKey, cache?.key ?? '');
+  core.setOutput(OUTPUT.cacheHit, String(cache ? cacheHit(cache) : false));
+  core.setOutput(OUTPUT.cacheKey, cache?.base ?? '');
   if (cache) core.saveState(STATE.cache, JSON.stringify(cache));
-  facts.cache = cache ? `${cache.backend}: ${cache.hit ? 'hit' : 'miss'} on \`${cache.key}\`` : 'off';
+  facts.cache = cache ? `${cache.backend}: ${cache.restored ? `restored \`${cache.restored}\`` : 'nothing to restore yet'}; saved as \`${cache.base}-<content>\` when it changes` : 'off';
 
   if (inputs.installTorch && env && python) {
     const py = python;
@@ -148,7 +148,7 @@ async function main(inputs: Inputs): Promise<void> {
   }
 
   if (inputs.run && image) {
-    const exitCode = await runInImage(inputs, image, env, cache?.dir, facts);
+    const exitCode = await runInImage(inputs, image, env, cache?.dirs ?? {}, facts);
     await writeSummary(facts);
     if (exitCode !== 0) throw Object.assign(new Error(`the job in ${image} exited with ${exitCode}`), { exitCode });
     return;
@@ -159,18 +159,19 @@ async function main(inputs: Inputs): Promise<void> {
 /** Where the wheel cache is mounted in the job's container, so pip and uv there fill (and use) it too. */
 const CACHE_IN_CONTAINER = '/tuna-setup-wheels';
 
-async function runInImage(inputs: Inputs, image: string, env: Environment | undefined, cacheDir: string | undefined, facts: SummaryFacts): Promise<number> {
+async function runInImage(inputs: Inputs, image: string, env: Environment | undefined, cacheDirs: Record<string, string>, facts: SummaryFacts): Promise<number> {
   const name = `tuna-setup-${process.env.GITHUB_RUN_ID ?? 'local'}-${process.env.GITHUB_RUN_ATTEMPT ?? '1'}-${process.pid}`;
   // a cancelled job: the SDK stops the container on SIGTERM; the post step removes whatever is left
   core.saveState(STATE.container, name);
   const { exitCode, seconds } = await runInContainer({
     image, command: bashScript(inputs.run!), gpus: inputs.gpus, name, workspace: inputs.runner.workspace,
-    ...(cacheDir ? { mounts: { [cacheDir]: CACHE_IN_CONTAINER } } : {}),
+    mounts: Object.fromEntries(Object.entries(cacheDirs).map(([name, dir]) => [dir, `${CACHE_IN_CONTAINER}/${name}`])),
     env: {
       CI: 'true', GITHUB_ACTIONS: 'true', ...(env ? { TUNA_SETUP_TORCH_INDEX_URL: env.torchIndexUrl } : {}),
       ...(process.env.PIP_INDEX_URL ? { PIP_INDEX_URL: process.env.PIP_INDEX_URL } : {}),
       ...(process.env.UV_DEFAULT_INDEX ? { UV_DEFAULT_INDEX: process.env.UV_DEFAULT_INDEX } : {}),
-      ...(cacheDir ? { PIP_CACHE_DIR: `${CACHE_IN_CONTAINER}/pip`, UV_CACHE_DIR: `${CACHE_IN_CONTAINER}/uv` } : {}),
+      ...(cacheDirs.pip ? { PIP_CACHE_DIR: `${CACHE_IN_CONTAINER}/pip` } : {}),
+      ...(cacheDirs.uv ? { UV_CACHE_DIR: `${CACHE_IN_CONTAINER}/uv` } : {}),
     },
   }, {
     imageCuda: env?.imageCuda ?? null, requiresNativeCuda: inputs.imageSource !== 'pytorch', pull: inputs.pull, tempDir: inputs.runner.temp,

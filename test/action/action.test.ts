@@ -1,5 +1,6 @@
 // The bundled Action (dist/) run as the runner runs it (test/helpers/action.ts):
 // inputs from action.yml, the runner's files, then the post step with the state.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -189,81 +190,134 @@ describe('PyTorch resolution', () => {
   });
 });
 
-describe('wheel cache, local backend', () => {
-  it('self-hosted: a miss is saved in post, the next job hits it; the least recently used entries go beyond the cap', async () => {
+describe('wheel cache', () => {
+  /** what setup-python's `cache: pip` records in its main step: pip's own cache dir */
+  const pipCacheDir = (env: NodeJS.ProcessEnv) => execFileSync('python3', ['-m', 'pip', 'cache', 'dir'], { env: { ...env, PATH: process.env.PATH }, encoding: 'utf8' }).trim();
+  /** a job's pip downloads into its cache */
+  const download = (dir: string, name: string, bytes: number) => { mkdirSync(dir, { recursive: true }); writeFileSync(path.join(dir, name), Buffer.alloc(bytes, 1)); };
+
+  it('local backend: saved when the content changed, under a key of that content; never frozen; unchanged saves nothing; LRU beyond the cap', async () => {
     const store = tempDir('tuna-wheels-');
-    const inputs = { mirror: 'tuna', configure: 'pip', 'cache-local-path': store, 'cache-dependency-path': 'requirements.txt' };
-    const r1 = newRunner('self-hosted');
-    writeFileSync(path.join(r1.workspace, 'requirements.txt'), 'torch==2.7.1\n');
-    const m1 = await r1.main(inputs);
-    expect(m1.code, m1.log).toBe(0);
-    expect(m1.outputs['cache-hit']).toBe('false');
-    const key = m1.outputs['cache-key']!;
-    expect(key).toMatch(/^tuna-setup-wheels-v1-linux-x64-py\d+\.\d+-none-[0-9a-f]{64}$/);
-    // pip writes into the exported cache dir during the job
-    mkdirSync(m1.env.PIP_CACHE_DIR!, { recursive: true });
-    writeFileSync(path.join(m1.env.PIP_CACHE_DIR!, 'wheel.bin'), Buffer.alloc(300 * 1024, 1));
-    const p1 = await r1.post(m1);
-    expect(p1.log).toMatch(new RegExp(`wheel cache: saved ${key}`));
-    expect(readdirSync(store)).toEqual([key]);
+    const inputs = { mirror: 'tuna', configure: 'pip', 'cache-local-path': store };
+    const job = async (files: Record<string, number>, extra: Record<string, string> = {}) => {
+      const r = newRunner('self-hosted');
+      writeFileSync(path.join(r.workspace, 'requirements.txt'), 'torch==2.7.1\n');
+      const main = await r.main({ ...inputs, ...extra });
+      expect(main.code, main.log).toBe(0);
+      const pip = pipCacheDir(r.baseEnv);
+      for (const [name, bytes] of Object.entries(files)) download(path.join(pip, 'http-v2'), name, bytes);
+      return { r, main, pip, post: await r.post(main) };
+    };
+    const entries = () => JSON.parse(readFileSync(path.join(store, 'index.json'), 'utf8')).entries.map((e: { key: string }) => e.key);
 
-    const r2 = newRunner('self-hosted');
-    writeFileSync(path.join(r2.workspace, 'requirements.txt'), 'torch==2.7.1\n');
-    const m2 = await r2.main(inputs);
-    expect(m2.outputs).toMatchObject({ 'cache-hit': 'true', 'cache-key': key });
-    expect(readFileSync(path.join(m2.env.PIP_CACHE_DIR!, 'wheel.bin')).length).toBe(300 * 1024);
-    expect((await r2.post(m2)).log).toMatch(/exact hit .*nothing to save/);
+    const j1 = await job({ 'torch.whl': 300 * 1024 });
+    const base = j1.main.outputs['cache-key']!;
+    expect(base).toMatch(/^tuna-setup-wheels-v2-[a-z]+[\d.]*-x64-py\d+\.\d+-none-[0-9a-f]{16}$/); // the OS release is in the key
+    expect(j1.main.outputs['cache-hit']).toBe('false');
+    expect(j1.post.log).toMatch(new RegExp(`wheel cache: saved ${base}-[0-9a-f]{12} \\(1 files, 0\\.3 MB\\) in .*, scope local`));
+    expect(entries()).toHaveLength(1);
 
-    // new requirements: a partial restore, then a second entry; a 0.5 MiB cap evicts the older one
-    const r3 = newRunner('self-hosted');
-    writeFileSync(path.join(r3.workspace, 'requirements.txt'), 'torch==2.7.1\nnumpy\n');
-    const m3 = await r3.main({ ...inputs, 'cache-local-max-size': '1' });
-    expect(m3.outputs['cache-hit']).toBe('false');
-    expect(m3.log).toContain(`restored ${key} (a partial match`);
-    writeFileSync(path.join(m3.env.PIP_CACHE_DIR!, 'more.bin'), Buffer.alloc(800 * 1024, 2));
-    const p3 = await r3.post(m3);
-    expect(p3.log).toMatch(/evicted tuna-setup-wheels-v1-/);
-    expect(readdirSync(store)).toEqual([m3.outputs['cache-key']]);
+    // the next job restores it, downloads one more wheel: a second entry, not a frozen first one
+    const j2 = await job({ 'numpy.whl': 100 * 1024 });
+    expect(j2.main.outputs['cache-hit']).toBe('true');
+    expect(readFileSync(path.join(j2.pip, 'http-v2/torch.whl')).length).toBe(300 * 1024);
+    expect(j2.post.log).toMatch(/wheel cache: saved .* \(2 files, 0\.4 MB\)/);
+    // a job that downloads nothing new saves nothing
+    const j3 = await job({});
+    expect(j3.main.log).toMatch(new RegExp(`wheel cache: restored ${entries()[1]}`)); // the newest
+    expect(j3.post.log).toMatch(/unchanged since the restore of .*: nothing to save/);
+    // a 0.5 MiB cap: a bigger entry evicts the older ones, from the index (no walk)
+    const j4 = await job({ 'big.whl': 400 * 1024 }, { 'cache-local-max-size': '1' });
+    expect(j4.post.log).toMatch(/evicted tuna-setup-wheels-v2-/);
+    expect(entries()).toHaveLength(1);
+    // restore only
+    const j5 = await job({ 'other.whl': 1024 }, { 'save-cache': 'false' });
+    expect(j5.post.log).toContain('not saved: save-cache is false');
   });
 
-  it('actions backend (GitHub-hosted) against a loopback stand-in of the cache service: miss, save in post, hit', async () => {
+  it('local backend, scoped like the Actions cache: a pull request\'s wheels never reach a push job; the pull request reads its base branch', async () => {
+    const store = tempDir('tuna-wheels-');
+    const inputs = { mirror: 'tuna', configure: 'pip', 'cache-local-path': store };
+    const pr = { GITHUB_EVENT_NAME: 'pull_request', GITHUB_REF: 'refs/pull/7/merge', GITHUB_BASE_REF: 'main' };
+    const push = { GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/heads/main' };
+    const job = async (env: Record<string, string>, wheel?: string) => {
+      const r = newRunner('self-hosted');
+      const main = await r.main(inputs, env);
+      if (wheel) download(path.join(pipCacheDir(r.baseEnv), 'http-v2'), wheel, 1000);
+      return { main, post: await r.post(main, {}, env), pip: pipCacheDir(r.baseEnv) };
+    };
+    const planted = await job(pr, 'evil.whl');
+    expect(planted.post.log).toMatch(/saved .* scope refs\/pull\/7\/merge/);
+    const onMain = await job(push, 'good.whl');
+    expect(onMain.main.log).toContain('wheel cache: nothing to restore yet');
+    expect(existsSync(path.join(onMain.pip, 'http-v2/evil.whl'))).toBe(false);
+    const nextPr = await job(pr);
+    expect(nextPr.main.log).toMatch(/wheel cache: restored tuna-setup-wheels-v2-/);
+    expect(existsSync(path.join(nextPr.pip, 'http-v2/evil.whl'))).toBe(true); // its own scope first
+    const otherPr = await job({ ...pr, GITHUB_REF: 'refs/pull/8/merge' });
+    expect(existsSync(path.join(otherPr.pip, 'http-v2/good.whl'))).toBe(true); // then its base branch's
+    expect(existsSync(path.join(otherPr.pip, 'http-v2/evil.whl'))).toBe(false);
+  });
+
+  it('a good neighbour: setup-python\'s recorded pip cache dir exists for its post step; a UV_CACHE_DIR set before (setup-uv) is left alone', async () => {
+    const r = newRunner('self-hosted');
+    const recorded = pipCacheDir(r.baseEnv); // setup-python's main step, before ours
+    const uvDir = path.join(r.dir, 'setup-uv-cache');
+    const main = await r.main({ mirror: 'tuna', configure: 'pip', 'cache-local-path': tempDir('tuna-wheels-') }, { UV_CACHE_DIR: uvDir });
+    expect(main.code, main.log).toBe(0);
+    expect(main.env.PIP_CACHE_DIR).toBeUndefined();
+    expect(main.env.UV_CACHE_DIR).toBeUndefined();
+    expect(main.log).toContain(`UV_CACHE_DIR was set before this step (${uvDir}): left to whoever set it`);
+    // no pip ran in the job; setup-python's post step checks the directory it recorded
+    expect(pipCacheDir({ ...r.baseEnv, ...main.env })).toBe(recorded);
+    expect(existsSync(recorded)).toBe(true);
+    const post = await r.post(main);
+    expect(post.code, post.log).toBe(0);
+    expect(existsSync(recorded)).toBe(true);
+  });
+
+  it('actions backend against the loopback cache service (v1): save, restore of the newest, and two jobs saving one key at once log info, not a warning', async () => {
     const service = await startCacheService();
     try {
-      // the cache version hashes the cached path: like a hosted runner, both jobs share RUNNER_TEMP's path
-      const temp = tempDir('tuna-runner-temp-');
-      const env = { ACTIONS_CACHE_URL: service.url, ACTIONS_RUNTIME_TOKEN: 'test-token', GITHUB_SERVER_URL: 'https://github.com', GITHUB_REF: 'refs/heads/main', RUNNER_TEMP: temp };
-      const inputs = { mirror: 'tuna', configure: 'pip', 'cache-dependency-path': 'requirements.txt' };
-      const r1 = newRunner('github-hosted');
-      writeFileSync(path.join(r1.workspace, 'requirements.txt'), 'numpy\n');
-      const m1 = await r1.main(inputs, env);
-      expect(m1.code, m1.log).toBe(0);
-      expect(m1.outputs['cache-hit']).toBe('false');
-      mkdirSync(m1.env.UV_CACHE_DIR!, { recursive: true });
-      writeFileSync(path.join(m1.env.UV_CACHE_DIR!, 'numpy.whl'), 'wheel bytes');
-      const p1 = await r1.post(m1, {}, env);
-      expect(p1.log).toContain(`wheel cache: saved ${m1.outputs['cache-key']}`);
-      expect(service.entries().map((e) => e.key)).toEqual([m1.outputs['cache-key']]);
-      expect(service.requests).toEqual(expect.arrayContaining(['POST /_apis/artifactcache/caches', 'PATCH /_apis/artifactcache/caches/1', 'POST /_apis/artifactcache/caches/1']));
+      // hosted runners share paths (the cache version hashes them): every job here uses one home and temp
+      const home = tempDir('tuna-home-');
+      const env = { ACTIONS_CACHE_URL: service.url, ACTIONS_RUNTIME_TOKEN: 'test-token', GITHUB_SERVER_URL: 'https://github.com', GITHUB_REF: 'refs/heads/main', RUNNER_TEMP: tempDir('tuna-temp-') };
+      const job = () => newRunner('github-hosted', { home });
+      const a = job();
+      const b = job();
+      const [ma, mb] = [await a.main({ mirror: 'tuna', configure: 'pip' }, env), await b.main({ mirror: 'tuna', configure: 'pip' }, env)];
+      expect(ma.code, ma.log).toBe(0);
+      download(path.join(pipCacheDir(a.baseEnv), 'http-v2'), 'numpy.whl', 2000);
+      const [pa, pb] = await Promise.all([a.post(ma, {}, env), b.post(mb, {}, env)]);
+      const logs = pa.log + pb.log;
+      expect(logs).toMatch(/wheel cache: saved tuna-setup-wheels-v2-.*-[0-9a-f]{12} \(1 files/);
+      expect(logs).toMatch(/not saved: .* is being saved by another job, or exists/);
+      expect(logs).not.toContain('::warning::');
+      expect(service.entries()).toHaveLength(1);
 
-      rmSync(temp, { recursive: true });
-      mkdirSync(temp);
-      const r2 = newRunner('github-hosted');
-      writeFileSync(path.join(r2.workspace, 'requirements.txt'), 'numpy\n');
-      const m2 = await r2.main(inputs, env);
-      expect(m2.outputs).toMatchObject({ 'cache-hit': 'true', 'cache-key': m1.outputs['cache-key'] });
-      expect(readFileSync(path.join(m2.env.UV_CACHE_DIR!, 'numpy.whl'), 'utf8')).toBe('wheel bytes');
+      rmSync(path.join(home, '.cache'), { recursive: true, force: true });
+      const c = job();
+      const mc = await c.main({ mirror: 'tuna', configure: 'pip' }, env);
+      expect(mc.outputs['cache-hit']).toBe('true');
+      expect(readFileSync(path.join(pipCacheDir(c.baseEnv), 'http-v2/numpy.whl')).length).toBe(2000);
+      expect((await c.post(mc, {}, env)).log).toMatch(/unchanged since the restore/);
     } finally {
       await service.close();
     }
   });
 
-  it('auto: off on pull_request_target; actions on hosted runners warns when the service is absent', async () => {
-    const off = await newRunner('github-hosted').main({ mirror: 'tuna', configure: 'pip' }, { GITHUB_EVENT_NAME: 'pull_request_target' });
-    expect(off.log).toContain('wheel cache: off (off on pull_request_target events');
+  it('auto: off on pull_request_target, release events and tag pushes; actions on hosted runners warns when the service is absent; no dependency file is a warning', async () => {
+    for (const [env, why] of [[{ GITHUB_EVENT_NAME: 'pull_request_target' }, 'off on pull_request_target events'], [{ GITHUB_EVENT_NAME: 'release' }, 'off on release events'], [{ GITHUB_REF: 'refs/tags/v1.0' }, 'off on tag pushes']] as const) {
+      expect((await newRunner('github-hosted').main({ mirror: 'tuna', configure: 'pip' }, env)).log).toContain(`wheel cache: off (${why}`);
+    }
     const hosted = await newRunner('github-hosted').main({ mirror: 'tuna', configure: 'pip' });
     expect(hosted.code, hosted.log).toBe(0);
-    expect(hosted.log).toMatch(/::warning::wheel cache: the Actions cache service is not available/);
-    expect(hosted.outputs['cache-hit']).toBe('false');
+    expect(hosted.log).toMatch(/::warning::wheel cache: the Actions cache service is not available on this runner \(ACTIONS_CACHE_URL is not set\)/);
+    const local = await newRunner('self-hosted').main({ mirror: 'tuna', configure: 'pip', 'cache-local-path': tempDir('tuna-wheels-') });
+    expect(local.log).toMatch(/::warning::no dependency file found \(requirements\*\.txt, .*\): the cache key cannot follow your requirements/);
+    const bad = await newRunner('self-hosted').main({ mirror: 'tuna', configure: 'pip', 'cache-suffix': 'a b' });
+    expect(bad.code).toBe(1);
+    expect(bad.log).toMatch(/input 'cache-suffix'::cache-suffix: 'a b' is not a key part/);
   });
 });
 

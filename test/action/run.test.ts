@@ -55,7 +55,8 @@ describe('run: the job inside the image', () => {
     expect(main.log).toContain('cache at /tuna-setup-wheels/pip');
     const post = await r.post(main, {}, { DOCKER_HOST: dockerd.host });
     expect(post.log).toMatch(/wheel cache: saved tuna-setup-wheels-/);
-    expect(readFileSync(path.join(store, main.outputs['cache-key']!, 'pip', 'from-the-job.whl'), 'utf8')).toBe('wheel\n');
+    const saved = /wheel cache: saved (\S+)/.exec(post.log)![1]!;
+    expect(readFileSync(path.join(store, 'local', saved, 'pip', 'from-the-job.whl'), 'utf8')).toBe('wheel\n');
   });
 
   it('pipefail: a failing stage of a pipeline fails the job', async () => {

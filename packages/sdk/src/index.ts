@@ -60,5 +60,5 @@ export {
   type PullPolicy, type RunImage, type PortMapping, type Volume,
 } from './docker/options.js';
 export { doctor, type DoctorReport } from './doctor.js';
-export { wheelCacheKey, restoreLocalCache, saveLocalCache, evictLocalCache, WHEEL_CACHE_VERSION, type WheelCacheKeyParts, type LocalCacheOptions } from './cache/wheels.js';
+export { wheelCacheKey, entryKey, cacheContent, restoreLocalCache, saveLocalCache, WHEEL_CACHE_VERSION, type WheelCacheKeyParts, type LocalCacheOptions, type CacheContent } from './cache/wheels.js';
 export { readWheelIndex, parseWheelName, normalizePlatform, summarizeTorchIndex, newestVersion, comparePep440, wheelIndexCacheFile, DEFAULT_WHEEL_INDEX_TTL_MS, type WheelFile, type WheelIndex, type WheelIndexOptions, type TorchVersionSummary, type NewestOptions } from './torch/wheel-index.js';
