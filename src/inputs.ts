@@ -49,6 +49,10 @@ export interface Inputs {
   cacheLocalMaxBytes: number;
   installConda: 'none' | 'miniforge' | 'micromamba';
   restoreConfig: boolean;
+  /** write the job summary */
+  summary: boolean;
+  /** sent to github.com release downloads only; masked */
+  githubToken: string | undefined;
   probeBudgetMs: number;
   runner: Readonly<{ hosted: boolean; temp: string; workspace: string; event: string; offline: boolean }>;
   /** why the cache backend is what it is, for the log */
@@ -155,6 +159,9 @@ export function loadInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
     return Number(v) * 1024 * 1024;
   }, 0);
   const installConda = oneOf('install-conda', ['none', 'miniforge', 'micromamba'] as const, 'none');
+  const summary = bool('summary', true);
+  const githubToken = get('github-token') || undefined;
+  if (githubToken) core.setSecret(githubToken);
   const restore = oneOf('restore-config', ['auto', 'true', 'false'] as const, 'auto');
   const probeBudgetMs = check('probe-budget-ms', () => {
     const v = get('probe-budget-ms') || '3000';
@@ -177,6 +184,7 @@ export function loadInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
     mirror, configure, dockerMirrors, replaceIndex, allowHttp, pytorch, cuda, torchWheels, installTorch, python, image, imageSource, imageFlavor, run, gpus, pull,
     cacheBackend, cacheBackendWhy, cacheDependencyPath, cacheSuffix, saveCache, cacheLocalPath, cacheLocalMaxBytes, installConda,
     restoreConfig: restore === 'auto' ? !hosted : restore === 'true',
+    summary, githubToken,
     probeBudgetMs,
     runner: Object.freeze({ hosted, temp, workspace: env.GITHUB_WORKSPACE || process.cwd(), event, offline }),
   });

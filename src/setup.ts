@@ -141,7 +141,7 @@ async function main(inputs: Inputs): Promise<void> {
     const what = inputs.installConda === 'miniforge' ? 'Miniforge' : 'micromamba';
     await core.group(`Install ${what}`, async () => {
       const { prefix, source } = inputs.installConda === 'miniforge'
-        ? await installMiniforge(chosen.mirror, inputs.runner.temp) : await installMicromamba(inputs.runner.temp);
+        ? await installMiniforge(chosen.mirror, inputs.runner.temp, inputs.githubToken) : await installMicromamba(inputs.runner.temp, inputs.githubToken);
       core.info(`${what} installed in ${prefix} (from ${source}); ${path.join(prefix, 'bin')} is on PATH`);
       facts.conda = `${what} from ${source}, in \`${prefix}\``;
     });
@@ -149,11 +149,11 @@ async function main(inputs: Inputs): Promise<void> {
 
   if (inputs.run && image) {
     const exitCode = await runInImage(inputs, image, env, cache?.dirs ?? {}, facts);
-    await writeSummary(facts);
+    if (inputs.summary) await writeSummary(facts);
     if (exitCode !== 0) throw Object.assign(new Error(`the job in ${image} exited with ${exitCode}`), { exitCode });
     return;
   }
-  await writeSummary(facts);
+  if (inputs.summary) await writeSummary(facts);
 }
 
 /** Where the wheel cache is mounted in the job's container, so pip and uv there fill (and use) it too. */

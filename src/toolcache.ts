@@ -27,13 +27,16 @@ const sha256File = (file: string) => new Promise<string>((resolve, reject) => {
   createReadStream(file).on('data', (d) => h.update(d)).on('error', reject).on('end', () => resolve(h.digest('hex')));
 });
 
+/** `github-token`, sent to github.com only (its release downloads are rate-limited without one); never to a mirror. */
+const authFor = (url: string, token: string | undefined) => (token && new URL(url).hostname === 'github.com' ? `token ${token}` : undefined);
+
 /** The verified file from the first source that works, through the tool cache. */
-async function fetchVerified(what: string, tool: string, file: string, sources: readonly InstallerSource[]): Promise<{ path: string; source: string }> {
+async function fetchVerified(what: string, tool: string, file: string, sources: readonly InstallerSource[], token?: string): Promise<{ path: string; source: string }> {
   const tc = await import('@actions/tool-cache');
   const failures: string[] = [];
   for (const [i, s] of sources.entries()) {
     try {
-      const expected = parseSha256File(await readFile(await tc.downloadTool(s.sha256Url), 'utf8'));
+      const expected = parseSha256File(await readFile(await tc.downloadTool(s.sha256Url, undefined, authFor(s.sha256Url, token)), 'utf8'));
       if (!expected) throw new Error(`${s.sha256Url} holds no SHA-256 digest`);
       const version = `0.0.0-${expected.slice(0, 16)}`;
       const cached = tc.find(tool, version);
@@ -41,7 +44,7 @@ async function fetchVerified(what: string, tool: string, file: string, sources: 
         core.info(`${what} ${expected.slice(0, 16)}… from the tool cache`);
         return { path: path.join(cached, file), source: s.name };
       }
-      const downloaded = await tc.downloadTool(s.url);
+      const downloaded = await tc.downloadTool(s.url, undefined, authFor(s.url, token));
       const actual = await sha256File(downloaded);
       if (actual !== expected) throw new Error(`checksum mismatch: ${s.url} is ${actual}, ${path.basename(s.sha256Url)} says ${expected}`);
       core.info(`${what} from ${s.name} (${s.url}), sha256 ${expected} verified`);
@@ -55,9 +58,9 @@ async function fetchVerified(what: string, tool: string, file: string, sources: 
     "check the mirror's github-release copy and the network, or set install-conda: none");
 }
 
-export async function installMiniforge(mirror: Mirror, temp: string): Promise<Installed> {
+export async function installMiniforge(mirror: Mirror, temp: string, token?: string): Promise<Installed> {
   const file = miniforgeInstallerName();
-  const installer = await fetchVerified('Miniforge installer', 'miniforge3-installer', file, miniforgeSources(mirror, file));
+  const installer = await fetchVerified('Miniforge installer', 'miniforge3-installer', file, miniforgeSources(mirror, file), token);
   const prefix = path.join(temp, 'miniforge3');
   const r = await exec(['bash', installer.path, '-b', '-u', '-p', prefix], { timeoutMs: 15 * 60_000 });
   if (r.code !== 0) {
@@ -68,10 +71,10 @@ export async function installMiniforge(mirror: Mirror, temp: string): Promise<In
   return { prefix, source: installer.source };
 }
 
-export async function installMicromamba(temp: string): Promise<Installed> {
+export async function installMicromamba(temp: string, token?: string): Promise<Installed> {
   const sources = micromambaSources();
   const file = path.basename(sources[0]!.url);
-  const binary = await fetchVerified('micromamba binary', 'micromamba-binary', file, sources);
+  const binary = await fetchVerified('micromamba binary', 'micromamba-binary', file, sources, token);
   const prefix = path.join(temp, 'micromamba');
   await mkdir(path.join(prefix, 'bin'), { recursive: true });
   const target = path.join(prefix, 'bin', 'micromamba');

@@ -98,7 +98,8 @@ describe('mirror: auto against loopback mirrors', () => {
     const hostile = JSON.parse(main.outputs['probe-report']!)[0].ranking.find((m: any) => m.url.startsWith(sim.url('hostile')!));
     expect(hostile.excluded).toMatch(/set-output.*answers HTTP 404/);
     const lines = main.log.split('\n');
-    expect(lines.filter((l) => /^\s*::(set-output|add-mask|error title=pwned)/.test(l))).toEqual([]);
+    // the only mask is the Action's own, of the github-token input
+    expect(lines.filter((l) => /^\s*::(set-output|add-mask::(?!ghs_emulatedJobToken0123456789$)|error title=pwned)/.test(l))).toEqual([]);
     expect(main.log).toContain('\\u000a::set-output');
     // eslint-disable-next-line no-control-regex
     expect(main.log + main.summary).not.toMatch(/\u001b/);
@@ -383,29 +384,43 @@ describe('install-conda: micromamba', () => {
       expect(main.env.MAMBA_ROOT_PREFIX).toBe(path.join(r.dir, 'temp', 'micromamba', 'root'));
       expect(readFileSync(path.join(bin, 'micromamba'), 'utf8')).toContain('test stand-in');
       expect(main.log).toMatch(/micromamba binary from official \(https:.*micromamba-linux-64\), sha256 [0-9a-f]{64} verified/);
+      // github-token (the job's token by default) goes to github.com only: an internal copy never sees it, nor does the log
+      expect(sim.requests.filter((q) => q.authorization)).toEqual([]);
+      expect(main.log.replace('::add-mask::ghs_emulatedJobToken0123456789', '')).not.toContain('ghs_emulatedJobToken');
     } finally {
       await sim.close();
     }
   });
 });
 
-describe('the example workflows', () => {
+describe('the repository as an Action\'s', () => {
   const root = path.resolve(import.meta.dirname, '../..');
-  it('use only inputs and outputs that action.yml declares', async () => {
+  it('the example workflows (examples/, not run here) and the CI self-test (uses: ./) use only inputs and outputs action.yml declares', async () => {
     const { parse } = await import('yaml');
     const action = parse(readFileSync(path.join(root, 'action.yml'), 'utf8'));
-    const dir = path.join(root, '.github/workflows');
-    const files = readdirSync(dir).filter((f) => f.startsWith('example-'));
-    expect(files.length).toBeGreaterThanOrEqual(3);
+    const files = [...readdirSync(path.join(root, 'examples')).map((f) => `examples/${f}`), '.github/workflows/ci.yml'];
+    expect(files.length).toBeGreaterThanOrEqual(4);
+    // workflows in .github/workflows run in this repository: only CI, never an example that needs org/tuna-setup@v1 or a GPU
+    expect(readdirSync(path.join(root, '.github/workflows'))).toEqual(['ci.yml']);
+    let steps = 0;
     for (const f of files) {
-      const text = readFileSync(path.join(dir, f), 'utf8');
+      const text = readFileSync(path.join(root, f), 'utf8');
       const wf = parse(text);
       for (const job of Object.values<any>(wf.jobs)) {
-        for (const step of job.steps.filter((s: any) => s.uses === 'org/tuna-setup@v1')) {
+        for (const step of job.steps.filter((s: any) => s.uses === 'org/tuna-setup@v1' || s.uses === './')) {
+          steps++;
           for (const key of Object.keys(step.with ?? {})) expect(Object.keys(action.inputs), `${f}: input ${key}`).toContain(key);
         }
       }
       for (const m of text.matchAll(/steps\.tuna\.outputs\.([\w-]+)/g)) expect(Object.keys(action.outputs), `${f}: output ${m[1]}`).toContain(m[1]);
     }
+    expect(steps).toBeGreaterThanOrEqual(6);
+  });
+
+  it('action.yml fits the Marketplace: a description of at most 125 characters, every input and output described', async () => {
+    const { parse } = await import('yaml');
+    const action = parse(readFileSync(path.join(root, 'action.yml'), 'utf8'));
+    expect(action.description.length).toBeLessThanOrEqual(125);
+    for (const [name, spec] of Object.entries<any>({ ...action.inputs, ...action.outputs })) expect(spec.description, name).toBeTruthy();
   });
 });

@@ -76,7 +76,9 @@ export function newRunner(kind: 'github-hosted' | 'self-hosted' = 'github-hosted
     }));
     n++;
     const inputEnv: Record<string, string> = {};
-    for (const [name, spec] of Object.entries(action.inputs)) inputEnv[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = inputs[name] ?? spec.default ?? '';
+    // the runner evaluates expression defaults: ${{ github.token }} is the job's token
+    const dflt = (d: string | undefined) => (d && /^\$\{\{\s*github\.token\s*\}\}$/.test(d) ? 'ghs_emulatedJobToken0123456789' : d ?? '');
+    for (const [name, spec] of Object.entries(action.inputs)) inputEnv[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = inputs[name] ?? dflt(spec.default);
     for (const name of Object.keys(inputs)) if (!(name in action.inputs)) throw new Error(`action.yml has no input '${name}'`);
     const stateEnv = Object.fromEntries(Object.entries(state).map(([k, v]) => [`STATE_${k}`, v]));
     const childEnv = { ...baseEnv, ...env, ...inputEnv, ...stateEnv, ...files };

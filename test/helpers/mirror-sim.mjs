@@ -47,7 +47,7 @@ const bytesOf = (n) => {
  *   status?: { state?: string, ageMs?: number }, redirect?: { status: number, to: string },
  *   host?: string, port?: number, throttle?: { afterBytes: number, bps: number } }} MirrorSpec
  * @typedef {{ name: string, url: string, port: number }} SimMirror
- * @typedef {{ name: string, method: string, path: string, range?: string, userAgent?: string }} SimRequest
+ * @typedef {{ name: string, method: string, path: string, range?: string, userAgent?: string, authorization?: string }} SimRequest
  */
 
 /**
@@ -133,7 +133,7 @@ async function startOne(spec, requests, openSockets, tls) {
     return { port: await listen(server, spec), close };
   }
   const handler = (req, res) => {
-    requests.push({ name: spec.name, method: req.method, path: req.url, range: req.headers.range, userAgent: req.headers['user-agent'] });
+    requests.push({ name: spec.name, method: req.method, path: req.url, range: req.headers.range, userAgent: req.headers['user-agent'], authorization: req.headers.authorization });
     const timer = setTimeout(() => serve(spec, req, res), spec.latencyMs ?? 0);
     res.on('close', () => clearTimeout(timer));
   };
