@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import * as core from '@actions/core';
 import {
-  applyMirror, bashScript, chooseMirror, defaultStateDir, formatRanking, inWords, installResolved, machinePlatform, probePython, TunaSetupError, isTunaSetupError, resolveEnvironment, runInContainer,
+  applyMirror, bashScript, chooseMirror, defaultStateDir, formatRanking, inWords, installResolved, machinePlatform, parseRunImage, probePython, TunaSetupError, isTunaSetupError, resolveEnvironment, runInContainer,
   type Environment, type PythonInfo,
 } from '@tuna-setup/sdk';
 import { cacheHit, requirementsWorkload, restoreWheelCache } from './cache.js';
@@ -115,7 +115,8 @@ async function main(inputs: Inputs): Promise<void> {
   }
   if (image) {
     core.setOutput(OUTPUT.image, image);
-    core.setOutput(OUTPUT.imageDigest, explicit ? '' : env?.digest ?? '');
+    // a pinned image is its digest; a resolved one was checked in the registry (unless offline)
+    core.setOutput(OUTPUT.imageDigest, explicit ? parseRunImage(explicit).digest ?? '' : env?.digest ?? '');
   }
 
   const cache = await core.group('Restore the wheel cache', () => restoreWheelCache(inputs, env?.variant ?? 'none'));
@@ -163,7 +164,7 @@ async function runInImage(inputs: Inputs, image: string, env: Environment | unde
   const name = `tuna-setup-${process.env.GITHUB_RUN_ID ?? 'local'}-${process.env.GITHUB_RUN_ATTEMPT ?? '1'}-${process.pid}`;
   // a cancelled job: the SDK stops the container on SIGTERM; the post step removes whatever is left
   core.saveState(STATE.container, name);
-  const { exitCode, seconds } = await runInContainer({
+  const { exitCode, seconds, digest } = await runInContainer({
     image, command: bashScript(inputs.run!), gpus: inputs.gpus, name, workspace: inputs.runner.workspace,
     mounts: Object.fromEntries(Object.entries(cacheDirs).map(([name, dir]) => [dir, `${CACHE_IN_CONTAINER}/${name}`])),
     env: {
@@ -177,6 +178,8 @@ async function runInImage(inputs: Inputs, image: string, env: Environment | unde
     imageCuda: env?.imageCuda ?? null, requiresNativeCuda: inputs.imageSource !== 'pytorch', pull: inputs.pull, tempDir: inputs.runner.temp,
     phase: (title, fn) => core.group(title, fn), log: (l) => core.info(l), warn: (l) => core.warning(l),
   });
+  // what ran, by digest: the pinned one, or the one docker knows the pulled or local image by
+  if (digest) core.setOutput(OUTPUT.imageDigest, digest);
   facts.job = { image, exitCode, seconds };
   return exitCode;
 }

@@ -59,6 +59,21 @@ describe('run: the job inside the image', () => {
     expect(readFileSync(path.join(store, 'local', saved, 'pip', 'from-the-job.whl'), 'utf8')).toBe('wheel\n');
   });
 
+  it('an image pinned by digest (image: name@sha256:…) runs by that digest and is the image-digest output; the tag-only run outputs the digest it ran on', async () => {
+    const tagged = await newRunner().main(inputs('true'), { DOCKER_HOST: dockerd.host });
+    expect(tagged.code, tagged.log).toBe(0);
+    const digest = tagged.outputs['image-digest']!;
+    expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const pinned = `127.0.0.1:5000/library/busybox@${digest}`;
+    const main = await newRunner().main({ ...inputs('echo pinned ok'), image: pinned, pull: 'always' }, { DOCKER_HOST: dockerd.host });
+    expect(main.code, main.log).toBe(0);
+    expect(main.log).toContain('pinned ok');
+    expect(main.outputs).toMatchObject({ image: pinned, 'image-digest': digest });
+    const absent = await newRunner().main({ ...inputs('true'), image: `127.0.0.1:5000/library/busybox@sha256:${'0'.repeat(64)}`, pull: 'always' }, { DOCKER_HOST: dockerd.host });
+    expect(absent.code).toBe(1);
+    expect(absent.log).toMatch(/::error::.*busybox@sha256:0{64}/);
+  });
+
   it('pipefail: a failing stage of a pipeline fails the job', async () => {
     const main = await newRunner().main(inputs('false | cat; echo unreachable'), { DOCKER_HOST: dockerd.host });
     expect(main.code).toBe(1);

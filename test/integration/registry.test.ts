@@ -37,6 +37,21 @@ describe('registry client', () => {
     await c.close();
   });
 
+  it('a pinned reference (name@sha256:…, name:tag@sha256:…) is asked by its digest; a digest the registry lacks is null', async () => {
+    const c = client();
+    const digest = (await c.digest(parseImageRef(`${lab!.registry}/pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime`)))!;
+    const pinned = parseImageRef(`${lab!.registry}/pytorch/pytorch@${digest}`);
+    expect(pinned).toMatchObject({ repository: 'pytorch/pytorch', digest });
+    expect(await c.digest(pinned)).toBe(digest);
+    expect(await c.digest(parseImageRef(`${lab!.registry}/pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime@${digest}`))).toBe(digest);
+    expect(lab!.forwarded().filter((l) => l.includes(`/manifests/${digest}`)).length).toBeGreaterThanOrEqual(2);
+    expect(await c.digest(parseImageRef(`${lab!.registry}/pytorch/pytorch@sha256:${'0'.repeat(64)}`))).toBeNull();
+    for (const bad of ['pytorch/pytorch@sha256:abc', 'pytorch/pytorch@md5:' + '0'.repeat(32), 'a@b@sha256:' + '0'.repeat(64)]) {
+      expect(() => parseImageRef(bad), bad).toThrow(/is not an image reference/);
+    }
+    await c.close();
+  });
+
   it('a missing tag is null, not an error', async () => {
     const c = client();
     expect(await c.digest(parseImageRef(`${lab!.registry}/pytorch/pytorch:9.9.9-cuda99.9-cudnn9-runtime`))).toBeNull();

@@ -27,17 +27,26 @@ export interface ImageRef {
   /** host[:port] as written; `docker.io` for Docker Hub */
   registry: string;
   repository: string;
+  /** `latest` when none is written */
   tag: string;
+  /** a pin (`@sha256:…`): what the manifest is asked for by, and must be */
+  digest?: string;
 }
 
 const HUB = 'docker.io';
 const HUB_API = 'registry-1.docker.io';
 
-/** `pytorch/pytorch:2.7.1-…` → docker.io / pytorch/pytorch / 2.7.1-…; `busybox` → library/busybox:latest. */
+/**
+ * `pytorch/pytorch:2.7.1-…` → docker.io / pytorch/pytorch / 2.7.1-…; `busybox` → library/busybox:latest;
+ * `name[:tag]@sha256:<64 hex>` pinned to that digest.
+ */
 export function parseImageRef(ref: string): ImageRef {
-  const s = ref.trim();
-  if (!s || /\s/.test(s) || s.includes('@')) {
-    throw new TunaSetupError('BAD_IMAGE', `'${ref}' is not an image reference`, 'write it as [registry/]name[:tag], e.g. pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime');
+  const whole = ref.trim();
+  const at = whole.indexOf('@');
+  const digest = at === -1 ? undefined : whole.slice(at + 1);
+  const s = at === -1 ? whole : whole.slice(0, at);
+  if (!s || /\s/.test(whole) || s.includes('@') || (digest !== undefined && !/^sha256:[0-9a-f]{64}$/.test(digest))) {
+    throw new TunaSetupError('BAD_IMAGE', `'${ref}' is not an image reference`, 'write it as [registry/]name[:tag][@sha256:<64 hex>], e.g. pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime');
   }
   const slash = s.indexOf('/');
   const first = slash === -1 ? '' : s.slice(0, slash);
@@ -51,8 +60,11 @@ export function parseImageRef(ref: string): ImageRef {
   if (!/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/.test(repository) || !/^[\w][\w.-]{0,127}$/.test(tag)) {
     throw new TunaSetupError('BAD_IMAGE', `'${ref}' is not a valid image reference`, 'names are lower-case [a-z0-9._-] path parts; tags are up to 128 of [A-Za-z0-9_.-]');
   }
-  return { registry, repository, tag };
+  return { registry, repository, tag, ...(digest ? { digest } : {}) };
 }
+
+/** What a manifest request names, for its path: the pin (hex and `sha256:`, checked), else the tag. */
+const manifestRef = (ref: ImageRef) => ref.digest ?? encodeURIComponent(ref.tag);
 
 const MANIFEST_ACCEPT = [
   'application/vnd.oci.image.index.v1+json',
@@ -144,12 +156,16 @@ export class RegistryClient {
   }
 
   /** The manifest digest of `ref`, or null when the tag does not exist. */
+  /** The manifest's digest (of the tag, or the pin); null: the registry does not have it. */
   async digest(ref: ImageRef): Promise<string | null> {
-    const res = await this.authorized(ref, 'HEAD', `/v2/${ref.repository}/manifests/${encodeURIComponent(ref.tag)}`, { accept: MANIFEST_ACCEPT });
+    const name = `${ref.repository}${ref.digest ? `@${ref.digest}` : `:${ref.tag}`}`;
+    const res = await this.authorized(ref, 'HEAD', `/v2/${ref.repository}/manifests/${manifestRef(ref)}`, { accept: MANIFEST_ACCEPT });
     if (res.status === 404) return null;
-    if (res.status !== 200) throw this.error(ref.registry, `HEAD manifest ${ref.repository}:${ref.tag} answered HTTP ${res.status}`);
-    const digest = res.headers['docker-content-digest'];
-    if (!digest || !/^sha256:[a-f0-9]{64}$/.test(digest)) throw this.error(ref.registry, `HEAD manifest ${ref.repository}:${ref.tag} has no Docker-Content-Digest`);
+    if (res.status !== 200) throw this.error(ref.registry, `HEAD manifest ${name} answered HTTP ${res.status}`);
+    const digest = res.headers['docker-content-digest'] ?? ref.digest;
+    if (!digest || !/^sha256:[a-f0-9]{64}$/.test(digest)) throw this.error(ref.registry, `HEAD manifest ${name} has no Docker-Content-Digest`);
+    // a registry answering a pin with another manifest is not one to trust
+    if (ref.digest && digest !== ref.digest) throw this.error(ref.registry, `HEAD manifest ${name} answered with ${digest}, not the pinned digest`);
     return digest;
   }
 
