@@ -67,6 +67,12 @@ export class InputErrors extends Error {
 
 const UNTRUSTED_EVENTS = new Set(['pull_request_target', 'workflow_run']);
 
+/** A GitHub Enterprise Server instance (not github.com, not a GHE.com data-residency host), as @actions/cache tells them apart. */
+const ghes = (env: NodeJS.ProcessEnv) => {
+  const host = new URL(env.GITHUB_SERVER_URL || 'https://github.com').hostname.toLowerCase();
+  return host !== 'github.com' && !host.endsWith('.ghe.com') && !host.endsWith('.localhost');
+};
+
 export function loadInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
   const problems: { input: string; message: string }[] = [];
   const get = (name: string) => core.getInput(name);
@@ -178,6 +184,8 @@ export function loadInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
   else if (UNTRUSTED_EVENTS.has(event)) [cacheBackend, cacheBackendWhy] = ['off', `off on ${event} events (a cache written there could poison trusted runs)`];
   else if (event === 'release' || (env.GITHUB_REF ?? '').startsWith('refs/tags/')) [cacheBackend, cacheBackendWhy] = ['off', `off on ${event === 'release' ? 'release events' : 'tag pushes'} (a release builds once; set cache-backend to cache anyway)`];
   else if (hosted) [cacheBackend, cacheBackendWhy] = ['actions', 'GitHub-hosted runner: the Actions cache'];
+  // GHES: its cache service is on the premises, and its runners are often ephemeral (ARC), where a local directory never hits
+  else if (ghes(env) && env.ACTIONS_CACHE_URL) [cacheBackend, cacheBackendWhy] = ['actions', 'self-hosted runner on GitHub Enterprise Server with a cache service: the Actions cache'];
   else [cacheBackend, cacheBackendWhy] = ['local', `self-hosted runner: a persistent directory (${cacheLocalPath})`];
 
   return Object.freeze({

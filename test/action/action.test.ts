@@ -9,6 +9,7 @@ import { startMirrors } from '../helpers/mirror-sim.mjs';
 import { loopbackCert } from '../helpers/tls.js';
 import { tempDir } from '../helpers/tmp.js';
 import { startCacheService } from '../helpers/cache-service.js';
+import { startCacheServiceV2 } from '../helpers/cache-service-v2.js';
 
 describe('named mirror', () => {
   it('writes pip/uv/conda configs, exports the variables, sets every output it knows', async () => {
@@ -277,12 +278,15 @@ describe('wheel cache', () => {
     expect(existsSync(recorded)).toBe(true);
   });
 
-  it('actions backend against the loopback cache service (v1): save, restore of the newest, and two jobs saving one key at once log info, not a warning', async () => {
-    const service = await startCacheService();
+  it.each([
+    ['v1 (GHES)', async () => { const s = await startCacheService(); return { service: s, env: { ACTIONS_CACHE_URL: s.url } }; }],
+    ['v2 (github.com: Twirp and blob storage)', async () => { const s = await startCacheServiceV2(); return { service: s, env: { ACTIONS_RESULTS_URL: s.url, ACTIONS_CACHE_SERVICE_V2: 'true' } }; }],
+  ] as const)('actions backend against a loopback cache service %s: save, restore of the newest, and two jobs saving one key at once log info, not a warning', async (_v, start) => {
+    const { service, env: serviceEnv } = await start();
     try {
       // hosted runners share paths (the cache version hashes them): every job here uses one home and temp
       const home = tempDir('tuna-home-');
-      const env = { ACTIONS_CACHE_URL: service.url, ACTIONS_RUNTIME_TOKEN: 'test-token', GITHUB_SERVER_URL: 'https://github.com', GITHUB_REF: 'refs/heads/main', RUNNER_TEMP: tempDir('tuna-temp-') };
+      const env = { ...serviceEnv, ACTIONS_RUNTIME_TOKEN: 'test-token', GITHUB_SERVER_URL: 'https://github.com', GITHUB_REF: 'refs/heads/main', RUNNER_TEMP: tempDir('tuna-temp-') };
       const job = () => newRunner('github-hosted', { home });
       const a = job();
       const b = job();
@@ -295,6 +299,8 @@ describe('wheel cache', () => {
       expect(logs).toMatch(/not saved: .* is being saved by another job, or exists/);
       expect(logs).not.toContain('::warning::');
       expect(service.entries()).toHaveLength(1);
+      expect(service.requests.join('\n')).toMatch(_v.startsWith('v2')
+        ? /CreateCacheEntry[^]*PUT \/blob\/cache-1[^]*FinalizeCacheEntryUpload/ : /POST \/_apis\/artifactcache\/caches[^]*PATCH/);
 
       rmSync(path.join(home, '.cache'), { recursive: true, force: true });
       const c = job();
@@ -302,6 +308,7 @@ describe('wheel cache', () => {
       expect(mc.outputs['cache-hit']).toBe('true');
       expect(readFileSync(path.join(pipCacheDir(c.baseEnv), 'http-v2/numpy.whl')).length).toBe(2000);
       expect((await c.post(mc, {}, env)).log).toMatch(/unchanged since the restore/);
+      if (_v.startsWith('v2')) expect(service.requests).toContain('GET /blob/cache-1');
     } finally {
       await service.close();
     }
@@ -314,6 +321,9 @@ describe('wheel cache', () => {
     const hosted = await newRunner('github-hosted').main({ mirror: 'tuna', configure: 'pip' });
     expect(hosted.code, hosted.log).toBe(0);
     expect(hosted.log).toMatch(/::warning::wheel cache: the Actions cache service is not available on this runner \(ACTIONS_CACHE_URL is not set\)/);
+    // a self-hosted runner on GHES with a cache service: the Actions cache (ephemeral ARC runners never hit a local directory)
+    const ghes = await newRunner('self-hosted').main({ mirror: 'tuna', configure: 'pip' }, { GITHUB_SERVER_URL: 'https://ghes.corp.example', ACTIONS_CACHE_URL: 'http://127.0.0.1:9/' });
+    expect(ghes.log).toContain('wheel cache: self-hosted runner on GitHub Enterprise Server with a cache service: the Actions cache');
     const local = await newRunner('self-hosted').main({ mirror: 'tuna', configure: 'pip', 'cache-local-path': tempDir('tuna-wheels-') });
     expect(local.log).toMatch(/::warning::no dependency file found \(requirements\*\.txt, .*\): the cache key cannot follow your requirements/);
     const bad = await newRunner('self-hosted').main({ mirror: 'tuna', configure: 'pip', 'cache-suffix': 'a b' });
