@@ -2,12 +2,12 @@
 // network namespace, a local busybox image in a loopback registry, gpus: none):
 // streamed output, the job's exit code, the workspace mount and its ownership,
 // and a cancelled job's container removed.
-import { chownSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { newRunner } from '../helpers/action.js';
 import { runCliAsync } from '../helpers/cli.js';
-import { startLabDockerd, type DockerLab, type Dockerd } from '../helpers/docker.js';
+import { startDockerLab, startLabDockerd, type DockerLab, type Dockerd } from '../helpers/docker.js';
 import { itWith, missing } from '../helpers/env.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -121,6 +121,64 @@ describe('run: the job inside the image', () => {
   it('CLI run: gpus asked for without the NVIDIA runtime fails before pulling, saying what to do', async () => {
     const r = await runCliAsync(['run', '--image', image, '--gpus', 'all', '--', 'true'], { DOCKER_HOST: dockerd.host, TUNA_SETUP_DRIVER_VERSION: '' });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/gpus: all needs the NVIDIA Container Toolkit \(no 'nvidia' runtime and no CDI spec dirs/);
+    expect(r.stderr).toMatch(/--gpus all needs the NVIDIA Container Toolkit \(nvidia-container-toolkit\): no nvidia-container-runtime-hook on PATH, no 'nvidia' runtime and no CDI spec dirs/);
+  });
+});
+
+// The GPU path without a GPU: dockerd registers its `--gpus` device driver when
+// nvidia-container-runtime-hook is on its PATH, and adds that hook to the
+// container's OCI prestart hooks with NVIDIA_VISIBLE_DEVICES in the process
+// env. A stand-in hook records what it is handed (its argv and the NVIDIA_*
+// variables of the bundle's config.json) and exits 0, as the real one does
+// after setting up the devices.
+describe('run with gpus: the device request reaches the NVIDIA hook', () => {
+  let lab: DockerLab;
+  let dockerd: Dockerd;
+  const dir = tempDir('tuna-gpu-hook-');
+  const hookDir = path.join(dir, 'hook-bin');
+  const hookLog = path.join(dir, 'hook.log');
+  beforeAll(async () => {
+    if (missing(needs)) return;
+    mkdirSync(hookDir);
+    writeFileSync(path.join(hookDir, 'nvidia-container-runtime-hook'), `#!/usr/bin/python3
+import json, os, sys
+state = json.load(sys.stdin)
+with open(os.path.join(state["bundle"], "config.json")) as f:
+    env = json.load(f)["process"]["env"]
+with open(${JSON.stringify(hookLog)}, "a") as log:
+    log.write(json.dumps({"argv": sys.argv[1:], "nvidia": sorted(e for e in env if e.startswith("NVIDIA_"))}) + "\\n")
+`, { mode: 0o755 });
+    lab = await startDockerLab(dir);
+    writeFileSync(path.join(dir, 'daemon.json'), '{}\n');
+    dockerd = await lab.startDockerd(path.join(dir, 'daemon.json'), { env: { PATH: `${hookDir}:${process.env.PATH}` } });
+    if (!dockerd.ok) throw new Error(dockerd.output());
+  }, 180_000);
+  afterAll(async () => { await lab?.stop(); });
+  const image = '127.0.0.1:5000/library/busybox:latest';
+  const hooked = () => (existsSync(hookLog) ? readFileSync(hookLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { argv: string[]; nvidia: string[] }) : []);
+  const withHook = { PATH: `${hookDir}:${process.env.PATH}`, TUNA_SETUP_DRIVER_VERSION: '' };
+
+  it('the Action with gpus: all, and the CLI with --gpus 2: the hook runs as a prestart hook with the devices asked for', async () => {
+    const main = await newRunner().main({ mirror: 'official', configure: 'pip', cache: 'false', image, gpus: 'all', run: 'echo in the job' }, { DOCKER_HOST: dockerd.host, ...withHook });
+    expect(main.code, main.log).toBe(0);
+    expect(main.log).toContain('in the job');
+    expect(hooked()).toEqual([{ argv: ['prestart'], nvidia: expect.arrayContaining(['NVIDIA_VISIBLE_DEVICES=all']) }]);
+    const r = await runCliAsync(['run', '--image', image, '--gpus', '2', '--', 'true'], { DOCKER_HOST: dockerd.host, ...withHook });
+    expect(r.code, r.stderr).toBe(0);
+    expect(hooked()[1]).toEqual({ argv: ['prestart'], nvidia: expect.arrayContaining(['NVIDIA_VISIBLE_DEVICES=0,1']) });
+  });
+
+  it('gpus: none asks for no device: the hook is not run', async () => {
+    const before = hooked().length;
+    const r = await runCliAsync(['run', '--image', image, '--gpus', 'none', '--', 'true'], { DOCKER_HOST: dockerd.host, ...withHook });
+    expect(r.code, r.stderr).toBe(0);
+    expect(hooked()).toHaveLength(before);
+  });
+
+  it('doctor names how GPUs reach containers', async () => {
+    const r = await runCliAsync(['doctor'], { DOCKER_HOST: dockerd.host, ...withHook });
+    expect(r.stdout).toContain(`--gpus through ${path.join(hookDir, 'nvidia-container-runtime-hook')}`);
+    const without = await runCliAsync(['doctor'], { DOCKER_HOST: dockerd.host, TUNA_SETUP_DRIVER_VERSION: '' });
+    expect(without.stdout).toContain('no GPU containers: install the NVIDIA Container Toolkit (nvidia-container-toolkit)');
   });
 });

@@ -19,7 +19,8 @@ export interface DockerLab {
   registry: string; // http://127.0.0.1:5000
   registryLog: () => string;
   nsExec: (argv: string[], timeoutMs?: number) => Promise<{ stdout: string; stderr: string }>;
-  startDockerd: (configFile: string) => Promise<Dockerd>;
+  /** `env`: dockerd's own environment on top of ours (its PATH is where it looks for nvidia-container-runtime-hook) */
+  startDockerd: (configFile: string, options?: { env?: NodeJS.ProcessEnv }) => Promise<Dockerd>;
   stop: () => Promise<void>;
 }
 
@@ -112,7 +113,7 @@ export async function startDockerLab(dir: string): Promise<DockerLab> {
 
   const dockerds: Dockerd[] = [];
   let n = 0;
-  const startDockerd = async (configFile: string): Promise<Dockerd> => {
+  const startDockerd = async (configFile: string, options: { env?: NodeJS.ProcessEnv } = {}): Promise<Dockerd> => {
     const id = `d${n++}`;
     const root = path.join(dir, id);
     mkdirSync(root, { recursive: true });
@@ -120,7 +121,7 @@ export async function startDockerLab(dir: string): Promise<DockerLab> {
     const pidFile = path.join(root, 'docker.pid');
     const child = spawn('nsenter', [`--net=${ns}`, 'dockerd', '--config-file', configFile, '--data-root', path.join(root, 'data'),
       '--exec-root', path.join(root, 'exec'), '--host', `unix://${sock}`, '--pidfile', pidFile, '--bridge=none', '--iptables=false'],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
     children.push(child);
     let out = '';
     child.stdout!.on('data', (d) => (out += d));

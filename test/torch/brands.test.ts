@@ -81,7 +81,7 @@ describe('brand detection and the run preflight', () => {
   });
 
   it('preflight: an nvidia/cuda 12.8 image on R535 passes with data-center brands, and is refused without them', () => {
-    const docker: DockerReport = { available: true, serverVersion: '26.1.5', runtimes: ['runc', 'nvidia'], nvidiaRuntime: true, cdiSpecDirs: [], registryMirrors: [] };
+    const docker: DockerReport = { available: true, serverVersion: '26.1.5', runtimes: ['runc', 'nvidia'], nvidiaRuntime: true, nvidiaHook: null, cdiSpecDirs: [], registryMirrors: [] };
     const base = { docker, gpus: 'all' as const, driverCuda: '12.2', imageCuda: '12.8', requiresNativeCuda: true, driver: R535 };
     expect(preflight({ ...base, gpuBrands: ['NVIDIA', 'Tesla'] })).toEqual([]);
     expect(preflight({ ...base, gpuBrands: [] })).toEqual(['the image needs CUDA 12.8 but the driver runs CUDA ≤ 12.2 natively — update the driver or pick an older image']);

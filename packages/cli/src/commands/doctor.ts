@@ -21,7 +21,8 @@ export async function doctor(args: string[]): Promise<number> {
   for (const g of r.gpu.gpus) say(`gpu:     ${g.name}, compute capability ${g.computeCapability ?? 'unknown'}, ${g.memoryMiB ?? '?'} MiB`);
   for (const n of r.gpu.notes) say(`         note: ${n}`);
   say(r.docker.available
-    ? `docker:  ${r.docker.serverVersion}; runtimes: ${r.docker.runtimes.join(', ') || 'none'}${r.docker.nvidiaRuntime ? '' : ' (no nvidia runtime: GPU containers need the NVIDIA Container Toolkit)'}`
+    ? `docker:  ${r.docker.serverVersion}; runtimes: ${r.docker.runtimes.join(', ') || 'none'}; ${r.docker.nvidiaHook ? `--gpus through ${r.docker.nvidiaHook}`
+      : r.docker.nvidiaRuntime || r.docker.cdiSpecDirs.length ? 'GPUs through the nvidia runtime or CDI' : 'no GPU containers: install the NVIDIA Container Toolkit (nvidia-container-toolkit)'}`
     : `docker:  unavailable (${r.docker.error})`);
   say('mirrors now:');
   for (const [target, c] of Object.entries(r.configs)) {

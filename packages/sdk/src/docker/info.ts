@@ -6,6 +6,9 @@
  * `docker info` and `docker image inspect` through the exec seam; an absent
  * or stopped engine is a report, not an error.
  */
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
+import path from 'node:path';
 import { exec } from '../exec.js';
 
 export interface DockerReport {
@@ -13,15 +16,31 @@ export interface DockerReport {
   serverVersion: string | null;
   runtimes: string[];
   nvidiaRuntime: boolean;
+  /**
+   * `nvidia-container-runtime-hook` on this machine's PATH: dockerd registers
+   * its `--gpus` device driver when it finds this hook (the NVIDIA Container
+   * Toolkit), with or without an `nvidia` runtime in daemon.json
+   */
+  nvidiaHook: string | null;
   cdiSpecDirs: string[];
   registryMirrors: string[];
   /** why Docker is unavailable, when it is */
   error?: string;
 }
 
+/** The first executable `name` in PATH's directories, or null. */
+async function onPath(name: string, env: NodeJS.ProcessEnv): Promise<string | null> {
+  for (const dir of (env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
+    const file = path.join(dir, name);
+    if (await access(file, constants.X_OK).then(() => true, () => false)) return file;
+  }
+  return null;
+}
+
 export async function inspectDocker(env: NodeJS.ProcessEnv = process.env): Promise<DockerReport> {
   const r = await exec(['docker', 'info', '--format', '{{json .}}'], { env, timeoutMs: 15_000 });
-  const empty = { available: false, serverVersion: null, runtimes: [], nvidiaRuntime: false, cdiSpecDirs: [], registryMirrors: [] };
+  const nvidiaHook = await onPath('nvidia-container-runtime-hook', env);
+  const empty = { available: false, serverVersion: null, runtimes: [], nvidiaRuntime: false, nvidiaHook, cdiSpecDirs: [], registryMirrors: [] };
   if (r.code !== 0) {
     const why = r.code === 127 ? 'docker CLI not found on PATH' : (r.stderr.trim().split('\n').pop() || `docker info exited ${r.code}`);
     return { ...empty, error: why };
@@ -41,6 +60,7 @@ export async function inspectDocker(env: NodeJS.ProcessEnv = process.env): Promi
     serverVersion: info.ServerVersion,
     runtimes,
     nvidiaRuntime: runtimes.includes('nvidia'),
+    nvidiaHook,
     cdiSpecDirs: info.CDISpecDirs ?? [],
     registryMirrors: info.RegistryConfig?.Mirrors ?? [],
   };

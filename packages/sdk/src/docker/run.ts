@@ -127,8 +127,8 @@ export interface PreflightInput {
 export function preflight(p: PreflightInput): string[] {
   const problems: string[] = [];
   if (!p.docker.available) problems.push(`Docker is not usable: ${p.docker.error ?? 'unknown error'}`);
-  if (p.docker.available && p.gpus !== 'none' && !p.docker.nvidiaRuntime && p.docker.cdiSpecDirs.length === 0) {
-    problems.push(`gpus: ${p.gpus} needs the NVIDIA Container Toolkit (no 'nvidia' runtime and no CDI spec dirs in docker info; runtimes: ${p.docker.runtimes.join(', ') || 'none'}) — install it, or set {gpus=none}`);
+  if (p.docker.available && p.gpus !== 'none' && !p.docker.nvidiaRuntime && !p.docker.nvidiaHook && p.docker.cdiSpecDirs.length === 0) {
+    problems.push(`{gpus=${p.gpus}} needs the NVIDIA Container Toolkit (nvidia-container-toolkit): no nvidia-container-runtime-hook on PATH, no 'nvidia' runtime and no CDI spec dirs in docker info (runtimes: ${p.docker.runtimes.join(', ') || 'none'}) — install it, or set {gpus=none}`);
   }
   if (p.gpus !== 'none' && p.requiresNativeCuda && p.imageCuda && p.driverCuda && compareVersions(p.imageCuda, p.driverCuda) > 0
     && !(p.driver && p.gpuBrands?.length && cudaImageAcceptsDriver(p.imageCuda, p.driver, p.gpuBrands).ok)) {
