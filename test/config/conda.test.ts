@@ -25,6 +25,7 @@ describe('renderCondarc', () => {
       default_channels: settings.defaultChannels,
       custom_channels: settings.customChannels,
       show_channel_urls: true,
+      channels: ['defaults'], // conda ≥ 25.9 adds no defaults of its own (conda #15196)
     });
   });
 
@@ -63,7 +64,7 @@ describe('renderCondarc keeps every byte it does not change', () => {
   const DEFAULTS = `default_channels:\n  - ${T}/pkgs/main\n  - ${T}/pkgs/r\n  - ${T}/pkgs/msys2\n`;
   const CUSTOM = `  conda-forge: ${T}/cloud\n  pytorch: ${T}/cloud\n`;
   const cases: { name: string; before: string; after: string }[] = [
-    { name: 'writes the TUNA layout into an empty file', before: '', after: `${DEFAULTS}custom_channels:\n${CUSTOM}show_channel_urls: true\n` },
+    { name: 'writes the TUNA layout into an empty file', before: '', after: `${DEFAULTS}custom_channels:\n${CUSTOM}show_channel_urls: true\nchannels:\n  - defaults\n` },
     {
       name: 'keeps inline comments with the spaces before them, blank lines and its own custom channels',
       before: '# my conda settings\nchannels: # mine\n  - conda-forge   # pinned\n  - defaults\n\ncustom_channels:\n  internal: https://conda.corp.example/channels\t# ours\nauto_activate_base: false\n',
@@ -87,27 +88,27 @@ describe('renderCondarc keeps every byte it does not change', () => {
     {
       name: 'replaces a flow default_channels in flow style, keeping its comment',
       before: 'default_channels: [https://old.example/pkgs/main]  # old\nshow_channel_urls: true\n',
-      after: `default_channels: [${T}/pkgs/main, ${T}/pkgs/r, ${T}/pkgs/msys2]  # old\nshow_channel_urls: true\ncustom_channels:\n${CUSTOM}`,
+      after: `default_channels: [${T}/pkgs/main, ${T}/pkgs/r, ${T}/pkgs/msys2]  # old\nshow_channel_urls: true\ncustom_channels:\n${CUSTOM}channels:\n  - defaults\n`,
     },
     {
       name: 'fills empty keys below their own line, keeping their comments',
       before: 'custom_channels:   # filled in by tuna-setup\ndefault_channels:\nshow_channel_urls: true\n',
-      after: `custom_channels:   # filled in by tuna-setup\n${CUSTOM}${DEFAULTS}show_channel_urls: true\n`,
+      after: `custom_channels:   # filled in by tuna-setup\n${CUSTOM}${DEFAULTS}show_channel_urls: true\nchannels:\n  - defaults\n`,
     },
     {
       name: "changes a custom channel's URL in place and adds the others at the mapping's indentation",
       before: `custom_channels:\n    conda-forge: https://old.example/cloud   # was old\n    internal: https://x.example\n${DEFAULTS}show_channel_urls: true\n`,
-      after: `custom_channels:\n    conda-forge: ${T}/cloud   # was old\n    internal: https://x.example\n    pytorch: ${T}/cloud\n${DEFAULTS}show_channel_urls: true\n`,
+      after: `custom_channels:\n    conda-forge: ${T}/cloud   # was old\n    internal: https://x.example\n    pytorch: ${T}/cloud\n${DEFAULTS}show_channel_urls: true\nchannels:\n  - defaults\n`,
     },
     {
       name: 'extends a flow custom_channels in flow style',
       before: `custom_channels: {internal: https://x.example}  # mine\n${DEFAULTS}show_channel_urls: true\n`,
-      after: `custom_channels: {internal: https://x.example, conda-forge: ${T}/cloud, pytorch: ${T}/cloud}  # mine\n${DEFAULTS}show_channel_urls: true\n`,
+      after: `custom_channels: {internal: https://x.example, conda-forge: ${T}/cloud, pytorch: ${T}/cloud}  # mine\n${DEFAULTS}show_channel_urls: true\nchannels:\n  - defaults\n`,
     },
     {
       name: 'keeps an alias the user made, resolving to the same value',
       before: `mirror: &cloud ${T}/cloud\ncustom_channels:\n  conda-forge: *cloud\n  pytorch: *cloud\n${DEFAULTS}show_channel_urls: true\n`,
-      after: `mirror: &cloud ${T}/cloud\ncustom_channels:\n  conda-forge: *cloud\n  pytorch: *cloud\n${DEFAULTS}show_channel_urls: true\n`,
+      after: `mirror: &cloud ${T}/cloud\ncustom_channels:\n  conda-forge: *cloud\n  pytorch: *cloud\n${DEFAULTS}show_channel_urls: true\nchannels:\n  - defaults\n`,
     },
   ];
   for (const c of cases) {

@@ -1,8 +1,11 @@
 /**
  * .condarc: `(existing text, settings) → new text`, in the layout TUNA
  * documents: `default_channels` (main, r, msys2 on the mirror),
- * `custom_channels` (each cloud channel the mirror carries → its cloud base)
- * and `show_channel_urls: true`.
+ * `custom_channels` (each cloud channel the mirror carries → its cloud base),
+ * `show_channel_urls: true`, and `channels: [defaults]` when the file names
+ * no channels — as TUNA's snippet does: conda 25.9 stopped adding `defaults`
+ * on its own (conda #15196, #15234), and a bare conda would resolve nothing.
+ * A user's own `channels` stay as they are.
  *
  * The file is parsed as a YAML document (the `yaml` library) only to find
  * where things are: the edits are spliced into the user's text at the
@@ -103,6 +106,7 @@ export function renderCondarc(existing: string, settings: CondaSettings, file = 
   const custom = { ...oldCustom, ...settings.customChannels };
   const expected: Record<string, unknown> = { ...before, default_channels: settings.defaultChannels, custom_channels: custom };
   if (!('show_channel_urls' in before)) expected.show_channel_urls = true;
+  if (!('channels' in before)) expected.channels = ['defaults'];
   if (isDeepStrictEqual(expected, before)) return existing;
 
   const eol = eolOf(existing);
@@ -184,6 +188,7 @@ export function renderCondarc(existing: string, settings: CondaSettings, file = 
       setValue('custom_channels', custom);
     }
     if (!('show_channel_urls' in before)) setValue('show_channel_urls', true);
+    if (!('channels' in before)) setValue('channels', ['defaults']);
 
     if (appended.length) {
       const at = isMap(top) ? top.range![1] : startOfLineAfter(top?.range?.[0] ?? existing.length);
