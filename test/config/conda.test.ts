@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { readCondarc, renderCondarc, TunaSetupError } from '@tuna-setup/sdk';
 
@@ -39,6 +40,19 @@ describe('renderCondarc', () => {
     expect(rc.envs_dirs).toEqual(['/data/envs']);
     expect(rc.custom_channels).toEqual({ internal: 'https://conda.corp.example/channels', ...settings.customChannels });
     expect(rc.auto_activate_base).toBe(false);
+  });
+
+  it('what conda reads: a real YAML 1.1 loader (PyYAML, as conda\'s own ruamel reads 1.1) sees channels [defaults], the mirror\'s default_channels and custom_channels', () => {
+    const load = (text: string) => JSON.parse(execFileSync('python3', ['-c', 'import json, sys, yaml; print(json.dumps(yaml.safe_load(sys.stdin.read())))'], { input: text, encoding: 'utf8' }));
+    expect(load(renderCondarc('', settings))).toEqual({
+      channels: ['defaults'], show_channel_urls: true, default_channels: settings.defaultChannels, custom_channels: settings.customChannels,
+    });
+    // a user's own channels stay first and unchanged; defaults (now the mirror's) is where they put it
+    const lived = load(renderCondarc(LIVED_IN, settings));
+    expect(lived.channels).toEqual(['conda-forge', 'defaults']);
+    expect(lived.custom_channels).toEqual({ internal: 'https://conda.corp.example/channels', ...settings.customChannels });
+    // `channels: []` is the user's choice (conda then needs -c): not overridden
+    expect(load(renderCondarc('channels: []\n', settings)).channels).toEqual([]);
   });
 
   it("leaves the user's show_channel_urls alone", () => {
