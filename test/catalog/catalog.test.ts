@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { configPath, defaultStateDir, findMirror, isPublicPypiIndex, MIRRORS } from '@tuna-setup/sdk';
+import {
+  catalogCandidates, condaSubdir, condaSubdirGap, configPath, defaultStateDir, findMirror, formatRanking, isPublicPypiIndex, MIRRORS, readMirrorz, SERVICE_PROBES, serviceRow,
+} from '@tuna-setup/sdk';
 
 describe('the mirror catalog', () => {
   it('has the mirrors the README promises, each named once', () => {
@@ -58,5 +60,43 @@ describe('where each tool reads its user config', () => {
   it('keeps the journal under XDG_STATE_HOME', () => {
     expect(defaultStateDir({ os: 'linux', env: {}, home })).toBe('/home/u/.local/state/tuna-setup');
     expect(defaultStateDir({ os: 'linux', env: { XDG_STATE_HOME: '/s' }, home })).toBe('/s/tuna-setup');
+  });
+});
+
+// Rows corrected against the mirrors' own sources (issue: a catalog that tells the truth per platform)
+describe('catalog rows, each with its source', () => {
+  const row = (name: string) => MIRRORS.find((m) => m.name === name)!;
+  it('TUNA no longer syncs MindSpore (tuna/tunasync-scripts aa79192, 2024-12-19): not mapped, listed as lacking', () => {
+    expect(row('tuna').conda!.channels).not.toContain('MindSpore');
+    expect(row('tuna').conda!.lacks).toContain('MindSpore');
+  });
+  it('default channels are main, r, msys2 (conda dropped free): Aliyun\'s snippet, SJTU\'s synced set', () => {
+    for (const m of ['aliyun', 'sjtu']) expect(row(m).conda!.defaultChannels.map((u) => u.split('/').pop())).toEqual(['main', 'r', 'msys2']);
+  });
+  it('per-platform gaps are data: SJTU lacks linux-aarch64/osx-arm64 in pkgs/main and pytorch, linux-aarch64 in conda-forge; TUNA\'s conda-forge lacks linux-ppc64le', () => {
+    expect(row('sjtu').conda!.lacksSubdirs).toEqual({ 'pkgs/main': ['linux-aarch64', 'osx-arm64'], 'conda-forge': ['linux-aarch64'], pytorch: ['linux-aarch64', 'osx-arm64'] });
+    expect(row('tuna').conda!.lacksSubdirs).toEqual({ 'conda-forge': ['linux-ppc64le'] });
+    const sjtu = catalogCandidates('conda').find((c) => c.name === 'sjtu')!;
+    expect(condaSubdirGap(sjtu, 'linux-aarch64')).toMatch(/^no linux-aarch64 packages in pkgs\/main, conda-forge, pytorch \(the catalog: /);
+    expect(condaSubdirGap(sjtu, 'linux-64')).toBeUndefined();
+    expect(condaSubdir('linux', 'arm64')).toBe('linux-aarch64');
+    expect(condaSubdir('darwin', 'arm64')).toBe('osx-arm64');
+    expect(condaSubdir('win32', 'x64')).toBe('win-64');
+  });
+  it('a URL-only mirror gets conda-forge alone (what mirrorz\'s generic help configures), no pytorch or bioconda', () => {
+    expect(findMirror('https://mirrors.example.edu.cn').conda!.channels).toEqual(['conda-forge']);
+  });
+  it('rows resting on third-party use only are marked unverified — and shown so in a ranking', () => {
+    const unverified = MIRRORS.flatMap((m) => (['pypi', 'conda', 'pytorchWheels'] as const).filter((s) => m[s]?.unverified).map((s) => `${m.name}.${s}`));
+    expect(unverified.sort()).toEqual(['aliyun.conda', 'aliyun.pytorchWheels', 'bfsu.conda', 'huawei.pypi', 'nju.conda', 'nju.pypi', 'nju.pytorchWheels', 'tencent.pypi']);
+    const tencent = catalogCandidates('pypi').find((c) => c.name === 'tencent')!;
+    expect(serviceRow(tencent, 'pypi')!.unverified).toMatch(/third-party use only/);
+    const lines = formatRanking({ service: 'pypi', chosen: null, ranking: [{ name: 'tencent', url: tencent.url, upstream: false, ok: false, latencyMs: null, throughputBps: null, excluded: 'x', bytes: 0, unverified: 'third-party' }], elapsedMs: 1, budgetMs: 1, probedAt: '', cached: false, bytes: 0 });
+    expect(lines.at(-1)).toMatch(/\(unverified row\)$/);
+  });
+  it('SJTU\'s PyPI sync jobs (pypi-packages) count as pypi in its mirrorz status, so its freshness is known', () => {
+    const now = Date.now();
+    const v = readMirrorz({ mirrors: [{ cname: 'pypi-packages', status: `S${Math.floor(now / 1000) - 600}` }] }, SERVICE_PROBES.pypi.sync, now);
+    expect(v.state).toBe('ok');
   });
 });

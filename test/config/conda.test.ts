@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { readCondarc, renderCondarc, TunaSetupError } from '@tuna-setup/sdk';
+import path from 'node:path';
+import { findMirror, planApply, readCondarc, renderCondarc, TunaSetupError } from '@tuna-setup/sdk';
+import { tempDir } from '../helpers/tmp.js';
 
 const T = 'https://mirrors.tuna.tsinghua.edu.cn/anaconda';
 const settings = {
@@ -170,5 +172,28 @@ describe('renderCondarc and readCondarc on broken aliases', () => {
       expect(err.hint).toMatch(/by hand/);
     }
     expect(performance.now() - t0).toBeLessThan(2000);
+  });
+});
+
+describe('a mirror without this machine\'s platform (planApply)', () => {
+  const plan = async (mirror: string, condaSubdir: string) => {
+    const dir = tempDir('tuna-conda-plan-');
+    return planApply({ mirror: findMirror(mirror), targets: ['conda'], stateDir: dir, paths: { conda: path.join(dir, '.condarc') }, condaSubdir });
+  };
+  it('SJTU on linux-aarch64: pkgs/main, conda-forge and pytorch stay upstream, with a warning; the rest from SJTU', async () => {
+    const p = await plan('sjtu', 'linux-aarch64');
+    const rc = readCondarc(p.changes[0]!.after, '.condarc') as { default_channels: string[]; custom_channels: Record<string, string> };
+    expect(rc.default_channels).toEqual(['main', 'r', 'msys2'].map((c) => `https://repo.anaconda.com/pkgs/${c}`));
+    expect(rc.custom_channels['conda-forge']).toBeUndefined(); // conda's own channel_alias (conda.anaconda.org) then serves it
+    expect(rc.custom_channels.pytorch).toBeUndefined();
+    expect(rc.custom_channels.bioconda).toBe('https://mirror.sjtu.edu.cn/anaconda/cloud');
+    expect(p.notes).toContain('warning: sjtu has no linux-aarch64 packages in the default channels (pkgs/main), conda-forge, pytorch: left on the upstream for this machine');
+  });
+  it('the same mirror on linux-64: everything from SJTU, no warning', async () => {
+    const p = await plan('sjtu', 'linux-64');
+    const rc = readCondarc(p.changes[0]!.after, '.condarc') as { default_channels: string[]; custom_channels: Record<string, string> };
+    expect(rc.default_channels[0]).toBe('https://mirror.sjtu.edu.cn/anaconda/pkgs/main');
+    expect(rc.custom_channels['conda-forge']).toBe('https://mirror.sjtu.edu.cn/anaconda/cloud');
+    expect(p.notes.filter((n) => n.startsWith('warning:'))).toEqual([]);
   });
 });

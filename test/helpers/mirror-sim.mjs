@@ -45,7 +45,8 @@ const bytesOf = (n) => {
  * @typedef {{ name: string, latencyMs?: number, bandwidthBps?: number, fault?: string,
  *   versions?: string[], project?: string, json?: boolean, artifactBytes?: number,
  *   status?: { state?: string, ageMs?: number }, redirect?: { status: number, to: string },
- *   host?: string, port?: number, throttle?: { afterBytes: number, bps: number } }} MirrorSpec
+ *   host?: string, port?: number, throttle?: { afterBytes: number, bps: number },
+ *   subdirs?: string[], missingStatus?: number }} MirrorSpec
  * @typedef {{ name: string, url: string, port: number }} SimMirror
  * @typedef {{ name: string, method: string, path: string, range?: string, userAgent?: string, authorization?: string }} SimRequest
  */
@@ -202,6 +203,11 @@ function serve(spec, req, res) {
   if ((m = /^\/pypi\/web\/packages\/(.+)$/.exec(path))) {
     if (spec.fault === 'files-404' || spec.fault === 'hostile' || spec.fault === 'bad-escape') return send(404, 'text/html', 'not found');
     return sendArtifact(spec, req, res, 'application/octet-stream', bytesOf(spec.artifactBytes ?? 4 * MiB));
+  }
+  if ((m = /^\/anaconda\/cloud\/conda-forge\/([\w-]+)\/repodata\.json$/.exec(path)) && m[1] !== 'noarch') {
+    // the platform subdirs it carries (default: all); SJTU answers 403 for what it lacks (sjtug #360)
+    if (!(spec.subdirs ?? ['linux-64', 'linux-aarch64', 'linux-ppc64le', 'osx-64', 'osx-arm64', 'win-64']).includes(m[1])) return send(spec.missingStatus ?? 404, 'text/html', 'not found');
+    return send(200, 'application/json', JSON.stringify({ info: { subdir: m[1] }, packages: {} }));
   }
   if (path === '/anaconda/cloud/conda-forge/noarch/repodata.json') {
     const size = spec.artifactBytes ?? 4 * MiB;

@@ -190,6 +190,26 @@ describe('other services', () => {
     expect(entry(r, 'tuna-like').throughputBps).toBeGreaterThan(0);
   });
 
+  it('conda on an arm64 machine: a mirror without linux-aarch64 (SJTU answers 403) is excluded, saying so; the catalog\'s known gaps cost no request', async () => {
+    const s = await sim([
+      { name: 'official', latencyMs: 40, bandwidthBps: 5e6 },
+      { name: 'no-arm', latencyMs: 1, bandwidthBps: 50e6, subdirs: ['linux-64', 'osx-64', 'win-64'], missingStatus: 403 },
+      { name: 'full', latencyMs: 5, bandwidthBps: 20e6 },
+    ]);
+    const r = await run(s, 'conda', { condaSubdir: 'linux-aarch64' });
+    expect(r.chosen?.name).toBe('full');
+    expect(entry(r, 'no-arm').excluded).toBe("HTTP 403 for conda-forge/linux-aarch64/repodata.json: no packages for this machine's platform (linux-aarch64)");
+    // on x86_64 the same mirror is the fastest and wins
+    expect((await run(s, 'conda', { condaSubdir: 'linux-64', fresh: true })).chosen?.name).toBe('no-arm');
+    // a catalog row that says the mirror lacks it: excluded without a request
+    const known = candidates(s, 'conda').map((c) => (c.name === 'full' ? { ...c, mirror: { ...c.mirror!, conda: { ...c.mirror!.conda!, lacksSubdirs: { 'conda-forge': ['linux-aarch64'] }, source: 'test row' } } } : c));
+    const before = s.requests.filter((q) => q.name === 'full').length;
+    const r2 = await selectMirror({ service: 'conda', candidates: known, allowHttp: true, condaSubdir: 'linux-aarch64' });
+    expect(entry(r2, 'full').excluded).toBe('no linux-aarch64 packages in conda-forge (the catalog: test row)');
+    expect(s.requests.filter((q) => q.name === 'full').length).toBe(before);
+    expect(r2.chosen?.name).toBe('official');
+  });
+
   it('pytorch: an index page listing torch wheels; files that 404 exclude', async () => {
     const s = await sim([
       { name: 'official', latencyMs: 30, bandwidthBps: 5e6 },

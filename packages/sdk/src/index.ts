@@ -16,7 +16,7 @@ export { renderPipConf, parsePipConf, type PipSettings } from './config/pip.js';
 export { renderUvToml, parseUvToml, type UvSettings } from './config/uv.js';
 export { renderCondarc, readCondarc, type CondaSettings } from './config/conda.js';
 export { renderDaemonJson, parseDaemonJson, reloadDocker, checkDockerReload, type DockerSettings, type ReloadResult } from './config/docker.js';
-export { configPath, defaultStateDir, hostPlatform, TARGETS, type Target, type Platform } from './config/locations.js';
+export { condaSubdir, configPath, defaultStateDir, hostPlatform, TARGETS, type Target, type Platform } from './config/locations.js';
 export { planApply, parseTargets, type Plan, type PlannedChange, type PlanOptions } from './config/plan.js';
 export {
   applyPlan, restoreFiles, readJournal, journalFile, canonicalPath, DEFAULT_SESSION,
@@ -33,7 +33,7 @@ export { estimateRate, transferMs, type Arrival, type RateEstimate, type PathEst
 export { PYTORCH_CI_WORKLOAD, workloadMs, workloadFromRequirements, workloadFromFiles, type Workload } from './probe/workload.js';
 export { untrusted, markdownText } from './net/untrusted.js';
 export { chooseMirror, isOffline, type ChooseOptions, type ChosenMirror } from './probe/choose.js';
-export { PROBE_SERVICES, SERVICE_PROBES, DOCKER_HUB_REGISTRY, type Candidate, type ProbeService } from './probe/services.js';
+export { PROBE_SERVICES, SERVICE_PROBES, DOCKER_HUB_REGISTRY, condaSubdirGap, serviceRow, type Candidate, type ProbeService } from './probe/services.js';
 export { parseIndexPage, type IndexFile } from './probe/index-page.js';
 export { staleByListing, staleByDate, type Listing, type Dated } from './probe/freshness.js';
 export { readTunasync, readMirrorz, type SyncVerdict, type SyncRule } from './probe/status.js';

@@ -46,11 +46,12 @@ export function mirrorFromUrl(input: string, policy: UrlPolicy = {}): Mirror {
     name: host,
     title: host,
     url,
-    pypi: { index: `${url}/pypi/web/simple`, ...provenance, note: 'TUNA-style layout assumed' },
+    pypi: { index: `${url}/pypi/web/simple`, ...provenance, note: 'TUNA-style layout assumed (USTC-style sites serve /pypi/simple: give that index URL itself)' },
     conda: {
       defaultChannels: ['main', 'r', 'msys2'].map((c) => `${url}/anaconda/pkgs/${c}`),
       cloud: `${url}/anaconda/cloud`,
-      channels: ['conda-forge', 'pytorch', 'bioconda'],
+      // what mirrorz's generic help configures: pytorch and bioconda are not on every mirror
+      channels: ['conda-forge'],
       ...provenance,
       note: 'TUNA-style layout assumed',
     },

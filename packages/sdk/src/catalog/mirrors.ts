@@ -10,10 +10,12 @@
  */
 import type { Mirror } from './types.js';
 
+// MindSpore left CONDA_CLOUD_REPOS in tuna/tunasync-scripts commit aa79192 (2024-12-19): no longer synced
 const TUNA_CLOUD_CHANNELS = [
   'conda-forge', 'pytorch', 'pytorch-lts', 'pytorch-test', 'pytorch3d', 'bioconda',
-  'rapidsai', 'dglteam', 'Paddle', 'MindSpore',
+  'rapidsai', 'dglteam', 'Paddle',
 ];
+const THIRD_PARTY = 'third-party use only: no page of the mirror documents it';
 const TUNASYNC_SCRIPTS = 'tuna/tunasync-scripts anaconda.py CONDA_REPOS, CONDA_CLOUD_REPOS';
 
 function tunaLayoutConda(root: string, source: string, checked: string, note?: string) {
@@ -40,7 +42,9 @@ export const MIRRORS: readonly Mirror[] = [
       ...tunaLayoutConda('https://mirrors.tuna.tsinghua.edu.cn', TUNASYNC_SCRIPTS, '2026-08-20',
         'off-campus IPv4 requests may be redirected to BFSU (tuna/issues #1633)'),
       channels: TUNA_CLOUD_CHANNELS,
-      lacks: ['nvidia', 'pytorch-nightly'],
+      lacks: ['nvidia', 'pytorch-nightly', 'MindSpore'],
+      // the catalog review of tunasync-scripts anaconda.py (2026-11): conda-forge is synced without linux-ppc64le
+      lacksSubdirs: { 'conda-forge': ['linux-ppc64le'] },
     },
     miniforge: {
       url: 'https://mirrors.tuna.tsinghua.edu.cn/github-release/conda-forge/miniforge',
@@ -68,6 +72,7 @@ export const MIRRORS: readonly Mirror[] = [
         'cloud channel list assumed equal to TUNA (same tunasync-scripts); not verified per channel'),
       channels: ['conda-forge', 'pytorch', 'bioconda'],
       lacks: ['nvidia'],
+      unverified: 'the channel list: BFSU publishes none (assumed as TUNA\'s, whose scripts it runs)',
     },
     status: {
       url: 'https://mirrors.bfsu.edu.cn/static/tunasync.json',
@@ -114,14 +119,15 @@ export const MIRRORS: readonly Mirror[] = [
       checked: '2026-04',
     },
     conda: {
-      defaultChannels: ['https://mirror.sjtu.edu.cn/anaconda/pkgs/main'],
+      defaultChannels: ['main', 'r', 'msys2'].map((c) => `https://mirror.sjtu.edu.cn/anaconda/pkgs/${c}`),
       cloud: 'https://mirror.sjtu.edu.cn/anaconda/cloud',
       channels: ['conda-forge', 'pytorch', 'pytorch-lts', 'pytorch-test', 'bioconda', 'dglteam',
         'atztogo', 'matsci', 'menpo', 'soumith', 'viscid-hub'],
       lacks: ['nvidia'],
-      source: 'sjtug/mirror-test-scripts .condarc; mirrorz-org/mirrorz-docs customs.zh.md',
-      checked: '2026-04',
+      source: 'sjtug/mirror-test-scripts .condarc; mirrorz-org/mirrorz-docs customs.zh.md; sjtug/mirror-docker-unified worker configs (pkgs main/r/msys2; subdirs synced)',
+      checked: '2026-11-27',
       note: 'answers 403 instead of 404 for missing files (sjtug #360)',
+      lacksSubdirs: { 'pkgs/main': ['linux-aarch64', 'osx-arm64'], 'conda-forge': ['linux-aarch64'], pytorch: ['linux-aarch64', 'osx-arm64'] },
     },
     pytorchWheels: {
       index: 'https://mirror.sjtu.edu.cn/pytorch-wheels',
@@ -145,18 +151,21 @@ export const MIRRORS: readonly Mirror[] = [
       index: 'https://mirror.nju.edu.cn/pypi/web/simple',
       source: 'RubyMetric/chsrc',
       checked: '2026-07-23',
+      unverified: THIRD_PARTY,
     },
     conda: {
       ...tunaLayoutConda('https://mirror.nju.edu.cn', 'RubyMetric/chsrc; nju-lug/Mira #30', '2026-07-23',
         'cloud base seen only in third-party use'),
       channels: ['conda-forge', 'pytorch', 'bioconda'],
       lacks: ['nvidia'],
+      unverified: THIRD_PARTY,
     },
     pytorchWheels: {
       index: 'https://mirror.nju.edu.cn/pytorch/whl',
       layout: 'pep503',
       source: 'third-party usage only',
       checked: '2026-07',
+      unverified: THIRD_PARTY,
     },
     status: {
       url: 'https://mirrors.nju.edu.cn/.mirrorz/tunasync.json',
@@ -175,17 +184,20 @@ export const MIRRORS: readonly Mirror[] = [
       checked: '2026-07-23',
     },
     conda: {
-      defaultChannels: ['https://mirrors.aliyun.com/anaconda/pkgs/main', 'https://mirrors.aliyun.com/anaconda/pkgs/free'],
+      // conda dropped `free` from its defaults (conda 4.7); Aliyun's widely used snippet is main/r/msys2
+      defaultChannels: ['main', 'r', 'msys2'].map((c) => `https://mirrors.aliyun.com/anaconda/pkgs/${c}`),
       cloud: 'https://mirrors.aliyun.com/anaconda/cloud',
-      channels: ['conda-forge', 'bioconda', 'msys2'],
-      source: 'third-party usage only',
-      checked: '2026-07',
+      channels: ['conda-forge', 'bioconda'],
+      source: 'third-party usage only (the .condarc snippet in wide use)',
+      checked: '2026-11-27',
+      unverified: THIRD_PARTY,
     },
     pytorchWheels: {
       index: 'https://mirrors.aliyun.com/pytorch-wheels',
       layout: 'find-links',
       source: 'third-party usage only',
       checked: '2026-07',
+      unverified: THIRD_PARTY,
     },
   },
   {
@@ -196,6 +208,7 @@ export const MIRRORS: readonly Mirror[] = [
       index: 'https://mirrors.cloud.tencent.com/pypi/simple',
       source: 'RubyMetric/chsrc',
       checked: '2026-07-23',
+      unverified: THIRD_PARTY,
     },
   },
   {
@@ -206,6 +219,7 @@ export const MIRRORS: readonly Mirror[] = [
       index: 'https://mirrors.huaweicloud.com/repository/pypi/simple',
       source: 'RubyMetric/chsrc',
       checked: '2026-07-23',
+      unverified: THIRD_PARTY,
     },
   },
   {

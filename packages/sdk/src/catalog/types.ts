@@ -13,6 +13,8 @@ export interface Provenance {
   checked: string;
   /** caveats a user should know: redirects, licence gaps, inferred rows */
   note?: string;
+  /** why the row could not be checked against the mirror's own sources (e.g. third-party use only); absent: verified */
+  unverified?: string;
 }
 
 export interface PypiService extends Provenance {
@@ -29,6 +31,12 @@ export interface CondaService extends Provenance {
   channels: string[];
   /** well-known channels it does not carry (e.g. nvidia, for licence reasons) */
   lacks?: string[];
+  /**
+   * platform subdirs a channel lacks on this mirror (`pkgs/main` for the
+   * default channels): conda reads a missing non-noarch subdir as an empty
+   * channel, silently, so such a mirror has nothing for that machine
+   */
+  lacksSubdirs?: Record<string, string[]>;
 }
 
 export interface PytorchWheelsService extends Provenance {

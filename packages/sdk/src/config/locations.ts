@@ -53,3 +53,10 @@ export function defaultStateDir(p: Platform = hostPlatform()): string {
   if (p.os === 'win32') return path.win32.join(p.env.LOCALAPPDATA || path.win32.join(p.home, 'AppData', 'Local'), 'tuna-setup');
   return path.posix.join(p.env.XDG_STATE_HOME || path.posix.join(p.home, '.local', 'state'), 'tuna-setup');
 }
+
+/** conda's name for a platform (`linux-64`, `linux-aarch64`, `osx-arm64`…); undefined where conda has none. */
+export function condaSubdir(platform: string = process.platform, arch: string = process.arch): string | undefined {
+  const os = { linux: 'linux', darwin: 'osx', win32: 'win' }[platform as 'linux' | 'darwin' | 'win32'];
+  const cpu = { x64: '64', arm64: os === 'linux' ? 'aarch64' : 'arm64', ppc64: 'ppc64le', s390x: 's390x' }[arch as 'x64' | 'arm64' | 'ppc64' | 's390x'];
+  return os && cpu ? `${os}-${cpu}` : undefined;
+}

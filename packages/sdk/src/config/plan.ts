@@ -17,7 +17,8 @@ import { TunaSetupError } from '../errors.js';
 import { renderCondarc, type CondaSettings } from './conda.js';
 import { renderDaemonJson } from './docker.js';
 import { canonicalPath, readJournal, sha256 } from './journal.js';
-import { configPath, hostPlatform, type Platform, type Target, TARGETS } from './locations.js';
+import { MIRRORS } from '../catalog/mirrors.js';
+import { condaSubdir, configPath, hostPlatform, type Platform, type Target, TARGETS } from './locations.js';
 import { pipIndexUrls, renderPipConf, type PipSettings } from './pip.js';
 import { renderUvToml, uvIndexUrls, type UvSettings } from './uv.js';
 
@@ -57,6 +58,8 @@ export interface PlanOptions {
   /** mirrors from the user's file, counted as known indexes */
   extraMirrors?: readonly Mirror[];
   platform?: Platform;
+  /** conda's platform subdir for this machine (default: this one's): channels the mirror lacks it for stay upstream */
+  condaSubdir?: string;
 }
 
 export type TextEncoding = 'utf8' | 'latin1';
@@ -161,10 +164,17 @@ export async function planApply(options: PlanOptions): Promise<Plan> {
       }
       case 'conda': {
         const conda = requireService(mirror.conda, mirror, 'conda channels', target);
+        // conda reads a missing platform subdir as an empty channel: what the mirror lacks for this machine stays upstream
+        const subdir = options.condaSubdir ?? condaSubdir();
+        const lacking = (channel: string) => subdir !== undefined && (conda.lacksSubdirs?.[channel] ?? []).includes(subdir);
+        const upstream = MIRRORS.find((m) => m.name === 'official')!.conda!;
+        const kept = conda.channels.filter((c) => !lacking(c));
         const settings: CondaSettings = {
-          defaultChannels: conda.defaultChannels,
-          customChannels: Object.fromEntries(conda.channels.map((c) => [c, conda.cloud])),
+          defaultChannels: lacking('pkgs/main') ? upstream.defaultChannels : conda.defaultChannels,
+          customChannels: Object.fromEntries(kept.map((c) => [c, conda.cloud])),
         };
+        const left = [...(lacking('pkgs/main') ? ['the default channels (pkgs/main)'] : []), ...conda.channels.filter(lacking)];
+        if (left.length) notes.add(`warning: ${mirror.name} has no ${subdir} packages in ${left.join(', ')}: left on the upstream for this machine`);
         if (conda.note) notes.add(`${mirror.name} conda: ${conda.note}`);
         if (conda.lacks?.length) notes.add(`${mirror.name} conda: does not carry ${conda.lacks.join(', ')}; those channels still come from upstream`);
         env.CONDARC = file;

@@ -44,7 +44,8 @@ import { safeDecode, untrusted } from '../net/untrusted.js';
 import type { IndexFile } from './index-page.js';
 import { Sampler, type SampleResult } from './sample.js';
 import { PYTORCH_CI_WORKLOAD, workloadMs, type Workload } from './workload.js';
-import { SERVICE_PROBES, type Candidate, type ProbeService } from './services.js';
+import { condaSubdir } from '../config/locations.js';
+import { condaSubdirGap, SERVICE_PROBES, serviceRow, type Candidate, type ProbeService } from './services.js';
 import { readMirrorz, readTunasync, type SyncVerdict } from './status.js';
 
 export const DEFAULT_BUDGET_MS = 3000;
@@ -83,6 +84,8 @@ export interface SelectOptions {
   now?: () => number;
   /** what users will download, to rank by (default: a PyTorch CI job, PYTORCH_CI_WORKLOAD) */
   workload?: Workload;
+  /** conda: the platform subdir a mirror must carry besides noarch (default: this machine's, e.g. linux-aarch64); null: not checked */
+  condaSubdir?: string | null;
 }
 
 export interface RankedMirror {
@@ -103,6 +106,8 @@ export interface RankedMirror {
   excluded: string | null;
   /** what its sync status said, when it publishes one */
   sync?: string;
+  /** the catalog row could not be checked against the mirror's own sources (why) */
+  unverified?: string;
   /** where the probe ended up when the mirror redirected (the URL configured stays `url`) */
   redirectedTo?: string;
   /** bytes read from this mirror in this selection */
@@ -190,12 +195,23 @@ export async function selectMirror(options: SelectOptions): Promise<SelectReport
     // phase 1: one validated request per candidate, all at once
     const probed: Probed[] = candidates.map((candidate) => ({
       candidate,
-      entry: { name: candidate.name, url: candidate.url, upstream: candidate.upstream, ok: false, latencyMs: null, throughputBps: null, excluded: null, bytes: 0 },
+      entry: {
+        name: candidate.name, url: candidate.url, upstream: candidate.upstream, ok: false, latencyMs: null, throughputBps: null, excluded: null, bytes: 0,
+        ...(serviceRow(candidate, service)?.unverified ? { unverified: serviceRow(candidate, service)!.unverified! } : {}),
+      },
       settled: false,
       abort: linked(hard.signal),
     }));
+    const subdir = service === 'conda' ? (options.condaSubdir === undefined ? condaSubdir() : options.condaSubdir ?? undefined) : undefined;
     const runs = probed.map(async (p) => {
       const req = probe.request(p.candidate, project);
+      // the catalog already knows the mirror has nothing for this platform: no request
+      const gap = subdir && !p.candidate.upstream ? condaSubdirGap(p.candidate, subdir) : undefined;
+      if (gap) {
+        p.entry.excluded = gap;
+        p.settled = true;
+        return false;
+      }
       try {
         const res = await httpRequest(req.url, {
           dispatcher, signal: p.abort.signal, headers: req.headers, maxBytes: req.maxBytes,
@@ -205,7 +221,16 @@ export async function selectMirror(options: SelectOptions): Promise<SelectReport
         p.entry.bytes += res.wireBytes;
         p.entry.latencyMs = Math.round(res.ttfbMs);
         if (res.chain.length > 1) p.entry.redirectedTo = res.url;
-        const verdict = probe.check(res, p.candidate, project);
+        let verdict = probe.check(res, p.candidate, project);
+        if (verdict.ok && subdir) {
+          // conda reads a missing platform subdir as an empty channel, silently: the mirror must have this machine's
+          const path = `conda-forge/${subdir}/repodata.json`;
+          const head = await httpRequest(`${p.candidate.url}/${path}`, {
+            dispatcher, signal: p.abort.signal, method: 'HEAD', maxBytes: 0, ...(options.allowHttp ? { allowHttp: true } : {}),
+          });
+          p.entry.bytes += head.wireBytes;
+          if (head.status >= 400) verdict = { ok: false, reason: `HTTP ${head.status} for ${path}: no packages for this machine's platform (${subdir})` };
+        }
         if (verdict.ok) {
           p.entry.ok = true;
           if (verdict.files) p.files = verdict.files;

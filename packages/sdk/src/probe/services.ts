@@ -6,7 +6,7 @@
  * page, a 404, a 5xx or a body of the wrong kind is a failure with a reason —
  * only the right content counts.
  */
-import type { Mirror, StatusService } from '../catalog/types.js';
+import type { Mirror, Provenance, StatusService } from '../catalog/types.js';
 import type { HttpResult } from '../net/http.js';
 import { MalformedLinkError, parseIndexPage, PYPI_JSON, type IndexFile } from './index-page.js';
 import type { SyncRule } from './status.js';
@@ -49,6 +49,18 @@ export interface ServiceProbe {
   check(res: HttpResult, c: Candidate, project: string): ProbeVerdict;
 }
 
+/** The catalog row a candidate's service comes from (its provenance). */
+export function serviceRow(c: Candidate, service: ProbeService): Provenance | undefined {
+  const m = c.mirror;
+  return m && { pypi: m.pypi, conda: m.conda, pytorch: m.pytorchWheels, docker: m.dockerHub }[service];
+}
+
+/** Why a conda mirror has nothing for this platform, per the catalog; undefined when it says nothing against it. */
+export function condaSubdirGap(c: Candidate, subdir: string): string | undefined {
+  const lacking = Object.entries(c.mirror?.conda?.lacksSubdirs ?? {}).filter(([, subdirs]) => subdirs.includes(subdir)).map(([channel]) => channel);
+  return lacking.length ? `no ${subdir} packages in ${lacking.join(', ')} (the catalog: ${c.mirror!.conda!.source})` : undefined;
+}
+
 /** Docker Hub's registry endpoint (what dockerd pulls from without a mirror). */
 export const DOCKER_HUB_REGISTRY = 'https://registry-1.docker.io';
 
@@ -84,7 +96,8 @@ function checkIndexPage(res: HttpResult, project: string, what: string): ProbeVe
 
 export const SERVICE_PROBES: Record<ProbeService, ServiceProbe> = {
   pypi: {
-    sync: { jobs: ['pypi'], maxAgeMs: 24 * HOUR },
+    // SJTU names its PyPI jobs pypi-packages and pypi/web/simple in its mirrorz status
+    sync: { jobs: ['pypi', 'pypi-packages', 'pypi/web/simple'], maxAgeMs: 24 * HOUR },
     freshness: 'listing',
     request: (c, project) => ({
       url: `${c.url}/${project}/`,
