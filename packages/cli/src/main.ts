@@ -5,6 +5,7 @@
  */
 import { VERSION } from '@tuna-setup/sdk';
 import { apply, usage as applyUsage } from './commands/apply.js';
+import { catalog, usage as catalogUsage } from './commands/catalog.js';
 import { doctor, usage as doctorUsage } from './commands/doctor.js';
 import { install, usage as installUsage } from './commands/install.js';
 import { restore, usage as restoreUsage } from './commands/restore.js';
@@ -21,6 +22,7 @@ const commands: Record<string, { run: (args: string[]) => Promise<number>; usage
   install: { run: install, usage: installUsage },
   run: { run, usage: runUsage },
   doctor: { run: doctor, usage: doctorUsage },
+  catalog: { run: catalog, usage: catalogUsage },
 };
 
 const help = `tuna-setup ${VERSION} — the fastest healthy mirror and the right PyTorch/CUDA for CI

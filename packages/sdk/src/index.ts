@@ -29,6 +29,7 @@ export { readCurrentConfigs, pypiIndexNow, pypiIndexFor, type CurrentConfig } fr
 export { selectMirror, rank, noHealthyMirror, DEFAULT_BUDGET_MS, DEFAULT_CACHE_TTL_MS, REFERENCE_BYTES, type SelectOptions, type SelectReport, type RankedMirror } from './probe/select.js';
 export { catalogCandidates, userCandidates, candidateFromPair, candidateOf, parseProbeService, type CandidateSpec } from './probe/candidates.js';
 export { formatRanking } from './probe/format.js';
+export { verifyCatalog, verifyTargets, ROW_VERDICTS, type RowCheck, type RowVerdict, type VerifyOptions } from './catalog/verify.js';
 export { estimateRate, transferMs, type Arrival, type RateEstimate, type PathEstimate } from './probe/throughput.js';
 export { PYTORCH_CI_WORKLOAD, workloadMs, workloadFromRequirements, workloadFromFiles, type Workload } from './probe/workload.js';
 export { untrusted, markdownText } from './net/untrusted.js';
