@@ -22,6 +22,7 @@ describe('named mirror', () => {
     });
     expect(main.env).toEqual({
       PIP_INDEX_URL: 'https://mirrors.ustc.edu.cn/pypi/simple', UV_DEFAULT_INDEX: 'https://mirrors.ustc.edu.cn/pypi/simple',
+      UV_PYTHON_INSTALL_MIRROR: 'https://mirrors.ustc.edu.cn/github-release/astral-sh/python-build-standalone',
       CONDARC: path.join(r.home, '.condarc'),
     });
     expect(readFileSync(path.join(r.home, '.config/pip/pip.conf'), 'utf8')).toContain('index-url = https://mirrors.ustc.edu.cn/pypi/simple');

@@ -1,5 +1,8 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseUvToml, renderUvToml } from '@tuna-setup/sdk';
+import { findMirror, parseUvToml, planApply, renderUvToml } from '@tuna-setup/sdk';
+import { tempDir } from '../helpers/tmp.js';
 
 const TUNA = 'https://pypi.tuna.tsinghua.edu.cn/simple';
 
@@ -65,5 +68,32 @@ describe('renderUvToml', () => {
 
   it('refuses a layout it cannot edit safely (inline index array) instead of guessing', () => {
     expect(() => renderUvToml('index = [{ url = "https://a.example/simple" }]\n', { indexUrl: TUNA }, 'uv.toml')).toThrow(/uv.toml/);
+  });
+});
+
+describe('uv Python downloads and the project lock (issue: a catalog that tells the truth)', () => {
+  const M = 'https://mirrors.ustc.edu.cn/github-release/astral-sh/python-build-standalone';
+  it('python-install-mirror is a top-level key: before the first table, or replaced in place, the rest untouched', () => {
+    const empty = renderUvToml('', { indexUrl: 'https://x.example/simple', pythonInstallMirror: M });
+    expect(parseUvToml(empty, 'uv.toml')['python-install-mirror']).toBe(M);
+    const withTables = '# mine\n[pip]\nindex-url = "https://old.example/simple"\n';
+    const out = renderUvToml(withTables, { indexUrl: 'https://x.example/simple', pythonInstallMirror: M });
+    expect(out.startsWith(`# mine\npython-install-mirror = "${M}"\n[pip]\n`)).toBe(true);
+    const again = renderUvToml('python-install-mirror = "https://old.example/pbs"  # old\n', { indexUrl: 'https://x.example/simple', pythonInstallMirror: M });
+    expect(again.split('\n')[0]).toBe(`python-install-mirror = "${M}"  # old`);
+  });
+
+  it('apply with USTC writes it and exports UV_PYTHON_INSTALL_MIRROR; TUNA carries no python-build-standalone (tuna/issues #2125): nothing', async () => {
+    const dir = tempDir('tuna-uv-python-');
+    const plan = (mirror: string, projectDir = dir) => planApply({ mirror: findMirror(mirror), targets: ['uv'], stateDir: dir, paths: { uv: path.join(dir, 'uv.toml') }, projectDir });
+    const ustc = await plan('ustc');
+    expect(parseUvToml(ustc.changes[0]!.after, 'uv.toml')['python-install-mirror']).toBe(M);
+    expect(ustc.env.UV_PYTHON_INSTALL_MIRROR).toBe(M);
+    expect(ustc.notes.join('\n')).toMatch(/the latest release only/);
+    const tuna = await plan('tuna');
+    expect(parseUvToml(tuna.changes[0]!.after, 'uv.toml')['python-install-mirror']).toBeUndefined();
+    // a project locked against pypi.org: told that uv will rewrite the lock's URLs, and how to keep them
+    writeFileSync(path.join(dir, 'uv.lock'), 'version = 1\n[[package]]\nname = "numpy"\nversion = "2.1.0"\nsource = { registry = "https://pypi.org/simple" }\n');
+    expect((await plan('tuna')).notes.join('\n')).toContain('uv.lock records packages from https://pypi.org/simple: with https://pypi.tuna.tsinghua.edu.cn/simple as uv\'s default index, `uv lock` and `uv sync` rewrite those URLs (uv #6349)');
   });
 });

@@ -102,6 +102,12 @@ export const MIRRORS: readonly Mirror[] = [
       source: 'ustclug/mirrorhelp docs/anaconda.md',
       checked: '2026-06-28',
     },
+    pythonBuilds: {
+      url: 'https://mirrors.ustc.edu.cn/github-release/astral-sh/python-build-standalone',
+      source: 'ustclug/mirrorhelp docs/github-release.md',
+      checked: '2026-11-27',
+      note: 'the latest release only (without i686/ppc64le/s390x/debug builds); files it lacks redirect to GitHub',
+    },
     status: {
       url: 'https://mirrors.ustc.edu.cn/static/json/mirrorz.json',
       format: 'mirrorz',
@@ -158,6 +164,13 @@ export const MIRRORS: readonly Mirror[] = [
         'cloud base seen only in third-party use'),
       channels: ['conda-forge', 'pytorch', 'bioconda'],
       lacks: ['nvidia'],
+      unverified: THIRD_PARTY,
+    },
+    pythonBuilds: {
+      url: 'https://mirror.nju.edu.cn/github-release/astral-sh/python-build-standalone',
+      source: 'RubyMetric/chsrc PR #359 (uv python mirror)',
+      checked: '2026-11-27',
+      note: 'the latest release only: an older uv pins a release it no longer has',
       unverified: THIRD_PARTY,
     },
     pytorchWheels: {

@@ -67,6 +67,11 @@ export interface Mirror {
   dockerHub?: UrlService;
   /** base of the Miniforge installer releases */
   miniforge?: UrlService;
+  /**
+   * a mirror of python-build-standalone's GitHub releases (`<url>/<tag>/<file>`),
+   * for uv's `python-install-mirror`
+   */
+  pythonBuilds?: UrlService;
   /** sync status JSON */
   status?: StatusService;
 }

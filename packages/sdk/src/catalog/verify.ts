@@ -58,6 +58,7 @@ export function verifyTargets(m: Mirror): Probe[] {
   }
   if (m.pytorchWheels) add('pytorchWheels', `${m.pytorchWheels.index}/cpu/${m.pytorchWheels.layout === 'pep503' ? 'torch/' : ''}`);
   if (m.miniforge) add('miniforge', `${m.miniforge.url}/`);
+  if (m.pythonBuilds) add('pythonBuilds', `${m.pythonBuilds.url}/`);
   if (m.status) add('status', m.status.url);
   return out;
 }

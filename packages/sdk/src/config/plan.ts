@@ -8,7 +8,9 @@
  * is rendered from its original bytes, so applying twice gives the same
  * bytes, and switching mirrors leaves nothing of the previous one behind.
  */
+import { readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { checkMirrorUrl } from '../catalog/url.js';
 import { isPublicPypiIndex } from '../catalog/lookup.js';
@@ -60,9 +62,20 @@ export interface PlanOptions {
   platform?: Platform;
   /** conda's platform subdir for this machine (default: this one's): channels the mirror lacks it for stay upstream */
   condaSubdir?: string;
+  /** the project whose uv.lock is looked at (default: the working directory) */
+  projectDir?: string;
 }
 
 export type TextEncoding = 'utf8' | 'latin1';
+
+/** The registries a project's uv.lock names (`source = { registry = "…" }`); none without one. */
+function lockedIndexes(dir: string): string[] {
+  const file = path.join(dir, 'uv.lock');
+  const size = statSync(file, { throwIfNoEntry: false })?.size;
+  if (size === undefined || size > 64 * 1024 * 1024) return [];
+  const text = readFileSync(file, 'utf8');
+  return [...new Set([...text.matchAll(/source\s*=\s*\{\s*registry\s*=\s*"([^"\n]{1,500})"/g)].map((m) => m[1]!))];
+}
 
 /** Text from a config file's bytes without losing any: UTF-8 when it is, else one char per byte. */
 function decodeConfig(bytes: Buffer): { text: string; encoding: TextEncoding } {
@@ -154,9 +167,18 @@ export async function planApply(options: PlanOptions): Promise<Plan> {
         const pypi = requireService(mirror.pypi, mirror, 'PyPI index', target);
         if (pypi.note) notes.add(`${mirror.name} PyPI: ${pypi.note}`);
         const insecureHost = hostOf(pypi.index);
-        const settings: UvSettings = { indexUrl: pypi.index, ...(insecureHost ? { insecureHost } : {}) };
+        const python = mirror.pythonBuilds;
+        const settings: UvSettings = { indexUrl: pypi.index, ...(insecureHost ? { insecureHost } : {}), ...(python ? { pythonInstallMirror: python.url } : {}) };
         env.UV_DEFAULT_INDEX = pypi.index;
         if (insecureHost) env.UV_INSECURE_HOST = insecureHost;
+        if (python) {
+          env.UV_PYTHON_INSTALL_MIRROR = python.url;
+          notes.add(`${mirror.name} Python downloads (uv python install): ${python.url}${python.note ? ` — ${python.note}` : ''}`);
+        }
+        const locked = lockedIndexes(options.projectDir ?? process.cwd()).filter((u) => u.replace(/\/+$/, '') !== pypi.index);
+        if (locked.length) {
+          notes.add(`uv.lock records packages from ${locked.join(', ')}: with ${pypi.index} as uv's default index, \`uv lock\` and \`uv sync\` rewrite those URLs (uv #6349) — keep them with \`uv sync --frozen\`, or lock with UV_INDEX=${locked[0]}`);
+        }
         return { target, file, render: (text: string) => {
           guardPrivateIndex(uvIndexUrls(text, file), pypi.index, file, options);
           return renderUvToml(text, settings, file);

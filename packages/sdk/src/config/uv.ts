@@ -17,6 +17,8 @@ export interface UvSettings {
   indexUrl: string;
   /** host to add to `allow-insecure-host`, for an http:// mirror the user opted into */
   insecureHost?: string;
+  /** `python-install-mirror`: where `uv python install` downloads python-build-standalone releases */
+  pythonInstallMirror?: string;
 }
 
 export function parseUvToml(text: string, file: string): Record<string, unknown> {
@@ -103,22 +105,25 @@ export function renderUvToml(existing: string, settings: UvSettings, file = 'uv.
     }
   }
 
+  /** A top-level key: in place when the file has it, else before the first table (where top-level keys must be). */
+  const setTopKey = (key: string, value: string, oneLine: RegExp) => {
+    const at = keyLine(lines, ts[0]!, key);
+    if (at !== undefined) {
+      if (!oneLine.test(lines[at]!.replace(/\r?\n$/, ''))) throw unsafe(file, `${key} spans several lines`);
+      setKey(lines, at, key, value, eol);
+      return;
+    }
+    const insertAt = ts.length > 1 ? ts[1]!.start : lines.length;
+    if (insertAt > 0 && !lines[insertAt - 1]!.endsWith('\n')) lines[insertAt - 1] += eol;
+    lines.splice(insertAt, 0, `${key} = ${value}${eol}`);
+    for (const t of ts.slice(1)) { t.start++; t.end++; }
+  };
   if (settings.insecureHost) {
-    const top = ts[0]!;
     const hosts = new Set((before['allow-insecure-host'] as string[] | undefined) ?? []);
     hosts.add(settings.insecureHost);
-    const value = `[${[...hosts].map(tomlString).join(', ')}]`;
-    const at = keyLine(lines, top, 'allow-insecure-host');
-    if (at !== undefined) {
-      if (!/\]\s*(#.*)?$/.test(lines[at]!.replace(/\r?\n$/, ''))) throw unsafe(file, 'allow-insecure-host spans several lines');
-      setKey(lines, at, 'allow-insecure-host', value, eol);
-    } else {
-      // top-level keys must come before the first table
-      const insertAt = ts.length > 1 ? ts[1]!.start : lines.length;
-      if (insertAt > 0 && !lines[insertAt - 1]!.endsWith('\n')) lines[insertAt - 1] += eol;
-      lines.splice(insertAt, 0, `allow-insecure-host = ${value}${eol}`);
-    }
+    setTopKey('allow-insecure-host', `[${[...hosts].map(tomlString).join(', ')}]`, /\]\s*(#.*)?$/);
   }
+  if (settings.pythonInstallMirror) setTopKey('python-install-mirror', tomlString(settings.pythonInstallMirror), /["']\s*(#.*)?$/);
 
   let out = lines.join('');
   if (!haveDefault) {
@@ -129,6 +134,7 @@ export function renderUvToml(existing: string, settings: UvSettings, file = 'uv.
   const defaults = uvIndexUrls(out, file);
   if (!defaults.length || defaults.some((u) => u !== settings.indexUrl)) throw unsafe(file, 'the edited file would not name our index as the default');
   if (settings.insecureHost && !(after['allow-insecure-host'] as string[]).includes(settings.insecureHost)) throw unsafe(file, 'allow-insecure-host was not set');
+  if (settings.pythonInstallMirror && after['python-install-mirror'] !== settings.pythonInstallMirror) throw unsafe(file, 'python-install-mirror was not set');
   return out;
 }
 
