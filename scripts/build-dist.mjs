@@ -1,11 +1,13 @@
-// Bundles the Action (src/main.ts, src/post.ts) into dist/ with esbuild: ESM
+// Bundles the Action (src/main.ts, src/post.ts) into dist/ with esbuild — and
+// the CLI into one file, dist/cli/tuna-setup.mjs, that runs with plain `node`
+// and no node_modules (self-hosted runners and GPU machines without npm). ESM
 // with code splitting, so what only some runs need (@actions/cache, glob)
 // is a chunk loaded on demand and the main step starts fast. The SDK is
 // bundled from its TypeScript source, and loads undici only when it makes a
 // request; @actions/http-client's own undici is stubbed (undici-unused.mjs). Deterministic output: CI rebuilds it
 // and fails on a diff.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -38,5 +40,25 @@ const result = await build({
   metafile: true,
   logLevel: 'warning',
 });
-const sizes = Object.entries(result.metafile.outputs).map(([f, o]) => `${f} ${(o.bytes / 1024).toFixed(0)} KiB`);
+// the one-file CLI: everything inlined (no splitting), the SDK from its source
+const cli = await build({
+  absWorkingDir: root,
+  entryPoints: { 'tuna-setup': 'packages/cli/src/main.ts' },
+  outdir: 'dist/cli',
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  minify: true,
+  keepNames: true,
+  legalComments: 'none',
+  alias: { '@tuna-setup/sdk': './packages/sdk/src/index.ts' },
+  banner: { js: "#!/usr/bin/env node\nimport { createRequire as __tunaCreateRequire } from 'node:module'; const require = __tunaCreateRequire(import.meta.url);" },
+  external: ['node:sqlite'],
+  metafile: true,
+  logLevel: 'warning',
+});
+chmodSync(path.join(root, 'dist/cli/tuna-setup.mjs'), 0o755);
+const sizes = [...Object.entries(result.metafile.outputs), ...Object.entries(cli.metafile.outputs)].map(([f, o]) => `${f} ${(o.bytes / 1024).toFixed(0)} KiB`);
 console.log(sizes.join('\n'));
