@@ -27,7 +27,7 @@ export function renderSummary(f: SummaryFacts): string {
   for (const r of f.selections) {
     out.push(`### ${r.service}: ${r.chosen ? `**${r.chosen.name}**` : 'no healthy mirror'} (${r.cached ? `cached ranking from ${r.probedAt}` : `${r.elapsedMs} ms, ${(r.bytes / 1e6).toFixed(1)} MB read`})`, '',
       '| # | mirror | latency | throughput | status |', '| --- | --- | --- | --- | --- |');
-    r.ranking.forEach((m, i) => out.push(`| ${m.ok ? i + 1 : '–'} | ${esc(m.name)}${m.redirectedTo ? ` → ${esc(new URL(m.redirectedTo).host)} (redirect)` : ''} | ${m.latencyMs === null ? '–' : `${m.latencyMs} ms`} | ${rate(m.throughputBps)} | ${m.ok ? 'ok' : `excluded: ${esc(m.excluded ?? '')}`} |`));
+    for (const [i, m] of r.ranking.entries()) out.push(`| ${m.ok ? i + 1 : '–'} | ${esc(m.name)}${m.redirectedTo ? ` → ${esc(new URL(m.redirectedTo).host)} (redirect)` : ''} | ${m.latencyMs === null ? '–' : `${m.latencyMs} ms`} | ${rate(m.throughputBps)} | ${m.ok ? 'ok' : `excluded: ${esc(m.excluded ?? '')}`} |`);
     out.push('');
   }
   for (const w of f.warnings) out.push(`> [!WARNING]\n> ${esc(w)}`, '');

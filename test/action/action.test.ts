@@ -301,7 +301,7 @@ describe('wheel cache', () => {
       expect(logs).not.toContain('::warning::');
       expect(service.entries()).toHaveLength(1);
       expect(service.requests.join('\n')).toMatch(_v.startsWith('v2')
-        ? /CreateCacheEntry[^]*PUT \/blob\/cache-1[^]*FinalizeCacheEntryUpload/ : /POST \/_apis\/artifactcache\/caches[^]*PATCH/);
+        ? /CreateCacheEntry[\s\S]*PUT \/blob\/cache-1[\s\S]*FinalizeCacheEntryUpload/ : /POST \/_apis\/artifactcache\/caches[\s\S]*PATCH/);
 
       rmSync(path.join(home, '.cache'), { recursive: true, force: true });
       const c = job();

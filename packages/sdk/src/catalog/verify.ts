@@ -53,7 +53,7 @@ export function verifyTargets(m: Mirror): Probe[] {
   const add = (row: string, url: string, dated = false) => out.push({ mirror: m.name, row, url, ...(dated ? { dated } : {}) });
   if (m.pypi) add('pypi', `${m.pypi.index}/pip/`);
   if (m.conda) {
-    m.conda.defaultChannels.forEach((c, i) => add(`conda default_channels[${i}]`, `${c}/noarch/repodata.json`, true));
+    for (const [i, c] of m.conda.defaultChannels.entries()) add(`conda default_channels[${i}]`, `${c}/noarch/repodata.json`, true);
     for (const ch of m.conda.channels) add(`conda channel ${ch}`, `${m.conda.cloud}/${ch}/noarch/repodata.json`, true);
   }
   if (m.pytorchWheels) add('pytorchWheels', `${m.pytorchWheels.index}/cpu/${m.pytorchWheels.layout === 'pep503' ? 'torch/' : ''}`);

@@ -210,6 +210,7 @@ export async function planApply(options: PlanOptions): Promise<Plan> {
         return { target, file, render: (text: string) => renderDaemonJson(text, { registryMirrors: dockerMirrors }, file) };
       }
     }
+    throw new Error(`no writer for target ${target satisfies never}`);
   });
 
   for (const { target, file, render } of renderers) {
