@@ -22,7 +22,7 @@ export {
   applyPlan, restoreFiles, readJournal, journalFile, canonicalPath, DEFAULT_SESSION,
   type Applied, type RestoredFile, type RestoreOptions, type Journal, type JournalEntry, type JournalLayer,
 } from './config/journal.js';
-export { withStateLock, lockFile, type LockOptions } from './config/lock.js';
+export { withStateLock, lockFile, type LockOptions } from './fs/lock.js';
 export { applyMirror, restoreMirror, checkSession, type ApplyMirrorOptions, type ApplyMirrorResult } from './config/apply.js';
 export { readCurrentConfigs, pypiIndexNow, pypiIndexFor, type CurrentConfig } from './config/current.js';
 

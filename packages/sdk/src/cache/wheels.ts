@@ -27,8 +27,8 @@ import { statSync } from 'node:fs';
 import { cp, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { exec } from '../exec.js';
-import { withStateLock } from '../config/lock.js';
-import { writeFileAtomic } from '../config/journal.js';
+import { withStateLock } from '../fs/lock.js';
+import { writeFileAtomic } from '../fs/atomic.js';
 
 export const WHEEL_CACHE_VERSION = '2';
 

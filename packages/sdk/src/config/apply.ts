@@ -11,7 +11,7 @@ import type { Mirror } from '../catalog/types.js';
 import { TunaSetupError } from '../errors.js';
 import { checkDockerReload, reloadDocker, type ReloadResult } from './docker.js';
 import { applyPlan, checkPlanWritable, DEFAULT_SESSION, journalFile, noJournal, restoreFiles, type RestoredFile, type RestoreOptions } from './journal.js';
-import { withStateLock } from './lock.js';
+import { withStateLock } from '../fs/lock.js';
 import { planApply, type Plan, type PlanOptions } from './plan.js';
 
 export interface ApplyMirrorOptions extends PlanOptions {

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../config/journal.js';
+import { writeFileAtomic } from '../fs/atomic.js';
 import type { Candidate, ProbeService } from './services.js';
 import type { SelectReport } from './select.js';
 import type { Workload } from './workload.js';

@@ -21,7 +21,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../config/journal.js';
+import { writeFileAtomic } from '../fs/atomic.js';
 import { TunaSetupError } from '../errors.js';
 import { createDispatcher, describeHttpError, httpRequest } from '../net/http.js';
 import { safeDecode, untrusted } from '../net/untrusted.js';
