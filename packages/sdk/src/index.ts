@@ -33,7 +33,8 @@ export { verifyCatalog, verifyTargets, ROW_VERDICTS, type RowCheck, type RowVerd
 export { estimateRate, transferMs, type Arrival, type RateEstimate, type PathEstimate } from './probe/throughput.js';
 export { PYTORCH_CI_WORKLOAD, workloadMs, workloadFromRequirements, workloadFromFiles, type Workload } from './probe/workload.js';
 export { untrusted, markdownText } from './net/untrusted.js';
-export { chooseMirror, isOffline, type ChooseOptions, type ChosenMirror } from './probe/choose.js';
+export { chooseMirror, type ChooseOptions, type ChosenMirror } from './probe/choose.js';
+export { isOffline } from './net/offline.js';
 export { PROBE_SERVICES, SERVICE_PROBES, DOCKER_HUB_REGISTRY, condaSubdirGap, serviceRow, type Candidate, type ProbeService } from './probe/services.js';
 export { parseIndexPage, type IndexFile } from './probe/index-page.js';
 export { staleByListing, staleByDate, type Listing, type Dated } from './probe/freshness.js';

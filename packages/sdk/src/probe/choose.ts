@@ -8,6 +8,7 @@
  * CI job still runs; offline (`TUNA_SETUP_OFFLINE=1`) nothing is probed and
  * `auto` means the upstream.
  */
+import { isOffline } from '../net/offline.js';
 import { findMirror, listMirrors } from '../catalog/lookup.js';
 import type { Mirror } from '../catalog/types.js';
 import type { UrlPolicy } from '../catalog/url.js';
@@ -53,7 +54,6 @@ function distinctNames(mirrors: Mirror[]): Mirror[] {
   });
 }
 
-export const isOffline = (env: NodeJS.ProcessEnv = process.env) => env.TUNA_SETUP_OFFLINE === '1' || env.TUNA_SETUP_OFFLINE === 'true';
 
 export async function chooseMirror(options: ChooseOptions): Promise<ChosenMirror> {
   const spec = options.spec.trim();

@@ -7,7 +7,7 @@
 import { findMirror } from '../catalog/lookup.js';
 import { checkMirrorUrl } from '../catalog/url.js';
 import { catalogCandidates } from '../probe/candidates.js';
-import { isOffline } from '../probe/choose.js';
+import { isOffline } from '../net/offline.js';
 import { selectMirror } from '../probe/select.js';
 import { isTunaSetupError, TunaSetupError } from '../errors.js';
 import { checkListed } from './listed.js';

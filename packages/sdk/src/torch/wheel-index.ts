@@ -25,7 +25,7 @@ import { writeFileAtomic } from '../fs/atomic.js';
 import { TunaSetupError } from '../errors.js';
 import { createDispatcher, describeHttpError, httpRequest } from '../net/http.js';
 import { safeDecode, untrusted } from '../net/untrusted.js';
-import { isOffline } from '../probe/choose.js';
+import { isOffline } from '../net/offline.js';
 import { MalformedLinkError, normalizeProject, parseIndexPage, PYPI_JSON, type IndexFile } from '../probe/index-page.js';
 
 export interface WheelFile {
