@@ -3,7 +3,7 @@ import {
   parseGpus, parsePublish, TunaSetupError, parsePullPolicy, parseRunImage, parseVolume, renderEnvFile, resolveEnvironment, resolveWorkdir, runInContainer,
 } from '@tuna-setup/sdk';
 import { parse, refuseIgnored } from '../args.js';
-import { printJson, say, UsageError, printUsage } from '../output.js';
+import { printJson, UsageError, printUsage } from '../output.js';
 import { resolveFlags, resolveRequest } from './resolve.js';
 
 export const usage = `tuna-setup run [options] -- CMD [ARG...]
