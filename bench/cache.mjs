@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { cacheContent, entryKey, restoreLocalCache, saveLocalCache } from '../packages/sdk/dist/index.js';
+import { cacheContent, entryKey, restoreLocalCache, saveLocalCache } from '../packages/sdk/dist/cache/index.js';
 
 const files = Number(process.argv[2] ?? 10000);
 const work = mkdtempSync(path.join(tmpdir(), 'tuna-bench-cache-'));

@@ -15,7 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { renderPipConf } from '../packages/sdk/dist/index.js';
+import { renderPipConf } from '../packages/sdk/dist/config/index.js';
 
 const CLI = path.resolve(import.meta.dirname, '../packages/cli/bin/tuna-setup.js');
 

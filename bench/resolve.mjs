@@ -3,7 +3,7 @@
 // Baseline beside it: one Table-3 lookup (`nativeCudaForDriver`), the least
 // any resolver does; the ratio says how many such lookups a resolution costs.
 // Usage: node bench/resolve.mjs [calls]   (needs `npm run build`)
-import { nativeCudaForDriver, resolveTorch } from '../packages/sdk/dist/index.js';
+import { nativeCudaForDriver, resolveTorch } from '../packages/sdk/dist/torch/index.js';
 
 const calls = Number(process.argv[2] ?? 20000);
 const requests = [

@@ -17,7 +17,8 @@
 import { fork, spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
-import { candidateFromPair, REFERENCE_BYTES, selectMirror } from '../packages/sdk/dist/index.js';
+import { selectMirror } from '../packages/sdk/dist/index.js';
+import { candidateFromPair, REFERENCE_BYTES } from '../packages/sdk/dist/probe/index.js';
 import { sequentialBaseline } from './baseline.mjs';
 
 const SCENARIOS = Number(process.argv[2] ?? 30);

@@ -26,7 +26,8 @@ const result = await build({
   keepNames: true,
   legalComments: 'none',
   chunkNames: 'chunks/[name]-[hash]',
-  alias: { '@tuna-setup/sdk': './packages/sdk/src/index.ts' },
+  // the SDK from its source: the root is src/index.ts, a subpath (/probe) src/probe/index.ts
+  alias: { '@tuna-setup/sdk': './packages/sdk/src' },
   // CommonJS dependencies inside an ESM bundle need require
   banner: { js: "import { createRequire as __tunaCreateRequire } from 'node:module'; const require = __tunaCreateRequire(import.meta.url);" },
   external: ['node:sqlite'],
@@ -53,7 +54,8 @@ const cli = await build({
   minify: true,
   keepNames: true,
   legalComments: 'none',
-  alias: { '@tuna-setup/sdk': './packages/sdk/src/index.ts' },
+  // the SDK from its source: the root is src/index.ts, a subpath (/probe) src/probe/index.ts
+  alias: { '@tuna-setup/sdk': './packages/sdk/src' },
   banner: { js: "#!/usr/bin/env node\nimport { createRequire as __tunaCreateRequire } from 'node:module'; const require = __tunaCreateRequire(import.meta.url);" },
   external: ['node:sqlite'],
   metafile: true,

@@ -19,7 +19,9 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as core from '@actions/core';
-import { cacheContent, entryKey, exec, PYTORCH_CI_WORKLOAD, restoreLocalCache, saveLocalCache, wheelCacheKey, workloadFromFiles, type Workload } from '@tuna-setup/sdk';
+import { exec } from '@tuna-setup/sdk';
+import { cacheContent, entryKey, restoreLocalCache, saveLocalCache, wheelCacheKey } from '@tuna-setup/sdk/cache';
+import { PYTORCH_CI_WORKLOAD, workloadFromFiles, type Workload } from '@tuna-setup/sdk/probe';
 import type { CacheBackend, Inputs } from './inputs.js';
 
 export interface CacheState {

@@ -5,7 +5,8 @@
  * and the others still run.
  */
 import * as core from '@actions/core';
-import { isTunaSetupError, removeContainer, restoreMirror } from '@tuna-setup/sdk';
+import { isTunaSetupError, restoreMirror } from '@tuna-setup/sdk';
+import { removeContainer } from '@tuna-setup/sdk/docker';
 import { saveWheelCache, type CacheState } from './cache.js';
 import { STATE } from './state.js';
 

@@ -7,10 +7,12 @@
  */
 import path from 'node:path';
 import * as core from '@actions/core';
-import {
-  findMirror, findRelease, checkMirrorUrl, IMAGE_SOURCES, isCudaSpec, isOffline, isTunaSetupError, parseGpus, parsePullPolicy, parseRunImage, parseTargets,
-  WHEEL_SOURCES, type Gpus, type ImageFlavor, type ImageSource, type PullPolicy, type Target, type WheelSource,
-} from '@tuna-setup/sdk';
+import { findMirror, isTunaSetupError, type Target } from '@tuna-setup/sdk';
+import { checkMirrorUrl } from '@tuna-setup/sdk/catalog';
+import { parseTargets } from '@tuna-setup/sdk/config';
+import { parseGpus, parsePullPolicy, parseRunImage, type Gpus, type PullPolicy } from '@tuna-setup/sdk/docker';
+import { isOffline } from '@tuna-setup/sdk/net';
+import { findRelease, IMAGE_SOURCES, isCudaSpec, WHEEL_SOURCES, type ImageFlavor, type ImageSource, type WheelSource } from '@tuna-setup/sdk/torch';
 
 export type CacheBackend = 'actions' | 'local' | 'off';
 

@@ -9,9 +9,11 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import * as core from '@actions/core';
 import {
-  applyMirror, bashScript, chooseMirror, defaultStateDir, formatRanking, inWords, installResolved, machinePlatform, parseRunImage, probePython, TunaSetupError, isTunaSetupError, resolveEnvironment, runInContainer,
-  type Environment, type PythonInfo,
+  applyMirror, chooseMirror, defaultStateDir, inWords, TunaSetupError, isTunaSetupError, resolveEnvironment, runInContainer, type Environment,
 } from '@tuna-setup/sdk';
+import { bashScript, parseRunImage } from '@tuna-setup/sdk/docker';
+import { formatRanking } from '@tuna-setup/sdk/probe';
+import { installResolved, machinePlatform, probePython, type PythonInfo } from '@tuna-setup/sdk/torch';
 import { cacheHit, requirementsWorkload, restoreWheelCache } from './cache.js';
 import { installMicromamba, installMiniforge } from './toolcache.js';
 import { InputErrors, loadInputs, type Inputs } from './inputs.js';

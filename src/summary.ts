@@ -4,7 +4,9 @@
  * person would rather look at than the log.
  */
 import * as core from '@actions/core';
-import { inWords, markdownText as esc, untrusted, type Environment, type Plan, type SelectReport } from '@tuna-setup/sdk';
+import { inWords, type Environment, type SelectReport } from '@tuna-setup/sdk';
+import { type Plan } from '@tuna-setup/sdk/config';
+import { markdownText as esc, untrusted } from '@tuna-setup/sdk/net';
 
 export interface SummaryFacts {
   selections: SelectReport[];

@@ -13,9 +13,8 @@ import { createReadStream } from 'node:fs';
 import { chmod, copyFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as core from '@actions/core';
-import {
-  exec, micromambaSources, miniforgeInstallerName, miniforgeSources, parseSha256File, TunaSetupError, type InstallerSource, type Mirror,
-} from '@tuna-setup/sdk';
+import { exec, TunaSetupError, type Mirror } from '@tuna-setup/sdk';
+import { micromambaSources, miniforgeInstallerName, miniforgeSources, parseSha256File, type InstallerSource } from '@tuna-setup/sdk/catalog';
 
 export interface Installed {
   prefix: string;

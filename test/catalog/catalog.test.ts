@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  catalogCandidates, condaSubdir, condaSubdirGap, configPath, defaultStateDir, findMirror, formatRanking, isPublicPypiIndex, MIRRORS, readMirrorz, SERVICE_PROBES, serviceRow,
-} from '@tuna-setup/sdk';
+import { defaultStateDir, findMirror } from '@tuna-setup/sdk';
+import { isPublicPypiIndex, MIRRORS } from '@tuna-setup/sdk/catalog';
+import { condaSubdir, configPath } from '@tuna-setup/sdk/config';
+import { catalogCandidates, condaSubdirGap, formatRanking, readMirrorz, SERVICE_PROBES, serviceRow } from '@tuna-setup/sdk/probe';
 
 describe('the mirror catalog', () => {
   it('has the mirrors the README promises, each named once', () => {

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { findMirror, planApply, readCondarc, renderCondarc, TunaSetupError } from '@tuna-setup/sdk';
+import { findMirror, TunaSetupError } from '@tuna-setup/sdk';
+import { planApply, readCondarc, renderCondarc } from '@tuna-setup/sdk/config';
 import { tempDir } from '../helpers/tmp.js';
 
 const T = 'https://mirrors.tuna.tsinghua.edu.cn/anaconda';

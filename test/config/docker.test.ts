@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderDaemonJson } from '@tuna-setup/sdk';
+import { renderDaemonJson } from '@tuna-setup/sdk/config';
 
 const M = 'https://docker.m.example.com';
 

@@ -5,9 +5,9 @@ import {
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  applyMirror, applyPlan, findMirror, journalFile, lockFile, planApply, restoreFiles, restoreMirror, withStateLock, type Target,
-} from '@tuna-setup/sdk';
+import { applyMirror, findMirror, restoreMirror, type Target } from '@tuna-setup/sdk';
+import { applyPlan, journalFile, planApply, restoreFiles } from '@tuna-setup/sdk/config';
+import { lockFile, withStateLock } from '@tuna-setup/sdk/fs';
 import { itWith } from '../helpers/env.js';
 import { tempDir } from '../helpers/tmp.js';
 

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { parsePipConf, renderPipConf, TunaSetupError, type PipSettings } from '@tuna-setup/sdk';
+import { TunaSetupError } from '@tuna-setup/sdk';
+import { parsePipConf, renderPipConf, type PipSettings } from '@tuna-setup/sdk/config';
 import { itWith } from '../helpers/env.js';
 import { isolatedPipEnv } from '../helpers/pypi.js';
 

@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findMirror, parseUvToml, planApply, renderUvToml } from '@tuna-setup/sdk';
+import { findMirror } from '@tuna-setup/sdk';
+import { parseUvToml, planApply, renderUvToml } from '@tuna-setup/sdk/config';
 import { tempDir } from '../helpers/tmp.js';
 
 const TUNA = 'https://pypi.tuna.tsinghua.edu.cn/simple';

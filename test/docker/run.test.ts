@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   dockerRunArgs, parsePublish, parsePullPolicy, parseRunImage, parseVolume, publishArg, renderEnvFile, resolveWorkdir, runJob, type JobSpec,
-} from '@tuna-setup/sdk';
+} from '@tuna-setup/sdk/docker';
 import { InputErrors, loadInputs } from '../../src/inputs.js';
 import { tempDir } from '../helpers/tmp.js';
 

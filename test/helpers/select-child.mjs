@@ -6,7 +6,8 @@
 //   node select-child.mjs '{"service":"pypi","candidates":["a=http://…"],"budgetMs":1000,"allowHttp":true,
 //     "status":{"a":"http://…/tunasync.json"}}'
 // prints {"startedAt","answeredAt","rssGrowthMB","report"|"error"} on stdout.
-import { candidateFromPair, selectMirror } from '../../packages/sdk/dist/index.js';
+import { selectMirror } from '../../packages/sdk/dist/index.js';
+import { candidateFromPair } from '../../packages/sdk/dist/probe/index.js';
 
 const opts = JSON.parse(process.argv[2]);
 const rss0 = process.memoryUsage().rss;

@@ -28,6 +28,10 @@ describe('npm pack → install → use', () => {
     run(['npm', 'install', '--prefer-offline', '--no-audit', '--no-fund', ...tarballs.map((t) => path.join(packs, t))], project);
     const version = run(['node', '-e', "import('@tuna-setup/sdk').then((m) => console.log(m.VERSION, typeof m.selectMirror, typeof m.resolveEnvironment))"], project).trim();
     expect(version).toBe('0.5.0 function function');
+    // the parts are on subpaths (and only there): the root is the use cases
+    const sub = run(['node', '-e', "Promise.all([import('@tuna-setup/sdk'), import('@tuna-setup/sdk/torch'), import('@tuna-setup/sdk/probe')]).then(([root, torch, probe]) => console.log(Object.keys(root).length, typeof torch.resolveTorch, typeof probe.rank, 'resolveTorch' in root))"], project).trim();
+    expect(sub).toMatch(/^\d+ function function false$/);
+    expect(Number(sub.split(' ')[0])).toBeLessThanOrEqual(30);
     const bin = path.join(project, 'node_modules/.bin/tuna-setup');
     expect(run([bin, '--version'], project).trim()).toBe('0.5.0');
     const resolved = JSON.parse(run([bin, 'resolve', '--torch', '2.14', '--driver', 'none', '--offline', '--json'], project));

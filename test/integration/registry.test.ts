@@ -2,7 +2,8 @@
 // Docker Hub-style token auth, a pull-through cache in front of it, and a
 // forwarder that injects 429/5xx (test/helpers/registry.ts).
 import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { checkImageTag, isTunaSetupError, parseImageRef, RegistryClient, resolveEnvironment } from '@tuna-setup/sdk';
+import { isTunaSetupError, resolveEnvironment } from '@tuna-setup/sdk';
+import { checkImageTag, parseImageRef, RegistryClient } from '@tuna-setup/sdk/registry';
 import { itWith, missing } from '../helpers/env.js';
 import { startRegistryLab, type RegistryLab } from '../helpers/registry.js';
 import { tempDir } from '../helpers/tmp.js';

@@ -1,7 +1,7 @@
 // The pure parts of selection: reading index pages and sync status, judging
 // freshness, ranking. Table-driven; the network parts are in select.test.ts.
 import { describe, expect, it } from 'vitest';
-import { parseIndexPage, rank, readMirrorz, readTunasync, staleByDate, staleByListing, type RankedMirror } from '@tuna-setup/sdk';
+import { parseIndexPage, rank, readMirrorz, readTunasync, staleByDate, staleByListing, type RankedMirror } from '@tuna-setup/sdk/probe';
 
 const HOUR = 3_600_000;
 const NOW = Date.parse('2026-11-27T00:00:00Z');

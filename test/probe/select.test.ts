@@ -5,7 +5,8 @@ import net from 'node:net';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { candidateFromPair, noHealthyMirror, selectMirror, type Candidate, type ProbeService, type SelectReport } from '@tuna-setup/sdk';
+import { selectMirror, type SelectReport } from '@tuna-setup/sdk';
+import { candidateFromPair, noHealthyMirror, type Candidate, type ProbeService } from '@tuna-setup/sdk/probe';
 import { startMirrors, type MirrorSpec } from '../helpers/mirror-sim.mjs';
 import { tempDir } from '../helpers/tmp.js';
 

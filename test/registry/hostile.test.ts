@@ -5,7 +5,8 @@
 import http from 'node:http';
 import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isTunaSetupError, RegistryClient, TunaSetupError } from '@tuna-setup/sdk';
+import { isTunaSetupError, TunaSetupError } from '@tuna-setup/sdk';
+import { RegistryClient } from '@tuna-setup/sdk/registry';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 const servers: { close: () => void }[] = [];

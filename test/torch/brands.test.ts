@@ -6,7 +6,8 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { detectGpu, parseNvidiaSmiBrands, preflight, resolveTorch, type DockerReport } from '@tuna-setup/sdk';
+import { preflight, type DockerReport } from '@tuna-setup/sdk/docker';
+import { detectGpu, parseNvidiaSmiBrands, resolveTorch } from '@tuna-setup/sdk/torch';
 import { tempDir } from '../helpers/tmp.js';
 
 // `nvidia-smi -q` sections as the tool prints them (two GPUs; other lines elided)

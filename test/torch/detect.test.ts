@@ -7,7 +7,7 @@
 import { chmodSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { detectGpu, nativeCudaForDriver, parseNvidiaSmiQuery, parseProcDriverVersion } from '@tuna-setup/sdk';
+import { detectGpu, nativeCudaForDriver, parseNvidiaSmiQuery, parseProcDriverVersion } from '@tuna-setup/sdk/torch';
 import { tempDir } from '../helpers/tmp.js';
 
 const H100 = path.resolve(import.meta.dirname, '../fixtures/gpu/h100-580');

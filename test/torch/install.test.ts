@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkInstalled, type InstalledTorch } from '@tuna-setup/sdk';
+import { checkInstalled, type InstalledTorch } from '@tuna-setup/sdk/torch';
 import { newRunner } from '../helpers/action.js';
 import { runCliAsync } from '../helpers/cli.js';
 import { isolatedPipEnv } from '../helpers/pypi.js';

@@ -3,7 +3,8 @@
 // installing, so a mirror that is behind or lacks a platform is an error
 // that names what it has — not pip's "No matching distribution".
 import { describe, expect, it } from 'vitest';
-import { checkListed, resolveEnvironment, type Resolution } from '@tuna-setup/sdk';
+import { resolveEnvironment } from '@tuna-setup/sdk';
+import { checkListed, type Resolution } from '@tuna-setup/sdk/torch';
 import { linuxWheels, startPypiLike, startTorchIndex } from '../helpers/torch-index.js';
 
 type R = Pick<Resolution, 'torch' | 'variant' | 'torchIndexUrl' | 'wheelSource'>;

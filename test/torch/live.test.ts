@@ -3,7 +3,8 @@
 // index resolves without a table change"). The index here lists torch 2.15.0 —
 // which no table row knows — with its torchvision 0.30.0 and no torchaudio.
 import { describe, expect, it } from 'vitest';
-import { liveRelease, resolveEnvironment, resolveTorch, TORCH_RELEASES } from '@tuna-setup/sdk';
+import { resolveEnvironment } from '@tuna-setup/sdk';
+import { liveRelease, resolveTorch, TORCH_RELEASES } from '@tuna-setup/sdk/torch';
 import { linuxWheels, startPypiLike } from '../helpers/torch-index.js';
 import { tempDir } from '../helpers/tmp.js';
 

@@ -6,7 +6,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AARCH64_WHEELS, archesFor, detectL4t, forPlatform, machinePlatform, platformOf, resolveTorch, TORCH_RELEASES, type ResolveRequest } from '@tuna-setup/sdk';
+import {
+  AARCH64_WHEELS, archesFor, detectL4t, forPlatform, machinePlatform, platformOf, resolveTorch, TORCH_RELEASES, type ResolveRequest,
+} from '@tuna-setup/sdk/torch';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 

@@ -6,7 +6,8 @@
 //   REL  = variants per release (§4);  SM = kernels per variant (§6.3)
 //   NGC  = NGC releases (§5.3)
 import { describe, expect, it } from 'vitest';
-import { resolveTorch, type ResolveRequest, isTunaSetupError } from '@tuna-setup/sdk';
+import { isTunaSetupError } from '@tuna-setup/sdk';
+import { resolveTorch, type ResolveRequest } from '@tuna-setup/sdk/torch';
 
 const D = {
   r418: '418.226.00', r470: '470.256.02', r525: '525.147.05', r535: '535.230.02', r550: '550.144.03',

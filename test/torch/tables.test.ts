@@ -4,10 +4,10 @@
 // 560.35.05 (12.6), 570.172.08 (12.8), 580.95.05 (13.0), 590.48.01 (13.1),
 // 610.43.02 (13.3) — NVIDIA Table 3.
 import { describe, expect, it } from 'vitest';
+import { isTunaSetupError } from '@tuna-setup/sdk';
 import {
-  archCovers, archesFor, findRelease, isTunaSetupError, minDriverFor, nativeCudaForDriver, NGC_RELEASES, CUDA_FULL, resolveTorch,
-  TORCH_RELEASES, type ResolveRequest,
-} from '@tuna-setup/sdk';
+  archCovers, archesFor, findRelease, minDriverFor, nativeCudaForDriver, NGC_RELEASES, CUDA_FULL, resolveTorch, TORCH_RELEASES, type ResolveRequest,
+} from '@tuna-setup/sdk/torch';
 import { hasPytorchImage } from '../../packages/sdk/src/torch/releases.js';
 import { CUDA_IMAGE_REQUIREMENTS, cudaImageAcceptsDriver, gpuBrand } from '../../packages/sdk/src/torch/cuda-drivers.js';
 

@@ -5,10 +5,11 @@
 import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { isTunaSetupError } from '@tuna-setup/sdk';
+import { parseIndexPage } from '@tuna-setup/sdk/probe';
 import {
-  comparePep440, isTunaSetupError, newestVersion, normalizePlatform, parseIndexPage, parseWheelName, readWheelIndex,
-  summarizeTorchIndex, wheelIndexCacheFile, type WheelFile, type WheelIndexOptions,
-} from '@tuna-setup/sdk';
+  comparePep440, newestVersion, normalizePlatform, parseWheelName, readWheelIndex, summarizeTorchIndex, wheelIndexCacheFile, type WheelFile, type WheelIndexOptions,
+} from '@tuna-setup/sdk/torch';
 import { CU130_FILES, PYPI_FILES, startTorchIndex, type TorchIndexServer } from '../helpers/torch-index.js';
 import { tempDir } from '../helpers/tmp.js';
 

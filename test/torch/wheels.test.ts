@@ -6,7 +6,8 @@
 // resolve.test.ts (MVC: 12.x ≥ 525.60.13, 13.x ≥ 580.65.06).
 import { describe, expect, it } from 'vitest';
 import { parse as parseToml } from 'smol-toml';
-import { inWords, isTunaSetupError, resolveTorch, type ResolveRequest } from '@tuna-setup/sdk';
+import { inWords, isTunaSetupError } from '@tuna-setup/sdk';
+import { resolveTorch, type ResolveRequest } from '@tuna-setup/sdk/torch';
 
 const TUNA = 'https://pypi.tuna.tsinghua.edu.cn/simple';
 const D = { r550: '550.144.03', r570: '570.172.08', r580: '580.95.05' };

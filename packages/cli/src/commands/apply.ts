@@ -1,7 +1,8 @@
 /** `tuna-setup apply`: point pip, uv, conda and Docker at a mirror. */
-import {
-  applyMirror, chooseMirror, defaultStateDir, formatRanking, loadMirrorFile, parseTargets, workloadFromFiles, type Target,
-} from '@tuna-setup/sdk';
+import { applyMirror, chooseMirror, defaultStateDir, type Target } from '@tuna-setup/sdk';
+import { loadMirrorFile } from '@tuna-setup/sdk/catalog';
+import { parseTargets } from '@tuna-setup/sdk/config';
+import { formatRanking, workloadFromFiles } from '@tuna-setup/sdk/probe';
 import { parse, positiveInt, refuseIgnored } from '../args.js';
 import { printJson, say, printUsage } from '../output.js';
 

@@ -1,5 +1,6 @@
 /** `tuna-setup catalog verify`: every URL of the catalog's rows asked once, each with a verdict. */
-import { findMirror, loadMirrorFile, listMirrors, verifyCatalog, type Mirror } from '@tuna-setup/sdk';
+import { findMirror, verifyCatalog, type Mirror } from '@tuna-setup/sdk';
+import { loadMirrorFile, listMirrors } from '@tuna-setup/sdk/catalog';
 import { parse, positiveInt } from '../args.js';
 import { printJson, printUsage, say, UsageError } from '../output.js';
 

@@ -1,5 +1,6 @@
 /** `tuna-setup install`: install the resolved torch (and the user's packages) into a Python, then prove it imports with kernels for every GPU. */
-import { INSTALLERS, inWords, installTorch, type Installer } from '@tuna-setup/sdk';
+import { inWords, installTorch } from '@tuna-setup/sdk';
+import { INSTALLERS, type Installer } from '@tuna-setup/sdk/torch';
 import { parse } from '../args.js';
 import { printJson, printUsage, say, UsageError } from '../output.js';
 import { resolveFlags, wheelFlags, wheelsRequest } from './resolve.js';

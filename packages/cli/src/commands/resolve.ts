@@ -1,5 +1,7 @@
 /** `tuna-setup resolve`: the PyTorch wheel index and image that fit this driver and GPU, with the tag checked. */
-import { defaultStateDir, IMAGE_SOURCES, TORCH_PLATFORMS, type TorchPlatform, inWords, pypiIndexFor, resolveEnvironment, WHEEL_SOURCES, type WheelSource, type EnvironmentRequest, type ImageFlavor, type ImageSource } from '@tuna-setup/sdk';
+import { defaultStateDir, inWords, resolveEnvironment, type EnvironmentRequest } from '@tuna-setup/sdk';
+import { pypiIndexFor } from '@tuna-setup/sdk/config';
+import { IMAGE_SOURCES, TORCH_PLATFORMS, type TorchPlatform, WHEEL_SOURCES, type WheelSource, type ImageFlavor, type ImageSource } from '@tuna-setup/sdk/torch';
 import { parse, refuseIgnored } from '../args.js';
 import { printJson, say, UsageError, printUsage } from '../output.js';
 

@@ -1,7 +1,6 @@
 /** `tuna-setup run`: find or pull the image (resolved, or given) and run a command in it with the GPUs; the exit code is the command's. */
-import {
-  parseGpus, parsePublish, TunaSetupError, parsePullPolicy, parseRunImage, parseVolume, renderEnvFile, resolveEnvironment, resolveWorkdir, runInContainer,
-} from '@tuna-setup/sdk';
+import { TunaSetupError, resolveEnvironment, runInContainer } from '@tuna-setup/sdk';
+import { parseGpus, parsePublish, parsePullPolicy, parseRunImage, parseVolume, renderEnvFile, resolveWorkdir } from '@tuna-setup/sdk/docker';
 import { parse, refuseIgnored } from '../args.js';
 import { printJson, UsageError, printUsage } from '../output.js';
 import { resolveFlags, resolveRequest } from './resolve.js';

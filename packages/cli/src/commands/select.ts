@@ -1,8 +1,8 @@
 /** `tuna-setup select`: probe the candidates for a service and rank them; writes nothing. */
-import {
-  catalogCandidates, defaultStateDir, formatRanking, isOffline, loadMirrorFile, noHealthyMirror, parseProbeService, selectMirror,
-  TunaSetupError, userCandidates, workloadFromFiles,
-} from '@tuna-setup/sdk';
+import { defaultStateDir, selectMirror, TunaSetupError } from '@tuna-setup/sdk';
+import { loadMirrorFile } from '@tuna-setup/sdk/catalog';
+import { isOffline } from '@tuna-setup/sdk/net';
+import { catalogCandidates, formatRanking, noHealthyMirror, parseProbeService, userCandidates, workloadFromFiles } from '@tuna-setup/sdk/probe';
 import { parse, positiveInt, refuseIgnored } from '../args.js';
 import { printJson, say, printUsage } from '../output.js';
 

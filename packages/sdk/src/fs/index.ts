@@ -1,0 +1,2 @@
+/** @tuna-setup/sdk/fs — The state lock. */
+export { withStateLock, lockFile, type LockOptions } from './lock.js';
