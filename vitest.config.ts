@@ -16,6 +16,8 @@ export default defineConfig({
     ],
   },
   test: {
+    // one line, before any test, naming what this machine lacks and so which tests are skipped
+    globalSetup: ['test/helpers/report-skips.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
     projects: [
