@@ -1,5 +1,5 @@
 /**
- * The CLI contract of `apply` and `restore` (../shared/DESIGN.md): --json
+ * The CLI contract of `apply` and `restore` (the README's contract): --json
  * prints one object, exit 0/1/2, one-line cause + hint on stderr, nothing
  * written on any error.
  */

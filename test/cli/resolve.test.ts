@@ -1,5 +1,5 @@
 /**
- * The CLI contract of `resolve` (../shared/DESIGN.md), offline: the JSON
+ * The CLI contract of `resolve` (the README's contract), offline: the JSON
  * shape, detection through --sysroot and a stand-in nvidia-smi, exit codes
  * and messages. The registry check is in integration/registry.test.ts.
  */

@@ -1,5 +1,5 @@
 /**
- * The CLI contract of `select` and `apply --mirror auto|a,b` (../shared/DESIGN.md),
+ * The CLI contract of `select` and `apply --mirror auto|a,b` (the README's contract),
  * run as a user runs it, against simulated mirrors on loopback.
  */
 import { readFileSync, writeFileSync } from 'node:fs';

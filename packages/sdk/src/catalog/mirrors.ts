@@ -1,7 +1,8 @@
 /**
- * The mirror catalog: data only. Each service row names its source and the
- * date it was checked (see ../shared/research/mirror-anchors.md §7 for the
- * evidence). Changing a URL here touches no logic.
+ * The mirror catalog: data only. Each service row names its public source
+ * (the mirror's help page, sync scripts or server configs) and the date it
+ * was checked; `tuna-setup catalog verify` checks every row against the live
+ * mirrors. Changing a URL here touches no logic.
  *
  * Docker Hub: every institutional Chinese Docker Hub mirror closed in 2024
  * (USTC 2024-06-06, SJTU 2024-06, NJU 2024-06-07 — ustclug/mirrorhelp

@@ -1,6 +1,7 @@
 /**
  * Picking the mirror that will really serve this machine fastest, within a
- * time budget, politely. The pipeline (../shared/research/mirror-anchors.md §3):
+ * time budget, politely. The pipeline (how chsrc, mirrorz and TUNA's own
+ * selection measure mirrors, improved where they mislead):
  *
  * 1. **Validated probe, all candidates at once.** Each candidate gets one
  *    request for a real resource on the service's own path (services.ts); only

@@ -2,7 +2,7 @@
  * What a mirror says about its own sync: tunasync.json (TUNA, BFSU, NJU — a
  * list of jobs with `status` and `last_update_ts`) and mirrorz.json v1.7
  * (USTC, SJTU — `mirrors[].status` such as `S1718000000X1718003600`, see
- * ../shared/research/mirror-anchors.md §2.2.1). Pure: parsed JSON in, a
+ * mirrorz-org/mirrorz's status format, README "status"). Pure: parsed JSON in, a
  * verdict out. Anything missing or garbled is "unknown", never an error —
  * the probe that follows still decides whether the mirror really serves.
  */

@@ -4,8 +4,8 @@
  * A driver's native CUDA version — what `nvidia-smi` prints as "CUDA
  * Version" and what `nvidia/cuda` images check through NVIDIA_REQUIRE_CUDA —
  * is the newest row whose driver is not newer than it. Adding a CUDA release
- * is adding a row. Source: ../shared/research/torch-cuda.md §3.1 (a stored
- * transcription of the CUDA 13.2 Update 2 release notes), checked 2026-11;
+ * is adding a row. Source: NVIDIA's CUDA Toolkit release notes, Table 3
+ * (docs.nvidia.com/cuda/cuda-toolkit-release-notes, CUDA 13.2 Update 2), checked 2026-11;
  * rows from later notes say so.
  *
  * Also the NVIDIA_REQUIRE_CUDA of the nvidia/cuda images (their brand

@@ -7,7 +7,9 @@
  *   the driver's own CUDA must be ≥ X.Y);
  * - `nvcr.io/nvidia/pytorch:<YY.MM>-py3` (NGC; NVIDIA's own torch build; the
  *   driver's own CUDA must be ≥ the release's CUDA).
- * Sources: ../shared/research/torch-cuda.md §5.
+ * Sources: pytorch/test-infra generate_docker_release_matrix.py (pytorch/pytorch
+ * tags), gitlab.com/nvidia/container-images/cuda (nvidia/cuda tags), the NGC
+ * PyTorch release notes (docs.nvidia.com/deeplearning/frameworks).
  */
 
 export type ImageSource = 'pytorch' | 'ngc' | 'cuda';

@@ -3,9 +3,10 @@
  * the matching torchvision/torchaudio, the CUDA wheel variants published on
  * download.pytorch.org (Linux x86_64), the CPython versions, the PyPI default
  * variant, and which GPU architectures (sm_XX) each variant carries kernels
- * for. Adding a release is adding a row. Sources: ../shared/research/torch-cuda.md
- * §4 (pytorch/test-infra release branches, RELEASE.md, colab issues) and §6.3
- * (build_cuda.sh, RELEASE.md, measured wheels) — each row says which.
+ * for. Adding a release is adding a row. Sources: pytorch/test-infra release
+ * branches (generate_binary_build_matrix.py), pytorch RELEASE.md, the colab
+ * release issues, .ci/manywheel/build_cuda.sh and measured wheels — each row
+ * says which.
  */
 
 export interface TorchPatch {
