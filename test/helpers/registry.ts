@@ -1,6 +1,6 @@
 /**
- * A Docker Hub-shaped registry on 127.0.0.1, for the registry client tests
- * : a real distribution registry (Debian
+ * A Docker Hub-shaped registry on 127.0.0.1, for the registry client tests:
+ * a real distribution registry (Debian
  * docker-registry) with token auth, a token server of our own that signs
  * RS256 JWTs with node:crypto (callers get what they ask for, except that
  * `private/*` needs a login), a flaky forwarder in front of the registry that can
