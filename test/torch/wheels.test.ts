@@ -126,3 +126,15 @@ describe('uv: the same choice for a uv project (pyproject.toml)', () => {
     expect(parseToml(r.uvPyproject)).toEqual({ tool: { uv: { index: [{ url: MIRROR, default: true }] } } });
   });
 });
+
+describe('the request is checked in the SDK (not only by the CLI)', () => {
+  it.each([
+    [{ driver: 'banana' }, /^driver 'banana' is not a driver version like 550\.54\.15$/],
+    [{ driver: '580.95.05', gpus: ['sm_86'] }, /^gpuCc 'sm_86' is not a compute capability like 8\.6$/],
+    [{ driver: null, python: 'three' }, /^python 'three' is not a version like 3\.12$/],
+  ])('%j: USAGE before anything is resolved', (req, message) => {
+    const e = (() => { try { resolveTorch(req as ResolveRequest); } catch (x) { return x; } })() as InstanceType<typeof import('@tuna-setup/sdk').TunaSetupError>;
+    expect(e.code).toBe('USAGE');
+    expect(e.message).toMatch(message);
+  });
+});

@@ -99,6 +99,7 @@ export const SETTINGS: Readonly<Record<string, { flag: string | null; input: str
   publish: { flag: '--publish', input: null },
   installConda: { flag: null, input: 'install-conda' },
   interpreter: { flag: '--python', input: 'python' },
+  python: { flag: '--python', input: null },
   platform: { flag: '--platform', input: null },
   installer: { flag: '--installer', input: null },
 };

@@ -1,7 +1,7 @@
 /** `tuna-setup resolve`: the PyTorch wheel index and image that fit this driver and GPU, with the tag checked. */
 import { defaultStateDir, inWords, resolveEnvironment, type EnvironmentRequest } from '@tuna-setup/sdk';
 import { pypiIndexFor } from '@tuna-setup/sdk/config';
-import { IMAGE_SOURCES, TORCH_PLATFORMS, type TorchPlatform, WHEEL_SOURCES, type WheelSource, type ImageFlavor, type ImageSource } from '@tuna-setup/sdk/torch';
+import { checkResolveRequest, IMAGE_SOURCES, TORCH_PLATFORMS, type TorchPlatform, WHEEL_SOURCES, type WheelSource, type ImageFlavor, type ImageSource } from '@tuna-setup/sdk/torch';
 import { parse, refuseIgnored } from '../args.js';
 import { printJson, say, UsageError, printUsage } from '../output.js';
 
@@ -70,9 +70,8 @@ export function resolveRequest(v: ResolveValues): EnvironmentRequest {
   if (v.driver === 'none') refuseIgnored(v, ['gpu-cc'], 'with a driver (--driver none means no GPU)');
   if (v['wheel-mirror'] === undefined && (v as { wheels?: string }).wheels !== 'mirror') refuseIgnored(v, ['state-dir'], 'with --wheel-mirror auto or --wheels mirror (the ranking is cached there)');
   const gpus = (v['gpu-cc'] ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
-  for (const cc of gpus) if (!/^\d{1,2}\.\d$/.test(cc)) throw new UsageError(`--gpu-cc '${cc}' is not a compute capability like 8.6`);
-  if (v.driver !== undefined && v.driver !== 'none' && !/^\d+(\.\d+){0,2}$/.test(v.driver)) throw new UsageError(`--driver '${v.driver}' is not a driver version like 550.54.15 (or 'none')`);
-  if (v.python !== undefined && !/^3\.\d+t?$/.test(v.python)) throw new UsageError(`--python '${v.python}' is not a version like 3.12`);
+  // the values themselves are checked by the SDK (checkResolveRequest), before anything is detected or fetched
+  checkResolveRequest({ driver: v.driver === 'none' ? null : v.driver, gpus, ...(v.python !== undefined ? { python: v.python } : {}) });
   const mirror = v['registry-mirror']?.replace(/^https?:\/\//, '').replace(/\/+$/, '');
   if (mirror !== undefined && !/^[a-z0-9.-]+(:\d+)?$/i.test(mirror)) throw new UsageError(`--registry-mirror '${v['registry-mirror']}' is not a host[:port]`);
   return {

@@ -175,7 +175,24 @@ function alternatives(release: TorchRelease, req: ResolveRequest, rule: DriverRu
   return `would work: ${out.join('; or ')}`;
 }
 
+/**
+ * The request's values, checked where they are used — a front end only maps
+ * its flags or inputs: a driver that is not a version (`banana` would
+ * otherwise read as "older than 450.80.02"), a compute capability that is
+ * not `X.Y`, a Python that is not `3.X[t]`. USAGE naming the setting.
+ */
+export function checkResolveRequest(req: { driver?: string | null; gpus?: readonly string[]; python?: string }): void {
+  if (req.driver !== null && req.driver !== undefined && !/^\d+(\.\d+){0,2}$/.test(req.driver)) {
+    throw new TunaSetupError('USAGE', `{driver} '${req.driver}' is not a driver version like 550.54.15`, 'give the version nvidia-smi reports, or none for a machine without a GPU');
+  }
+  for (const cc of req.gpus ?? []) {
+    if (!/^\d{1,2}\.\d$/.test(cc)) throw new TunaSetupError('USAGE', `{gpuCc} '${cc}' is not a compute capability like 8.6`, 'nvidia-smi --query-gpu=compute_cap lists them');
+  }
+  if (req.python !== undefined && !/^3\.\d+t?$/.test(req.python)) throw new TunaSetupError('USAGE', `{python} '${req.python}' is not a version like 3.12`, 'give X.Y, or X.Yt for a free-threaded build');
+}
+
 export function resolveTorch(request: ResolveRequest): Resolution {
+  checkResolveRequest(request);
   const reasons: string[] = [];
   const platform = request.platform ?? (request.os === 'windows' ? 'windows-x86_64' : 'linux-x86_64');
   const req: ResolveRequest = { ...request, platform, os: request.os ?? (platform.startsWith('windows') ? 'windows' : 'linux') };
