@@ -266,14 +266,16 @@ export function resolveTorch(request: ResolveRequest): Resolution {
     }
     if (!gpus.length) reasons.push('GPU compute capability unknown (nvidia-smi did not report it): kernels not checked — give the GPUs\' compute capability to check them');
     let chosen: string | undefined;
+    let last: Verdict | undefined;
     for (const v of candidates) {
-      const verdict = judge(v, release, req, rule);
-      reasons.push(`${v}: ${verdict.ok ? 'chosen' : 'rejected'} — ${verdict.why}`);
-      if (verdict.ok) { chosen = v; break; }
+      last = judge(v, release, req, rule);
+      reasons.push(`${v}: ${last.ok ? 'chosen' : 'rejected'} — ${last.why}`);
+      if (last.ok) { chosen = v; break; }
     }
     if (!chosen) {
-      const last = reasons[reasons.length - 1]!.replace(/^cu\d+: rejected — /, '');
-      throw fail(wanted === 'auto' ? `no CUDA variant of torch ${release.minor} fits: ${last}` : `${candidates[0]} of torch ${release.minor} does not fit: ${last}`,
+      // the last rejection (the oldest variant's) says what even the most compatible build lacks
+      const why = last?.why ?? 'no variant';
+      throw fail(wanted === 'auto' ? `no CUDA variant of torch ${release.minor} fits: ${why}` : `${candidates[0]} of torch ${release.minor} does not fit: ${why}`,
         alternatives(release, req, rule), reasons);
     }
     variant = chosen;
