@@ -35,10 +35,9 @@ export async function run(): Promise<void> {
     await main(inputs);
     core.saveState(STATE.mainOk, 'true');
   } catch (e) {
-    core.setFailed(isTunaSetupError(e) ? Object.values(e.say('action')).join('\n') : (e as { exitCode?: number }).exitCode ? (e as Error).message : ((e as Error).stack ?? String(e)));
+    core.setFailed(isTunaSetupError(e) ? Object.values(e.say('action')).join('\n') : ((e as Error).stack ?? String(e)));
     // the job's own exit code, not just "failed"
-    const code = (e as { exitCode?: number }).exitCode;
-    if (code) process.exitCode = code;
+    if (isTunaSetupError(e) && e.code === 'JOB_FAILED') process.exitCode = e.details?.exitCode as number;
   }
 }
 
@@ -153,7 +152,9 @@ async function main(inputs: Inputs): Promise<void> {
   if (inputs.run && image) {
     const exitCode = await runInImage(inputs, image, env, cache?.dirs ?? {}, facts);
     if (inputs.summary) await writeSummary(facts);
-    if (exitCode !== 0) throw Object.assign(new Error(`the job in ${image} exited with ${exitCode}`), { exitCode });
+    if (exitCode !== 0) {
+      throw new TunaSetupError('JOB_FAILED', `the job in ${image} exited with ${exitCode}`, 'its output is above, in the "Run in …" group', { details: { exitCode } });
+    }
     return;
   }
   if (inputs.summary) await writeSummary(facts);

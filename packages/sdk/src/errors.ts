@@ -48,6 +48,7 @@ export type ErrorCode =
   | 'VERIFY_FAILED'
   | 'NO_PYTHON'
   | 'UNSUPPORTED_PLATFORM'
+  | 'JOB_FAILED'
   | 'STATE_LOCKED'
   | 'USAGE'
   | 'BAD_PULL'
