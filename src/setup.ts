@@ -11,7 +11,7 @@ import * as core from '@actions/core';
 import {
   applyMirror, chooseMirror, defaultStateDir, inWords, TunaSetupError, isTunaSetupError, resolveEnvironment, runInContainer, type Environment,
 } from '@tuna-setup/sdk';
-import { bashScript, parseRunImage } from '@tuna-setup/sdk/docker';
+import { bashScript, jobEnvironment, parseRunImage } from '@tuna-setup/sdk/docker';
 import { formatRanking } from '@tuna-setup/sdk/probe';
 import { installResolved, machinePlatform, probePython, type PythonInfo } from '@tuna-setup/sdk/torch';
 import { cacheHit, requirementsWorkload, restoreWheelCache } from './cache.js';
@@ -160,23 +160,15 @@ async function main(inputs: Inputs): Promise<void> {
   if (inputs.summary) await writeSummary(facts);
 }
 
-/** Where the wheel cache is mounted in the job's container, so pip and uv there fill (and use) it too. */
-const CACHE_IN_CONTAINER = '/tuna-setup-wheels';
-
 async function runInImage(inputs: Inputs, image: string, env: Environment | undefined, cacheDirs: Record<string, string>, facts: SummaryFacts): Promise<number> {
   const name = `tuna-setup-${process.env.GITHUB_RUN_ID ?? 'local'}-${process.env.GITHUB_RUN_ATTEMPT ?? '1'}-${process.pid}`;
   // a cancelled job: the SDK stops the container on SIGTERM; the post step removes whatever is left
   core.saveState(STATE.container, name);
+  // the mirror, the torch index and the wheel cache, as the SDK gives every front end's job
+  const job = jobEnvironment({ ...(env ? { torchIndexUrl: env.torchIndexUrl } : {}), cacheDirs });
   const { exitCode, seconds, digest } = await runInContainer({
     image, command: bashScript(inputs.run!), gpus: inputs.gpus, name, workspace: inputs.runner.workspace,
-    mounts: Object.fromEntries(Object.entries(cacheDirs).map(([name, dir]) => [dir, `${CACHE_IN_CONTAINER}/${name}`])),
-    env: {
-      CI: 'true', GITHUB_ACTIONS: 'true', ...(env ? { TUNA_SETUP_TORCH_INDEX_URL: env.torchIndexUrl } : {}),
-      ...(process.env.PIP_INDEX_URL ? { PIP_INDEX_URL: process.env.PIP_INDEX_URL } : {}),
-      ...(process.env.UV_DEFAULT_INDEX ? { UV_DEFAULT_INDEX: process.env.UV_DEFAULT_INDEX } : {}),
-      ...(cacheDirs.pip ? { PIP_CACHE_DIR: `${CACHE_IN_CONTAINER}/pip` } : {}),
-      ...(cacheDirs.uv ? { UV_CACHE_DIR: `${CACHE_IN_CONTAINER}/uv` } : {}),
-    },
+    mounts: job.mounts, env: { CI: 'true', GITHUB_ACTIONS: 'true', ...job.env },
   }, {
     imageCuda: env?.imageCuda ?? null, requiresNativeCuda: inputs.imageSource !== 'pytorch', pull: inputs.pull, tempDir: inputs.runner.temp,
     phase: (title, fn) => core.group(title, fn), log: (l) => core.info(l), warn: (l) => core.warning(l),

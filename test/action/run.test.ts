@@ -109,6 +109,13 @@ describe('run: the job inside the image', () => {
     expect((await dockerd.docker('ps', '-aq')).stdout.trim()).toBe('');
   }, 60_000);
 
+  it('CLI run: the job sees the mirror pip and uv were pointed at, as the Action\'s job does; --env wins', async () => {
+    const r = await runCliAsync(['run', '--image', image, '--gpus', 'none', '--env', 'UV_DEFAULT_INDEX=https://mine.example/simple', '--workdir', tempDir('tuna-cli-run-'),
+      '--', 'sh', '-c', 'echo "pip=$PIP_INDEX_URL uv=$UV_DEFAULT_INDEX"'], { DOCKER_HOST: dockerd.host, PIP_INDEX_URL: 'https://pypi.tuna.tsinghua.edu.cn/simple', UV_DEFAULT_INDEX: 'https://pypi.tuna.tsinghua.edu.cn/simple' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('pip=https://pypi.tuna.tsinghua.edu.cn/simple uv=https://mine.example/simple');
+  });
+
   it('CLI run: the command\'s argv and exit code, --env values kept out of docker\'s argv', async () => {
     const work = tempDir('tuna-cli-run-');
     const r = await runCliAsync(['run', '--image', image, '--gpus', 'none', '--env', 'SECRET=s3cr3t value', '--workdir', work,

@@ -1,6 +1,6 @@
 /** `tuna-setup run`: find or pull the image (resolved, or given) and run a command in it with the GPUs; the exit code is the command's. */
 import { TunaSetupError, resolveEnvironment, runInContainer } from '@tuna-setup/sdk';
-import { parseGpus, parsePublish, parsePullPolicy, parseRunImage, parseVolume, renderEnvFile, resolveWorkdir } from '@tuna-setup/sdk/docker';
+import { jobEnvironment, parseGpus, parsePublish, parsePullPolicy, parseRunImage, parseVolume, renderEnvFile, resolveWorkdir } from '@tuna-setup/sdk/docker';
 import { parse, refuseIgnored } from '../args.js';
 import { printJson, UsageError, printUsage } from '../output.js';
 import { resolveFlags, resolveRequest } from './resolve.js';
@@ -77,8 +77,10 @@ export async function run(args: string[]): Promise<number> {
   if (resolved) process.stderr.write(`tuna-setup: ${image} (${resolved.variant}${resolved.digest ? `, ${resolved.digest}` : ''})\n`);
 
   const log = (l: string) => process.stderr.write(`tuna-setup: ${l}\n`);
+  // what the Action's job gets too: the mirror pip and uv were pointed at, the resolved torch index; --env wins
+  const job = jobEnvironment(resolved ? { torchIndexUrl: resolved.torchIndexUrl } : {});
   const result = await runInContainer(
-    { image, command, gpus, name: `tuna-setup-run-${process.pid}`, workspace, env, volumes, publish, interactive: v.interactive ?? false },
+    { image, command, gpus, name: `tuna-setup-run-${process.pid}`, workspace, env: { ...job.env, ...env }, volumes, publish, interactive: v.interactive ?? false },
     {
       pull, imageCuda: resolved?.imageCuda ?? null, requiresNativeCuda: (v.source ?? 'pytorch') !== 'pytorch', ...(v.sysroot ? { sysroot: v.sysroot } : {}),
       ...(v.json ? { stdout: 'stderr' as const } : {}), log, warn: (l) => log(`warning: ${l}`),

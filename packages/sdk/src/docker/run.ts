@@ -390,3 +390,24 @@ export async function runInContainer(job: JobSpec, o: ContainerRunOptions = {}):
   }
   return { exitCode, seconds, pulled, ...(digest ? { digest } : {}), ...(signal ? { signal } : {}) };
 }
+
+/** Where a wheel cache directory is mounted in a job's container (`/tuna-setup-wheels/pip`, `/…/uv`). */
+export const CACHE_IN_CONTAINER = '/tuna-setup-wheels';
+
+/**
+ * What every front end gives a job's container, so `tuna-setup run` and the
+ * Action's `run` see the same: the mirror the host's tools were pointed at
+ * (PIP_INDEX_URL, UV_DEFAULT_INDEX, from `env`), the resolved PyTorch index
+ * (TUNA_SETUP_TORCH_INDEX_URL), and the wheel cache directories mounted at
+ * CACHE_IN_CONTAINER with PIP_CACHE_DIR/UV_CACHE_DIR pointing there.
+ */
+export function jobEnvironment(o: { env?: NodeJS.ProcessEnv; torchIndexUrl?: string; cacheDirs?: Readonly<Record<string, string>> } = {}): { env: Record<string, string>; mounts: Record<string, string> } {
+  const host = o.env ?? process.env;
+  const cache = o.cacheDirs ?? {};
+  const env: Record<string, string> = {};
+  for (const k of ['PIP_INDEX_URL', 'UV_DEFAULT_INDEX'] as const) if (host[k]) env[k] = host[k]!;
+  if (o.torchIndexUrl) env.TUNA_SETUP_TORCH_INDEX_URL = o.torchIndexUrl;
+  if (cache.pip) env.PIP_CACHE_DIR = `${CACHE_IN_CONTAINER}/pip`;
+  if (cache.uv) env.UV_CACHE_DIR = `${CACHE_IN_CONTAINER}/uv`;
+  return { env, mounts: Object.fromEntries(Object.entries(cache).map(([name, dir]) => [dir, `${CACHE_IN_CONTAINER}/${name}`])) };
+}
