@@ -5,6 +5,7 @@
 import { chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { runJob } from '@tuna-setup/sdk/docker';
 import { newRunner } from '../helpers/action.js';
 import { runCliAsync } from '../helpers/cli.js';
 import { startDockerLab, startLabDockerd, type DockerLab, type Dockerd } from '../helpers/docker.js';
@@ -108,6 +109,25 @@ describe('run: the job inside the image', () => {
     for (let i = 0; i < 50 && (await dockerd.docker('ps', '-aq')).stdout.trim(); i++) await new Promise((x) => setTimeout(x, 200));
     expect((await dockerd.docker('ps', '-aq')).stdout.trim()).toBe('');
   }, 60_000);
+
+  it('the SDK stops a job by AbortSignal (a library installs no process signal handler): the container is removed, 128+15', async () => {
+    const before = ['SIGINT', 'SIGTERM', 'SIGHUP'].map((s) => process.listenerCount(s));
+    const ctl = new AbortController();
+    const env = { ...process.env, DOCKER_HOST: dockerd.host };
+    const name = `tuna-setup-abort-${process.pid}`;
+    const poll = setInterval(async () => {
+      const ps = await dockerd.docker('ps', '--filter', `name=${name}`, '--format', '{{.Names}}').catch(() => ({ stdout: '' }));
+      if (ps.stdout.trim()) { clearInterval(poll); ctl.abort(); }
+    }, 200);
+    let during: number[] = [];
+    const watch = setInterval(() => { during = ['SIGINT', 'SIGTERM', 'SIGHUP'].map((s) => process.listenerCount(s)); }, 50);
+    const r = await runJob({ image, command: ['sleep', '60'], gpus: 'none', name }, { env, signal: ctl.signal, onOutput: () => {} });
+    clearInterval(poll);
+    clearInterval(watch);
+    expect(r).toEqual({ exitCode: 143, signal: 'SIGTERM' });
+    expect(during).toEqual(before);
+    expect((await dockerd.docker('ps', '-aq', '--filter', `name=${name}`)).stdout.trim()).toBe('');
+  });
 
   it('CLI run: the job sees the mirror pip and uv were pointed at, as the Action\'s job does; --env wins', async () => {
     const r = await runCliAsync(['run', '--image', image, '--gpus', 'none', '--env', 'UV_DEFAULT_INDEX=https://mine.example/simple', '--workdir', tempDir('tuna-cli-run-'),

@@ -172,6 +172,12 @@ export interface RunOptions {
   stdout?: 'stdout' | 'stderr';
   /** where the private env file's directory is made (default: the OS temp dir) */
   tempDir?: string;
+  /**
+   * stops the job: the container is removed and the job ends as SIGTERM would
+   * end it. Given, no process signal handler is installed (a library's
+   * caller owns its signals); absent, SIGINT/SIGTERM/SIGHUP stop it
+   */
+  signal?: AbortSignal;
 }
 
 export interface JobExit {
@@ -200,10 +206,11 @@ async function writeEnvFile(text: string, dir: string): Promise<{ path: string; 
 
 /**
  * Runs the job, streaming its output; resolves with the script's exit code.
- * While it runs, SIGINT, SIGTERM or SIGHUP to this process removes the
- * container and the job ends with 128 + that signal's number (a second
- * signal stops waiting for that); a docker CLI killed by a signal gets its
- * container removed too. The env file is gone when this returns or throws.
+ * While it runs, SIGINT, SIGTERM or SIGHUP to this process — or, given
+ * `options.signal`, its abort instead — removes the container and the job
+ * ends with 128 + that signal's number (a second process signal stops
+ * waiting for that); a docker CLI killed by a signal gets its container
+ * removed too. The env file is gone when this returns or throws.
  */
 export async function runJob(job: JobSpec, options: RunOptions = {}): Promise<JobExit> {
   const envText = renderEnvFile(job.env ?? {});
@@ -227,11 +234,22 @@ export async function runJob(job: JobSpec, options: RunOptions = {}): Promise<Jo
     received = s;
     removing = removeUntilGone();
   };
+  const onAbort = () => {
+    if (received) return;
+    received = 'SIGTERM';
+    removing = removeUntilGone();
+  };
   const stopListening = () => {
     for (const s of STOP_SIGNALS) process.off(s, onSignal);
+    options.signal?.removeEventListener('abort', onAbort);
     process.off('exit', onExit);
   };
-  for (const s of STOP_SIGNALS) process.on(s, onSignal);
+  if (options.signal) {
+    if (options.signal.aborted) onAbort();
+    else options.signal.addEventListener('abort', onAbort, { once: true });
+  } else {
+    for (const s of STOP_SIGNALS) process.on(s, onSignal);
+  }
   process.on('exit', onExit);
   try {
     if (envText) envFile = await writeEnvFile(envText, options.tempDir ?? tmpdir());
@@ -335,6 +353,8 @@ export interface ContainerRunOptions {
   stdout?: 'stdout' | 'stderr';
   /** where the private env file is made (default: the OS temp dir; the Action: RUNNER_TEMP) */
   tempDir?: string;
+  /** stops the job (see RunOptions.signal): no process signal handlers are installed when given */
+  signal?: AbortSignal;
   /** wraps each phase (preflight, pull, run) — a log group in the Action; default: just runs it */
   phase?: <T>(title: string, fn: () => Promise<T>) => Promise<T>;
   log?: (line: string) => void;
@@ -375,7 +395,7 @@ export async function runInContainer(job: JobSpec, o: ContainerRunOptions = {}):
   for (const host of Object.keys(job.mounts ?? {})) await mkdir(host, { recursive: true });
   const t0 = performance.now();
   const { exitCode, signal } = await phase(`Run in ${image.ref}`, () => runJob(job, {
-    ...(o.stdout ? { stdout: o.stdout } : {}), ...(o.tempDir ? { tempDir: o.tempDir } : {}),
+    ...(o.stdout ? { stdout: o.stdout } : {}), ...(o.tempDir ? { tempDir: o.tempDir } : {}), ...(o.signal ? { signal: o.signal } : {}),
   }));
   const seconds = (performance.now() - t0) / 1000;
   log(`the job ${signal ? `was stopped by ${signal} (exit ${exitCode})` : `exited with ${exitCode}`} after ${seconds.toFixed(1)} s`);
