@@ -8,6 +8,7 @@ import { apply, usage as applyUsage } from './commands/apply.js';
 import { catalog, usage as catalogUsage } from './commands/catalog.js';
 import { doctor, usage as doctorUsage } from './commands/doctor.js';
 import { install, usage as installUsage } from './commands/install.js';
+import { installConda, usage as installCondaUsage } from './commands/install-conda.js';
 import { restore, usage as restoreUsage } from './commands/restore.js';
 import { resolve, usage as resolveUsage } from './commands/resolve.js';
 import { run, usage as runUsage } from './commands/run.js';
@@ -20,6 +21,7 @@ const commands: Record<string, { run: (args: string[]) => Promise<number>; usage
   select: { run: select, usage: selectUsage },
   resolve: { run: resolve, usage: resolveUsage },
   install: { run: install, usage: installUsage },
+  'install-conda': { run: installConda, usage: installCondaUsage },
   run: { run, usage: runUsage },
   doctor: { run: doctor, usage: doctorUsage },
   catalog: { run: catalog, usage: catalogUsage },
