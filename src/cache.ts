@@ -146,7 +146,8 @@ export async function saveWheelCache(state: CacheState): Promise<string> {
   try {
     // uv's own housekeeping first: entries no longer referenced (downloads stay: they are the slow part)
     if (state.dirs.uv && (await exec(['uv', 'cache', 'prune'], { env: { ...process.env, UV_CACHE_DIR: state.dirs.uv }, timeoutMs: 120_000 })).code === 0) core.info('wheel cache: uv cache prune');
-    await rm(path.join(state.dirs.pip ?? '/nonexistent', 'selfcheck'), { recursive: true, force: true });
+    // pip's version-check state is not a download
+    if (state.dirs.pip) await rm(path.join(state.dirs.pip, 'selfcheck'), { recursive: true, force: true });
     const content = await cacheContent(state.dirs);
     if (content.hash === state.restoredHash) return `unchanged since ${state.restored ? `the restore of ${state.restored}` : 'the start (empty)'}: nothing to save`;
     if (content.files === 0) return 'nothing to save: no pip or uv download used the cache';
