@@ -10,6 +10,7 @@ import { hostPlatform, type Target } from './config/locations.js';
 import { inspectDocker, type DockerReport } from './docker/info.js';
 import { detectGpu, type GpuReport } from './torch/detect.js';
 
+/** The OS, the NVIDIA driver and GPUs, the Docker engine, and where each tool points now. */
 export interface DoctorReport {
   os: { platform: NodeJS.Platform; arch: string; release: string };
   gpu: GpuReport;
@@ -17,6 +18,11 @@ export interface DoctorReport {
   configs: Record<Target, CurrentConfig>;
 }
 
+/**
+ * What this machine has, read-only: driver and GPUs (sysfs, procfs,
+ * nvidia-smi), Docker and how GPUs reach its containers, current mirrors.
+ * @example const { gpu, docker } = await doctor();
+ */
 export async function doctor(options: { sysroot?: string; env?: NodeJS.ProcessEnv } = {}): Promise<DoctorReport> {
   const [gpu, docker, configs] = await Promise.all([
     detectGpu(options),

@@ -113,6 +113,7 @@ export interface Fix {
   value?: string;
 }
 
+/** Whose words a message uses: the SDK's option names, the CLI's flags, or the Action's inputs. */
 export type Words = 'sdk' | 'cli' | 'action';
 
 const TOKEN = /\{([a-zA-Z]+)(?:=([^{}]*))?\}/g;
@@ -130,6 +131,11 @@ function say(option: string, value: string | undefined, words: Words): string {
 export const inWords = (template: string, words: Words) =>
   template.replace(TOKEN, (all, o: string, v?: string) => (Object.hasOwn(SETTINGS, o) ? say(o, v, words) : all));
 
+/**
+ * Every failure the SDK expects: a stable `code`, a one-line `message`, a
+ * `hint` with the fix, and `fixes` naming the settings as data; `say(words)`
+ * renders message and hint for a front end.
+ */
 export class TunaSetupError extends Error {
   override readonly name = 'TunaSetupError';
   /** structured context a front end may print (e.g. every rejection of a resolution) */
@@ -167,6 +173,7 @@ export class TunaSetupError extends Error {
   }
 }
 
+/** Whether `e` is a TunaSetupError (rather than a bug). */
 export function isTunaSetupError(e: unknown): e is TunaSetupError {
   return e instanceof TunaSetupError;
 }

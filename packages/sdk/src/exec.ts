@@ -6,6 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 
+/** A finished command: its exit code (127: not installed, 124: timed out) and the tail of its output. */
 export interface ExecResult {
   code: number;
   stdout: string;
@@ -22,6 +23,11 @@ export interface ExecOptions {
   maxChars?: number;
 }
 
+/**
+ * Run a command from an argv array (never a shell string); resolves, never
+ * rejects, with its exit code and bounded output.
+ * @example const { code, stdout } = await exec(['nvidia-smi', '--query-gpu=name', '--format=csv,noheader']);
+ */
 export function exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
   return new Promise((resolve) => {
     const [cmd, ...args] = argv;

@@ -24,6 +24,14 @@ export function listMirrors(extra: readonly Mirror[] = []): Mirror[] {
   return [...extra, ...MIRRORS.filter((m) => !names.has(m.name))];
 }
 
+/**
+ * A catalog mirror by name (`tuna`, `ustc`, `official`…; `options.extra`
+ * adds the user's mirror file), or a mirror made from a URL: a TUNA-style
+ * site root, or a PyPI index ending in `/simple`. UNKNOWN_MIRROR naming the
+ * known ones; BAD_URL / INSECURE_URL for a URL that is not https (unless
+ * `allowHttp`).
+ * @example findMirror('tuna').pypi?.index // 'https://pypi.tuna.tsinghua.edu.cn/simple'
+ */
 export function findMirror(spec: string, options: LookupOptions = {}): Mirror {
   const trimmed = spec.trim();
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed)) return mirrorFromUrl(trimmed, options);

@@ -54,6 +54,7 @@ export interface StatusService extends UrlService {
   format: 'tunasync' | 'mirrorz';
 }
 
+/** A mirror site and the services it serves, each row with its source and check date. */
 export interface Mirror {
   /** short, lower-case, used on the command line */
   name: string;

@@ -63,6 +63,11 @@ export function verifyTargets(m: Mirror): Probe[] {
   return out;
 }
 
+/**
+ * Every URL the catalog's rows configure, asked once (a HEAD of one small
+ * resource), with a verdict each: ok, moved, missing, stale, unreachable.
+ * @example const rows = await verifyCatalog({ mirrors: [findMirror('sjtu')] });
+ */
 export async function verifyCatalog(options: VerifyOptions = {}): Promise<RowCheck[]> {
   const probes = (options.mirrors ?? MIRRORS).flatMap(verifyTargets);
   const timeoutMs = options.timeoutMs ?? 15_000;

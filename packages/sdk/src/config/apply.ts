@@ -14,6 +14,7 @@ import { applyPlan, checkPlanWritable, DEFAULT_SESSION, journalFile, noJournal, 
 import { withStateLock } from '../fs/lock.js';
 import { planApply, type Plan, type PlanOptions } from './plan.js';
 
+/** What to write (mirror, targets), where the journal lives (stateDir), and the guards (dryRun, session, replaceIndex, allowHttp). */
 export interface ApplyMirrorOptions extends PlanOptions {
   dryRun?: boolean;
   /** SIGHUP dockerd (or systemctl reload docker) when daemon.json changed */
@@ -40,6 +41,14 @@ export function checkSession(session: string): string {
 
 const changesDocker = (plan: Plan) => plan.changes.some((c) => c.target === 'docker' && c.action !== 'unchanged');
 
+/**
+ * Point the targets' tools at the mirror: plan (a diff per file), check
+ * everything that can be checked, then under the state lock journal the
+ * original bytes and write each file whole; `restoreMirror` puts them back.
+ * @example
+ * const { plan } = await applyMirror({ mirror: findMirror('tuna'), targets: ['pip', 'uv'], stateDir: defaultStateDir(), dryRun: true });
+ * for (const c of plan.changes) console.log(c.target, c.action, c.path);
+ */
 export async function applyMirror(options: ApplyMirrorOptions): Promise<ApplyMirrorResult> {
   // everything that can be checked is checked before the state dir is touched: inputs and files (the plan),
   // permissions, a dockerd to reload

@@ -13,6 +13,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 
+/** A tool whose config tuna-setup writes. */
 export type Target = 'pip' | 'uv' | 'conda' | 'docker';
 export const TARGETS: readonly Target[] = ['pip', 'uv', 'conda', 'docker'];
 

@@ -35,6 +35,7 @@ export interface ChooseOptions extends UrlPolicy {
   workload?: Workload;
 }
 
+/** What `chooseMirror` settled on for the targets, with the selections behind it and what to warn about. */
 export interface ChosenMirror {
   mirror: Mirror;
   /** one report per service that was selected for */
@@ -55,6 +56,12 @@ function distinctNames(mirrors: Mirror[]): Mirror[] {
 }
 
 
+/**
+ * The mirror to configure for some targets, as `apply` decides it: a name or
+ * URL as given, `auto` (selection per service: pip/uv by PyPI, conda by its
+ * channels), or a comma list to choose among.
+ * @example const { mirror } = await chooseMirror({ spec: 'auto', targets: ['pip', 'conda'] });
+ */
 export async function chooseMirror(options: ChooseOptions): Promise<ChosenMirror> {
   const spec = options.spec.trim();
   const names = spec.split(',').map((s) => s.trim()).filter(Boolean);

@@ -115,6 +115,7 @@ export interface RankedMirror {
   bytes: number;
 }
 
+/** A selection's outcome: the winner (null: none healthy), every candidate ranked with its numbers or its reason. */
 export interface SelectReport {
   service: ProbeService;
   chosen: { name: string; url: string } | null;
@@ -139,6 +140,14 @@ interface Probed {
   abort: AbortController;
 }
 
+/**
+ * Probe every candidate for one service at once and rank them by how fast
+ * they will really serve this machine (validated answer, freshness, a
+ * bounded sample), within `budgetMs`. Writes nothing but a cached ranking.
+ * @example
+ * const report = await selectMirror({ service: 'pypi', budgetMs: 2000 });
+ * console.log(report.chosen?.name, report.ranking.map((m) => [m.name, m.excluded]));
+ */
 export async function selectMirror(options: SelectOptions): Promise<SelectReport> {
   const t0 = performance.now();
   const now = options.now ?? Date.now;

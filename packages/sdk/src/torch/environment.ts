@@ -18,6 +18,7 @@ import { findRelease, PYTORCH_WHEEL_INDEX, resolveTorch, type Resolution, type R
 import { liveRelease } from './live.js';
 import { compareVersions, cudaOfVariant, TORCH_RELEASES } from './releases.js';
 
+/** A resolution request; the driver and GPUs are detected unless given, and the network is used unless offline. */
 export interface EnvironmentRequest extends Omit<ResolveRequest, 'driver'> {
   /** the driver version; undefined: detect it (null: no driver) */
   driver?: string | null;
@@ -37,12 +38,21 @@ export interface EnvironmentRequest extends Omit<ResolveRequest, 'driver'> {
   allowHttp?: boolean;
 }
 
+/** A resolution with the image's digest (checked in its registry) and what detection saw. */
 export interface Environment extends Resolution {
   /** manifest digest; null when not checked (offline) */
   digest: string | null;
   detected?: GpuReport;
 }
 
+/**
+ * Which PyTorch wheels and which image fit this machine, and why: detect the
+ * driver and GPUs, resolve from the tables (and the live index when online),
+ * check the wheel is on its index and the image tag in its registry.
+ * @example
+ * const env = await resolveEnvironment({ torch: '2.14', pypiIndex: findMirror('tuna').pypi!.index });
+ * console.log(env.variant, env.torchIndexUrl, env.image, env.reasons);
+ */
 export async function resolveEnvironment(req: EnvironmentRequest): Promise<Environment> {
   let detected: GpuReport | undefined;
   let { driver, gpus, gpuBrands } = req;

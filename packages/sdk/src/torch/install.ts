@@ -75,6 +75,7 @@ export interface InstalledTorch {
   torchaudio: string | null;
 }
 
+/** What `installTorch` did: the resolution, the interpreter, the commands it ran and what importing torch showed. */
 export interface InstallReport {
   environment: Environment;
   python: PythonInfo;
