@@ -22,6 +22,7 @@ import { constants, tmpdir } from 'node:os';
 import path from 'node:path';
 import { TunaSetupError } from '../errors.js';
 import { exec } from '../exec.js';
+import { withRetries } from '../net/retry.js';
 import { compareVersions } from '../torch/releases.js';
 import { cudaImageAcceptsDriver } from '../torch/cuda-drivers.js';
 import { detectGpu } from '../torch/detect.js';
@@ -147,20 +148,18 @@ export interface PullOptions {
 /** `docker pull` with retries on transient failures (network, 429, 5xx); a missing image fails at once. */
 export async function pullImage(image: string, options: PullOptions = {}): Promise<void> {
   const attempts = options.attempts ?? 4;
-  let delay = options.backoffMs ?? 2_000;
-  for (let attempt = 1; ; attempt++) {
+  const failed = (why: string, permanent: boolean) => new TunaSetupError('PULL_FAILED', `cannot pull ${image}: ${why}`,
+    permanent ? 'check the image name and tag (tuna-setup resolve checks tags)' : 'the registry or the network keeps failing; set {dockerMirror}, or try again later');
+  await withRetries({
+    attempts, backoffMs: options.backoffMs ?? 2_000,
+    onRetry: (why, attempt, delay) => options.log?.(`pull ${image} failed (${why}); retrying in ${delay / 1000} s (${attempt}/${attempts})`),
+  }, async () => {
     const r = await exec(['docker', 'pull', image], { timeoutMs: 30 * 60_000, ...(options.env ? { env: options.env } : {}) });
-    if (r.code === 0) return;
+    if (r.code === 0) return { value: undefined };
     const why = (r.stderr.trim().split('\n').pop() ?? '') || `docker pull exited ${r.code}`;
-    const permanent = /manifest unknown|not found|repository does not exist|unauthorized|denied|invalid reference/i.test(r.stderr);
-    if (permanent || attempt >= attempts) {
-      throw new TunaSetupError('PULL_FAILED', `cannot pull ${image}: ${why}`,
-        permanent ? 'check the image name and tag (tuna-setup resolve checks tags)' : 'the registry or the network keeps failing; set {dockerMirror}, or try again later');
-    }
-    options.log?.(`pull ${image} failed (${why}); retrying in ${delay / 1000} s (${attempt}/${attempts})`);
-    await new Promise((r2) => setTimeout(r2, delay));
-    delay *= 2;
-  }
+    if (/manifest unknown|not found|repository does not exist|unauthorized|denied|invalid reference/i.test(r.stderr)) throw failed(why, true);
+    return { retry: why };
+  }, (why) => failed(why, false));
 }
 
 export interface RunOptions {

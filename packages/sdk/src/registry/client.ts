@@ -22,6 +22,7 @@ import { isTunaSetupError, TunaSetupError } from '../errors.js';
 import { createDispatcher, describeHttpError, httpRequest, HttpError } from '../net/http.js';
 import { proxyFor, readProxyEnv, type ProxySettings } from '../net/proxy.js';
 import { untrusted } from '../net/untrusted.js';
+import { withRetries } from '../net/retry.js';
 
 export interface ImageRef {
   /** host[:port] as written; `docker.io` for Docker Hub */
@@ -267,15 +268,13 @@ export class RegistryClient {
   }
 
   private async send(registry: string, method: 'GET' | 'HEAD', url: string, headers: Record<string, string>, maxBytes: number): Promise<Response> {
-    const attempts = this.options.attempts ?? 3;
-    let delay = this.options.backoffMs ?? 250;
     const deadline = this.deadline.signal;
+    const where = `${method} ${untrusted(new URL(url).pathname, 80)}`;
     const timedOut = () => {
       const proxy = this.proxies && proxyFor(this.proxies, url);
-      return this.error(registry, `no answer within ${seconds(this.options.deadlineMs ?? DEADLINE_MS)} (${method} ${untrusted(new URL(url).pathname, 80)}${proxy ? `, through the proxy ${new URL(proxy).origin}` : ''})`, OFFLINE_HINT);
+      return this.error(registry, `no answer within ${seconds(this.options.deadlineMs ?? DEADLINE_MS)} (${where}${proxy ? `, through the proxy ${new URL(proxy).origin}` : ''})`, OFFLINE_HINT);
     };
-    for (let attempt = 1; ; attempt++) {
-      let retryable: string;
+    return withRetries<Response>({ attempts: this.options.attempts ?? 3, backoffMs: this.options.backoffMs ?? 250, signal: deadline }, async () => {
       try {
         this.requests++;
         const dispatcher = await this.session();
@@ -286,28 +285,19 @@ export class RegistryClient {
           ...(this.options.allowHttp || url.startsWith('http:') ? { allowHttp: true } : {}),
         });
         const body = res.body.toString('utf8');
-        if (res.status !== 429 && res.status < 500) return { status: res.status, headers: res.headers, body };
-        retryable = `HTTP ${res.status}`;
+        if (res.status !== 429 && res.status < 500) return { value: { status: res.status, headers: res.headers, body } };
         const after = Number(res.headers['retry-after']);
-        if (Number.isFinite(after) && after > 0) delay = Math.min(after * 1000, 5_000);
+        return { retry: `HTTP ${res.status}`, ...(Number.isFinite(after) && after > 0 ? { afterMs: Math.min(after * 1000, 5_000) } : {}) };
       } catch (e) {
         if (isTunaSetupError(e)) throw e;
         if (deadline.aborted) throw timedOut();
-        retryable = describeHttpError(e, url, this.proxies);
+        const why = describeHttpError(e, url, this.proxies);
         // our own verdicts on what the registry sent (too large, a bad redirect): retrying cannot help
-        if (e instanceof HttpError) throw this.error(registry, `${method} ${untrusted(new URL(url).pathname, 80)}: ${retryable}`, 'the registry is misbehaving; try again later or use another registry mirror');
+        if (e instanceof HttpError) throw this.error(registry, `${where}: ${why}`, 'the registry is misbehaving; try again later or use another registry mirror');
+        return { retry: why };
       }
-      if (attempt >= attempts) {
-        throw this.error(registry, `${method} ${untrusted(new URL(url).pathname, 80)}: ${retryable} after ${attempts} attempts`,
-          retryable.startsWith('HTTP') ? 'the registry is overloaded or failing; try again later or use a registry mirror' : OFFLINE_HINT);
-      }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(done, delay);
-        function done() { clearTimeout(t); deadline.removeEventListener('abort', done); resolve(); }
-        deadline.addEventListener('abort', done, { once: true });
-      });
-      delay *= 2;
-    }
+    }, (why, attempts) => this.error(registry, `${where}: ${why} after ${attempts} attempts`,
+      why.startsWith('HTTP') ? 'the registry is overloaded or failing; try again later or use a registry mirror' : OFFLINE_HINT));
   }
 }
 
