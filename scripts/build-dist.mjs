@@ -12,25 +12,32 @@ import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
 rmSync(path.join(root, 'dist'), { recursive: true, force: true });
-const result = await build({
+const REQUIRE = "import { createRequire as __tunaCreateRequire } from 'node:module'; const require = __tunaCreateRequire(import.meta.url);";
+// what both bundles share: ESM for Node 20, minified with class names kept
+// (@actions/cache tells its errors apart by class name: err.name === ReserveCacheError.name),
+// the SDK from its source (the root is src/index.ts, a subpath such as /probe src/probe/index.ts)
+const common = {
   absWorkingDir: root,
-  entryPoints: { main: 'src/main.ts', post: 'src/post.ts' },
-  outdir: 'dist',
   bundle: true,
-  splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
   minify: true,
-  // @actions/cache tells its errors apart by class name (err.name === ReserveCacheError.name): keep them
   keepNames: true,
   legalComments: 'none',
-  chunkNames: 'chunks/[name]-[hash]',
-  // the SDK from its source: the root is src/index.ts, a subpath (/probe) src/probe/index.ts
   alias: { '@tuna-setup/sdk': './packages/sdk/src' },
-  // CommonJS dependencies inside an ESM bundle need require
-  banner: { js: "import { createRequire as __tunaCreateRequire } from 'node:module'; const require = __tunaCreateRequire(import.meta.url);" },
   external: ['node:sqlite'],
+  metafile: true,
+  logLevel: 'warning',
+};
+const result = await build({
+  ...common,
+  entryPoints: { main: 'src/main.ts', post: 'src/post.ts' },
+  outdir: 'dist',
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  // CommonJS dependencies inside an ESM bundle need require
+  banner: { js: REQUIRE },
   plugins: [{
     name: 'http-client-without-undici',
     setup(b) {
@@ -38,28 +45,14 @@ const result = await build({
         ? { path: path.join(root, 'scripts/undici-unused.mjs') } : undefined));
     },
   }],
-  metafile: true,
-  logLevel: 'warning',
 });
-// the one-file CLI: everything inlined (no splitting), the SDK from its source
+// the one-file CLI: everything inlined (no splitting)
 const cli = await build({
-  absWorkingDir: root,
+  ...common,
   entryPoints: { 'tuna-setup': 'packages/cli/src/main.ts' },
   outdir: 'dist/cli',
   outExtension: { '.js': '.mjs' },
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  minify: true,
-  keepNames: true,
-  legalComments: 'none',
-  // the SDK from its source: the root is src/index.ts, a subpath (/probe) src/probe/index.ts
-  alias: { '@tuna-setup/sdk': './packages/sdk/src' },
-  banner: { js: "#!/usr/bin/env node\nimport { createRequire as __tunaCreateRequire } from 'node:module'; const require = __tunaCreateRequire(import.meta.url);" },
-  external: ['node:sqlite'],
-  metafile: true,
-  logLevel: 'warning',
+  banner: { js: `#!/usr/bin/env node\n${REQUIRE}` },
 });
 chmodSync(path.join(root, 'dist/cli/tuna-setup.mjs'), 0o755);
 const sizes = [...Object.entries(result.metafile.outputs), ...Object.entries(cli.metafile.outputs)].map(([f, o]) => `${f} ${(o.bytes / 1024).toFixed(0)} KiB`);

@@ -29,7 +29,8 @@ info = f"{name}-{version}.dist-info"
 meta = f"Metadata-Version: 2.1\\nName: {name}\\nVersion: {version}\\n" + "".join(f"Requires-Dist: {r}\\n" for r in spec["requires"])
 files = dict(spec["files"])
 files[f"{info}/METADATA"] = meta
-files[f"{info}/WHEEL"] = f"Wheel-Version: 1.0\\nGenerator: tuna-setup-test\\nRoot-Is-Purelib: false\\nTag: {tag}\\n"
+purelib = "true" if tag.endswith("-none-any") else "false"
+files[f"{info}/WHEEL"] = f"Wheel-Version: 1.0\\nGenerator: tuna-setup-test\\nRoot-Is-Purelib: {purelib}\\nTag: {tag}\\n"
 record = []
 with zipfile.ZipFile(spec["out"], "w") as z:
     for p, data in files.items():
