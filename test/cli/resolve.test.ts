@@ -75,7 +75,9 @@ describe('tuna-setup resolve', () => {
     [['--gpu-cc', 'sm_86'], 2, /--gpu-cc 'sm_86' is not a compute capability like 8\.6/],
     [['--driver', 'latest'], 2, /--driver 'latest' is not a driver version/],
     [['--python', 'py3'], 2, /--python 'py3' is not a version like 3\.12/],
-    [['--registry-mirror', 'https://hub.example/path'], 2, /--registry-mirror .* is not a host\[:port\]/],
+    [['--registry-mirror', 'https://hub.example/v2/hub'], 2, /--registry-mirror: 'https:\/\/hub\.example\/v2\/hub' has the path '\/v2\/hub', which is not a repository prefix/],
+    [['--registry-mirror', 'http://hub.example'], 2, /--registry-mirror: 'http:\/\/hub\.example' is plain http\nhint: use https:\/\/, or pass --allow-http/],
+    [['--registry-mirror', 'no_such=https://hub.example'], 2, /--registry-mirror: 'no_such' is not a registry name/],
     [['--torch', '3.0', '--driver', 'none'], 2, /torch 3\.0 is not in tuna-setup's tables\nhint: known: 2\.0–2\.14/],
     [['--cuda', '12', '--driver', 'none'], 2, /cuda '12' is not auto, X\.Y or cpu/],
   ])('bad input %j exits %i', (args, code, message) => {

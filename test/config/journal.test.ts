@@ -22,15 +22,15 @@ const LIVED_IN = {
 
 function setup(existing: Partial<Record<Target, string>> = LIVED_IN) {
   const dir = tempDir();
-  const paths = {
+  const paths: Record<'pip' | 'uv' | 'conda' | 'docker', string> = {
     pip: path.join(dir, 'home/.config/pip/pip.conf'),
     uv: path.join(dir, 'home/.config/uv/uv.toml'),
     conda: path.join(dir, 'home/.condarc'),
     docker: path.join(dir, 'etc/docker/daemon.json'),
   };
   for (const [t, text] of Object.entries(existing)) {
-    mkdirSync(path.dirname(paths[t as Target]), { recursive: true });
-    writeFileSync(paths[t as Target], text);
+    mkdirSync(path.dirname(paths[t as keyof typeof paths]), { recursive: true });
+    writeFileSync(paths[t as keyof typeof paths], text);
   }
   const stateDir = path.join(dir, 'state');
   const options = (mirror = 'tuna') => ({

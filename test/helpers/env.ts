@@ -19,7 +19,7 @@ export function which(bin: string): string | undefined {
 export function missing(needs: { root?: boolean; bins?: string[] }): string | undefined {
   if (needs.root && process.getuid?.() !== 0) return 'needs root';
   const absent = (needs.bins ?? []).filter((b) => !which(b));
-  return absent.length ? `needs ${absent.join(', ')} (apt-get install docker.io docker-registry skopeo umoci busybox-static)` : undefined;
+  return absent.length ? `needs ${absent.join(', ')} (apt-get install docker.io containerd podman docker-registry skopeo umoci busybox-static)` : undefined;
 }
 
 /** `it`, or a skip naming what is missing; under TUNA_SETUP_REQUIRE_ALL=1 the missing piece is a failure. */

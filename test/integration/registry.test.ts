@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { isTunaSetupError, resolveEnvironment } from '@tuna-setup/sdk';
 import { checkImageTag, parseImageRef, RegistryClient } from '@tuna-setup/sdk/registry';
 import { itWith, missing } from '../helpers/env.js';
+import { startPrefixForwarder } from '../helpers/mirror-lab.js';
 import { startRegistryLab, type RegistryLab } from '../helpers/registry.js';
 import { tempDir } from '../helpers/tmp.js';
 import { runCliAsync } from '../helpers/cli.js';
@@ -126,6 +127,21 @@ describe('resolve checks the tag it chose', () => {
     expect(env.image).toBe(`${lab!.proxy}/pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime`);
     expect(env.digest).toMatch(/^sha256:[a-f0-9]{64}$/);
     expect(env.reasons.at(-1)).toBe(`tag exists: ${env.digest}`);
+  });
+
+  it('through a path-prefix mirror (a Harbor proxy project): the image is rewritten under the prefix and its tag checked there; an NGC image is left alone', async () => {
+    const harbor = await startPrefixForwarder(lab!.proxy, 'dockerhub-proxy');
+    try {
+      const env = await resolveEnvironment({ torch: '2.7', driver: '570.172.08', gpus: ['8.6'], registryMirrors: [`${harbor.host}/dockerhub-proxy`], offline: false });
+      expect(env.image).toBe(`${harbor.host}/dockerhub-proxy/pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime`);
+      expect(env.digest).toMatch(/^sha256:[a-f0-9]{64}$/);
+      expect(harbor.requests()).toContainEqual('HEAD /v2/dockerhub-proxy/pytorch/pytorch/manifests/2.7.1-cuda12.8-cudnn9-runtime 200');
+      const ngc = await resolveEnvironment({ torch: '2.7', driver: '580.95.05', gpus: ['9.0'], source: 'ngc', registryMirrors: [`${harbor.host}/dockerhub-proxy`], offline: true });
+      expect(ngc.image).toMatch(/^nvcr\.io\/nvidia\/pytorch:/);
+      expect(ngc.reasons.join('\n')).toMatch(/is on nvcr\.io: no registry mirror given for it/);
+    } finally {
+      await harbor.stop();
+    }
   });
 
   it('latest, online, with a PyPI mirror listing torch 2.15 (newer than the tables): resolved from the live index, tag checked', async () => {

@@ -73,6 +73,7 @@ export const SETTINGS: Readonly<Record<string, { flag: string | null; input: str
   mirrorFile: { flag: '--mirror-file', input: null },
   targets: { flag: '--targets', input: 'configure' },
   dockerMirror: { flag: '--docker-mirror', input: 'docker-mirror' },
+  registryMirror: { flag: '--registry-mirror', input: 'registry-mirrors' },
   dockerPidFile: { flag: '--docker-pidfile', input: null },
   replaceIndex: { flag: '--replace-index', input: 'replace-index' },
   allowHttp: { flag: '--allow-http', input: 'allow-http' },

@@ -1,14 +1,15 @@
-/** `tuna-setup apply`: point pip, uv, conda and Docker at a mirror. */
+/** `tuna-setup apply`: point pip, uv, conda and the container engines at a mirror. */
 import { applyMirror, chooseMirror, defaultStateDir, type Target } from '@tuna-setup/sdk';
 import { loadMirrorFile } from '@tuna-setup/sdk/catalog';
-import { parseTargets } from '@tuna-setup/sdk/config';
+import { ENGINE_TARGETS, parseTargets } from '@tuna-setup/sdk/config';
 import { formatRanking, workloadFromFiles } from '@tuna-setup/sdk/probe';
 import { parse, positiveInt, refuseIgnored } from '../args.js';
 import { printJson, say, printUsage } from '../output.js';
 
 
 export const usage = `tuna-setup apply [options]
-  Point pip, uv, conda (and Docker) at a mirror; originals are journaled for 'restore'.
+  Point pip, uv, conda (and Docker, containerd, Podman, BuildKit) at mirrors; originals are
+  journaled for 'restore'.
 
   --mirror auto|NAME|URL  auto (default): probe the catalog's mirrors and the upstream, take the
                           fastest healthy, fresh one per service (see 'select'); a catalog name
@@ -19,9 +20,19 @@ export const usage = `tuna-setup apply [options]
   --requirements FILE     pip requirements file(s) the job installs (repeatable): rank mirrors by the
                           time those downloads will take (default: a PyTorch CI job's wheels)
   --mirror-file FILE      JSON/YAML file of your own mirrors; name them with --mirror
-  --targets LIST          pip,uv,conda,docker (default: pip,uv,conda)
-  --docker-mirror URL     Docker Hub registry mirror (repeatable)
+  --targets LIST          pip,uv,conda,docker,containerd,podman,buildkit (default: pip,uv,conda)
+  --registry-mirror [REGISTRY=]URL
+                          a registry mirror for the engines (repeatable): REGISTRY is the one it serves
+                          (default docker.io; nvcr.io, ghcr.io…), URL a registry root or the path prefix
+                          images are pulled under (a Harbor proxy project: https://harbor.corp/hub-proxy);
+                          Docker takes Docker Hub roots only
+  --docker-mirror URL     Docker Hub registry mirror root (repeatable; = --registry-mirror docker.io=URL)
   --docker-config PATH    daemon.json to edit (default: /etc/docker/daemon.json)
+  --containerd-dir DIR    where the hosts.toml files go (default: config.toml's config_path, else
+                          /etc/containerd/certs.d)
+  --podman-config PATH    the registries.conf.d drop-in to write (default:
+                          /etc/containers/registries.conf.d/50-tuna-setup.conf; rootless: under ~/.config)
+  --buildkit-config PATH  buildkitd.toml to edit (default: /etc/buildkit/buildkitd.toml; rootless: ~/.config)
   --pip-config PATH, --uv-config PATH, --conda-config PATH
                           write these files instead of the per-user ones
   --reload-docker         make a running dockerd re-read daemon.json (SIGHUP / systemctl reload)
@@ -40,7 +51,11 @@ export async function apply(args: string[]): Promise<number> {
     'mirror-file': { type: 'string' },
     targets: { type: 'string', default: 'pip,uv,conda' },
     'docker-mirror': { type: 'string', multiple: true },
+    'registry-mirror': { type: 'string', multiple: true },
     'docker-config': { type: 'string' },
+    'containerd-dir': { type: 'string' },
+    'podman-config': { type: 'string' },
+    'buildkit-config': { type: 'string' },
     'pip-config': { type: 'string' },
     'uv-config': { type: 'string' },
     'conda-config': { type: 'string' },
@@ -57,9 +72,10 @@ export async function apply(args: string[]): Promise<number> {
   });
   if (v.help) return printUsage(usage, v.json);
   const targets = parseTargets(v.targets);
-  const per = { pip: 'pip-config', uv: 'uv-config', conda: 'conda-config' } as const;
+  const per = { pip: 'pip-config', uv: 'uv-config', conda: 'conda-config', containerd: 'containerd-dir', podman: 'podman-config', buildkit: 'buildkit-config' } as const;
   for (const [t, flag] of Object.entries(per)) if (!targets.includes(t as Target)) refuseIgnored(v, [flag], `with ${t} in --targets`);
   if (!targets.includes('docker')) refuseIgnored(v, ['docker-mirror', 'docker-config', 'reload-docker', 'docker-pidfile'], 'with docker in --targets');
+  if (!targets.some((t) => ENGINE_TARGETS.includes(t))) refuseIgnored(v, ['registry-mirror'], 'with docker, containerd, podman or buildkit in --targets');
   if (!v['reload-docker']) refuseIgnored(v, ['docker-pidfile'], 'with --reload-docker');
   if (v.mirror !== 'auto' && !v.mirror.includes(',')) refuseIgnored(v, ['budget-ms', 'fresh', 'requirements'], 'when --mirror is auto or a list to choose among');
   if (v['dry-run']) refuseIgnored(v, ['reload-docker'], 'when files are written (not with --dry-run)');
@@ -70,6 +86,9 @@ export async function apply(args: string[]): Promise<number> {
   if (v['uv-config']) paths.uv = v['uv-config'];
   if (v['conda-config']) paths.conda = v['conda-config'];
   if (v['docker-config']) paths.docker = v['docker-config'];
+  if (v['containerd-dir']) paths.containerd = v['containerd-dir'];
+  if (v['podman-config']) paths.podman = v['podman-config'];
+  if (v['buildkit-config']) paths.buildkit = v['buildkit-config'];
 
   const stateDir = v['state-dir'] ?? defaultStateDir();
   const budgetMs = v['budget-ms'] === undefined ? undefined : positiveInt(v['budget-ms'], '--budget-ms');
@@ -86,6 +105,7 @@ export async function apply(args: string[]): Promise<number> {
     targets,
     stateDir,
     dockerMirrors: v['docker-mirror'] ?? [],
+    registryMirrors: v['registry-mirror'] ?? [],
     paths,
     allowHttp,
     replaceIndex: v['replace-index'] ?? false,
@@ -111,7 +131,7 @@ export async function apply(args: string[]): Promise<number> {
   }
   for (const r of selections) for (const line of formatRanking(r)) say(line);
   say(`mirror: ${plan.mirror.name} (${plan.mirror.url})${result.dryRun ? ' — dry run, nothing written' : ''}`);
-  for (const c of plan.changes) say(`  ${c.target.padEnd(7)} ${c.action.padEnd(10)} ${c.path}`);
+  for (const c of plan.changes) say(`  ${c.target.padEnd(10)} ${c.action.padEnd(10)} ${c.path}`);
   if (result.dryRun) for (const c of plan.changes) if (c.diff) say('\n' + c.diff.trimEnd());
   for (const n of plan.notes) say(`note: ${n}`);
   if (result.reload) say(`docker: reloaded (${result.reload.detail})`);

@@ -2,6 +2,7 @@
 import { defaultStateDir, inWords, resolveEnvironment, type EnvironmentRequest } from '@tuna-setup/sdk';
 import { pypiIndexFor } from '@tuna-setup/sdk/config';
 import { checkResolveRequest, IMAGE_SOURCES, TORCH_PLATFORMS, type TorchPlatform, WHEEL_SOURCES, type WheelSource, type ImageFlavor, type ImageSource } from '@tuna-setup/sdk/torch';
+import { parseRegistryMirror } from '@tuna-setup/sdk/registry';
 import { parse, refuseIgnored } from '../args.js';
 import { printJson, say, UsageError, printUsage } from '../output.js';
 
@@ -18,7 +19,10 @@ export const usage = `tuna-setup resolve [options]
   --source NAME           image family: pytorch (default, pytorch/pytorch), ngc (nvcr.io/nvidia/pytorch),
                           cuda (nvidia/cuda, torch installed from the wheel index)
   --flavor NAME           runtime (default) or devel
-  --registry-mirror HOST  pull Docker Hub images through this registry mirror (and check the tag there)
+  --registry-mirror [REGISTRY=]URL
+                          pull the image through this mirror of its registry and check the tag there
+                          (repeatable; REGISTRY defaults to docker.io; URL a registry root or a path
+                          prefix such as a Harbor proxy project: harbor.corp/dockerhub-proxy)
   --wheels auto|pypi|mirror|upstream
                           where the wheels come from. auto (default): the PyPI index pip uses (a mirror)
                           when its build of torch (the release's PyPI-default CUDA) fits this machine —
@@ -54,7 +58,7 @@ export const resolveFlags = {
   platform: { type: 'string' },
   source: { type: 'string' },
   flavor: { type: 'string' },
-  'registry-mirror': { type: 'string' },
+  'registry-mirror': { type: 'string', multiple: true },
   'wheel-mirror': { type: 'string' },
   'state-dir': { type: 'string' },
   offline: { type: 'boolean' },
@@ -72,8 +76,7 @@ export function resolveRequest(v: ResolveValues): EnvironmentRequest {
   const gpus = (v['gpu-cc'] ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
   // the values themselves are checked by the SDK (checkResolveRequest), before anything is detected or fetched
   checkResolveRequest({ driver: v.driver === 'none' ? null : v.driver, gpus, ...(v.python !== undefined ? { python: v.python } : {}) });
-  const mirror = v['registry-mirror']?.replace(/^https?:\/\//, '').replace(/\/+$/, '');
-  if (mirror !== undefined && !/^[a-z0-9.-]+(:\d+)?$/i.test(mirror)) throw new UsageError(`--registry-mirror '${v['registry-mirror']}' is not a host[:port]`);
+  const mirrors = (v['registry-mirror'] ?? []).map((m) => parseRegistryMirror(m, '--registry-mirror', { allowHttp: (v as { 'allow-http'?: boolean })['allow-http'] }));
   return {
     ...(v.torch ? { torch: v.torch } : {}),
     ...(v.cuda ? { cuda: v.cuda } : {}),
@@ -83,7 +86,7 @@ export function resolveRequest(v: ResolveValues): EnvironmentRequest {
     ...(platform ? { platform } : {}),
     ...(source ? { source } : {}),
     ...(flavor ? { flavor } : {}),
-    ...(mirror ? { registryMirror: mirror } : {}),
+    ...(mirrors.length ? { registryMirrors: mirrors } : {}),
     ...(v.offline ? { offline: true } : {}),
     ...(v.sysroot ? { sysroot: v.sysroot } : {}),
     ...(v['wheel-mirror'] ? { wheelMirror: v['wheel-mirror'] } : {}),

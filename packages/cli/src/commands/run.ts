@@ -1,6 +1,7 @@
 /** `tuna-setup run`: find or pull the image (resolved, or given) and run a command in it with the GPUs; the exit code is the command's. */
 import { TunaSetupError, resolveEnvironment, runInContainer } from '@tuna-setup/sdk';
 import { jobEnvironment, parseGpus, parsePublish, parsePullPolicy, parseRunImage, parseVolume, renderEnvFile, resolveWorkdir } from '@tuna-setup/sdk/docker';
+import { parseRegistryMirror, pullThrough } from '@tuna-setup/sdk/registry';
 import { parse, refuseIgnored } from '../args.js';
 import { printJson, UsageError, printUsage } from '../output.js';
 import { resolveFlags, resolveRequest } from './resolve.js';
@@ -12,7 +13,11 @@ export const usage = `tuna-setup run [options] -- CMD [ARG...]
   --image REF|auto        the image: [registry/]name[:tag], optionally pinned @sha256:<64 hex>
                           (default auto: resolved like 'resolve', with its flags:
                           --torch --cuda --driver --gpu-cc --python --source --flavor
-                          --registry-mirror --offline --sysroot)
+                          --offline --sysroot)
+  --registry-mirror [REGISTRY=]URL
+                          pull the image (resolved or given) through this mirror of its registry
+                          (repeatable; REGISTRY defaults to docker.io; a registry root or a path
+                          prefix such as a Harbor proxy project: harbor.corp/dockerhub-proxy)
   --pull missing|always|never
                           missing (default): use the image on this machine when it has the tag
                           (or, pinned, the digest), pull it otherwise; always: pull first;
@@ -58,7 +63,7 @@ export async function run(args: string[]): Promise<number> {
   if (v.image !== 'auto') {
     parseRunImage(v.image);
     // the resolve flags choose an image; with one given they would be ignored (--sysroot still serves the preflight)
-    refuseIgnored(v, Object.keys(resolveFlags).filter((f) => f !== 'sysroot'), 'with --image auto (they choose the image)');
+    refuseIgnored(v, Object.keys(resolveFlags).filter((f) => f !== 'sysroot' && f !== 'registry-mirror'), 'with --image auto (they choose the image)');
   }
   const env: Record<string, string> = {};
   for (const kv of v.env ?? []) {
@@ -73,7 +78,8 @@ export async function run(args: string[]): Promise<number> {
 
   const resolved = v.image === 'auto' ? await resolveEnvironment(resolveRequest(v)) : undefined;
   if (resolved && resolved.image === null) throw new TunaSetupError('UNRESOLVABLE', 'no image to run in', resolved.imageProblem ?? 'give one with {image}');
-  const image = resolved?.image ?? v.image;
+  const given = v['registry-mirror']?.length ? pullThrough(v.image, v['registry-mirror'].map((m) => parseRegistryMirror(m, '--registry-mirror'))) : v.image;
+  const image = resolved?.image ?? given;
   if (resolved) process.stderr.write(`tuna-setup: ${image} (${resolved.variant}${resolved.digest ? `, ${resolved.digest}` : ''})\n`);
 
   const log = (l: string) => process.stderr.write(`tuna-setup: ${l}\n`);

@@ -30,8 +30,10 @@ import { exec } from '../exec.js';
 import { withStateLock } from '../fs/lock.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 
+/** The cache's format version, the `v<N>` in every key: changing it leaves every older entry unrestored. */
 export const WHEEL_CACHE_VERSION = '2';
 
+/** What a job's key is made of; the mirror never is, so one cache serves every mirror. */
 export interface WheelCacheKeyParts {
   /** the OS and its version: `ubuntu24.04`, `debian12`, `darwin24` */
   os: string;
@@ -59,6 +61,7 @@ export function wheelCacheKey(p: WheelCacheKeyParts): { base: string; restoreKey
 /** The key an entry holding `content` is saved under. */
 export const entryKey = (base: string, content: CacheContent) => `${base}-${content.hash.slice(0, 12)}`;
 
+/** What the cache directories hold: a hash of every file's path and size, the file count and total bytes. */
 export interface CacheContent {
   /** sha256 of every file's path and size */
   hash: string;
@@ -97,6 +100,7 @@ async function copyTree(src: string, dst: string): Promise<void> {
   await cp(src, dst, { recursive: true, force: true });
 }
 
+/** The local backend's settings: its root directory, size cap, and the scopes this job writes and reads. */
 export interface LocalCacheOptions {
   root: string;
   /** bytes; entries beyond it are evicted, least recently used first */

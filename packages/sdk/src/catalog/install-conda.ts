@@ -25,6 +25,7 @@ export interface VerifiedCache {
   store(file: string, sha256: string): Promise<string>;
 }
 
+/** Options of `fetchVerified` and the conda installers. */
 export interface FetchOptions {
   /** sent as `Authorization: token …` to github.com only */
   token?: string;
@@ -83,6 +84,7 @@ export async function fetchVerified(what: string, sources: readonly InstallerSou
     "check the mirror's github-release copy and the network, or install conda yourself ({installConda=none})");
 }
 
+/** An installed conda: its prefix and the source its file came from. */
 export interface CondaInstall {
   /** where it is: PREFIX/bin holds conda or micromamba */
   prefix: string;

@@ -11,6 +11,7 @@
 import { TunaSetupError } from '../errors.js';
 import type { Mirror } from './types.js';
 
+/** Miniforge's upstream GitHub releases, the fallback after a mirror's copy; TUNA_SETUP_MINIFORGE_UPSTREAM replaces it. */
 export const MINIFORGE_UPSTREAM = 'https://github.com/conda-forge/miniforge/releases';
 
 /** The upstream releases, or an internal copy of them laid out the same (TUNA_SETUP_MINIFORGE_UPSTREAM). */
@@ -24,6 +25,7 @@ const NAMES: Record<string, string> = {
   'darwin-arm64': 'Miniforge3-MacOSX-arm64.sh',
 };
 
+/** The Miniforge shell installer's file name for a platform and arch (default: this machine's); UNSUPPORTED_SERVICE where there is none, e.g. Windows. */
 export function miniforgeInstallerName(platform: NodeJS.Platform = process.platform, arch: string = process.arch): string {
   const name = NAMES[`${platform}-${arch}`];
   if (!name) {
@@ -33,6 +35,7 @@ export function miniforgeInstallerName(platform: NodeJS.Platform = process.platf
   return name;
 }
 
+/** One place to download an installer from: the file and the `.sha256` published beside it. */
 export interface InstallerSource {
   /** the mirror's name, or 'official' */
   name: string;
@@ -55,6 +58,7 @@ export function parseSha256File(text: string): string | undefined {
   return /^\s*([a-f0-9]{64})\b/i.exec(text)?.[1]?.toLowerCase();
 }
 
+/** micromamba's upstream GitHub releases (mamba-org/micromamba-releases); TUNA_SETUP_MICROMAMBA_UPSTREAM replaces it. */
 export const MICROMAMBA_UPSTREAM = 'https://github.com/mamba-org/micromamba-releases/releases';
 
 const MICROMAMBA: Record<string, string> = {
@@ -65,6 +69,10 @@ const MICROMAMBA: Record<string, string> = {
   'darwin-arm64': 'micromamba-osx-arm64',
 };
 
+/**
+ * Where the micromamba binary for a platform and arch comes from: the upstream release only, as no
+ * catalog mirror carries it. UNSUPPORTED_SERVICE except on Linux (x86_64, aarch64, ppc64le) and macOS (x86_64, arm64).
+ */
 export function micromambaSources(platform: NodeJS.Platform = process.platform, arch: string = process.arch, env: NodeJS.ProcessEnv = process.env): InstallerSource[] {
   const file = MICROMAMBA[`${platform}-${arch}`];
   if (!file) {

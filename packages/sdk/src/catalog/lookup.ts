@@ -13,6 +13,7 @@ import { MIRRORS } from './mirrors.js';
 import type { Mirror } from './types.js';
 import { checkMirrorUrl, type UrlPolicy } from './url.js';
 
+/** Options of `findMirror`: the user's own mirrors, and the policy for a mirror given as a URL. */
 export interface LookupOptions extends UrlPolicy {
   /** mirrors from the user's own file; they shadow catalog rows of the same name */
   extra?: readonly Mirror[];
@@ -43,6 +44,10 @@ export function findMirror(spec: string, options: LookupOptions = {}): Mirror {
   return mirror;
 }
 
+/**
+ * A mirror made from a URL: a PyPI index alone when it ends in `/simple`, else a site root assumed to
+ * be laid out like TUNA (pypi, conda and miniforge rows). The URL is checked with `checkMirrorUrl`.
+ */
 export function mirrorFromUrl(input: string, policy: UrlPolicy = {}): Mirror {
   const url = checkMirrorUrl(input, '{mirror}', policy);
   const host = new URL(url).host;

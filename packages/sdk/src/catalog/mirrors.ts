@@ -29,6 +29,7 @@ function tunaLayoutConda(root: string, source: string, checked: string, note?: s
   };
 }
 
+/** The catalog: every known mirror with its service rows, each naming its source and check date. */
 export const MIRRORS: readonly Mirror[] = [
   {
     name: 'tuna',

@@ -6,6 +6,7 @@
  */
 export type ServiceName = 'pypi' | 'conda' | 'pytorchWheels' | 'dockerHub' | 'miniforge' | 'status';
 
+/** Where a service row's facts were read and when they were checked; every service row carries one. */
 export interface Provenance {
   /** where the fact was read (repository/path, doc page, issue) */
   source: string;
@@ -17,11 +18,13 @@ export interface Provenance {
   unverified?: string;
 }
 
+/** A mirror's PyPI simple index. */
 export interface PypiService extends Provenance {
   /** PEP 503 simple index, no trailing slash */
   index: string;
 }
 
+/** A mirror's conda channels: its copies of the default channels, and a cloud serving community channels such as conda-forge. */
 export interface CondaService extends Provenance {
   /** what goes into `default_channels` (main, r, msys2 …) */
   defaultChannels: string[];
@@ -39,6 +42,7 @@ export interface CondaService extends Provenance {
   lacksSubdirs?: Record<string, string[]>;
 }
 
+/** A mirror's copy of the PyTorch wheel index (download.pytorch.org/whl), one directory per CUDA variant. */
 export interface PytorchWheelsService extends Provenance {
   /** `<index>/<variant>` serves the wheels of one CUDA variant */
   index: string;
@@ -46,10 +50,12 @@ export interface PytorchWheelsService extends Provenance {
   layout: 'pep503' | 'find-links';
 }
 
+/** A service a mirror serves at a single URL. */
 export interface UrlService extends Provenance {
   url: string;
 }
 
+/** A mirror's sync-status JSON, in tunasync's or mirrorz's format. */
 export interface StatusService extends UrlService {
   format: 'tunasync' | 'mirrorz';
 }

@@ -6,11 +6,16 @@
  */
 import { TunaSetupError } from '../errors.js';
 
+/** What `checkMirrorUrl` lets through beyond https. */
 export interface UrlPolicy {
   /** accept http:// (the user said so explicitly) */
   allowHttp?: boolean;
 }
 
+/**
+ * `input` as a mirror URL without a trailing slash: http(s) only (plain http only with `allowHttp`),
+ * no credentials, no query or fragment; BAD_URL / INSECURE_URL otherwise, naming `what`.
+ */
 export function checkMirrorUrl(input: string, what: string, policy: UrlPolicy = {}): string {
   let url: URL;
   try {

@@ -13,9 +13,15 @@ import { createDispatcher, describeHttpError, httpRequest } from '../net/http.js
 import { MIRRORS } from './mirrors.js';
 import type { Mirror } from './types.js';
 
+/**
+ * What `verifyCatalog` found at a row's URL: ok; moved (it redirects); missing (HTTP 404/403/410);
+ * stale (repodata unchanged for `staleDays`); unreachable (no answer, or another HTTP error).
+ */
 export type RowVerdict = 'ok' | 'moved' | 'missing' | 'stale' | 'unreachable';
+/** The `RowVerdict` values as a list, for code that needs them at run time. */
 export const ROW_VERDICTS: readonly RowVerdict[] = ['ok', 'moved', 'missing', 'stale', 'unreachable'];
 
+/** One URL of a catalog row, checked against the live mirror. */
 export interface RowCheck {
   mirror: string;
   /** the row and what in it: `pypi`, `conda default_channels[0]`, `conda channel conda-forge`, `pytorchWheels`, `miniforge`, `status` */
@@ -30,6 +36,7 @@ export interface RowCheck {
   detail: string;
 }
 
+/** Options of `verifyCatalog`; the defaults suit a check of the whole catalog. */
 export interface VerifyOptions {
   /** default: the catalog */
   mirrors?: readonly Mirror[];

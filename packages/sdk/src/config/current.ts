@@ -4,6 +4,8 @@
  * does not parse is reported with its error instead of failing the report.
  */
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse as parseToml } from 'smol-toml';
 import { findMirror, isPublicPypiIndex } from '../catalog/lookup.js';
 import { TunaSetupError } from '../errors.js';
 import { readCondarc } from './conda.js';
@@ -32,12 +34,24 @@ const readers: Record<Target, (text: string, file: string) => string[]> = {
       ...(typeof rc.channel_alias === 'string' ? [rc.channel_alias] : [])];
   },
   docker: (text, file) => (parseDaemonJson(text, file)['registry-mirrors'] as string[] | undefined) ?? [],
+  // the engines: their Docker Hub mirrors
+  containerd: (text) => Object.keys((parseToml(text).host as Record<string, unknown> | undefined) ?? {}),
+  podman: (text) => ((parseToml(text).registry as { prefix?: string; mirror?: { location: string }[] }[] | undefined) ?? [])
+    .filter((r) => r.prefix === 'docker.io').flatMap((r) => (r.mirror ?? []).map((m) => m.location)),
+  buildkit: (text) => {
+    const hub = (parseToml(text).registry as Record<string, { mirrors?: unknown }> | undefined)?.['docker.io'];
+    return Array.isArray(hub?.mirrors) ? hub.mirrors.map(String) : [];
+  },
 };
+
+/** The file a target's current setting is read from: for containerd, its docker.io hosts.toml. */
+const currentFile = (target: Target, platform: Platform) =>
+  target === 'containerd' ? path.join(configPath(target, platform), 'docker.io', 'hosts.toml') : configPath(target, platform);
 
 export async function readCurrentConfigs(platform: Platform = hostPlatform()): Promise<Record<Target, CurrentConfig>> {
   const out = {} as Record<Target, CurrentConfig>;
   for (const target of TARGETS) {
-    const file = configPath(target, platform);
+    const file = currentFile(target, platform);
     const text = await readFile(file, 'utf8').catch(() => null);
     if (text === null) {
       out[target] = { path: file, exists: false, urls: [] };

@@ -8,22 +8,30 @@
  * Windows. uv: `$XDG_CONFIG_HOME/uv/uv.toml` (also on macOS), `%APPDATA%\uv\uv.toml`.
  * conda: `~/.condarc`. Docker: `/etc/docker/daemon.json`, Docker Desktop's
  * `~/.docker/daemon.json` on macOS, `%ProgramData%\docker\config\daemon.json`.
+ * containerd (Linux): the directory of hosts.toml files, `/etc/containerd/certs.d`.
+ * Podman (containers-registries.conf.d(5)): a drop-in, `/etc/containers/registries.conf.d/`
+ * for root, `$XDG_CONFIG_HOME/containers/registries.conf.d/` rootless. BuildKit:
+ * `/etc/buildkit/buildkitd.toml`, rootless `$XDG_CONFIG_HOME/buildkit/buildkitd.toml`.
  */
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 
 /** A tool whose config tuna-setup writes. */
-export type Target = 'pip' | 'uv' | 'conda' | 'docker';
-export const TARGETS: readonly Target[] = ['pip', 'uv', 'conda', 'docker'];
+export type Target = 'pip' | 'uv' | 'conda' | 'docker' | 'containerd' | 'podman' | 'buildkit';
+export const TARGETS: readonly Target[] = ['pip', 'uv', 'conda', 'docker', 'containerd', 'podman', 'buildkit'];
+/** The targets that take registry mirrors rather than the package mirror. */
+export const ENGINE_TARGETS: readonly Target[] = ['docker', 'containerd', 'podman', 'buildkit'];
 
 export interface Platform {
   os: NodeJS.Platform;
   env: NodeJS.ProcessEnv;
   home: string;
+  /** root reads the engines' system files; anyone else their rootless ones (podman, buildkit) */
+  root?: boolean;
 }
 
-export const hostPlatform = (): Platform => ({ os: process.platform, env: process.env, home: homedir() });
+export const hostPlatform = (): Platform => ({ os: process.platform, env: process.env, home: homedir(), root: process.getuid?.() === 0 });
 
 export function configPath(target: Target, p: Platform = hostPlatform()): string {
   const j = p.os === 'win32' ? path.win32.join : path.posix.join;
@@ -46,6 +54,12 @@ export function configPath(target: Target, p: Platform = hostPlatform()): string
       if (p.os === 'win32') return j(p.env.ProgramData || 'C:\\ProgramData', 'docker', 'config', 'daemon.json');
       if (p.os === 'darwin') return j(p.home, '.docker', 'daemon.json');
       return '/etc/docker/daemon.json';
+    case 'containerd':
+      return '/etc/containerd/certs.d';
+    case 'podman':
+      return j(p.root ? '/etc/containers' : j(xdgConfig, 'containers'), 'registries.conf.d', '50-tuna-setup.conf');
+    case 'buildkit':
+      return p.root ? '/etc/buildkit/buildkitd.toml' : j(xdgConfig, 'buildkit', 'buildkitd.toml');
   }
 }
 

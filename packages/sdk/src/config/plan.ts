@@ -18,9 +18,13 @@ import type { Mirror } from '../catalog/types.js';
 import { TunaSetupError } from '../errors.js';
 import { renderCondarc, type CondaSettings } from './conda.js';
 import { renderDaemonJson } from './docker.js';
+import { configPathSnippet, hostsDirName, readContainerdConfig, renderHostsToml } from './containerd.js';
+import { renderRegistriesConf } from './podman.js';
+import { renderBuildkitdToml } from './buildkit.js';
+import { mirrorPrefix, parseRegistryMirror, type RegistryMirror } from '../registry/mirrors.js';
 import { canonicalPath, readJournal, sha256 } from './journal.js';
 import { MIRRORS } from '../catalog/mirrors.js';
-import { condaSubdir, configPath, hostPlatform, type Platform, type Target, TARGETS } from './locations.js';
+import { condaSubdir, configPath, ENGINE_TARGETS, hostPlatform, type Platform, type Target, TARGETS } from './locations.js';
 import { pipIndexUrls, renderPipConf, type PipSettings } from './pip.js';
 import { renderUvToml, uvIndexUrls, type UvSettings } from './uv.js';
 
@@ -51,7 +55,12 @@ export interface PlanOptions {
   stateDir: string;
   /** Docker Hub registry mirrors (`--docker-mirror`), before the catalog's */
   dockerMirrors?: readonly string[];
-  /** per-target file overrides (default: where each tool looks, see locations.ts) */
+  /**
+   * registry mirrors for the engines (docker, containerd, podman, buildkit), as `[REGISTRY=]URL`
+   * strings or parsed: a registry root, or a path prefix (a Harbor proxy project) where the engine supports one
+   */
+  registryMirrors?: readonly (string | RegistryMirror)[];
+  /** per-target file overrides (default: where each tool looks, see locations.ts; containerd: the hosts directory) */
   paths?: Partial<Record<Target, string>>;
   /** the user opted into http:// mirrors (adds pip trusted-host / uv allow-insecure-host) */
   allowHttp?: boolean;
@@ -130,6 +139,26 @@ function requireService<T>(value: T | undefined, mirror: Mirror, what: string, t
   return value;
 }
 
+/** The registry mirrors for the engines: `registryMirrors`, then `dockerMirrors` (Docker Hub), then the catalog's Docker Hub mirror. */
+function engineMirrors(options: PlanOptions): RegistryMirror[] {
+  if (!options.targets.some((t) => ENGINE_TARGETS.includes(t))) return [];
+  const all = [
+    ...(options.registryMirrors ?? []).map((m) => (typeof m === 'string' ? parseRegistryMirror(m, '{registryMirror}', { allowHttp: options.allowHttp }) : m)),
+    ...(options.dockerMirrors ?? []).map((u) => {
+      const m = parseRegistryMirror(checkMirrorUrl(u, '{dockerMirror}', { allowHttp: options.allowHttp }), '{dockerMirror}', { allowHttp: true });
+      if (mirrorPrefix(m) !== '') throw new TunaSetupError('BAD_URL', `{dockerMirror}: '${u}' has a path`, 'a Docker Hub mirror for dockerd is a registry root, e.g. https://docker.example.com; a path-prefix mirror goes in {registryMirror}');
+      return m;
+    }),
+    ...(options.mirror.dockerHub ? [{ registry: 'docker.io', url: options.mirror.dockerHub.url.replace(/\/+$/, '') }] : []),
+  ];
+  return all.filter((m, i) => all.findIndex((o) => o.registry === m.registry && o.url === m.url) === i);
+}
+
+function noRegistryMirror(mirror: Mirror, target: Target, what: string): TunaSetupError {
+  return new TunaSetupError('UNSUPPORTED_SERVICE', `${target}: no registry mirror to write — mirror '${mirror.name}' has no ${what} in the catalog`,
+    `no institutional Chinese Docker Hub mirror is open since 2024; pass ${target === 'docker' ? '{dockerMirror} or ' : ''}{registryMirror} (your own, your cloud's, or a Harbor/Nexus proxy), or drop ${target} from {targets}`);
+}
+
 export async function planApply(options: PlanOptions): Promise<Plan> {
   const { mirror } = options;
   const platform = options.platform ?? hostPlatform();
@@ -139,17 +168,12 @@ export async function planApply(options: PlanOptions): Promise<Plan> {
   const changes: PlannedChange[] = [];
 
   // validate every target's inputs before reading any file
-  const dockerMirrors = (options.dockerMirrors ?? []).map((u) => {
-    const url = checkMirrorUrl(u, '{dockerMirror}', { allowHttp: options.allowHttp });
-    if (new URL(url).pathname !== '/') {
-      throw new TunaSetupError('BAD_URL', `{dockerMirror}: '${u}' has a path`, 'a registry mirror is a registry root, e.g. https://docker.example.com');
-    }
-    return url;
-  });
-  if (mirror.dockerHub) dockerMirrors.push(mirror.dockerHub.url);
+  const registryMirrors = engineMirrors(options);
   const files = await Promise.all(options.targets.map((target) => canonicalPath(options.paths?.[target] ?? configPath(target, platform))));
-  const renderers = options.targets.map((target, i) => {
+  const renderers: { target: Target; file: string; render: (text: string) => string }[] = [];
+  for (const [i, target] of options.targets.entries()) {
     const file = files[i]!;
+    const add = (render: (text: string) => string, at = file) => renderers.push({ target, file: at, render });
     switch (target) {
       case 'pip': {
         const pypi = requireService(mirror.pypi, mirror, 'PyPI index', target);
@@ -158,10 +182,11 @@ export async function planApply(options: PlanOptions): Promise<Plan> {
         const settings: PipSettings = { indexUrl: pypi.index, ...(trustedHost ? { trustedHost } : {}) };
         env.PIP_INDEX_URL = pypi.index;
         if (trustedHost) env.PIP_TRUSTED_HOST = trustedHost;
-        return { target, file, render: (text: string) => {
+        add((text) => {
           guardPrivateIndex(pipIndexUrls(text, file).map((k) => k.value), pypi.index, file, options);
           return renderPipConf(text, settings, file);
-        } };
+        });
+        break;
       }
       case 'uv': {
         const pypi = requireService(mirror.pypi, mirror, 'PyPI index', target);
@@ -179,10 +204,11 @@ export async function planApply(options: PlanOptions): Promise<Plan> {
         if (locked.length) {
           notes.add(`uv.lock records packages from ${locked.join(', ')}: with ${pypi.index} as uv's default index, \`uv lock\` and \`uv sync\` rewrite those URLs (uv #6349) — keep them with \`uv sync --frozen\`, or lock with UV_INDEX=${locked[0]}`);
         }
-        return { target, file, render: (text: string) => {
+        add((text) => {
           guardPrivateIndex(uvIndexUrls(text, file), pypi.index, file, options);
           return renderUvToml(text, settings, file);
-        } };
+        });
+        break;
       }
       case 'conda': {
         const conda = requireService(mirror.conda, mirror, 'conda channels', target);
@@ -200,18 +226,54 @@ export async function planApply(options: PlanOptions): Promise<Plan> {
         if (conda.note) notes.add(`${mirror.name} conda: ${conda.note}`);
         if (conda.lacks?.length) notes.add(`${mirror.name} conda: does not carry ${conda.lacks.join(', ')}; those channels still come from upstream`);
         env.CONDARC = file;
-        return { target, file, render: (text: string) => renderCondarc(text, settings, file) };
+        add((text) => renderCondarc(text, settings, file));
+        break;
       }
       case 'docker': {
-        if (dockerMirrors.length === 0) {
-          throw new TunaSetupError('UNSUPPORTED_SERVICE', `mirror '${mirror.name}' has no Docker Hub registry mirror`,
-            'no institutional Chinese Docker Hub mirror is open since 2024; pass {dockerMirror} (your own or your cloud\'s), or drop docker from {targets}');
+        const hub = registryMirrors.filter((m) => m.registry === 'docker.io');
+        if (hub.length === 0) throw noRegistryMirror(mirror, target, 'Docker Hub registry mirror');
+        const prefixed = hub.find((m) => mirrorPrefix(m) !== '');
+        if (prefixed) {
+          throw new TunaSetupError('UNSUPPORTED_SERVICE', `docker: ${prefixed.url} is a path inside a registry, and dockerd's registry-mirrors takes only a registry root`,
+            'give Docker a mirror at a registry root (a distribution pull-through cache, or a Harbor/Nexus proxy on its own host or port); a path-prefix mirror works for containerd, podman and buildkit in {targets}');
         }
-        return { target, file, render: (text: string) => renderDaemonJson(text, { registryMirrors: dockerMirrors }, file) };
+        const others = [...new Set(registryMirrors.filter((m) => m.registry !== 'docker.io').map((m) => m.registry))];
+        if (others.length) notes.add(`docker: dockerd mirrors Docker Hub only; images from ${others.join(', ')} are pulled through their mirrors by rewriting the image name (run/resolve --registry-mirror)`);
+        add((text) => renderDaemonJson(text, { registryMirrors: hub.map((m) => m.url) }, file));
+        break;
       }
+      case 'containerd': {
+        if (registryMirrors.length === 0) throw noRegistryMirror(mirror, target, 'registry mirror');
+        const config = await readFile(path.join(path.dirname(file), 'config.toml'), 'utf8').catch(() => '');
+        const cfg = readContainerdConfig(config, path.join(path.dirname(file), 'config.toml'));
+        const dir = options.paths?.containerd === undefined && cfg.configPath ? await canonicalPath(cfg.configPath) : file;
+        if (cfg.legacyMirrors) notes.add(`containerd: ${path.join(path.dirname(file), 'config.toml')} still has the deprecated registry.mirrors section; containerd refuses it together with config_path — remove it so the hosts.toml files below are read`);
+        if (!cfg.configPath || path.resolve(cfg.configPath) !== dir) {
+          notes.add(`containerd: the CRI plugin (kubelet's pulls) reads these hosts.toml files only when config.toml says so — add\n${configPathSnippet(dir, cfg.version)}\nand restart containerd; \`ctr image pull --hosts-dir ${dir}\` reads them as they are`);
+        }
+        for (const registry of new Set(registryMirrors.map((m) => m.registry))) {
+          const at = path.join(dir, hostsDirName(registry), 'hosts.toml');
+          add((text) => renderHostsToml(text, { registry, mirrors: registryMirrors.filter((m) => m.registry === registry) }, at), at);
+        }
+        break;
+      }
+      case 'podman': {
+        if (registryMirrors.length === 0) throw noRegistryMirror(mirror, target, 'registry mirror');
+        const mainFile = path.join(path.dirname(path.dirname(file)), 'registries.conf');
+        const main = await readFile(mainFile, 'utf8').catch(() => (options.paths?.podman === undefined ? readFile('/etc/containers/registries.conf', 'utf8').catch(() => '') : ''));
+        add((text) => renderRegistriesConf(text, { mirrors: registryMirrors, main, mainFile }, file));
+        break;
+      }
+      case 'buildkit': {
+        if (registryMirrors.length === 0) throw noRegistryMirror(mirror, target, 'registry mirror');
+        notes.add('buildkit: buildkitd reads buildkitd.toml when it starts — restart it (or recreate the buildx builder with --buildkitd-config)');
+        add((text) => renderBuildkitdToml(text, { mirrors: registryMirrors }, file));
+        break;
+      }
+      default:
+        throw new Error(`no writer for target ${target satisfies never}`);
     }
-    throw new Error(`no writer for target ${target satisfies never}`);
-  });
+  }
 
   for (const { target, file, render } of renderers) {
     const bytes = await readFile(file).catch((e: NodeJS.ErrnoException) => {

@@ -12,6 +12,7 @@
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { TunaSetupError } from '../errors.js';
 import { eolOf, splitLines, withTrailingEol } from './text.js';
+import { keyLine, setKey, tables, tomlString } from './toml-lines.js';
 
 export interface UvSettings {
   indexUrl: string;
@@ -43,36 +44,6 @@ export function uvIndexUrls(text: string, file: string): string[] {
   if (typeof pip?.['index-url'] === 'string') urls.push(pip['index-url']);
   return urls;
 }
-
-const HEADER = /^\s*(\[\[?)\s*([A-Za-z0-9_.\-"' ]+?)\s*\]\]?\s*(#.*)?$/;
-
-interface Table { name: string; array: boolean; start: number; end: number }
-
-function tables(lines: string[]): Table[] {
-  const out: Table[] = [{ name: '', array: false, start: 0, end: lines.length }];
-  lines.forEach((l, i) => {
-    const m = HEADER.exec(l.replace(/\r?\n$/, ''));
-    if (!m) return;
-    out[out.length - 1]!.end = i;
-    out.push({ name: m[2]!.replace(/\s+/g, ''), array: m[1] === '[[', start: i, end: lines.length });
-  });
-  return out;
-}
-
-function keyLine(lines: string[], t: Table, key: string): number | undefined {
-  const re = new RegExp(`^\\s*"?${key.replace(/[-.]/g, '\\$&')}"?\\s*=`);
-  for (let i = t.start; i < t.end; i++) if (re.test(lines[i]!)) return i;
-  return undefined;
-}
-
-function setKey(lines: string[], at: number, key: string, value: string, eol: string): void {
-  const indent = /^\s*/.exec(lines[at]!)![0];
-  const comment = /\s+#[^"']*$/.exec(lines[at]!.replace(/\r?\n$/, ''))?.[0] ?? '';
-  const lineEol = /\r?\n$/.exec(lines[at]!)?.[0] ?? (at + 1 < lines.length ? eol : '');
-  lines[at] = `${indent}${key} = ${value}${comment}${lineEol}`;
-}
-
-const tomlString = (s: string) => JSON.stringify(s);
 
 export function renderUvToml(existing: string, settings: UvSettings, file = 'uv.toml'): string {
   const before = parseUvToml(existing, file);

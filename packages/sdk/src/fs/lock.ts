@@ -40,6 +40,7 @@ export const lockFile = (stateDir: string) => path.join(stateDir, 'lock');
 /** Who holds the lock (written by the holder, for a waiter's message); never trusted for exclusion. */
 const holderFile = (stateDir: string) => path.join(stateDir, 'lock.holder');
 
+/** Options of `withStateLock`: how long to wait for the lock, and which kind of lock to take. */
 export interface LockOptions {
   /** the longest to wait for another run to finish (default 60 s) */
   waitMs?: number;

@@ -11,6 +11,7 @@ import { checkMirrorUrl, type UrlPolicy } from '../catalog/url.js';
 import { TunaSetupError } from '../errors.js';
 import { DOCKER_HUB_REGISTRY, PROBE_SERVICES, type Candidate, type ProbeService } from './services.js';
 
+/** A service name as the user typed it (any case), checked against `PROBE_SERVICES`; BAD_SERVICE otherwise. */
 export function parseProbeService(input: string): ProbeService {
   const s = input.trim().toLowerCase();
   if (!(PROBE_SERVICES as readonly string[]).includes(s)) {
@@ -34,12 +35,17 @@ export function candidateOf(mirror: Mirror, service: ProbeService): Candidate | 
 
 const upstreamDocker = (): Candidate => ({ name: UPSTREAM, url: DOCKER_HUB_REGISTRY, upstream: true });
 
+/**
+ * Every mirror of the catalog (plus `extra`, the user's mirror file) that serves the service, the upstream
+ * among them; for docker, Docker Hub's own registry stands in as the upstream.
+ */
 export function catalogCandidates(service: ProbeService, extra: readonly Mirror[] = []): Candidate[] {
   const list = listMirrors(extra).flatMap((m) => candidateOf(m, service) ?? []);
   if (service === 'docker' && !list.some((c) => c.upstream)) list.push(upstreamDocker());
   return list;
 }
 
+/** The user's own candidate list for `userCandidates`: names, `NAME=URL` pairs, and the URL policy. */
 export interface CandidateSpec extends UrlPolicy {
   /** catalog or mirror-file names */
   names?: readonly string[];

@@ -20,6 +20,7 @@ import { selectMirror, type SelectReport } from './select.js';
 import type { ProbeService } from './services.js';
 import type { Workload } from './workload.js';
 
+/** Options of `chooseMirror`: what the user asked for, the targets to serve, and the selection's settings. */
 export interface ChooseOptions extends UrlPolicy {
   /** `auto`, a catalog/mirror-file name, a URL, or a comma list of names to choose from */
   spec: string;

@@ -1,8 +1,8 @@
-/** A selection as plain text lines, for the CLI and the Action's log alike. */
 import type { SelectReport } from './select.js';
 
 const rate = (bps: number | null) => (bps === null ? '-' : bps >= 1e6 ? `${(bps / 1e6).toFixed(1)} MB/s` : `${(bps / 1e3).toFixed(0)} kB/s`);
 
+/** A selection as plain text lines, for the CLI and the Action's log alike. */
 export function formatRanking(r: SelectReport): string[] {
   const how = r.cached ? `cached ranking from ${r.probedAt}` : `${r.elapsedMs} ms, ${(r.bytes / 1e6).toFixed(1)} MB read`;
   const lines = [r.chosen ? `${r.service}: ${r.chosen.name} (${r.chosen.url}) — ${how}` : `${r.service}: no healthy mirror — ${how}`];

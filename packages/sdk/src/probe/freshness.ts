@@ -16,6 +16,7 @@
 import { untrusted } from '../net/untrusted.js';
 import type { IndexFile } from './index-page.js';
 
+/** The files a candidate's index page listed in this selection, for `staleByListing`. */
 export interface Listing {
   name: string;
   upstream: boolean;
@@ -52,6 +53,7 @@ export function staleByListing(listings: readonly Listing[], now: number, graceM
   return stale;
 }
 
+/** A candidate's repodata date, for `staleByDate`. */
 export interface Dated {
   name: string;
   upstream: boolean;
@@ -59,6 +61,10 @@ export interface Dated {
   date?: number;
 }
 
+/**
+ * name → why it is stale: repodata older than the reference (the upstream's date, else the candidates' median)
+ * by more than `maxLagMs`. Without the upstream's date fewer than three dated candidates decide nothing.
+ */
 export function staleByDate(items: readonly Dated[], maxLagMs: number): Map<string, string> {
   const dated = items.filter((i): i is Dated & { date: number } => i.date !== undefined);
   const upstream = dated.find((i) => i.upstream);

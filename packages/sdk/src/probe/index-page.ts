@@ -36,6 +36,10 @@ export function fileOfProject(filename: string, project: string): boolean {
   return DIST_FILE.test(filename) && m !== null && normalizeProject(m[1]!) === want;
 }
 
+/**
+ * The files of `project` that an index page lists, with absolute URLs: PEP 691 JSON when `contentType` says
+ * JSON, else PEP 503 HTML or a flat `-f` listing. [] for a page that lists none; MalformedLinkError for an undecodable link.
+ */
 export function parseIndexPage(body: string, contentType: string, pageUrl: string, project: string): IndexFile[] {
   const files = /json/i.test(contentType) ? parseJson(body, pageUrl) : parseHtml(body, pageUrl);
   return files.filter((f) => fileOfProject(f.filename, project));

@@ -49,7 +49,9 @@ import { condaSubdir } from '../config/locations.js';
 import { condaSubdirGap, SERVICE_PROBES, serviceRow, type Candidate, type ProbeService } from './services.js';
 import { readMirrorz, readTunasync, type SyncVerdict } from './status.js';
 
+/** How long a selection may take when `budgetMs` is not given, in ms. */
 export const DEFAULT_BUDGET_MS = 3000;
+/** How long a cached ranking is reused when `cacheTtlMs` is not given: one hour, in ms. */
 export const DEFAULT_CACHE_TTL_MS = 60 * 60 * 1000;
 export const DEFAULT_PYPI_PROJECT = 'pip';
 const GRACE_MS = 500;
@@ -66,6 +68,7 @@ const FRESHNESS_GRACE_MS = 6 * 3_600_000;
 /** conda repodata this much older than the reference is stale */
 const CONDA_MAX_LAG_MS = 72 * 3_600_000;
 
+/** Options of `selectMirror`: the service, who competes, the time budget, the cache and the workload to rank by. */
 export interface SelectOptions {
   service: ProbeService;
   /** who competes; default: the catalog's mirrors for the service plus the upstream */
@@ -89,6 +92,7 @@ export interface SelectOptions {
   condaSubdir?: string | null;
 }
 
+/** One candidate in a selection: its measurements, its predicted time, and whether (or why not) it may be chosen. */
 export interface RankedMirror {
   name: string;
   url: string;

@@ -12,9 +12,12 @@ import { MalformedLinkError, parseIndexPage, PYPI_JSON, type IndexFile } from '.
 import type { SyncRule } from './status.js';
 import { untrusted } from '../net/untrusted.js';
 
+/** A service a selection can probe: the PyPI index, conda channels, PyTorch wheels, a Docker Hub registry mirror. */
 export type ProbeService = 'pypi' | 'conda' | 'pytorch' | 'docker';
+/** Every `ProbeService`, as a list. */
 export const PROBE_SERVICES: readonly ProbeService[] = ['pypi', 'conda', 'pytorch', 'docker'];
 
+/** A mirror (or the upstream) competing in a selection for one service, at the URL a tool would use. */
 export interface Candidate {
   name: string;
   /** what a tool is pointed at: PyPI index, conda cloud base, wheel index, registry root */
@@ -94,6 +97,7 @@ function checkIndexPage(res: HttpResult, project: string, what: string): ProbeVe
   return { ok: true, files, artifact: sorted[sorted.length - 1]!.url };
 }
 
+/** Per service: the request that proves a mirror serves it, how the answer is checked, how freshness is judged, and its sync-status jobs. */
 export const SERVICE_PROBES: Record<ProbeService, ServiceProbe> = {
   pypi: {
     // SJTU names its PyPI jobs pypi-packages and pypi/web/simple in its mirrorz status

@@ -8,11 +8,13 @@
  */
 import { untrusted } from '../net/untrusted.js';
 
+/** What a mirror's sync status says about a service; `lastSuccess` is ms since the epoch, `detail` a line for the log. */
 export type SyncVerdict =
   | { state: 'ok'; lastSuccess?: number; detail: string }
   | { state: 'failed' | 'paused' | 'stale'; lastSuccess?: number; detail: string }
   | { state: 'unknown'; detail: string };
 
+/** Which sync-status jobs carry a service, and how old a last successful sync may be. */
 export interface SyncRule {
   /** job names (tunasync) / cnames (mirrorz) that carry the service */
   jobs: readonly string[];
@@ -32,6 +34,7 @@ function byAge(lastSuccess: number | undefined, rule: SyncRule, now: number, wha
 const seconds = (v: unknown): number | undefined =>
   typeof v === 'number' && Number.isFinite(v) && v > 0 ? v * 1000 : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) * 1000 : undefined;
 
+/** A tunasync.json (parsed) read for the rule's jobs: failed, paused (or disabled), stale by age, ok; unknown when it says nothing usable. */
 export function readTunasync(data: unknown, rule: SyncRule, now: number): SyncVerdict {
   if (!Array.isArray(data)) return { state: 'unknown', detail: 'tunasync.json is not a list' };
   const job = data.find((j) => j && typeof j === 'object' && rule.jobs.includes(String(j.name)));

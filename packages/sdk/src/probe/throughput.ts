@@ -36,6 +36,7 @@ export interface Arrival {
   bytes: number;
 }
 
+/** What `estimateRate` found in a sample's arrivals. */
 export interface RateEstimate {
   /** bytes/s, or null when nothing arrived */
   rateBps: number | null;
@@ -61,6 +62,8 @@ const FULL_RATIO = 0.6;
 const INITIAL_WINDOW = 10 * 1460;
 
 /**
+ * The bottleneck rate a sample shows — from slow-start rounds, a full link's windows, or the throttled
+ * tail — and whether the flow was still ramping up.
  * @param arrivals the body's chunks, in order, timed from the request
  * @param rttMs the path's round-trip time
  */

@@ -1,2 +1,3 @@
-/** @tuna-setup/sdk/registry — The container registry client: tags, digests, tokens. */
+/** @tuna-setup/sdk/registry — The container registry client (tags, digests, tokens) and registry mirrors (parsing, pull-through rewrites). */
 export { RegistryClient, parseImageRef, parseChallenge, nearestTag, checkImageTag, type ImageRef, type RegistryClientOptions, type TagCheck } from './client.js';
+export { parseRegistryMirror, pullThrough, normalizeRegistry, registryOf, mirrorLocation, mirrorPrefix, type RegistryMirror } from './mirrors.js';

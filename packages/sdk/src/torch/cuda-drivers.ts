@@ -13,6 +13,7 @@
  */
 import { compareVersions } from './releases.js';
 
+/** One CUDA release (GA) and the driver versions it shipped with, on Linux and Windows: the oldest that run it natively. */
 export interface CudaDriverRow {
   cuda: string;
   linux: string;
@@ -22,8 +23,10 @@ export interface CudaDriverRow {
   source?: string;
 }
 
+/** Where the `CUDA_DRIVERS` rows come from, unless a row names its own `source`. */
 export const CUDA_DRIVERS_SOURCE = 'NVIDIA CUDA release notes, Table 3 (13.2 Update 2 edition), via research/torch-cuda.md §3.1';
 
+/** The driver each CUDA release (GA) shipped with, newest CUDA first, so a driver's native CUDA is the first row it is at least as new as. */
 export const CUDA_DRIVERS: readonly CudaDriverRow[] = [
   { cuda: '13.3', linux: '610.43.02', windows: null, source: 'CUDA 13.3 release notes, Table 3 (13.3 GA and Update 1: >=610.43.02; Windows N/A), as transcribed in several stored repos' },
   { cuda: '13.2', linux: '595.45.04', windows: null },
@@ -78,6 +81,7 @@ export const MINOR_COMPAT_FLOORS: Readonly<Record<string, { linux: string; windo
   '11': { linux: '450.80.02', windows: '452.39' },
 };
 
+/** How a driver is judged against a CUDA: `native` (its own CUDA version) or `minor-compat` (the major's floor, `MINOR_COMPAT_FLOORS`). */
 export type DriverRule = 'minor-compat' | 'native';
 
 /** The oldest driver that runs CUDA `cuda` ("12.8") under the rule; undefined when the tables do not say. */
@@ -134,6 +138,7 @@ const UP_TO_12_4: readonly GpuBrand[] = ['tesla', 'unknown', 'nvidia', 'nvidiart
 const FROM_12_5: readonly GpuBrand[] = ['unknown', 'grid', 'tesla', 'nvidia', 'quadro', 'quadrortx', 'nvidiartx', 'vapps', 'vpc', 'vcs', 'vws', 'cloudgaming'];
 const DIST = (tag: string) => `gitlab.com/nvidia/container-images/cuda dist/${tag}/ubuntu2204/base/Dockerfile (GitHub mirror pranavmishra90/nvidia-container-images-cuda, Aug 2025)`;
 
+/** The brand exceptions of the nvidia/cuda images' NVIDIA_REQUIRE_CUDA, one row per image CUDA, each naming its source. */
 export const CUDA_IMAGE_REQUIREMENTS: readonly CudaImageRequirement[] = [
   { cuda: '11.7', tag: '11.7.1', branches: [470], brands: UP_TO_12_4, source: DIST('11.7.1') },
   { cuda: '11.8', tag: '11.8.0', branches: [470], brands: UP_TO_12_4, source: DIST('11.8.0') },
@@ -146,6 +151,7 @@ export const CUDA_IMAGE_REQUIREMENTS: readonly CudaImageRequirement[] = [
   { cuda: '13.2', tag: '13.2.0', branches: [535, 570, 580, 590], brands: FROM_12_5, source: 'nvidia/cuda 13.2.0 image env from a stored docker inspect (third party); 13.2.1 not seen' },
 ];
 
+/** Whether the container runtime would start an nvidia/cuda image on a driver, how, and why (a line for the user). */
 export interface ImageVerdict {
   ok: boolean;
   /** how it passes: the driver's own CUDA, or a brand exception (the image's cuda-compat then carries the newer CUDA); null: it does not */

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { exec } from '../exec.js';
 import { nativeCudaForDriver } from './cuda-drivers.js';
 
+/** One GPU as nvidia-smi reports it; memory in MiB. */
 export interface Gpu {
   name: string;
   /** "9.0"; null when the driver cannot report it */
@@ -23,8 +24,10 @@ export interface Gpu {
   brand?: string | null;
 }
 
+/** Where the driver version was read: TUNA_SETUP_DRIVER_VERSION, /sys/module/nvidia/version, /proc/driver/nvidia/version, or nvidia-smi. */
 export type DriverSource = 'env' | 'sysfs' | 'procfs' | 'nvidia-smi';
 
+/** This machine's NVIDIA driver (null: none found, CPU only), its native CUDA, and its GPUs. */
 export interface GpuReport {
   driver: string | null;
   driverSource: DriverSource | null;
@@ -35,6 +38,7 @@ export interface GpuReport {
   notes: string[];
 }
 
+/** Options of `detectGpu`: `sysroot` (default `/`) prefixes /sys and /proc; `env` is passed to nvidia-smi and read for the override. */
 export interface DetectOptions {
   sysroot?: string;
   env?: NodeJS.ProcessEnv;
@@ -96,6 +100,10 @@ async function queryNvidiaSmi(env: NodeJS.ProcessEnv, notes: string[]): Promise<
   return { driver: null, gpus: [] };
 }
 
+/**
+ * The driver version (first of TUNA_SETUP_DRIVER_VERSION, sysfs, procfs, nvidia-smi) and, from nvidia-smi,
+ * the GPUs. Never throws for a missing driver or tool: it says why in `notes`.
+ */
 export async function detectGpu(options: DetectOptions = {}): Promise<GpuReport> {
   const env = options.env ?? process.env;
   const root = options.sysroot ?? '/';

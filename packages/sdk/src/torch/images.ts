@@ -13,9 +13,12 @@
  */
 
 export type ImageSource = 'pytorch' | 'ngc' | 'cuda';
+/** An image's flavour: `runtime` (libraries only) or `devel` (with the CUDA toolkit's compilers and headers). */
 export type ImageFlavor = 'runtime' | 'devel';
+/** Every `ImageSource`, as a list. */
 export const IMAGE_SOURCES: readonly ImageSource[] = ['pytorch', 'ngc', 'cuda'];
 
+/** One NGC PyTorch container release (`nvcr.io/nvidia/pytorch:<tag>`): NVIDIA's torch build and the CUDA it ships. */
 export interface NgcRelease {
   tag: string;
   /** the torch base version NVIDIA's build reports (without a0+hash.nvYY.MM) */
@@ -54,6 +57,7 @@ export const CUDA_FULL: Readonly<Record<string, string>> = {
   '12.8': '12.8.1', '12.9': '12.9.1', '13.0': '13.0.2', '13.2': '13.2.1',
 };
 
+/** The pytorch/pytorch image reference `pytorch/pytorch:<torch>-cuda<X.Y>-cudnn<N>-<flavor>`; it does not check that the tag exists. */
 export function pytorchImage(torch: string, cuda: string, cudnn: number, flavor: ImageFlavor): string {
   return `pytorch/pytorch:${torch}-cuda${cuda}-cudnn${cudnn}-${flavor}`;
 }
@@ -73,13 +77,3 @@ export function cudaImage(cuda: string, flavor: ImageFlavor): string | undefined
 }
 
 export const ngcImage = (tag: string) => `nvcr.io/nvidia/pytorch:${tag}`;
-
-/** A Docker Hub reference through a registry mirror host: `pytorch/pytorch:x` → `HOST/pytorch/pytorch:x`. */
-export function throughRegistryMirror(image: string, host: string | undefined): string {
-  if (!host) return image;
-  const first = image.split('/')[0]!;
-  const isHub = !image.includes('/') || !(first.includes('.') || first.includes(':') || first === 'localhost') || first === 'docker.io';
-  if (!isHub) return image;
-  const path = first === 'docker.io' ? image.slice('docker.io/'.length) : image;
-  return `${host.replace(/\/+$/, '')}/${path.includes('/') ? path : `library/${path}`}`;
-}

@@ -26,9 +26,12 @@ import { machinePlatform, resolveEnvironment, type Environment, type Environment
 import { platformOf, type TorchPlatform } from './platforms.js';
 import { archCovers } from './releases.js';
 
+/** Which tool installs the wheels: `auto` takes uv when it is on PATH, else pip. */
 export type Installer = 'auto' | 'pip' | 'uv';
+/** Every `Installer`, as a list. */
 export const INSTALLERS: readonly Installer[] = ['auto', 'pip', 'uv'];
 
+/** What `installTorch` installs and into which interpreter: the resolution's inputs, plus installer settings. */
 export interface InstallRequest extends Omit<EnvironmentRequest, 'python'> {
   /** the interpreter to install into: a path or a command on PATH (default python3) */
   interpreter?: string;
@@ -48,6 +51,7 @@ export interface InstallRequest extends Omit<EnvironmentRequest, 'python'> {
   timeoutMs?: number;
 }
 
+/** What `probePython` found the interpreter to be. */
 export interface PythonInfo {
   /** the interpreter as given */
   interpreter: string;
@@ -62,6 +66,7 @@ export interface PythonInfo {
   platform: TorchPlatform | undefined;
 }
 
+/** What importing torch in the interpreter showed after the install; torchvision/torchaudio null when they do not import. */
 export interface InstalledTorch {
   torch: string;
   /** torch.version.cuda; null: a CPU build */

@@ -13,6 +13,7 @@ import { comparePep440, normalizePlatform, readWheelIndex, type WheelFile, type 
 /** `3.13t` → `cp313t` */
 const cpTag = (python: string) => `cp${python.replace('.', '')}`;
 
+/** Options of `checkListed`: how the index is read, and the Python and platform the wheel must be for (unchecked when absent). */
 export interface ListedRequest extends WheelIndexOptions {
   /** `3.12`; unchecked when absent */
   python?: string;

@@ -23,6 +23,7 @@ function pythonOf(tag: string): string | undefined {
 const pythons = (files: readonly WheelFile[], version: string) =>
   new Set(files.filter((f) => f.version === version).flatMap((f) => f.python.map(pythonOf).filter((p): p is string => !!p)));
 
+/** What `liveRelease` found on the index: a release to add to the tables' (or none), and why. */
 export interface LiveRelease {
   /** undefined: the tables already know what the index has (or the index cannot pair it yet); else it replaces or extends the tables' row of its minor */
   release?: TorchRelease;

@@ -10,7 +10,9 @@
 import { TunaSetupError } from '../errors.js';
 import { compareVersions, type TorchRelease } from './releases.js';
 
+/** A platform PyTorch publishes wheels for, as `<os>-<machine>`. */
 export type TorchPlatform = 'linux-x86_64' | 'linux-aarch64' | 'macos-arm64' | 'macos-x86_64' | 'windows-x86_64';
+/** Every `TorchPlatform`, as a list. */
 export const TORCH_PLATFORMS: readonly TorchPlatform[] = ['linux-x86_64', 'linux-aarch64', 'macos-arm64', 'macos-x86_64', 'windows-x86_64'];
 
 /** The platform of an OS and machine as Node (`linux`, `arm64`) or Python (`linux`, `aarch64`; `darwin`; `win32`, `AMD64`) names them. */

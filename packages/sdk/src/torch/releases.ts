@@ -16,6 +16,7 @@ export interface TorchPatch {
   torchaudio: string | null;
 }
 
+/** One PyTorch minor release: its patches, CUDA wheel variants, PyPI default, Pythons and images' cuDNN, with sources. */
 export interface TorchRelease {
   /** "2.7" */
   minor: string;
@@ -55,6 +56,7 @@ const same = (minor: string, patches: number[], tv: string): TorchPatch[] =>
 
 const TEST_INFRA = 'pytorch/test-infra release branches generate_binary_build_matrix.py; pytorch RELEASE.md (research/torch-cuda.md §4)';
 
+/** Every PyTorch minor release the tables know, oldest first; Linux x86_64 as published on download.pytorch.org. */
 export const TORCH_RELEASES: readonly TorchRelease[] = [
   { minor: '2.0', patches: [{ torch: '2.0.0', torchvision: '0.15.1', torchaudio: '2.0.1' }, { torch: '2.0.1', torchvision: '0.15.2', torchaudio: '2.0.2' }],
     cuda: ['cu117', 'cu118'], pypiDefault: 'cu117', python: py(8, 11), cudnn: 8, released: '2023-03', source: `${TEST_INFRA}; colab #3503/#3646` },
@@ -95,6 +97,7 @@ export interface ArchRow {
   source: string;
 }
 
+/** Which GPU architectures (sm_XX, SASS only) each CUDA wheel variant carries kernels for, per release range and machine. */
 export const WHEEL_ARCHES: readonly ArchRow[] = [
   { variant: 'cu117', releases: ['2.0', '2.0'], sm: [37, 50, 60, 70, 75, 80, 86], source: 'pytorch/builder release/2.0 manywheel/build_cuda.sh (11.[67]: 3.7;5.0;6.0;7.0 + 7.5;8.0;8.6 — 9.0 only for 11.8)' },
   { variant: 'cu118', releases: ['2.0', '2.7'], sm: [37, 50, 60, 70, 75, 80, 86, 90], source: 'unsloth PR #7814 (2.7.1+cu118 measured); cog doctor (2.0.1+cu118); pytorch/builder release/2.0–2.5 build_cuda.sh' },
@@ -130,6 +133,10 @@ export function compareVersions(a: string, b: string): number {
   return 0;
 }
 
+/**
+ * The sm_XX a variant's wheels of release `minor` carry kernels for: the aarch64 rows for linux-aarch64,
+ * the x86_64 rows otherwise; undefined when no row covers it.
+ */
 export function archesFor(variant: string, minor: string, platform?: TorchRelease['platform']): readonly number[] | undefined {
   const arch = platform === 'linux-aarch64' ? 'aarch64' : undefined;
   return WHEEL_ARCHES.find((r) => r.variant === variant && r.arch === arch && compareVersions(minor, r.releases[0]) >= 0 && compareVersions(minor, r.releases[1]) <= 0)?.sm;

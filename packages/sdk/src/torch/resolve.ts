@@ -16,10 +16,12 @@
  */
 import { TunaSetupError } from '../errors.js';
 import { compareDriver, cudaImageAcceptsDriver, minDriverFor, nativeCudaForDriver, type DriverRule } from './cuda-drivers.js';
-import { cudaImage, ngcImage, NGC_RELEASES, pytorchImage, throughRegistryMirror, type ImageFlavor, type ImageSource } from './images.js';
+import { cudaImage, ngcImage, NGC_RELEASES, pytorchImage, type ImageFlavor, type ImageSource } from './images.js';
+import { mirrorLocation, parseRegistryMirror, pullThrough, registryOf, type RegistryMirror } from '../registry/mirrors.js';
 import { forPlatform, type TorchPlatform } from './platforms.js';
 import { archCovers, archesFor, compareVersions, cudaOfVariant, hasPytorchImage, TORCH_RELEASES, variantOfCuda, type TorchPatch, type TorchRelease } from './releases.js';
 
+/** PyTorch's own wheel index, the upstream: `<index>/<variant>` (cpu, cu128 …) is a PEP 503 index. */
 export const PYTORCH_WHEEL_INDEX = 'https://download.pytorch.org/whl';
 
 /**
@@ -30,8 +32,10 @@ export const PYTORCH_WHEEL_INDEX = 'https://download.pytorch.org/whl';
  * (the fast path), else the best variant from a wheel mirror or the upstream.
  */
 export type WheelSource = 'auto' | 'pypi' | 'mirror' | 'upstream';
+/** Every `WheelSource`, as a list. */
 export const WHEEL_SOURCES: readonly WheelSource[] = ['auto', 'pypi', 'mirror', 'upstream'];
 
+/** What `resolveTorch` resolves: the torch and CUDA asked for, the machine (driver, GPUs, Python, platform), the image and the wheel sources. */
 export interface ResolveRequest {
   /** `latest` (default), `2.7` (newest patch) or `2.7.1` */
   torch?: string;
@@ -51,8 +55,10 @@ export interface ResolveRequest {
   os?: 'linux' | 'windows';
   source?: ImageSource;
   flavor?: ImageFlavor;
-  /** Docker Hub images are rewritten through this registry mirror host */
+  /** Docker Hub images are rewritten through this registry mirror host (`host[:port][/prefix]`) */
   registryMirror?: string;
+  /** images are pulled through these mirrors of their registries (`[REGISTRY=]URL`, or parsed): a root or a path prefix */
+  registryMirrors?: readonly (string | RegistryMirror)[];
   /** base of a PEP 503 mirror of download.pytorch.org/whl */
   wheelIndex?: string;
   /** where the wheels may come from (default auto) */
@@ -63,6 +69,7 @@ export interface ResolveRequest {
   pypiIndex?: string;
 }
 
+/** What `resolveTorch` decided: the torch trio, the variant and its index, install arguments for pip and uv, the image, and why. */
 export interface Resolution {
   torch: string;
   torchvision: string;
@@ -105,6 +112,10 @@ const fail = (message: string, hint: string, reasons: string[]) =>
 /** `auto`, `cpu` or `X.Y`: the forms `cuda` takes. */
 export const isCudaSpec = (s: string) => /^(auto|cpu|\d+\.\d)$/.test(s.trim().toLowerCase());
 
+/**
+ * The table release and patch for `latest`, `X.Y` (its newest patch) or `X.Y.Z` (a leading `v` is allowed).
+ * BAD_TORCH_SPEC for anything else; UNKNOWN_TORCH for a release or patch not in `releases`.
+ */
 export function findRelease(spec = 'latest', releases: readonly TorchRelease[] = TORCH_RELEASES): { release: TorchRelease; patch: TorchPatch } {
   const s = spec.trim().replace(/^v/, '');
   const newest = releases[releases.length - 1]!;
@@ -191,6 +202,11 @@ export function checkResolveRequest(req: { driver?: string | null; gpus?: readon
   if (req.python !== undefined && !/^3\.\d+t?$/.test(req.python)) throw new TunaSetupError('USAGE', `{python} '${req.python}' is not a version like 3.12`, 'give X.Y, or X.Yt for a free-threaded build');
 }
 
+/**
+ * The torch trio, CUDA variant, wheel index and image that fit the request on its machine, with a reason for
+ * each step. Pure. UNRESOLVABLE with every rejection and what would work; USAGE, BAD_CUDA, BAD_TORCH_SPEC
+ * or UNKNOWN_TORCH for input it cannot use.
+ */
 export function resolveTorch(request: ResolveRequest): Resolution {
   checkResolveRequest(request);
   const reasons: string[] = [];
@@ -368,9 +384,10 @@ export function resolveTorch(request: ResolveRequest): Resolution {
       }
     }
   }
-  const pulled = image && throughRegistryMirror(image, req.registryMirror);
-  if (pulled !== image) reasons.push(`image pulled through registry mirror ${req.registryMirror}`);
-  else if (image && req.registryMirror) reasons.push(`${image} is not on Docker Hub: the registry mirror does not apply`);
+  const mirrors = requestMirrors(req);
+  const pulled = image && pullThrough(image, mirrors);
+  if (pulled !== image) reasons.push(`image pulled through registry mirror ${mirrorLocation(mirrors.find((m) => m.registry === registryOf(image!))!)}`);
+  else if (image && mirrors.length) reasons.push(`${image} is on ${registryOf(image)}: no registry mirror given for it`);
 
   return {
     torch: patch.torch, torchvision: patch.torchvision, torchaudio: patch.torchaudio,
@@ -387,4 +404,12 @@ function uvIndexToml(index: string, variant: string | null, torchaudio: boolean)
     '[[tool.uv.index]]', `name = ${JSON.stringify(name)}`, `url = ${JSON.stringify(index)}`, 'explicit = true', '',
     '[tool.uv.sources]', ...['torch', 'torchvision', ...(torchaudio ? ['torchaudio'] : [])].map((p) => `${p} = { index = ${JSON.stringify(name)} }`), '',
   ].join('\n');
+}
+
+/** The request's registry mirrors, parsed: `registryMirrors`, then the Docker Hub host `registryMirror`. */
+export function requestMirrors(req: Pick<ResolveRequest, 'registryMirror' | 'registryMirrors'>): RegistryMirror[] {
+  return [
+    ...(req.registryMirrors ?? []).map((m) => (typeof m === 'string' ? parseRegistryMirror(m, '{registryMirror}') : m)),
+    ...(req.registryMirror ? [parseRegistryMirror(req.registryMirror, '{registryMirror}')] : []),
+  ];
 }

@@ -28,6 +28,7 @@ import { safeDecode, untrusted } from '../net/untrusted.js';
 import { isOffline } from '../net/offline.js';
 import { MalformedLinkError, normalizeProject, parseIndexPage, PYPI_JSON, type IndexFile } from '../probe/index-page.js';
 
+/** One wheel an index page lists, its name split into PEP 427 tags. */
 export interface WheelFile {
   filename: string;
   /** the public version: `2.14.0` of `torch-2.14.0+cu130-…` */
@@ -49,6 +50,7 @@ export interface WheelFile {
   yankedReason?: string;
 }
 
+/** A project's listing on one index, as `readWheelIndex` read it (from the network or the cache); its files are frozen. */
 export interface WheelIndex {
   /** as given, without trailing slashes */
   indexUrl: string;
@@ -67,6 +69,7 @@ export interface WheelIndex {
   requests: number;
 }
 
+/** Options of `readWheelIndex`: the cache, offline mode and the read's limits. */
 export interface WheelIndexOptions {
   /** cache listings here; without it nothing is cached (and offline finds nothing) */
   stateDir?: string;
@@ -85,6 +88,7 @@ export interface WheelIndexOptions {
   now?: () => number;
 }
 
+/** How long a cached listing is trusted online when `ttlMs` is not given: one hour, in ms. */
 export const DEFAULT_WHEEL_INDEX_TTL_MS = 3_600_000;
 const DEADLINE_MS = 3_000;
 const MiB = 1024 * 1024;
@@ -228,6 +232,7 @@ export function normalizePlatform(tag: string): string[] {
   return [tag];
 }
 
+/** One version in `summarizeTorchIndex`'s view of a listing: its variants, CPython builds and platforms. */
 export interface TorchVersionSummary {
   /** the public version, `2.14.0` */
   version: string;
@@ -273,6 +278,7 @@ export function summarizeTorchIndex(files: readonly WheelFile[]): TorchVersionSu
   });
 }
 
+/** Filters of `newestVersion`. */
 export interface NewestOptions {
   /** only this minor release (`2.14`) */
   minor?: string;
