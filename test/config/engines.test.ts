@@ -70,9 +70,9 @@ describe('containerd hosts.toml', () => {
   });
 
   it('reads config_path per config version, and a legacy mirrors section', () => {
-    expect(readContainerdConfig('version = 2\n[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "/etc/containerd/certs.d"\n', 'c')).toEqual({ configPath: '/etc/containerd/certs.d', legacyMirrors: false, version: 2 });
-    expect(readContainerdConfig('version = 3\n[plugins."io.containerd.cri.v1.images".registry]\n  config_path = "/x"\n', 'c')).toMatchObject({ configPath: '/x', version: 3 });
-    expect(readContainerdConfig('version = 2\n[plugins."io.containerd.grpc.v1.cri".registry.mirrors."docker.io"]\n  endpoint = ["https://m"]\n', 'c')).toEqual({ legacyMirrors: true, version: 2 });
+    expect(readContainerdConfig('version = 2\n[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "/etc/containerd/certs.d"\n', 'c')).toEqual({ configPaths: ['/etc/containerd/certs.d'], legacyMirrors: false, version: 2 });
+    expect(readContainerdConfig('version = 3\n[plugins."io.containerd.cri.v1.images".registry]\n  config_path = "/x:/y"\n', 'c')).toMatchObject({ configPaths: ['/x', '/y'], version: 3 });
+    expect(readContainerdConfig('version = 2\n[plugins."io.containerd.grpc.v1.cri".registry.mirrors."docker.io"]\n  endpoint = ["https://m"]\n', 'c')).toEqual({ configPaths: [], legacyMirrors: true, version: 2 });
   });
 });
 
@@ -120,7 +120,7 @@ describe('planApply for the engines', () => {
   it('refuses a path-prefix mirror for Docker (registry-mirrors takes a root) and names the engines that take one', async () => {
     const s = setup();
     await expect(planApply({ ...s, targets: ['docker'], registryMirrors: ['https://harbor.corp/dockerhub-proxy'] }))
-      .rejects.toThrow(/dockerd's registry-mirrors takes only a registry root/);
+      .rejects.toThrow(/which dockerd's registry-mirrors cannot express/);
   });
 
   it('refuses an engine target with no registry mirror, with the hint', async () => {

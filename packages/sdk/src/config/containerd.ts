@@ -88,8 +88,8 @@ export function renderHostsToml(existing: string, settings: HostsSettings, file 
 
 /** What config.toml says about where containerd's CRI plugin reads hosts.toml files. */
 export interface ContainerdConfig {
-  /** `config_path` of the CRI registry section; undefined when unset */
-  configPath?: string;
+  /** the directories of `config_path` in the CRI registry section (containerd 2.2 accepts a colon list); empty when unset */
+  configPaths: string[];
   /** the legacy `registry.mirrors` section is set (containerd refuses it together with config_path) */
   legacyMirrors: boolean;
   version: number;
@@ -101,7 +101,7 @@ export function readContainerdConfig(text: string, file: string): ContainerdConf
   const version = typeof doc.version === 'number' ? doc.version : 1;
   const registry = doc.plugins?.[version >= 3 ? 'io.containerd.cri.v1.images' : 'io.containerd.grpc.v1.cri']?.registry;
   return {
-    ...(typeof registry?.config_path === 'string' && registry.config_path !== '' ? { configPath: registry.config_path } : {}),
+    configPaths: typeof registry?.config_path === 'string' ? registry.config_path.split(':').filter(Boolean) : [],
     legacyMirrors: registry?.mirrors !== undefined,
     version,
   };

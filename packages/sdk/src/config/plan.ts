@@ -234,7 +234,7 @@ export async function planApply(options: PlanOptions): Promise<Plan> {
         if (hub.length === 0) throw noRegistryMirror(mirror, target, 'Docker Hub registry mirror');
         const prefixed = hub.find((m) => mirrorPrefix(m) !== '');
         if (prefixed) {
-          throw new TunaSetupError('UNSUPPORTED_SERVICE', `docker: ${prefixed.url} is a path inside a registry, and dockerd's registry-mirrors takes only a registry root`,
+          throw new TunaSetupError('UNSUPPORTED_SERVICE', `docker: ${prefixed.url} is a path prefix inside a registry, which dockerd's registry-mirrors cannot express (up to Engine 24 a mirror is a registry root; from 25 a path goes before /v2, not after it as a proxy project's does)`,
             'give Docker a mirror at a registry root (a distribution pull-through cache, or a Harbor/Nexus proxy on its own host or port); a path-prefix mirror works for containerd, podman and buildkit in {targets}');
         }
         const others = [...new Set(registryMirrors.filter((m) => m.registry !== 'docker.io').map((m) => m.registry))];
@@ -246,10 +246,12 @@ export async function planApply(options: PlanOptions): Promise<Plan> {
         if (registryMirrors.length === 0) throw noRegistryMirror(mirror, target, 'registry mirror');
         const config = await readFile(path.join(path.dirname(file), 'config.toml'), 'utf8').catch(() => '');
         const cfg = readContainerdConfig(config, path.join(path.dirname(file), 'config.toml'));
-        const dir = options.paths?.containerd === undefined && cfg.configPath ? await canonicalPath(cfg.configPath) : file;
+        const dir = options.paths?.containerd === undefined && cfg.configPaths[0] ? await canonicalPath(cfg.configPaths[0]) : file;
         if (cfg.legacyMirrors) notes.add(`containerd: ${path.join(path.dirname(file), 'config.toml')} still has the deprecated registry.mirrors section; containerd refuses it together with config_path — remove it so the hosts.toml files below are read`);
-        if (!cfg.configPath || path.resolve(cfg.configPath) !== dir) {
+        if (!cfg.configPaths.some((p) => path.resolve(p) === dir)) {
           notes.add(`containerd: the CRI plugin (kubelet's pulls) reads these hosts.toml files only when config.toml says so — add\n${configPathSnippet(dir, cfg.version)}\nand restart containerd; \`ctr image pull --hosts-dir ${dir}\` reads them as they are`);
+        } else if (cfg.configPaths.length > 1) {
+          notes.add(`containerd: config_path lists several directories; containerd 2.1+ pulls through its transfer service, which reads it as one directory and then ignores every hosts.toml (containerd#12415) — set it to ${dir} alone`);
         }
         for (const registry of new Set(registryMirrors.map((m) => m.registry))) {
           const at = path.join(dir, hostsDirName(registry), 'hosts.toml');
