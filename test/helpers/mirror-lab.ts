@@ -138,3 +138,53 @@ export function buildLayouts(dir: string): string {
   writeFileSync(path.join(layout, 'index.json'), JSON.stringify(index));
   return layout;
 }
+
+export interface Gate extends LabRegistry {
+  /** the request whose `METHOD path` matches, after `pass` such requests went through, answers 500 */
+  failNext: (pattern: RegExp, pass?: number) => void;
+}
+
+/**
+ * A registry behind HTTP Basic auth (as a Nexus or a distribution with
+ * htpasswd answers): without the login every request gets 401 and a Basic
+ * challenge; with it, requests pass to `target`.
+ */
+export async function startBasicGate(target: string, user: string, password: string): Promise<Gate> {
+  const seen: string[] = [];
+  let fail: { pattern: RegExp; pass: number } | undefined;
+  const want = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  const server = http.createServer((req, res) => {
+    const line = `${req.method} ${req.url}`;
+    if (req.headers.authorization !== want) {
+      seen.push(`${line} 401`);
+      req.resume();
+      res.writeHead(401, { 'www-authenticate': 'Basic realm="lab"', 'content-type': 'application/json' });
+      return res.end('{"errors":[{"code":"UNAUTHORIZED"}]}');
+    }
+    if (fail?.pattern.test(line) && fail.pass-- <= 0) {
+      fail = undefined;
+      seen.push(`${line} 500`);
+      req.resume();
+      res.writeHead(500);
+      return res.end('injected failure');
+    }
+    const [host, port] = target.split(':');
+    const up = http.request({ host, port: Number(port), method: req.method, path: req.url, headers: req.headers }, (r) => {
+      seen.push(`${line} ${r.statusCode}`);
+      // the registry's own Location points at itself: keep the client on the gate
+      const headers = { ...r.headers };
+      if (typeof headers.location === 'string') headers.location = headers.location.replace(`http://${target}`, '');
+      res.writeHead(r.statusCode!, headers);
+      r.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    host: `127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    requests: () => seen,
+    failNext: (pattern, pass = 0) => { fail = { pattern, pass }; },
+    stop: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  };
+}

@@ -7,6 +7,7 @@ import { VERSION } from '@tuna-setup/sdk';
 import { apply, usage as applyUsage } from './commands/apply.js';
 import { catalog, usage as catalogUsage } from './commands/catalog.js';
 import { doctor, usage as doctorUsage } from './commands/doctor.js';
+import { images, usage as imagesUsage } from './commands/images.js';
 import { install, usage as installUsage } from './commands/install.js';
 import { installConda, usage as installCondaUsage } from './commands/install-conda.js';
 import { restore, usage as restoreUsage } from './commands/restore.js';
@@ -25,6 +26,7 @@ const commands: Record<string, { run: (args: string[]) => Promise<number>; usage
   run: { run, usage: runUsage },
   doctor: { run: doctor, usage: doctorUsage },
   catalog: { run: catalog, usage: catalogUsage },
+  images: { run: images, usage: imagesUsage },
 };
 
 const help = `tuna-setup ${VERSION} — the fastest healthy mirror and the right PyTorch/CUDA for CI

@@ -74,6 +74,8 @@ export const SETTINGS: Readonly<Record<string, { flag: string | null; input: str
   targets: { flag: '--targets', input: 'configure' },
   dockerMirror: { flag: '--docker-mirror', input: 'docker-mirror' },
   registryMirror: { flag: '--registry-mirror', input: 'registry-mirrors' },
+  machine: { flag: '--machine', input: null },
+  to: { flag: '--to', input: null },
   dockerPidFile: { flag: '--docker-pidfile', input: null },
   replaceIndex: { flag: '--replace-index', input: 'replace-index' },
   allowHttp: { flag: '--allow-http', input: 'allow-http' },

@@ -21,6 +21,8 @@ export interface ExecOptions {
   onOutput?: (text: string, stream: 'stdout' | 'stderr') => void;
   /** keep at most this many characters of each stream: the tail (default 4 MiB) */
   maxChars?: number;
+  /** written to the command's stdin, which is then closed (default: no stdin) */
+  input?: string;
 }
 
 /**
@@ -31,7 +33,11 @@ export interface ExecOptions {
 export function exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
   return new Promise((resolve) => {
     const [cmd, ...args] = argv;
-    const child = spawn(cmd!, args, { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd!, args, { env: options.env ?? process.env, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (options.input !== undefined) {
+      child.stdin!.on('error', () => {}); // a command that exits without reading: its code tells
+      child.stdin!.end(options.input);
+    }
     let stdout = '';
     let stderr = '';
     let timedOut = false;
@@ -40,10 +46,10 @@ export function exec(argv: readonly string[], options: ExecOptions = {}): Promis
     const max = options.maxChars ?? 4 * 1024 * 1024;
     // the tail is what explains a failure; a chatty command cannot fill memory
     const keep = (all: string) => (all.length > max ? all.slice(all.length - max) : all);
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (d: string) => { stdout = keep(stdout + d); options.onOutput?.(d, 'stdout'); });
-    child.stderr.on('data', (d: string) => { stderr = keep(stderr + d); options.onOutput?.(d, 'stderr'); });
+    child.stdout!.setEncoding('utf8');
+    child.stderr!.setEncoding('utf8');
+    child.stdout!.on('data', (d: string) => { stdout = keep(stdout + d); options.onOutput?.(d, 'stdout'); });
+    child.stderr!.on('data', (d: string) => { stderr = keep(stderr + d); options.onOutput?.(d, 'stderr'); });
     child.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       resolve({ code: e.code === 'ENOENT' ? 127 : 126, stdout, stderr: stderr + e.message });

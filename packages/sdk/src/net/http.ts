@@ -190,7 +190,11 @@ export async function httpRequest(input: string, options: RequestOptions): Promi
 const mib = (n: number) => Math.max(1, Math.round(n / MiB));
 const hostPath = (u: string) => { const x = new URL(u); return untrusted(x.host + x.pathname, 80); };
 
-function nextHop(from: string, location: string, allowHttp?: boolean): string {
+/**
+ * Where a redirect from `from` to `location` goes, checked like the first URL: http(s) only, never
+ * from https down to http unless allowed, no credentials in the URL; HttpError otherwise.
+ */
+export function nextHop(from: string, location: string, allowHttp?: boolean): string {
   let next: URL;
   try {
     next = new URL(location, from);
@@ -206,7 +210,8 @@ function nextHop(from: string, location: string, allowHttp?: boolean): string {
   return next.href;
 }
 
-function flatHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
+/** Response headers as one lower-case string each (repeated ones joined with ', '). */
+export function flatHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
   return out;

@@ -10,3 +10,4 @@ export { checkListed, type ListedRequest } from './listed.js';
 export { liveRelease, type LiveRelease } from './live.js';
 export { installTorch, installResolved, checkInstallOptions, probePython, checkInstalled, INSTALLERS, type Installer, type InstallRequest, type InstallOptions, type InstallReport, type InstalledTorch, type PythonInfo } from './install.js';
 export { readWheelIndex, parseWheelName, normalizePlatform, summarizeTorchIndex, newestVersion, comparePep440, wheelIndexCacheFile, DEFAULT_WHEEL_INDEX_TTL_MS, type WheelFile, type WheelIndex, type WheelIndexOptions, type TorchVersionSummary, type NewestOptions } from './wheel-index.js';
+export { planImages, parseMachine, type ImageMatrix, type ImagePlan, type PlannedImage, type FleetCase, type FleetMachine } from './fleet.js';

@@ -1,0 +1,183 @@
+/**
+ * One registry, spoken to with any method and streamed bodies both ways —
+ * what copying images needs beyond the read-only RegistryClient: pull and
+ * push scopes, a login (Basic, or a Bearer token fetched with the login or an
+ * identity token), blob downloads that redirect to storage (followed here,
+ * the Authorization header dropped when the origin changes), and upload
+ * Locations that are relative or absolute. Every request has the SDK's User-
+ * Agent, the proxy-aware dispatcher, an idle timeout, and the caller's signal.
+ */
+import type { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import { TunaSetupError } from '../errors.js';
+import { flatHeaders, loadUndici, nextHop } from '../net/http.js';
+import { untrusted } from '../net/untrusted.js';
+import { USER_AGENT } from '../version.js';
+import { parseChallenge } from './client.js';
+import type { Credentials } from './credentials.js';
+
+export interface SessionOptions {
+  dispatcher: Dispatcher;
+  signal: AbortSignal;
+  credentials?: Credentials;
+  allowHttp?: boolean;
+  /** per connect / header wait / body gap (default 60 s) */
+  timeoutMs?: number;
+}
+
+export interface RegistryResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Readable;
+  /** the URL that answered, after redirects */
+  url: string;
+}
+
+const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/;
+
+export class RegistrySession {
+  private readonly tokens = new Map<string, string>();
+  private basic = false;
+  requests = 0;
+
+  constructor(readonly registry: string, private readonly options: SessionOptions) {}
+
+  /** `https://host` (Docker Hub: its API host); http for loopback, or when allowed. */
+  get base(): string {
+    const host = this.registry === 'docker.io' ? 'registry-1.docker.io' : this.registry;
+    return `${LOOPBACK.test(host) || this.options.allowHttp ? 'http' : 'https'}://${host}`;
+  }
+
+  /**
+   * A request about `repo` (`push`: with push scope), authenticating on the
+   * first 401 and retrying once — so only a request without a body, or with a
+   * body that can be sent again (a Buffer), may meet a 401. The body of the
+   * response is the caller's to read or dump.
+   */
+  async request(method: string, pathOrUrl: string, o: { repo: string; push?: boolean; headers?: Record<string, string>; body?: Buffer | Readable; follow?: boolean }): Promise<RegistryResponse> {
+    const scope = `repository:${o.repo}:${o.push ? 'pull,push' : 'pull'}`;
+    const url = pathOrUrl.startsWith('/') ? this.base + pathOrUrl : pathOrUrl;
+    let res = await this.send(method, url, { ...o.headers, ...this.auth(scope) }, o.body, o.follow);
+    if (res.status !== 401) return res;
+    const challenge = parseChallenge(res.headers['www-authenticate']);
+    await dump(res.body);
+    if (challenge?.scheme === 'basic') {
+      if (!this.options.credentials || !('username' in this.options.credentials)) throw this.error(`${o.repo} needs a login (Basic)`, `log in first: docker login ${this.registry}`);
+      this.basic = true;
+    } else if (challenge?.scheme === 'bearer' && challenge.params.realm) {
+      this.tokens.set(scope, await this.token(challenge.params, scope));
+    } else {
+      throw this.error(`${o.repo}: HTTP 401 without a challenge we can answer`, 'check the registry URL');
+    }
+    if (o.body && !Buffer.isBuffer(o.body)) throw this.error(`${method} ${o.repo}: the login was asked for after the upload began`, 'run it again');
+    res = await this.send(method, url, { ...o.headers, ...this.auth(scope) }, o.body, o.follow);
+    if (res.status === 401 || res.status === 403) {
+      await dump(res.body);
+      throw this.error(`${o.repo}: ${o.push ? 'push' : 'pull'} refused (HTTP ${res.status})${this.options.credentials ? ' with the login from config.json' : ' anonymously'}`,
+        o.push ? `log in with a user that may push to ${this.registry}/${o.repo}: docker login ${this.registry}` : `the repository may be private: docker login ${this.registry}`);
+    }
+    return res;
+  }
+
+  private auth(scope: string): Record<string, string> {
+    const c = this.options.credentials;
+    if (this.basic && c && 'username' in c) return { authorization: `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}` };
+    const token = this.tokens.get(scope);
+    return token ? { authorization: `Bearer ${token}` } : {};
+  }
+
+  private async token(params: Record<string, string>, scope: string): Promise<string> {
+    let realm: URL;
+    try {
+      realm = new URL(params.realm!);
+    } catch {
+      throw this.error(`its token realm '${untrusted(params.realm!, 80)}' is not a URL`, 'the registry is misconfigured');
+    }
+    if (realm.protocol !== 'https:' && !(realm.protocol === 'http:' && (this.options.allowHttp || LOOPBACK.test(realm.host)))) {
+      throw this.error(`token realm ${realm.origin} is not https`, 'refusing to send a login over plain http');
+    }
+    const c = this.options.credentials;
+    let res: RegistryResponse;
+    if (c && 'identityToken' in c) {
+      // an identity token is an OAuth2 refresh token (distribution's token spec, oauth.md)
+      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: c.identityToken, service: params.service ?? '', scope, client_id: 'tuna-setup' });
+      res = await this.send('POST', realm.href, { 'content-type': 'application/x-www-form-urlencoded' }, Buffer.from(form.toString()));
+    } else {
+      if (params.service) realm.searchParams.set('service', params.service);
+      realm.searchParams.set('scope', scope);
+      res = await this.send('GET', realm.href, c && 'username' in c ? { authorization: `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}` } : {});
+    }
+    const text = await readText(res.body, 64 * 1024);
+    if (res.status !== 200) {
+      throw this.error(`no token for ${scope} from ${realm.host} (HTTP ${res.status})`, c ? `the login in config.json was refused: docker login ${this.registry}` : `log in first: docker login ${this.registry}`);
+    }
+    try {
+      const data = JSON.parse(text) as { token?: string; access_token?: string };
+      const value = data.token ?? data.access_token;
+      if (value) return value;
+    } catch {
+      // below
+    }
+    throw this.error(`token endpoint ${realm.host} answered without a token`, 'the registry is misconfigured');
+  }
+
+  private async send(method: string, url: string, headers: Record<string, string>, body?: Buffer | Readable, follow = false): Promise<RegistryResponse> {
+    const { request } = await loadUndici();
+    const timeout = this.options.timeoutMs ?? 60_000;
+    let at = url;
+    let hdrs = { 'user-agent': USER_AGENT, ...headers };
+    for (let hop = 0; ; hop++) {
+      if (new URL(at).protocol !== 'https:' && !(this.options.allowHttp || LOOPBACK.test(new URL(at).host))) throw this.error(`refusing plain http (${new URL(at).host})`, 'pass {allowHttp=true} if this registry really has no TLS');
+      this.requests++;
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await request(at, {
+          dispatcher: this.options.dispatcher, method: method as Dispatcher.HttpMethod, headers: hdrs, signal: this.options.signal,
+          headersTimeout: timeout, bodyTimeout: timeout, ...(body !== undefined ? { body } : {}),
+        });
+      } catch (e) {
+        if (this.options.signal.aborted) throw this.error(`${method} ${untrusted(new URL(at).pathname, 80)}: stopped`, 'it was cancelled');
+        throw this.error(`${method} ${untrusted(new URL(at).pathname, 80)}: ${untrusted((e as Error).message, 120)}`, 'check the network and the registry; a sync run again skips what was copied');
+      }
+      const flat = flatHeaders(res.headers);
+      if (follow && [301, 302, 303, 307, 308].includes(res.statusCode) && flat.location && hop < 5) {
+        await dump(res.body);
+        const next = nextHop(at, flat.location, this.options.allowHttp);
+        if (new URL(next).origin !== new URL(at).origin) hdrs = Object.fromEntries(Object.entries(hdrs).filter(([k]) => k.toLowerCase() !== 'authorization')) as typeof hdrs;
+        at = next;
+        continue;
+      }
+      return { status: res.statusCode, headers: flat, body: res.body, url: at };
+    }
+  }
+
+  /** A registry error naming this registry. */
+  error(what: string, hint: string): TunaSetupError {
+    return new TunaSetupError('REGISTRY', `registry ${untrusted(this.registry, 100)}: ${what}`, hint);
+  }
+}
+
+/** Reads a body as text, at most `max` bytes (more is an error), for manifests, tokens and error bodies. */
+export async function readText(body: Readable, max: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > max) {
+      body.destroy();
+      throw new TunaSetupError('REGISTRY', `a registry response is larger than ${max} bytes`, 'the registry is misbehaving');
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Reads and drops a body, so the connection can be reused. */
+export async function dump(body: Readable): Promise<void> {
+  body.on('error', () => {});
+  try {
+    for await (const _ of body as AsyncIterable<Buffer>) { /* drained */ }
+  } catch {
+    // a body that breaks while being dropped changes nothing
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * The images a fleet needs (`images plan`): every combination of torch
+ * versions × machines (driver and GPUs) × image sources × flavors, resolved
+ * as `resolve` would for each machine (offline, from the tables), and
+ * gathered into the distinct images with the combinations each serves — what
+ * an internal registry should hold (`images sync`). A combination that has
+ * no image is listed with why, not dropped.
+ */
+import { isTunaSetupError, TunaSetupError } from '../errors.js';
+import { IMAGE_SOURCES, type ImageFlavor, type ImageSource } from './images.js';
+import { checkResolveRequest, resolveTorch } from './resolve.js';
+
+/** One kind of machine in the fleet: its driver (null: no GPU) and its GPUs' compute capabilities. */
+export interface FleetMachine {
+  driver: string | null;
+  gpus?: readonly string[];
+}
+
+export interface ImageMatrix {
+  /** `latest`, `X.Y` or `X.Y.Z` each */
+  torch: readonly string[];
+  machines: readonly FleetMachine[];
+  /** default ['pytorch'] */
+  sources?: readonly ImageSource[];
+  /** default ['runtime'] */
+  flavors?: readonly ImageFlavor[];
+}
+
+/** One combination of the matrix. */
+export interface FleetCase {
+  torch: string;
+  driver: string | null;
+  gpus: string[];
+  source: ImageSource;
+  flavor: ImageFlavor;
+}
+
+export interface PlannedImage {
+  image: string;
+  /** torch and CUDA variant inside it */
+  torch: string;
+  variant: string;
+  /** the combinations it serves */
+  for: FleetCase[];
+}
+
+export interface ImagePlan {
+  images: PlannedImage[];
+  /** combinations with no image, and why */
+  unresolved: (FleetCase & { problem: string })[];
+}
+
+const MAX_CASES = 10_000;
+
+/** `570.172.08:8.6,9.0` → a machine; `none` → no GPU. */
+export function parseMachine(spec: string, what = '{machine}'): FleetMachine {
+  const s = spec.trim();
+  if (s === 'none') return { driver: null };
+  const [driver = '', gpus = ''] = s.split(':', 2);
+  const machine = { driver, gpus: gpus.split(',').map((g) => g.trim()).filter(Boolean) };
+  try {
+    checkResolveRequest({ driver: machine.driver, gpus: machine.gpus });
+  } catch (e) {
+    if (isTunaSetupError(e)) throw new TunaSetupError('USAGE', `${what} '${spec}': ${e.message}`, 'write a machine as DRIVER[:CC[,CC…]], e.g. 570.172.08:8.6,9.0, or none for no GPU');
+    throw e;
+  }
+  return machine;
+}
+
+/**
+ * Resolve every combination of the matrix and gather the distinct images.
+ * @example
+ * const plan = planImages({ torch: ['2.7', '2.8'], machines: [{ driver: '570.172.08', gpus: ['8.6'] }, { driver: '535.247.01', gpus: ['8.0'] }] });
+ * console.log(plan.images.map((i) => i.image));
+ */
+export function planImages(matrix: ImageMatrix): ImagePlan {
+  const sources = matrix.sources?.length ? matrix.sources : (['pytorch'] as const);
+  const flavors = matrix.flavors?.length ? matrix.flavors : (['runtime'] as const);
+  for (const s of sources) if (!IMAGE_SOURCES.includes(s)) throw new TunaSetupError('USAGE', `{source} '${s}' is not one of ${IMAGE_SOURCES.join(', ')}`, 'pick image sources from that list');
+  for (const f of flavors) if (f !== 'runtime' && f !== 'devel') throw new TunaSetupError('USAGE', `{flavor} '${f}' is not runtime or devel`, 'pick runtime, devel or both');
+  if (!matrix.torch.length || !matrix.machines.length) throw new TunaSetupError('USAGE', 'the matrix needs at least one torch version and one machine', 'give {torch} and {machine}');
+  const total = matrix.torch.length * matrix.machines.length * sources.length * flavors.length;
+  if (total > MAX_CASES) throw new TunaSetupError('USAGE', `the matrix has ${total} combinations (more than ${MAX_CASES})`, 'split it');
+
+  const byImage = new Map<string, PlannedImage>();
+  const unresolved: ImagePlan['unresolved'] = [];
+  for (const torch of matrix.torch) {
+    for (const m of matrix.machines) {
+      for (const source of sources) {
+        for (const flavor of flavors) {
+          const c: FleetCase = { torch, driver: m.driver, gpus: [...(m.gpus ?? [])], source, flavor };
+          try {
+            const r = resolveTorch({ torch, driver: m.driver, gpus: c.gpus, source, flavor });
+            if (!r.image) {
+              unresolved.push({ ...c, problem: r.imageProblem ?? 'no image' });
+              continue;
+            }
+            const entry = byImage.get(r.image) ?? { image: r.image, torch: r.torch, variant: r.variant, for: [] };
+            entry.for.push(c);
+            byImage.set(r.image, entry);
+          } catch (e) {
+            if (!isTunaSetupError(e) || e.code === 'USAGE' || e.code === 'BAD_TORCH_SPEC' || e.code === 'UNKNOWN_TORCH' || e.code === 'BAD_GPUS') throw e;
+            unresolved.push({ ...c, problem: e.message });
+          }
+        }
+      }
+    }
+  }
+  return { images: [...byImage.values()].sort((a, b) => a.image.localeCompare(b.image)), unresolved };
+}
