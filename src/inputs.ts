@@ -9,6 +9,7 @@ import path from 'node:path';
 import * as core from '@actions/core';
 import { findMirror, isTunaSetupError, type Target } from '@tuna-setup/sdk';
 import { checkMirrorUrl } from '@tuna-setup/sdk/catalog';
+import { parseRegistryMirror, type RegistryMirror } from '@tuna-setup/sdk/registry';
 import { parseTargets } from '@tuna-setup/sdk/config';
 import { parseGpus, parsePullPolicy, parseRunImage, type Gpus, type PullPolicy } from '@tuna-setup/sdk/docker';
 import { isOffline } from '@tuna-setup/sdk/net';
@@ -20,6 +21,7 @@ export interface Inputs {
   mirror: string;
   configure: readonly Target[];
   dockerMirrors: readonly string[];
+  registryMirrors: readonly RegistryMirror[];
   /** replace an index-url the catalog does not know (a private index) */
   replaceIndex: boolean;
   /** accept http:// mirrors */
@@ -115,7 +117,10 @@ export function loadInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
   }, 'auto');
   const configure = check('configure', () => parseTargets(get('configure') || 'pip,uv,conda'), [] as Target[]);
   const dockerMirrors = check('docker-mirror', () => list('docker-mirror').map((u) => checkMirrorUrl(u, '{dockerMirror}', { allowHttp })), [] as string[]);
-  if (configure.includes('docker') && dockerMirrors.length === 0) problems.push({ input: 'docker-mirror', message: "configure lists docker but no docker-mirror is given — add a registry mirror URL, or drop docker from configure" });
+  const registryMirrors = check('registry-mirrors', () => list('registry-mirrors').map((m) => parseRegistryMirror(m, '{registryMirror}', { allowHttp })), [] as RegistryMirror[]);
+  if (configure.includes('docker') && dockerMirrors.length === 0 && !registryMirrors.some((m) => m.registry === 'docker.io')) problems.push({ input: 'docker-mirror', message: "configure lists docker but no docker-mirror is given — add a registry mirror URL, or drop docker from configure" });
+  const engines = configure.filter((t) => t === 'containerd' || t === 'podman' || t === 'buildkit');
+  if (engines.length && registryMirrors.length === 0 && dockerMirrors.length === 0) problems.push({ input: 'registry-mirrors', message: `configure lists ${engines.join(', ')} but no registry-mirrors is given — add [REGISTRY=]URL entries, or drop ${engines.length > 1 ? 'them' : 'it'} from configure` });
   const pytorch = check('pytorch', () => {
     const v = get('pytorch');
     try {
@@ -191,7 +196,7 @@ export function loadInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
   else [cacheBackend, cacheBackendWhy] = ['local', `self-hosted runner: a persistent directory (${cacheLocalPath})`];
 
   return Object.freeze({
-    mirror, configure, dockerMirrors, replaceIndex, allowHttp, pytorch, cuda, torchWheels, installTorch, python, image, imageSource, imageFlavor, run, gpus, pull,
+    mirror, configure, dockerMirrors, registryMirrors, replaceIndex, allowHttp, pytorch, cuda, torchWheels, installTorch, python, image, imageSource, imageFlavor, run, gpus, pull,
     cacheBackend, cacheBackendWhy, cacheDependencyPath, cacheSuffix, saveCache, cacheLocalPath, cacheLocalMaxBytes, installConda,
     restoreConfig: restore === 'auto' ? !hosted : restore === 'true',
     summary, githubToken,

@@ -13,6 +13,7 @@ import {
 } from '@tuna-setup/sdk';
 import { bashScript, jobEnvironment, parseRunImage } from '@tuna-setup/sdk/docker';
 import { formatRanking } from '@tuna-setup/sdk/probe';
+import { parseRegistryMirror, pullThrough, rewriteMirrors } from '@tuna-setup/sdk/registry';
 import { installResolved, machinePlatform, probePython, type PythonInfo } from '@tuna-setup/sdk/torch';
 import { cacheHit, requirementsWorkload, restoreWheelCache } from './cache.js';
 import { installMicromamba, installMiniforge } from './toolcache.js';
@@ -70,7 +71,7 @@ async function main(inputs: Inputs): Promise<void> {
     core.saveState(STATE.session, session);
     core.saveState(STATE.restoreConfig, String(inputs.restoreConfig));
     const { plan } = await applyMirror({
-      mirror: chosen.mirror, targets: inputs.configure, stateDir: journalDir, session, dockerMirrors: inputs.dockerMirrors, reloadDocker: inputs.configure.includes('docker'),
+      mirror: chosen.mirror, targets: inputs.configure, stateDir: journalDir, session, dockerMirrors: inputs.dockerMirrors, registryMirrors: inputs.registryMirrors, reloadDocker: inputs.configure.includes('docker'),
       replaceIndex: inputs.replaceIndex, allowHttp: inputs.allowHttp,
     });
     for (const c of plan.changes) core.info(`${c.target.padEnd(7)} ${c.action.padEnd(10)} ${c.path}`);
@@ -82,6 +83,8 @@ async function main(inputs: Inputs): Promise<void> {
     facts.plan = plan;
   });
 
+  const hubRoots = inputs.dockerMirrors.map((u) => parseRegistryMirror(u, '{dockerMirror}', { allowHttp: true }));
+  const byName = rewriteMirrors([...inputs.registryMirrors, ...hubRoots], inputs.configure.includes('docker'));
   let env: Environment | undefined;
   let python: PythonInfo | undefined;
   if (inputs.pytorch) {
@@ -93,8 +96,8 @@ async function main(inputs: Inputs): Promise<void> {
         torch: inputs.pytorch!, cuda: inputs.cuda, source: inputs.imageSource, flavor: inputs.imageFlavor, offline: inputs.runner.offline,
         // torch through the chosen mirror when its PyPI build fits (torch-wheels: auto)
         wheels: inputs.torchWheels, ...(chosen.mirror.pypi ? { pypiIndex: chosen.mirror.pypi.index } : {}), stateDir,
-        // with docker configured, dockerd itself goes through the mirror; otherwise pull through it by name
-        ...(inputs.dockerMirrors[0] && !inputs.configure.includes('docker') ? { registryMirror: new URL(inputs.dockerMirrors[0]).host } : {}),
+        // what dockerd does not apply itself (it was not configured, another registry, a path prefix) is pulled through by name
+        registryMirrors: byName,
       });
       for (const r of e.reasons) core.info(`- ${inWords(r, 'action')}`);
       for (const w of e.warnings) core.warning(w);
@@ -107,7 +110,7 @@ async function main(inputs: Inputs): Promise<void> {
     core.exportVariable('TUNA_SETUP_TORCH_INDEX_URL', env.torchIndexUrl);
   }
   // an explicit image wins; `auto` (or none given) takes the resolved one
-  const explicit = inputs.image && inputs.image !== 'auto' ? inputs.image : undefined;
+  const explicit = inputs.image && inputs.image !== 'auto' ? pullThrough(inputs.image, byName) : undefined;
   const image = explicit ?? env?.image ?? undefined;
   if (!explicit && env && env.image === null) {
     if (inputs.run) throw new TunaSetupError('UNRESOLVABLE', 'no image to run the job in', env.imageProblem ?? 'give one with {image}');

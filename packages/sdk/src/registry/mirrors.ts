@@ -92,3 +92,13 @@ export function pullThrough(image: string, mirrors: readonly RegistryMirror[]): 
   const repo = registry === 'docker.io' && !path.split(/[:@]/)[0]!.includes('/') ? `library/${path}` : path;
   return `${mirrorLocation(mirror)}/${repo}`;
 }
+
+/**
+ * The mirrors an image reference must be rewritten through when dockerd pulls
+ * it: all of them, except Docker Hub root mirrors when dockerd's own
+ * registry-mirrors already carry them (`dockerdHasThem`), since dockerd
+ * applies those itself (and falls back to Docker Hub).
+ */
+export function rewriteMirrors(mirrors: readonly RegistryMirror[], dockerdHasThem: boolean): RegistryMirror[] {
+  return mirrors.filter((m) => !(dockerdHasThem && m.registry === 'docker.io' && mirrorPrefix(m) === ''));
+}
