@@ -159,6 +159,15 @@ describe('bad input', () => {
     expect(main.outputs).toEqual({});
   });
 
+  it('registry-mirrors: a containerd/podman/buildkit configure without one, or a bad one, is an input problem naming registry-mirrors', async () => {
+    const none = await newRunner().main({ mirror: 'official', configure: 'pip,containerd' });
+    expect(none.code).toBe(1);
+    expect(none.log).toMatch(/::error title=tuna-setup input 'registry-mirrors'::registry-mirrors: configure lists containerd but no registry-mirrors is given/);
+    const bad = await newRunner().main({ mirror: 'official', configure: 'pip', 'registry-mirrors': 'https://harbor.corp/v2/hub' });
+    expect(bad.code).toBe(1);
+    expect(bad.log).toMatch(/::error title=tuna-setup input 'registry-mirrors'::registry-mirrors: 'https:\/\/harbor\.corp\/v2\/hub' has the path '\/v2\/hub'/);
+  });
+
   it('run without pytorch or image says what is missing', async () => {
     const main = await newRunner().main({ run: 'python -c 1' });
     expect(main.code).toBe(1);
@@ -179,6 +188,17 @@ describe('PyTorch resolution', () => {
     expect(main.env.TUNA_SETUP_TORCH_INDEX_URL).toBe('https://download.pytorch.org/whl/cu128');
     expect(main.summary).toContain('(tag not checked: offline)');
     expect(main.log).toContain('- cu128: chosen — driver 550.144.03 ≥ 525.60.13');
+  });
+
+  it('registry-mirrors: the resolved image, and a given one, are pulled through a path-prefix mirror by name; an NGC image through its own', async () => {
+    const env = { TUNA_SETUP_OFFLINE: '1', TUNA_SETUP_DRIVER_VERSION: '550.144.03' };
+    const mirrors = 'https://harbor.corp/dockerhub-proxy\nnvcr.io=https://harbor.corp/ngc-proxy';
+    const resolved = await newRunner().main({ mirror: 'official', configure: 'pip', cache: 'false', pytorch: '2.7', image: 'auto', 'registry-mirrors': mirrors }, env);
+    expect(resolved.code, resolved.log).toBe(0);
+    expect(resolved.outputs.image).toBe('harbor.corp/dockerhub-proxy/pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime');
+    const given = await newRunner().main({ mirror: 'official', configure: 'pip', cache: 'false', image: 'nvcr.io/nvidia/pytorch:25.01-py3', 'registry-mirrors': mirrors }, env);
+    expect(given.code, given.log).toBe(0);
+    expect(given.outputs.image).toBe('harbor.corp/ngc-proxy/nvidia/pytorch:25.01-py3');
   });
 
   it('a GPU-less runner with mirror: tuna: torch through the mirror (its PyPI build), a warning, exit 0', async () => {
