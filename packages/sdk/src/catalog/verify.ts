@@ -49,14 +49,16 @@ export interface VerifyOptions {
   /** repodata unchanged this long is stale (default 7) */
   staleDays?: number;
   allowHttp?: boolean;
+  /** the clock the freshness of dated rows is judged by (ms since the epoch; default Date.now) */
   now?: () => number;
 }
 
-interface Probe { mirror: string; row: string; url: string; dated?: boolean }
+/** One URL `verifyCatalog` fetches for a catalog row: the mirror, the row's name, and whether its answer carries a date. */
+export interface VerifyProbe { mirror: string; row: string; url: string; dated?: boolean }
 
 /** The URLs a row configures, each with the one resource that proves it serves. */
-export function verifyTargets(m: Mirror): Probe[] {
-  const out: Probe[] = [];
+export function verifyTargets(m: Mirror): VerifyProbe[] {
+  const out: VerifyProbe[] = [];
   const add = (row: string, url: string, dated = false) => out.push({ mirror: m.name, row, url, ...(dated ? { dated } : {}) });
   if (m.pypi) add('pypi', `${m.pypi.index}/pip/`);
   if (m.conda) {
@@ -87,7 +89,7 @@ export async function verifyCatalog(options: VerifyOptions = {}): Promise<RowChe
   const worker = async () => {
     for (let i = next++; i < probes.length; i = next++) results[i] = await check(probes[i]!);
   };
-  const check = async (p: Probe): Promise<RowCheck> => {
+  const check = async (p: VerifyProbe): Promise<RowCheck> => {
     const base = { mirror: p.mirror, row: p.row, url: p.url };
     try {
       const res = await httpRequest(p.url, {

@@ -24,6 +24,7 @@ export interface ApplyMirrorOptions extends PlanOptions {
   session?: string;
 }
 
+/** The mirror, the plan carried out (or only made, on a dry run), and how dockerd was reloaded when it was. */
 export interface ApplyMirrorResult {
   mirror: Mirror;
   plan: Plan;

@@ -11,6 +11,7 @@ import { mirrorLocation, type RegistryMirror } from '../registry/mirrors.js';
 import { eolOf, splitLines, withTrailingEol } from './text.js';
 import { keyLine, setKey, tables, tomlString, valueLines, type Table } from './toml-lines.js';
 
+/** The registry mirrors to write, each under its upstream registry. */
 export interface BuildkitSettings {
   mirrors: readonly RegistryMirror[];
 }
@@ -27,6 +28,10 @@ function parseBuildkitd(text: string, file: string): { registry?: RegistryTables
   }
 }
 
+/**
+ * buildkitd.toml with our mirrors first in each upstream's [registry."…"] mirrors (and http = true for a plain-http
+ * mirror), everything else kept. Throws PARSE_ERROR when the result would not list them first.
+ */
 export function renderBuildkitdToml(existing: string, settings: BuildkitSettings, file = 'buildkitd.toml'): string {
   const doc = parseBuildkitd(existing, file);
   const eol = eolOf(existing);

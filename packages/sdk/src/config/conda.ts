@@ -22,6 +22,7 @@ import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, stringify,
 import { TunaSetupError } from '../errors.js';
 import { eolOf } from './text.js';
 
+/** What renderCondarc writes: default_channels, and custom_channels added to the user's own. */
 export interface CondaSettings {
   defaultChannels: string[];
   /** channel name → base URL (conda appends `/<channel>`) */
@@ -94,6 +95,10 @@ const block = (value: unknown, indent: string) =>
 
 interface Edit { start: number; end: number; text: string }
 
+/**
+ * .condarc with the settings spliced into the user's text, its comments, layout and other keys kept; the text as it
+ * was when they are already in place. Throws PARSE_ERROR rather than write a file conda would read otherwise.
+ */
 export function renderCondarc(existing: string, settings: CondaSettings, file = '.condarc'): string {
   const { doc, data: before } = parseCondarc(existing, file);
   if (before.custom_channels != null && !isRecord(before.custom_channels)) {

@@ -49,6 +49,10 @@ function parseHosts(text: string, file: string): Record<string, unknown> {
   }
 }
 
+/**
+ * A registry's hosts.toml with a [host."…"] table per mirror ahead of the user's, and `server` when it has none; a host
+ * the user already lists keeps its table. Throws PARSE_ERROR when the result would not list the mirrors first.
+ */
 export function renderHostsToml(existing: string, settings: HostsSettings, file = 'hosts.toml'): string {
   const doc = parseHosts(existing, file);
   const theirs = Object.keys((doc.host as Record<string, unknown> | undefined) ?? {});

@@ -14,6 +14,7 @@ import { configPath, hostPlatform, type Platform, type Target, TARGETS } from '.
 import { parsePipConf, pipValue } from './pip.js';
 import { uvIndexUrls } from './uv.js';
 
+/** One target's config file as it is now: whether it exists, the URLs it names, or why it could not be read. */
 export interface CurrentConfig {
   path: string;
   exists: boolean;
@@ -48,6 +49,10 @@ const readers: Record<Target, (text: string, file: string) => string[]> = {
 const currentFile = (target: Target, platform: Platform) =>
   target === 'containerd' ? path.join(configPath(target, platform), 'docker.io', 'hosts.toml') : configPath(target, platform);
 
+/**
+ * Every target's current setting, read from the file apply writes (containerd: its docker.io hosts.toml). A missing
+ * file reads as unset; one that does not parse carries its error instead of failing the whole report.
+ */
 export async function readCurrentConfigs(platform: Platform = hostPlatform()): Promise<Record<Target, CurrentConfig>> {
   const out = {} as Record<Target, CurrentConfig>;
   for (const target of TARGETS) {

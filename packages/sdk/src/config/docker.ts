@@ -15,10 +15,15 @@ import { existsSync } from 'node:fs';
 import { TunaSetupError } from '../errors.js';
 import { exec } from '../exec.js';
 
+/** The registry mirrors to put first in daemon.json's registry-mirrors. */
 export interface DockerSettings {
   registryMirrors: string[];
 }
 
+/**
+ * daemon.json as an object (empty text: {}); throws PARSE_ERROR for invalid JSON, a top level that is not an object,
+ * or a registry-mirrors that is not a list of strings.
+ */
 export function parseDaemonJson(text: string, file: string): Record<string, unknown> {
   if (text.trim() === '') return {};
   let data: unknown;
@@ -46,6 +51,7 @@ function indentOf(text: string): string | number {
   return m ? (m[1]!.startsWith('\t') ? '\t' : m[1]!.length) : 2;
 }
 
+/** daemon.json with our mirrors first in registry-mirrors, then the user's, without duplicates; the text as it was when nothing changes. */
 export function renderDaemonJson(existing: string, settings: DockerSettings, file = 'daemon.json'): string {
   const data = parseDaemonJson(existing, file);
   const norm = (u: string) => u.replace(/\/+$/, '');
@@ -57,6 +63,7 @@ export function renderDaemonJson(existing: string, settings: DockerSettings, fil
   return JSON.stringify(next, null, indentOf(existing)) + (existing.endsWith('\r\n') ? '\r\n' : '\n');
 }
 
+/** How reloadDocker reached dockerd (systemctl reload, or SIGHUP to its pid), and a line saying so. */
 export interface ReloadResult {
   method: 'sighup' | 'systemctl';
   detail: string;

@@ -41,6 +41,7 @@ export const DEFAULT_SESSION = 'cli';
 /** Layers kept per file; the oldest go first (a session whose job never restored). */
 const MAX_LAYERS = 16;
 
+/** One session's write of a file: the sha256 and the bytes it wrote. */
 export interface JournalLayer {
   session: string;
   /** sha256 of the bytes this session wrote */
@@ -49,6 +50,7 @@ export interface JournalLayer {
   bytes?: string;
 }
 
+/** A file tuna-setup wrote: its original bytes, the directories made for it, and a layer per session applied. */
 export interface JournalEntry {
   path: string;
   target: string;
@@ -60,11 +62,13 @@ export interface JournalEntry {
   layers: JournalLayer[];
 }
 
+/** The journal (journal.json in the state dir), format 2: one entry per file written. */
 export interface Journal {
   version: 2;
   entries: JournalEntry[];
 }
 
+/** The journal's path in a state dir: `<stateDir>/journal.json`. */
 export const journalFile = (stateDir: string) => path.join(stateDir, 'journal.json');
 export const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 const top = (e: JournalEntry) => e.layers.at(-1)!;
@@ -95,6 +99,7 @@ async function readBytes(file: string): Promise<Buffer | null> {
 
 const isString = (v: unknown): v is string => typeof v === 'string';
 
+/** The state dir's journal, a format-1 one upgraded, paths made canonical; null when there is none. Throws JOURNAL_CORRUPT when it does not parse. */
 export async function readJournal(stateDir: string): Promise<Journal | null> {
   const file = journalFile(stateDir);
   const bytes = await readBytes(file);
@@ -183,6 +188,7 @@ async function putBack(file: string, bytes: Buffer | null): Promise<void> {
   else await writeFileAtomic(file, bytes);
 }
 
+/** What applyPlan returns: a rollback that undoes that apply. */
 export interface Applied {
   /** puts back every file this apply wrote and the journal as it was (for a later step that failed) */
   rollback(): Promise<void>;
@@ -271,12 +277,17 @@ export async function applyPlan(plan: Plan, stateDir: string, session = DEFAULT_
 export const noJournal = (stateDir: string) => new TunaSetupError('JOURNAL_MISSING', `no journal in ${stateDir}: nothing was applied with this state dir`,
   'pass the {stateDir} used for apply; without a journal tuna-setup cannot know the original bytes');
 
+/**
+ * What restore did with one file. A conflict (changed by hand since tuna-setup wrote it, and no force) is left as it
+ * is and stays in the journal.
+ */
 export interface RestoredFile {
   path: string;
   /** kept: another session applied on top, so the file stays as that session wrote it */
   action: 'restored' | 'removed' | 'unchanged' | 'conflict' | 'kept';
 }
 
+/** Which session's layers to remove (or all), and whether to overwrite files changed by hand. */
 export interface RestoreOptions {
   /** also overwrite files changed by hand since apply */
   force?: boolean;

@@ -19,10 +19,12 @@ import path from 'node:path';
 
 /** A tool whose config tuna-setup writes. */
 export type Target = 'pip' | 'uv' | 'conda' | 'docker' | 'containerd' | 'podman' | 'buildkit';
+/** Every target, in the order reports and messages list them. */
 export const TARGETS: readonly Target[] = ['pip', 'uv', 'conda', 'docker', 'containerd', 'podman', 'buildkit'];
 /** The targets that take registry mirrors rather than the package mirror. */
 export const ENGINE_TARGETS: readonly Target[] = ['docker', 'containerd', 'podman', 'buildkit'];
 
+/** The OS, environment and home directory that config paths are resolved against; hostPlatform() is this machine's. */
 export interface Platform {
   os: NodeJS.Platform;
   env: NodeJS.ProcessEnv;
@@ -31,8 +33,13 @@ export interface Platform {
   root?: boolean;
 }
 
+/** This machine's Platform: process.platform, process.env, the home directory, and whether this process runs as root. */
 export const hostPlatform = (): Platform => ({ os: process.platform, env: process.env, home: homedir(), root: process.getuid?.() === 0 });
 
+/**
+ * Where `target` reads its configuration on `p`: a file, or for containerd the directory of hosts.toml files.
+ * On macOS pip's is under ~/.config/pip when only that directory exists.
+ */
 export function configPath(target: Target, p: Platform = hostPlatform()): string {
   const j = p.os === 'win32' ? path.win32.join : path.posix.join;
   const xdgConfig = p.env.XDG_CONFIG_HOME || j(p.home, '.config');

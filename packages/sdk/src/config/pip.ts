@@ -18,6 +18,7 @@
 import { TunaSetupError } from '../errors.js';
 import { eolOf, pythonLines, withTrailingEol } from './text.js';
 
+/** What renderPipConf writes: index-url, and optionally trusted-host, timeout (seconds) and retries. */
 export interface PipSettings {
   indexUrl: string;
   /** host:port to trust; only set for an http:// mirror the user opted into */
@@ -172,6 +173,10 @@ export function pipIndexUrls(text: string, file: string): { section: string; val
   return parsePipConf(text, file).keys.filter((k) => k.key === 'index-url').map((k) => ({ section: k.section, value: k.value }));
 }
 
+/**
+ * pip.conf with the settings written: index-url in [global] and in every command section that sets one, the rest in
+ * [global]; every other line kept byte for byte. Throws PARSE_ERROR rather than write a file pip would read otherwise.
+ */
 export function renderPipConf(existing: string, settings: PipSettings, file = 'pip.conf'): string {
   const wanted = new Map<string, string>([['index-url', settings.indexUrl]]);
   if (settings.trustedHost) wanted.set('trusted-host', settings.trustedHost);

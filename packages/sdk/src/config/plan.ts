@@ -28,6 +28,7 @@ import { condaSubdir, configPath, ENGINE_TARGETS, hostPlatform, type Platform, t
 import { pipIndexUrls, renderPipConf, type PipSettings } from './pip.js';
 import { renderUvToml, uvIndexUrls, type UvSettings } from './uv.js';
 
+/** One file a plan writes: its path, the text before and after, and the unified diff ('' when unchanged). */
 export interface PlannedChange {
   target: Target;
   path: string;
@@ -40,6 +41,7 @@ export interface PlannedChange {
   diff: string;
 }
 
+/** What applying a mirror would do, as plain data: the file changes, the variables a CI step could export instead, and notes. */
 export interface Plan {
   mirror: { name: string; url: string };
   changes: PlannedChange[];
@@ -49,6 +51,7 @@ export interface Plan {
   notes: string[];
 }
 
+/** What to plan: the mirror, the targets, the state dir holding the journal, and overrides (registry mirrors, paths, platform, policy). */
 export interface PlanOptions {
   mirror: Mirror;
   targets: readonly Target[];
@@ -75,6 +78,7 @@ export interface PlanOptions {
   projectDir?: string;
 }
 
+/** How a config file's text maps to its bytes: UTF-8, or latin1 for a file that is not UTF-8 (every byte kept). */
 export type TextEncoding = 'utf8' | 'latin1';
 
 /** The registries a project's uv.lock names (`source = { registry = "…" }`); none without one. */
@@ -104,6 +108,7 @@ function unifiedDiff(from: string, to: string, before: string, after: string): s
   return patch.replace(/^(Index:.*\n)?=+\n/, '').replace(/\t$/gm, '');
 }
 
+/** A comma list of target names (case-insensitive, duplicates dropped); throws BAD_TARGET for an unknown name or an empty list. */
 export function parseTargets(list: string): Target[] {
   const items = list.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
   const bad = items.filter((t) => !(TARGETS as readonly string[]).includes(t));
@@ -159,6 +164,10 @@ function noRegistryMirror(mirror: Mirror, target: Target, what: string): TunaSet
     `no institutional Chinese Docker Hub mirror is open since 2024; pass ${target === 'docker' ? '{dockerMirror} or ' : ''}{registryMirror} (your own, your cloud's, or a Harbor/Nexus proxy), or drop ${target} from {targets}`);
 }
 
+/**
+ * The Plan for pointing each target at `options.mirror`: reads the files and the journal, writes nothing. A file
+ * tuna-setup already wrote is rendered from its original bytes.
+ */
 export async function planApply(options: PlanOptions): Promise<Plan> {
   const { mirror } = options;
   const platform = options.platform ?? hostPlatform();

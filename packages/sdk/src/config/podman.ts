@@ -43,6 +43,10 @@ function parseConf(text: string, file: string): { registry?: RegistryEntry[]; re
 
 const prefixOf = (e: RegistryEntry) => e.prefix ?? e.location ?? '';
 
+/**
+ * The registries.conf.d drop-in with one [[registry]] per upstream: our mirrors first, the user's entry for it (from
+ * the drop-in or the main file) carried over. Throws PARSE_ERROR for a v1-format file or a result that would not read so.
+ */
 export function renderRegistriesConf(existing: string, settings: RegistriesSettings, file = 'registries.conf.d/50-tuna-setup.conf'): string {
   const main = parseConf(settings.main ?? '', settings.mainFile ?? 'registries.conf');
   const doc = parseConf(existing, file);

@@ -14,6 +14,7 @@ import { TunaSetupError } from '../errors.js';
 import { eolOf, splitLines, withTrailingEol } from './text.js';
 import { keyLine, setKey, tables, tomlString } from './toml-lines.js';
 
+/** What renderUvToml writes: the default index, and optionally an insecure host and the Python download mirror. */
 export interface UvSettings {
   indexUrl: string;
   /** host to add to `allow-insecure-host`, for an http:// mirror the user opted into */
@@ -22,6 +23,7 @@ export interface UvSettings {
   pythonInstallMirror?: string;
 }
 
+/** uv.toml as data; a TOML syntax error throws PARSE_ERROR naming the file and line. */
 export function parseUvToml(text: string, file: string): Record<string, unknown> {
   try {
     return parseToml(text) as Record<string, unknown>;
@@ -45,6 +47,10 @@ export function uvIndexUrls(text: string, file: string): string[] {
   return urls;
 }
 
+/**
+ * uv.toml with `indexUrl` as the default index: the default [[index]] or top-level index-url rewritten in place (else a
+ * new [[index]] appended), and [pip] index-url too where set. Throws PARSE_ERROR when the result would not read so.
+ */
 export function renderUvToml(existing: string, settings: UvSettings, file = 'uv.toml'): string {
   const before = parseUvToml(existing, file);
   const eol = eolOf(existing);

@@ -11,6 +11,7 @@ import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { exec } from '../exec.js';
 
+/** What `docker info` says the engine offers a GPU job: reachable or not (and why), runtimes, CDI spec dirs, registry mirrors. */
 export interface DockerReport {
   available: boolean;
   serverVersion: string | null;
@@ -37,6 +38,10 @@ async function onPath(name: string, env: NodeJS.ProcessEnv): Promise<string | nu
   return null;
 }
 
+/**
+ * Asks the engine (`docker info`, 15 s timeout) and looks for the NVIDIA hook on PATH. An absent or unreachable
+ * engine is a report with `available: false` and `error`, not a throw.
+ */
 export async function inspectDocker(env: NodeJS.ProcessEnv = process.env): Promise<DockerReport> {
   const r = await exec(['docker', 'info', '--format', '{{json .}}'], { env, timeoutMs: 15_000 });
   const nvidiaHook = await onPath('nvidia-container-runtime-hook', env);
@@ -66,6 +71,7 @@ export async function inspectDocker(env: NodeJS.ProcessEnv = process.env): Promi
   };
 }
 
+/** An image the engine holds, by id, tags and registry digests (`docker image inspect`). */
 export interface LocalImage {
   /** the engine's image id (`sha256:…` of the config) */
   id: string;

@@ -13,7 +13,9 @@ import path from 'node:path';
 import { TunaSetupError } from '../errors.js';
 import { parseImageRef } from '../registry/client.js';
 
+/** When to pull a job's image: `missing` (only when it is not on this machine), `always`, or `never` (local only). */
 export type PullPolicy = 'missing' | 'always' | 'never';
+/** The pull policies parsePullPolicy accepts. */
 export const PULL_POLICIES: readonly PullPolicy[] = ['missing', 'always', 'never'];
 
 /** `missing` (use the local image when it is there), `always`, or `never` (local only). */
@@ -24,6 +26,7 @@ export function parsePullPolicy(input: string): PullPolicy {
     'missing uses the image on this machine when it is there (air-gapped runners), always pulls first, never only uses a local image');
 }
 
+/** A checked image reference for `docker run`, with the name and tag or digest the engine lists it by. */
 export interface RunImage {
   /** the reference as given (trimmed): what docker pulls and runs */
   ref: string;
@@ -67,6 +70,7 @@ export function parseRunImage(input: string): RunImage {
   return { ref, name, tag: digest && !tagged ? null : parsed.tag, digest };
 }
 
+/** A published port (`docker run -p`): host address and port to container port, over tcp or udp. */
 export interface PortMapping {
   /** the host address to bind (e.g. 127.0.0.1); all addresses when absent */
   hostIp?: string;
@@ -110,6 +114,7 @@ export function publishArg(p: PortMapping): string {
   return `${ip}${p.hostPort}:${p.containerPort}/${p.protocol}`;
 }
 
+/** A bind mount of an existing host path into the container, read-only or not. */
 export interface Volume {
   /** an existing host path, absolute */
   source: string;

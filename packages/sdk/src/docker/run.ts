@@ -31,6 +31,7 @@ import {
   checkVolume, parseRunImage, publishArg, renderEnvFile, resolveWorkdir, type PortMapping, type PullPolicy, type RunImage, type Volume,
 } from './options.js';
 
+/** The GPUs a job gets: `all`, `none`, or a count (1–64, as parseGpus checks). */
 export type Gpus = 'all' | 'none' | number;
 
 /** `all`, `none` or a count 1–64. */
@@ -41,6 +42,7 @@ export function parseGpus(input: string): Gpus {
   throw new TunaSetupError('BAD_GPUS', `{gpus} '${input}' is not all, none or a count`, 'use all, none, or a number of GPUs from 1 to 64');
 }
 
+/** A job: the image, the command, the GPUs, the container's name, and what to mount, publish and pass in. */
 export interface JobSpec {
   /** `[registry/]name[:tag]`, optionally pinned `@sha256:…` (see parseRunImage) */
   image: string;
@@ -110,6 +112,7 @@ export function checkJob(job: JobSpec): RunImage {
 /** A script as a command: `bash -eo pipefail -c SCRIPT`, the script one argv element. */
 export const bashScript = (script: string): string[] => ['bash', '-eo', 'pipefail', '-c', script];
 
+/** What preflight checks: the engine's report, the GPUs asked for, and what is known of the driver's and the image's CUDA. */
 export interface PreflightInput {
   docker: DockerReport;
   gpus: Gpus;
@@ -138,10 +141,12 @@ export function preflight(p: PreflightInput): string[] {
   return problems;
 }
 
+/** pullImage's retries (default 4 attempts, the first wait 2 s, doubled each time), the docker CLI's environment, a log. */
 export interface PullOptions {
   attempts?: number;
   backoffMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** progress lines of the pull */
   log?: (line: string) => void;
 }
 
@@ -162,6 +167,7 @@ export async function pullImage(image: string, options: PullOptions = {}): Promi
   }, (why) => failed(why, false));
 }
 
+/** How runJob runs: the docker CLI's environment, where output goes, where the env file is made, and what stops it. */
 export interface RunOptions {
   /** the docker CLI's environment (default: this process's); the job's variables are never added to it */
   env?: NodeJS.ProcessEnv;
@@ -179,6 +185,7 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
+/** How a job ended: the script's exit code (128 + the signal's number when a signal stopped it), and that signal. */
 export interface JobExit {
   exitCode: number;
   /** the signal that ended the job: one this process got (the container was then removed), or one that killed the docker CLI */
@@ -340,6 +347,7 @@ export async function ensureImage(image: RunImage, policy: PullPolicy, o: { env?
   return { pulled: true, ...digestOf((await inspectLocalImage(image.ref, env)).image) };
 }
 
+/** runInContainer's options: the image's CUDA for the preflight, the pull policy, output, temp dir, cancellation, logging. */
 export interface ContainerRunOptions {
   /** the CUDA inside the image, for the preflight's driver check */
   imageCuda?: string | null;
@@ -356,10 +364,13 @@ export interface ContainerRunOptions {
   signal?: AbortSignal;
   /** wraps each phase (preflight, pull, run) — a log group in the Action; default: just runs it */
   phase?: <T>(title: string, fn: () => Promise<T>) => Promise<T>;
+  /** progress lines (the pull, the container) */
   log?: (line: string) => void;
+  /** what the user should know but is not an error */
   warn?: (line: string) => void;
 }
 
+/** How runInContainer's job ended, how long it ran, whether the image was pulled, and its registry digest. */
 export interface ContainerRun extends JobExit {
   /** seconds the job ran (not counting preflight and pull) */
   seconds: number;

@@ -125,6 +125,7 @@ export interface RequestOptions {
   maxRedirects?: number;
 }
 
+/** A finished request: where it ended, the status and headers, the (bounded, decoded) body, and its timing. */
 export interface HttpResult {
   /** the URL that answered, after redirects */
   url: string;

@@ -14,6 +14,7 @@
 // eslint-disable-next-line no-control-regex
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\ufeff]/g;
 
+/** `value` with control and bidi characters escaped (`\u001b`), cut to `max` characters: safe to log or show. */
 export function untrusted(value: string, max = 200): string {
   const clean = value.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;

@@ -5,7 +5,7 @@ export { formatRanking } from './format.js';
 export { estimateRate, transferMs, type Arrival, type RateEstimate, type PathEstimate } from './throughput.js';
 export { PYTORCH_CI_WORKLOAD, workloadMs, workloadFromRequirements, workloadFromFiles, type Workload } from './workload.js';
 export { chooseMirror, type ChooseOptions, type ChosenMirror } from './choose.js';
-export { PROBE_SERVICES, SERVICE_PROBES, DOCKER_HUB_REGISTRY, condaSubdirGap, serviceRow, type Candidate, type ProbeService } from './services.js';
+export { PROBE_SERVICES, SERVICE_PROBES, DOCKER_HUB_REGISTRY, condaSubdirGap, serviceRow, type Candidate, type ProbeService, type ServiceProbe, type ProbeRequest, type ProbeVerdict } from './services.js';
 export { parseIndexPage, type IndexFile } from './index-page.js';
 export { staleByListing, staleByDate, type Listing, type Dated } from './freshness.js';
 export { readTunasync, readMirrorz, type SyncVerdict, type SyncRule } from './status.js';

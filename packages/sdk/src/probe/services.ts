@@ -32,6 +32,7 @@ export interface Candidate {
   layout?: 'pep503' | 'find-links';
 }
 
+/** What a probe fetches from a candidate: the URL, headers, and how many bytes it may read. */
 export interface ProbeRequest {
   url: string;
   headers: Record<string, string>;
@@ -40,15 +41,19 @@ export interface ProbeRequest {
   whole?: boolean;
 }
 
+/** A probe's judgement of an answer: usable (with what it listed, the artifact to time, a sync date), or why not. */
 export type ProbeVerdict =
   | { ok: true; files?: IndexFile[]; artifact?: string; date?: number }
   | { ok: false; reason: string };
 
+/** How one service is probed: the request to send a candidate, the check of its answer, and how freshness is judged. */
 export interface ServiceProbe {
   /** the sync-status jobs that carry this service, and how old is too old */
   sync: SyncRule;
   freshness: 'listing' | 'date' | 'none';
+  /** the request that asks `c` for `project` (a package or channel listing) */
   request(c: Candidate, project: string): ProbeRequest;
+  /** whether the answer is the real thing (not a login page, not stale, not empty) */
   check(res: HttpResult, c: Candidate, project: string): ProbeVerdict;
 }
 

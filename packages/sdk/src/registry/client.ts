@@ -24,6 +24,7 @@ import { proxyFor, readProxyEnv, type ProxySettings } from '../net/proxy.js';
 import { untrusted } from '../net/untrusted.js';
 import { withRetries } from '../net/retry.js';
 
+/** A parsed image reference: registry, repository (`library/` added for Docker Hub), tag, and an optional digest pin. */
 export interface ImageRef {
   /** host[:port] as written; `docker.io` for Docker Hub */
   registry: string;
@@ -74,6 +75,7 @@ const MANIFEST_ACCEPT = [
   'application/vnd.docker.distribution.manifest.v2+json',
 ].join(', ');
 
+/** Timeouts, retries and transport for a RegistryClient; `allowHttp` reaches non-loopback registries over plain http. */
 export interface RegistryClientOptions {
   dispatcher?: Dispatcher;
   /** per request (default 10 s) */
@@ -87,6 +89,7 @@ export interface RegistryClientOptions {
   allowHttp?: boolean;
 }
 
+/** A parsed `WWW-Authenticate` header: the scheme (lower-case) and its parameters (realm, service, scope…). */
 export interface Challenge {
   scheme: string;
   params: Record<string, string>;
@@ -104,6 +107,7 @@ export function parseChallenge(header: string | undefined): Challenge | undefine
 
 interface Token { value: string; expires: number }
 
+/** A repository's tags as far as the listing was read. */
 export interface TagList {
   tags: string[];
   /** false when the listing was cut short (size or time): a missing tag may still exist */
@@ -118,6 +122,10 @@ const DEADLINE_MS = 30_000;
 const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
 const OFFLINE_HINT = 'check the network and the proxy (HTTPS_PROXY), or skip the registry check: resolve offline ({offline=true}, TUNA_SETUP_OFFLINE=1)';
 
+/**
+ * A registry API v2 client for tag checks — manifest digests and tag listings — with anonymous Bearer tokens, retries
+ * and one deadline per client (default 30 s); `close()` frees its connections.
+ */
 export class RegistryClient {
   private dispatcher?: Promise<Dispatcher>;
   private readonly ownDispatcher: boolean;
@@ -133,6 +141,7 @@ export class RegistryClient {
     if (options.dispatcher) this.dispatcher = Promise.resolve(options.dispatcher);
   }
 
+  /** Ends the deadline and closes the client's own connections; the client is done after it. */
   async close(): Promise<void> {
     clearTimeout(this.deadlineTimer);
     this.deadline.abort();
@@ -150,13 +159,13 @@ export class RegistryClient {
     return this.dispatcher;
   }
 
+  /** `https://host` of a registry's API (Docker Hub: registry-1.docker.io); http for loopback, or when allowed. */
   baseUrl(registry: string): string {
     const host = registry === HUB ? HUB_API : registry;
     const loopback = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(host);
     return `${loopback || this.options.allowHttp ? 'http' : 'https'}://${host}`;
   }
 
-  /** The manifest digest of `ref`, or null when the tag does not exist. */
   /** The manifest's digest (of the tag, or the pin); null: the registry does not have it. */
   async digest(ref: ImageRef): Promise<string | null> {
     const name = `${ref.repository}${ref.digest ? `@${ref.digest}` : `:${ref.tag}`}`;
@@ -322,6 +331,7 @@ export function nearestTag(wanted: string, tags: readonly string[]): string | un
 
 interface Response { status: number; headers: Record<string, string>; body: string }
 
+/** checkImageTag's answer: the tag exists, with its digest, or not, with the nearest existing tag when there is one. */
 export type TagCheck = { exists: true; digest: string } | { exists: false; nearest?: string };
 
 /** Whether `image` exists; when not, the nearest existing tag of the same repository. */

@@ -20,6 +20,7 @@ import { dockerCredentials, type Credentials } from './credentials.js';
 import { normalizeRegistry } from './mirrors.js';
 import { dump, readText, RegistrySession } from './session.js';
 
+/** What syncImages copies (`images`), where to (`to`), and how: concurrency, logins, timeouts, cancellation, progress. */
 export interface SyncOptions {
   /** source image references (`pytorch/pytorch:2.7.1-…`, `nvcr.io/nvidia/pytorch:25.01-py3`, pinned `@sha256:…`) */
   images: readonly string[];
@@ -34,6 +35,7 @@ export interface SyncOptions {
   /** per connect / header wait / body gap (default 60 s) */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** told of each image started, each blob copied, mounted or found, each image done */
   onProgress?: (event: SyncEvent) => void;
 }
 
@@ -43,8 +45,10 @@ export type SyncEvent =
   | { type: 'blob'; digest: string; size: number; how: BlobOutcome; image: string }
   | { type: 'done'; source: string; target: string; digest: string; skipped: boolean };
 
+/** How a blob reached the target: copied, mounted from another repository of the target, or already present. */
 export type BlobOutcome = 'copied' | 'mounted' | 'present';
 
+/** One synced image: where it landed, its digest, platforms, and what became of its blobs. */
 export interface SyncedImage {
   source: string;
   /** where it now is, by tag (or by digest for a pinned source) */
@@ -61,6 +65,7 @@ export interface SyncedImage {
   bytes: number;
 }
 
+/** What syncImages did: each image, the requests made, and the seconds it took. */
 export interface SyncReport {
   images: SyncedImage[];
   /** requests to the source and target registries */

@@ -16,6 +16,7 @@ export interface FleetMachine {
   gpus?: readonly string[];
 }
 
+/** A fleet's matrix: every torch version × machine × image source × flavor is resolved. */
 export interface ImageMatrix {
   /** `latest`, `X.Y` or `X.Y.Z` each */
   torch: readonly string[];
@@ -35,6 +36,7 @@ export interface FleetCase {
   flavor: ImageFlavor;
 }
 
+/** One distinct image the fleet needs, with the combinations it serves. */
 export interface PlannedImage {
   image: string;
   /** torch and CUDA variant inside it */
@@ -44,6 +46,7 @@ export interface PlannedImage {
   for: FleetCase[];
 }
 
+/** What `planImages` found: the distinct images, and the combinations that have none. */
 export interface ImagePlan {
   images: PlannedImage[];
   /** combinations with no image, and why */

@@ -5,7 +5,7 @@ export { TORCH_RELEASES, WHEEL_ARCHES, archCovers, archesFor, hasPytorchImage, t
 export { NGC_RELEASES, CUDA_FULL, IMAGE_SOURCES, pytorchImage, cudaImage, type ImageSource, type ImageFlavor, type NgcRelease } from './images.js';
 export { resolveTorch, checkResolveRequest, findRelease, isCudaSpec, PYTORCH_WHEEL_INDEX, WHEEL_SOURCES, type ResolveRequest, type Resolution, type WheelSource } from './resolve.js';
 export { resolveEnvironment, machinePlatform, type EnvironmentRequest, type Environment } from './environment.js';
-export { forPlatform, platformOf, hostTorchPlatform, TORCH_PLATFORMS, AARCH64_WHEELS, type TorchPlatform } from './platforms.js';
+export { forPlatform, platformOf, hostTorchPlatform, TORCH_PLATFORMS, AARCH64_WHEELS, type TorchPlatform, type Aarch64Row } from './platforms.js';
 export { checkListed, type ListedRequest } from './listed.js';
 export { liveRelease, type LiveRelease } from './live.js';
 export { installTorch, installResolved, checkInstallOptions, probePython, checkInstalled, INSTALLERS, type Installer, type InstallRequest, type InstallOptions, type InstallReport, type InstalledTorch, type PythonInfo } from './install.js';

@@ -26,7 +26,8 @@ export function platformOf(system: string, machine: string): TorchPlatform | und
 /** This process's platform (a Node on Linux arm64 is linux-aarch64). */
 export const hostTorchPlatform = (): TorchPlatform | undefined => platformOf(process.platform, process.arch);
 
-interface Aarch64Row { releases: readonly [string, string]; cuda: readonly string[]; pypi: string; source: string }
+/** The CUDA variants download.pytorch.org builds for linux-aarch64 over a range of releases, and the PyPI build's. */
+export interface Aarch64Row { releases: readonly [string, string]; cuda: readonly string[]; pypi: string; source: string }
 
 const TI = 'pytorch/test-infra';
 /** Linux aarch64 (SBSA): CUDA variants on download.pytorch.org, and PyPI's build. */
