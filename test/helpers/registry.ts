@@ -3,7 +3,7 @@
  * a real distribution registry (Debian
  * docker-registry) with token auth, a token server of our own that signs
  * RS256 JWTs with node:crypto (callers get what they ask for, except that
- * `private/*` needs a login), a flaky forwarder in front of the registry that can
+ * `private/*` and any push need a login — pusher:secret), a flaky forwarder in front of the registry that can
  * answer 429/5xx on demand, and a pull-through cache registry in front of the
  * token-auth one (the shape of a Harbor or distribution proxy mirror).
  * Images are pushed with skopeo from a busybox OCI layout (no daemon).
@@ -69,6 +69,11 @@ export async function startRegistryLab(dir: string, tags: Record<string, string[
     const url = new URL(req.url!, 'http://x');
     const scope = url.searchParams.get('scope') ?? '';
     const [, name = '', actions = ''] = /^repository:([^:]+):(.+)$/.exec(scope) ?? [];
+    // pushing needs the pusher's login (sent to the token server as Basic, as Docker does)
+    if (actions.split(',').includes('push') && req.headers.authorization !== `Basic ${Buffer.from('pusher:secret').toString('base64')}`) {
+      res.writeHead(401, { 'content-type': 'application/json' });
+      return res.end('{"details":"push needs a login"}');
+    }
     if (name.startsWith('private/') && !req.headers.authorization) {
       res.writeHead(401, { 'content-type': 'application/json' });
       return res.end('{"details":"access to the requested resource is not authorized"}');

@@ -1,6 +1,8 @@
 // The registry client against a real distribution registry on 127.0.0.1 with
 // Docker Hub-style token auth, a pull-through cache in front of it, and a
 // forwarder that injects 429/5xx (test/helpers/registry.ts).
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { isTunaSetupError, resolveEnvironment } from '@tuna-setup/sdk';
 import { checkImageTag, parseImageRef, RegistryClient } from '@tuna-setup/sdk/registry';
@@ -167,5 +169,24 @@ describe('resolve checks the tag it chose', () => {
     const miss = await runCliAsync(['resolve', '--torch', '2.7.0', '--driver', '535.230.02', '--gpu-cc', '6.1', '--registry-mirror', lab!.registry], { TUNA_SETUP_OFFLINE: '' });
     expect(miss.code).toBe(1);
     expect(miss.stderr).toMatch(/2\.7\.0-cuda12\.6-cudnn9-runtime does not exist in 127\.0\.0\.1:\d+\nhint: the nearest existing tag is pytorch\/pytorch:2\.7\.1-cuda12\.6-cudnn9-runtime/);
+  });
+});
+
+describe('images sync through Docker Hub-style token auth', () => {
+  it("pushes with a Bearer token fetched with config.json's login (auths, base64); without one the push scope is refused, naming docker login", async () => {
+    const docker = tempDir();
+    writeFileSync(path.join(docker, 'config.json'), JSON.stringify({ auths: { [lab!.registry]: { auth: Buffer.from('pusher:secret').toString('base64') } } }));
+    const source = `${lab!.registry}/pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime`;
+    const tokens = lab!.tokenRequests();
+    const r = await runCliAsync(['images', 'sync', '--to', `${lab!.registry}/mirror`, source, '--json'], { DOCKER_CONFIG: docker });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json().images[0]).toMatchObject({ target: `${lab!.registry}/mirror/pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime`, skipped: false, blobs: { copied: 2, mounted: 0, present: 0 } });
+    // one token per scope: pull of the source, push+pull of the target
+    expect(lab!.tokenRequests() - tokens).toBe(2);
+    expect(lab!.forwarded()).toContainEqual(expect.stringMatching(/^PUT \/v2\/mirror\/pytorch\/pytorch\/manifests\/2\.7\.1-cuda12\.8-cudnn9-runtime$/));
+
+    const anonymous = await runCliAsync(['images', 'sync', '--to', `${lab!.registry}/mirror2`, source, '--json'], { DOCKER_CONFIG: tempDir() });
+    expect(anonymous.code).toBe(1);
+    expect(anonymous.json().error).toMatchObject({ code: 'REGISTRY', message: expect.stringMatching(/no token for repository:mirror2\/pytorch\/pytorch:pull,push/), hint: expect.stringMatching(/docker login 127\.0\.0\.1:\d+/) });
   });
 });
