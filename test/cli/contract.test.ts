@@ -60,7 +60,7 @@ const ROWS: Row[] = [
   ['run', 'no command', ['--image', 'busybox'], 2, 'USAGE', /give the command after --/],
 
   // flags that conflict, or that this combination would silently ignore
-  ['apply', 'docker flags without the docker target', ['--mirror', 'tuna', '--docker-mirror', 'https://docker.example.com'], 2, 'USAGE', /--docker-mirror is only used with docker in --targets/],
+  ['apply', 'docker flags without the docker target', ['--mirror', 'tuna', '--docker-mirror', 'https://docker.example.com'], 2, 'USAGE', /--docker-mirror is only used with docker, containerd, podman or buildkit in --targets/],
   ['apply', 'a pip path without pip', ['--mirror', 'tuna', '--targets', 'uv', '--pip-config', 'pip.conf'], 2, 'USAGE', /--pip-config is only used with pip in --targets/],
   ['apply', 'a pid file without --reload-docker', ['--mirror', 'tuna', '--targets', 'docker', '--docker-mirror', 'https://d.example.com', '--docker-pidfile', '/run/d.pid'], 2, 'USAGE', /--docker-pidfile is only used with --reload-docker/],
   ['apply', 'selection flags with a named mirror', ['--mirror', 'tuna', '--budget-ms', '500', '--fresh'], 2, 'USAGE', /--budget-ms, --fresh are only used when --mirror is auto/],

@@ -61,6 +61,13 @@ describe('tuna-setup resolve', () => {
     expect(r.stderr).toMatch(/^tuna-setup: no CUDA variant of torch 2\.13 fits: .*\nhint: would work: a driver ≥ 525\.60\.13 \(for cu126\); or torch 2\.7 \(cu118\); or --cuda cpu\n$/);
   });
 
+  it('--registry-mirror: a path prefix and an http mirror (with --allow-http) rewrite the image', () => {
+    const r = runCli(['resolve', '--json', '--torch', '2.7', '--driver', '570.172.08', '--gpu-cc', '8.6', '--registry-mirror', 'http://hub.example:5000/dockerhub', '--allow-http'], offline);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json().image).toBe('hub.example:5000/dockerhub/pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime');
+    expect(r.json().reasons).toContain('image pulled through registry mirror hub.example:5000/dockerhub');
+  });
+
   it('--wheel-mirror NAME takes the wheels from a catalog mirror with a PEP 503 index', () => {
     expect(runCli(['resolve', '--json', '--driver', '570.172.08', '--gpu-cc', '8.9', '--wheel-mirror', 'sjtu'], offline).json().torchIndexUrl)
       .toBe('https://mirror.sjtu.edu.cn/pytorch-wheels/cu126');

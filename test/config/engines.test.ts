@@ -11,7 +11,7 @@ import path from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
 import { findMirror } from '@tuna-setup/sdk';
-import { planApply, readContainerdConfig, renderBuildkitdToml, renderHostsToml, renderRegistriesConf } from '@tuna-setup/sdk/config';
+import { configPath, planApply, readContainerdConfig, renderBuildkitdToml, renderHostsToml, renderRegistriesConf } from '@tuna-setup/sdk/config';
 import { parseRegistryMirror, pullThrough } from '@tuna-setup/sdk/registry';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -93,6 +93,30 @@ describe('registries.conf.d drop-in (podman, skopeo, buildah, CRI-O)', () => {
     expect((parseToml(out) as any).aliases).toEqual({ x: 'quay.io/x/x' });
     expect(() => renderRegistriesConf('', { mirrors: [hub], main: '[registries.search]\nregistries = ["docker.io"]\n', mainFile: '/etc/containers/registries.conf' }))
       .toThrow(/\/etc\/containers\/registries\.conf is in the old v1 format/);
+  });
+});
+
+describe('podman drop-in, again', () => {
+  it("a mirror listed in both the main file and a drop-in is carried once; a drop-in we wrote (its journal lost) carries nothing of ours", () => {
+    const main = '[[registry]]\nprefix = "docker.io"\nlocation = "docker.io"\n[[registry.mirror]]\nlocation = "old.corp"\n';
+    const dropIn = '[[registry]]\nprefix = "docker.io"\nlocation = "docker.io"\n[[registry.mirror]]\nlocation = "old.corp"\n';
+    expect((parseToml(renderRegistriesConf(dropIn, { mirrors: [hub], main })) as any).registry[0].mirror).toEqual([{ location: 'harbor.corp/dockerhub-proxy' }, { location: 'old.corp' }]);
+    const previous = renderRegistriesConf('', { mirrors: [root] });
+    expect((parseToml(renderRegistriesConf(previous, { mirrors: [hub] })) as any).registry).toEqual([{ prefix: 'docker.io', location: 'docker.io', mirror: [{ location: 'harbor.corp/dockerhub-proxy' }] }]);
+  });
+
+  it('rootless, the drop-in goes where containers/image looks: ~/.config/containers, whatever XDG_CONFIG_HOME says', () => {
+    expect(configPath('podman', { os: 'linux', home: '/home/u', env: { XDG_CONFIG_HOME: '/x' }, root: false })).toBe('/home/u/.config/containers/registries.conf.d/50-tuna-setup.conf');
+    expect(configPath('podman', { os: 'linux', home: '/root', env: {}, root: true })).toBe('/etc/containers/registries.conf.d/50-tuna-setup.conf');
+    expect(configPath('buildkit', { os: 'linux', home: '/home/u', env: { XDG_CONFIG_HOME: '/x' }, root: false })).toBe('/x/buildkit/buildkitd.toml');
+  });
+});
+
+describe('edits that would not parse', () => {
+  it("blame our edit, not the user's file", () => {
+    // valid TOML whose [registry] table is written inline: our table header would redefine it
+    const theirs = '[registry]\n"docker.io" = { mirrors = ["a.example"] }\n';
+    expect(() => renderBuildkitdToml(theirs, { mirrors: [hub] }, '/etc/buildkit/buildkitd.toml')).toThrow(/\/etc\/buildkit\/buildkitd\.toml: cannot edit safely: the edited file would not parse/);
   });
 });
 

@@ -142,6 +142,10 @@ export function buildLayouts(dir: string): string {
 export interface Gate extends LabRegistry {
   /** the request whose `METHOD path` matches, after `pass` such requests went through, answers 500 */
   failNext: (pattern: RegExp, pass?: number) => void;
+  /** upload Locations point at this origin instead (a registry that hands uploads to another host) */
+  sendUploadsTo: (origin: string | undefined) => void;
+  /** the next request whose `METHOD path` matches is never answered */
+  stallNext: (pattern: RegExp) => void;
 }
 
 /**
@@ -152,6 +156,8 @@ export interface Gate extends LabRegistry {
 export async function startBasicGate(target: string, user: string, password: string): Promise<Gate> {
   const seen: string[] = [];
   let fail: { pattern: RegExp; pass: number } | undefined;
+  let uploadsTo: string | undefined;
+  let stall: RegExp | undefined;
   const want = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
   const server = http.createServer((req, res) => {
     const line = `${req.method} ${req.url}`;
@@ -160,6 +166,11 @@ export async function startBasicGate(target: string, user: string, password: str
       req.resume();
       res.writeHead(401, { 'www-authenticate': 'Basic realm="lab"', 'content-type': 'application/json' });
       return res.end('{"errors":[{"code":"UNAUTHORIZED"}]}');
+    }
+    if (stall?.test(line)) {
+      stall = undefined;
+      seen.push(`${line} stalled`);
+      return; // a black hole: the client's own deadline or signal must end it
     }
     if (fail?.pattern.test(line) && fail.pass-- <= 0) {
       fail = undefined;
@@ -174,6 +185,10 @@ export async function startBasicGate(target: string, user: string, password: str
       // the registry's own Location points at itself: keep the client on the gate
       const headers = { ...r.headers };
       if (typeof headers.location === 'string') headers.location = headers.location.replace(`http://${target}`, '');
+      if (uploadsTo && typeof headers.location === 'string' && headers.location.includes('/blobs/uploads/')) {
+        const at = new URL(headers.location, `http://${target}`);
+        headers.location = `${uploadsTo}${at.pathname}${at.search}`;
+      }
       res.writeHead(r.statusCode!, headers);
       r.pipe(res);
     });
@@ -185,6 +200,8 @@ export async function startBasicGate(target: string, user: string, password: str
     host: `127.0.0.1:${(server.address() as net.AddressInfo).port}`,
     requests: () => seen,
     failNext: (pattern, pass = 0) => { fail = { pattern, pass }; },
+    sendUploadsTo: (origin) => { uploadsTo = origin; },
+    stallNext: (pattern) => { stall = pattern; },
     stop: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
   };
 }

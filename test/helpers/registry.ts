@@ -67,14 +67,17 @@ export async function startRegistryLab(dir: string, tags: Record<string, string[
   const tokens = http.createServer((req, res) => {
     tokenRequests++;
     const url = new URL(req.url!, 'http://x');
-    const scope = url.searchParams.get('scope') ?? '';
-    const [, name = '', actions = ''] = /^repository:([^:]+):(.+)$/.exec(scope) ?? [];
+    // every scope asked for (a cross-repository mount asks for two), as Docker Hub's token server grants them
+    const access = url.searchParams.getAll('scope').flatMap((s) => s.split(' ')).flatMap((scope) => {
+      const m = /^repository:([^:]+):(.+)$/.exec(scope);
+      return m ? [{ type: 'repository', name: m[1]!, actions: m[2]!.split(',') }] : [];
+    });
     // pushing needs the pusher's login (sent to the token server as Basic, as Docker does)
-    if (actions.split(',').includes('push') && req.headers.authorization !== `Basic ${Buffer.from('pusher:secret').toString('base64')}`) {
+    if (access.some((a) => a.actions.includes('push')) && req.headers.authorization !== `Basic ${Buffer.from('pusher:secret').toString('base64')}`) {
       res.writeHead(401, { 'content-type': 'application/json' });
       return res.end('{"details":"push needs a login"}');
     }
-    if (name.startsWith('private/') && !req.headers.authorization) {
+    if (access.some((a) => a.name.startsWith('private/')) && !req.headers.authorization) {
       res.writeHead(401, { 'content-type': 'application/json' });
       return res.end('{"details":"access to the requested resource is not authorized"}');
     }
@@ -82,7 +85,7 @@ export async function startRegistryLab(dir: string, tags: Record<string, string[
     const header = { alg: 'RS256', typ: 'JWT', x5c: [certDer] };
     const claims = {
       iss: 'tuna-test-issuer', sub: '', aud: url.searchParams.get('service'), exp: now + 300, nbf: now - 10, iat: now,
-      jti: randomBytes(8).toString('hex'), access: name ? [{ type: 'repository', name, actions: actions.split(',') }] : [],
+      jti: randomBytes(8).toString('hex'), access,
     };
     const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
     const signature = createSign('RSA-SHA256').update(input).sign(key);

@@ -185,6 +185,12 @@ describe('images sync through Docker Hub-style token auth', () => {
     expect(lab!.tokenRequests() - tokens).toBe(2);
     expect(lab!.forwarded()).toContainEqual(expect.stringMatching(/^PUT \/v2\/mirror\/pytorch\/pytorch\/manifests\/2\.7\.1-cuda12\.8-cudnn9-runtime$/));
 
+    // a second repository with the same blobs: mounted, with a token that may also pull the repository mounted from
+    const again = await runCliAsync(['images', 'sync', '--to', `${lab!.registry}/mirror`, source, `${lab!.registry}/private/secret:1.0`, '--json'], { DOCKER_CONFIG: docker });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.json().images.map((i: { skipped: boolean; blobs: unknown }) => [i.skipped, i.blobs])).toEqual([[true, { copied: 0, mounted: 0, present: 0 }], [false, { copied: 0, mounted: 2, present: 0 }]]);
+    expect(lab!.forwarded()).toContainEqual(expect.stringMatching(/^POST \/v2\/mirror\/private\/secret\/blobs\/uploads\/\?mount=sha256:\w+&from=mirror%2Fpytorch%2Fpytorch$/));
+
     const anonymous = await runCliAsync(['images', 'sync', '--to', `${lab!.registry}/mirror2`, source, '--json'], { DOCKER_CONFIG: tempDir() });
     expect(anonymous.code).toBe(1);
     expect(anonymous.json().error).toMatchObject({ code: 'REGISTRY', message: expect.stringMatching(/no token for repository:mirror2\/pytorch\/pytorch:pull,push/), hint: expect.stringMatching(/docker login 127\.0\.0\.1:\d+/) });

@@ -5,12 +5,14 @@
  * comes from Docker's config.json through a real credential helper program.
  * skopeo reads what was copied; the registries' own logs count the blobs.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCliAsync } from '../helpers/cli.js';
+import { CLI, runCliAsync } from '../helpers/cli.js';
 import { itWith, missing } from '../helpers/env.js';
 import { buildLayouts, pushLayout, startBasicGate, startRegistry, type Gate, type LabRegistry } from '../helpers/mirror-lab.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -35,6 +37,7 @@ describe('tuna-setup images plan', () => {
   it.each([
     [['images', 'plan'], /give at least one --machine/],
     [['images', 'plan', '--machine', 'banana'], /--machine 'banana': .*driver/],
+    [['images', 'plan', '--machine', '570.172.08:8.6:9.0'], /--machine '570\.172\.08:8\.6:9\.0' has more than one ':'/],
     [['images', 'plan', '--machine', 'none', '--source', 'quay'], /--source 'quay' is not one of/],
     [['images', 'sync', 'busybox'], /give --to REGISTRY/],
     [['images', 'sync', '--to', 'nohost'], /name the images to sync/],
@@ -129,6 +132,43 @@ describe('tuna-setup images sync', () => {
     const missingTag = await runCliAsync(['images', 'sync', '--to', `${gate.host}/mirror`, `${upstream.host}/library/busybox:0.0-nope`, '--json'], env);
     expect(missingTag.code).toBe(1);
     expect(missingTag.json().error.code).toBe('TAG_NOT_FOUND');
+  }, 60_000);
+
+  itLab('a pinned source lands by digest and is printed once as target@digest; the login never goes to an upload Location on another origin', async () => {
+    const digest = `sha256:${(await run('sh', ['-c', `skopeo inspect --raw --tls-verify=false docker://${upstream.host}/library/busybox:multi | sha256sum`])).stdout.split(' ')[0]}`;
+    const pinned = await runCliAsync(['images', 'sync', '--to', `${gate.host}/pinned`, `${upstream.host}/library/busybox@${digest}`], env);
+    expect(pinned.code, pinned.stderr).toBe(0);
+    expect(pinned.stdout).toBe(`${gate.host}/pinned/library/busybox@${digest}\n`);
+
+    // a registry whose upload Location names another origin: the upload goes there without the login
+    const seen: (string | undefined)[] = [];
+    const elsewhere = http.createServer((req, res) => { seen.push(req.headers.authorization); req.resume(); res.writeHead(500); res.end(); });
+    await new Promise<void>((r) => elsewhere.listen(0, '127.0.0.1', r));
+    gate.sendUploadsTo(`http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}`);
+    try {
+      const r = await runCliAsync(['images', 'sync', '--to', `${gate.host}/elsewhere`, `${upstream.host}/library/busybox:multi`, '--concurrency', '1'], env);
+      expect(r.code).toBe(1);
+    } finally {
+      gate.sendUploadsTo(undefined);
+      await new Promise<void>((r) => { elsewhere.closeAllConnections(); elsewhere.close(() => r()); });
+    }
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((a) => a === undefined)).toBe(true);
+  }, 60_000);
+
+  itLab('Ctrl-C during a stalled upload: the process ends within a second, saying it stopped and that a re-run resumes', async () => {
+    gate.stallNext(/^PUT \/v2\/stalled\//);
+    const child = spawn(process.execPath, [CLI, 'images', 'sync', '--to', `${gate.host}/stalled`, `${upstream.host}/library/busybox:multi`], { env: { ...process.env, ...env } });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    for (let i = 0; i < 200 && !gate.requests().some((l) => l.endsWith('stalled')); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(gate.requests().some((l) => l.endsWith('stalled'))).toBe(true);
+    const t0 = performance.now();
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    expect(performance.now() - t0).toBeLessThan(1_000);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/stopped\nhint: it was cancelled; run it again to resume/);
   }, 60_000);
 
   itLab('plan → sync: the plan JSON is sync\'s input', async () => {

@@ -2,7 +2,7 @@
 // tables, tested on their own (before, only through dockerd and a registry).
 import { describe, expect, it } from 'vitest';
 import { bashScript, parseGpus, preflight, type DockerReport } from '@tuna-setup/sdk/docker';
-import { nearestTag, parseChallenge, parseImageRef } from '@tuna-setup/sdk/registry';
+import { nearestTag, parseChallenge, parseImageRef, RegistryClient } from '@tuna-setup/sdk/registry';
 import { cudaImage } from '@tuna-setup/sdk/torch';
 
 describe('parseChallenge: WWW-Authenticate as registries write it', () => {
@@ -73,5 +73,15 @@ describe('cudaImage and parseImageRef', () => {
     expect(parseImageRef('localhost:5000/a/b:1.0')).toEqual({ registry: 'localhost:5000', repository: 'a/b', tag: '1.0' });
     expect(parseImageRef(`nvcr.io/nvidia/pytorch:25.12-py3@sha256:${'a'.repeat(64)}`)).toEqual({ registry: 'nvcr.io', repository: 'nvidia/pytorch', tag: '25.12-py3', digest: `sha256:${'a'.repeat(64)}` });
     for (const bad of ['UPPER/case', 'a b', 'x@sha256:short', '']) expect(() => parseImageRef(bad), bad).toThrow(/not (a valid|an) image reference/);
+  });
+});
+
+describe('RegistryClient.baseUrl', () => {
+  it('https, except loopback, allowHttp, or a host the user named over http (httpHosts)', () => {
+    const c = new RegistryClient({ httpHosts: ['hub.example:5000'] });
+    expect(c.baseUrl('docker.io')).toBe('https://registry-1.docker.io');
+    expect(c.baseUrl('127.0.0.1:5000')).toBe('http://127.0.0.1:5000');
+    expect(c.baseUrl('hub.example:5000')).toBe('http://hub.example:5000');
+    expect(c.baseUrl('hub.example')).toBe('https://hub.example');
   });
 });

@@ -74,8 +74,8 @@ export async function apply(args: string[]): Promise<number> {
   const targets = parseTargets(v.targets);
   const per = { pip: 'pip-config', uv: 'uv-config', conda: 'conda-config', containerd: 'containerd-dir', podman: 'podman-config', buildkit: 'buildkit-config' } as const;
   for (const [t, flag] of Object.entries(per)) if (!targets.includes(t as Target)) refuseIgnored(v, [flag], `with ${t} in --targets`);
-  if (!targets.includes('docker')) refuseIgnored(v, ['docker-mirror', 'docker-config', 'reload-docker', 'docker-pidfile'], 'with docker in --targets');
-  if (!targets.some((t) => ENGINE_TARGETS.includes(t))) refuseIgnored(v, ['registry-mirror'], 'with docker, containerd, podman or buildkit in --targets');
+  if (!targets.includes('docker')) refuseIgnored(v, ['docker-config', 'reload-docker', 'docker-pidfile'], 'with docker in --targets');
+  if (!targets.some((t) => ENGINE_TARGETS.includes(t))) refuseIgnored(v, ['docker-mirror', 'registry-mirror'], 'with docker, containerd, podman or buildkit in --targets');
   if (!v['reload-docker']) refuseIgnored(v, ['docker-pidfile'], 'with --reload-docker');
   if (v.mirror !== 'auto' && !v.mirror.includes(',')) refuseIgnored(v, ['budget-ms', 'fresh', 'requirements'], 'when --mirror is auto or a list to choose among');
   if (v['dry-run']) refuseIgnored(v, ['reload-docker'], 'when files are written (not with --dry-run)');

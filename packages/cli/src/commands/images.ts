@@ -96,11 +96,20 @@ async function sync(args: string[]): Promise<number> {
     if (e.type === 'blob' && e.how !== 'present') process.stderr.write(`tuna-setup:   ${e.digest.slice(0, 19)}… ${mib(e.size)} ${e.how}\n`);
     if (e.type === 'done') process.stderr.write(`tuna-setup:   ${e.skipped ? 'already there' : 'done'}: ${e.digest}\n`);
   };
+  // Ctrl-C stops the copy cleanly (every socket closed); a sync run again resumes
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const report = await syncImages({
     images: refs, to: v.to,
     ...(v.concurrency ? { concurrency: positiveInt(v.concurrency, '--concurrency') } : {}),
     ...(v['allow-http'] ? { allowHttp: true } : {}),
     onProgress: progress,
+    signal: stop.signal,
+  }).finally(() => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   });
   if (v.json) return printJson(report), 0;
   for (const i of report.images) say(`${i.target}@${i.digest}`);

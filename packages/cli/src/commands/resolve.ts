@@ -76,7 +76,8 @@ export function resolveRequest(v: ResolveValues): EnvironmentRequest {
   const gpus = (v['gpu-cc'] ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
   // the values themselves are checked by the SDK (checkResolveRequest), before anything is detected or fetched
   checkResolveRequest({ driver: v.driver === 'none' ? null : v.driver, gpus, ...(v.python !== undefined ? { python: v.python } : {}) });
-  const mirrors = (v['registry-mirror'] ?? []).map((m) => parseRegistryMirror(m, '--registry-mirror', { allowHttp: (v as { 'allow-http'?: boolean })['allow-http'] }));
+  const allowHttp = (v as { 'allow-http'?: boolean })['allow-http'] === true;
+  const mirrors = (v['registry-mirror'] ?? []).map((m) => parseRegistryMirror(m, '--registry-mirror', { allowHttp }));
   return {
     ...(v.torch ? { torch: v.torch } : {}),
     ...(v.cuda ? { cuda: v.cuda } : {}),
@@ -87,6 +88,7 @@ export function resolveRequest(v: ResolveValues): EnvironmentRequest {
     ...(source ? { source } : {}),
     ...(flavor ? { flavor } : {}),
     ...(mirrors.length ? { registryMirrors: mirrors } : {}),
+    ...(allowHttp ? { allowHttp } : {}),
     ...(v.offline ? { offline: true } : {}),
     ...(v.sysroot ? { sysroot: v.sysroot } : {}),
     ...(v['wheel-mirror'] ? { wheelMirror: v['wheel-mirror'] } : {}),

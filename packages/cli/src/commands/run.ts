@@ -18,6 +18,7 @@ export const usage = `tuna-setup run [options] -- CMD [ARG...]
                           pull the image (resolved or given) through this mirror of its registry
                           (repeatable; REGISTRY defaults to docker.io; a registry root or a path
                           prefix such as a Harbor proxy project: harbor.corp/dockerhub-proxy)
+  --allow-http            accept an http:// --registry-mirror (dockerd must list it in insecure-registries)
   --pull missing|always|never
                           missing (default): use the image on this machine when it has the tag
                           (or, pinned, the digest), pull it otherwise; always: pull first;
@@ -53,11 +54,13 @@ export async function run(args: string[]): Promise<number> {
     volume: { type: 'string', multiple: true },
     publish: { type: 'string', multiple: true },
     interactive: { type: 'boolean' },
+    'allow-http': { type: 'boolean' },
   });
   if (v.help) return printUsage(usage, v.json);
   const command = dash === -1 ? [] : args.slice(dash + 1);
   if (command.length === 0) throw new UsageError('give the command after --, e.g. tuna-setup run -- python -c "import torch"');
   // every value is checked before anything is resolved, pulled or run (a bad one: exit 2)
+  if (!v['registry-mirror']?.length) refuseIgnored(v, ['allow-http'], 'with an http:// --registry-mirror');
   const pull = parsePullPolicy(v.pull);
   const gpus = parseGpus(v.gpus);
   if (v.image !== 'auto') {
@@ -78,7 +81,7 @@ export async function run(args: string[]): Promise<number> {
 
   const resolved = v.image === 'auto' ? await resolveEnvironment(resolveRequest(v)) : undefined;
   if (resolved && resolved.image === null) throw new TunaSetupError('UNRESOLVABLE', 'no image to run in', resolved.imageProblem ?? 'give one with {image}');
-  const given = v['registry-mirror']?.length ? pullThrough(v.image, v['registry-mirror'].map((m) => parseRegistryMirror(m, '--registry-mirror'))) : v.image;
+  const given = v['registry-mirror']?.length ? pullThrough(v.image, v['registry-mirror'].map((m) => parseRegistryMirror(m, '--registry-mirror', { allowHttp: v['allow-http'] === true }))) : v.image;
   const image = resolved?.image ?? given;
   if (resolved) process.stderr.write(`tuna-setup: ${image} (${resolved.variant}${resolved.digest ? `, ${resolved.digest}` : ''})\n`);
 

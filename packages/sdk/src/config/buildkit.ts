@@ -5,11 +5,11 @@
  * prefix included), and a plain-http one gets `[registry."host"] http = true`.
  * Every other table, key and comment stays as it was.
  */
-import { parse as parseToml, TomlError } from 'smol-toml';
-import { TunaSetupError } from '../errors.js';
 import { mirrorLocation, type RegistryMirror } from '../registry/mirrors.js';
 import { eolOf, splitLines, withTrailingEol } from './text.js';
-import { keyLine, setKey, tables, tomlString, valueLines, type Table } from './toml-lines.js';
+import { cannotEdit, keyLine, parseEdited, parseTomlFile, setKey, tables, tomlString, valueLines, type Table } from './toml-lines.js';
+
+const FIX_BUILDKIT = 'write the [registry."…"] mirrors by hand, or drop buildkit from {targets}';
 
 /** The registry mirrors to write, each under its upstream registry. */
 export interface BuildkitSettings {
@@ -18,22 +18,12 @@ export interface BuildkitSettings {
 
 type RegistryTables = Record<string, { mirrors?: unknown; http?: unknown }>;
 
-function parseBuildkitd(text: string, file: string): { registry?: RegistryTables } {
-  try {
-    return parseToml(text) as { registry?: RegistryTables };
-  } catch (e) {
-    const line = e instanceof TomlError ? `:${e.line}` : '';
-    throw new TunaSetupError('PARSE_ERROR', `${file}${line}: ${(e as Error).message.split('\n')[0]}`,
-      'buildkitd cannot read this file either; fix it by hand (tuna-setup left it untouched)');
-  }
-}
-
 /**
  * buildkitd.toml with our mirrors first in each upstream's [registry."…"] mirrors (and http = true for a plain-http
  * mirror), everything else kept. Throws PARSE_ERROR when the result would not list them first.
  */
 export function renderBuildkitdToml(existing: string, settings: BuildkitSettings, file = 'buildkitd.toml'): string {
-  const doc = parseBuildkitd(existing, file);
+  const doc = parseTomlFile<{ registry?: RegistryTables }>(existing, file, 'buildkitd');
   const eol = eolOf(existing);
   let lines = splitLines(existing);
   const want = new Map<string, { mirrors: string[]; http?: boolean }>();
@@ -76,13 +66,12 @@ export function renderBuildkitdToml(existing: string, settings: BuildkitSettings
   }
   const out = lines.join('');
 
-  const after = parseBuildkitd(out, file);
+  const after = parseEdited<{ registry?: RegistryTables }>(out, file, FIX_BUILDKIT);
   for (const [name, w] of want) {
     const got = after.registry?.[name];
     const mirrors = Array.isArray(got?.mirrors) ? got.mirrors : [];
     if (w.mirrors.some((m, i) => mirrors[i] !== m) || (w.http && got?.http !== true)) {
-      throw new TunaSetupError('PARSE_ERROR', `${file}: cannot edit safely: the edited file would not list the mirrors of ${name} first`,
-        'write the [registry."…"] mirrors by hand, or drop buildkit from {targets}');
+      throw cannotEdit(file, `the edited file would not list the mirrors of ${name} first`, FIX_BUILDKIT);
     }
   }
   return out;

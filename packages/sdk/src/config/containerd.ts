@@ -11,11 +11,11 @@
  * Our host tables go before the user's, whose tables, keys and comments stay
  * as they were; a host the user already lists keeps the user's table.
  */
-import { parse as parseToml, TomlError } from 'smol-toml';
-import { TunaSetupError } from '../errors.js';
 import { mirrorPrefix, type RegistryMirror } from '../registry/mirrors.js';
 import { eolOf, splitLines, withTrailingEol } from './text.js';
-import { tables, tomlString } from './toml-lines.js';
+import { cannotEdit, parseEdited, parseTomlFile, tables, tomlString } from './toml-lines.js';
+
+const FIX_HOSTS = 'write the [host."…"] tables by hand, or drop containerd from {targets}';
 
 /** The mirrors of one upstream registry, in the order they are tried. */
 export interface HostsSettings {
@@ -39,22 +39,12 @@ export function hostKey(m: RegistryMirror): { key: string; overridePath: boolean
   return prefix ? { key: `${origin}/v2/${prefix}`, overridePath: true } : { key: origin, overridePath: false };
 }
 
-function parseHosts(text: string, file: string): Record<string, unknown> {
-  try {
-    return parseToml(text) as Record<string, unknown>;
-  } catch (e) {
-    const line = e instanceof TomlError ? `:${e.line}` : '';
-    throw new TunaSetupError('PARSE_ERROR', `${file}${line}: ${(e as Error).message.split('\n')[0]}`,
-      'containerd cannot read this file either; fix it by hand (tuna-setup left it untouched)');
-  }
-}
-
 /**
  * A registry's hosts.toml with a [host."…"] table per mirror ahead of the user's, and `server` when it has none; a host
  * the user already lists keeps its table. Throws PARSE_ERROR when the result would not list the mirrors first.
  */
 export function renderHostsToml(existing: string, settings: HostsSettings, file = 'hosts.toml'): string {
-  const doc = parseHosts(existing, file);
+  const doc = parseTomlFile(existing, file, 'containerd');
   const theirs = Object.keys((doc.host as Record<string, unknown> | undefined) ?? {});
   const eol = eolOf(existing);
   const lines = splitLines(existing);
@@ -80,12 +70,11 @@ export function renderHostsToml(existing: string, settings: HostsSettings, file 
   lines.splice(at, 0, ...block);
   const out = lines.join('');
 
-  const after = parseHosts(out, file);
+  const after = parseEdited(out, file, FIX_HOSTS);
   const order = Object.keys((after.host as Record<string, unknown> | undefined) ?? {});
   const expected = [...ours.map((h) => h.key), ...theirs];
   if (order.join('\n') !== expected.join('\n') || typeof after.server !== 'string') {
-    throw new TunaSetupError('PARSE_ERROR', `${file}: cannot edit safely: the edited file would not list the mirrors first`,
-      `write the [host."…"] tables by hand, or drop containerd from {targets}`);
+    throw cannotEdit(file, 'the edited file would not list the mirrors first', FIX_HOSTS);
   }
   return out;
 }
@@ -101,7 +90,7 @@ export interface ContainerdConfig {
 
 /** Reads config.toml's registry settings for config versions 2 (containerd 1.x) and 3 (2.x). */
 export function readContainerdConfig(text: string, file: string): ContainerdConfig {
-  const doc = parseHosts(text, file) as { version?: number; plugins?: Record<string, { registry?: { config_path?: unknown; mirrors?: unknown } }> };
+  const doc = parseTomlFile(text, file, 'containerd') as { version?: number; plugins?: Record<string, { registry?: { config_path?: unknown; mirrors?: unknown } }> };
   const version = typeof doc.version === 'number' ? doc.version : 1;
   const registry = doc.plugins?.[version >= 3 ? 'io.containerd.cri.v1.images' : 'io.containerd.grpc.v1.cri']?.registry;
   return {

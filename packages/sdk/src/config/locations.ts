@@ -10,7 +10,7 @@
  * `~/.docker/daemon.json` on macOS, `%ProgramData%\docker\config\daemon.json`.
  * containerd (Linux): the directory of hosts.toml files, `/etc/containerd/certs.d`.
  * Podman (containers-registries.conf.d(5)): a drop-in, `/etc/containers/registries.conf.d/`
- * for root, `$XDG_CONFIG_HOME/containers/registries.conf.d/` rootless. BuildKit:
+ * for root, `~/.config/containers/registries.conf.d/` rootless (not XDG_CONFIG_HOME). BuildKit:
  * `/etc/buildkit/buildkitd.toml`, rootless `$XDG_CONFIG_HOME/buildkit/buildkitd.toml`.
  */
 import { existsSync } from 'node:fs';
@@ -64,7 +64,8 @@ export function configPath(target: Target, p: Platform = hostPlatform()): string
     case 'containerd':
       return '/etc/containerd/certs.d';
     case 'podman':
-      return j(p.root ? '/etc/containers' : j(xdgConfig, 'containers'), 'registries.conf.d', '50-tuna-setup.conf');
+      // containers/image reads ~/.config/containers whatever XDG_CONFIG_HOME says
+      return j(p.root ? '/etc/containers' : j(p.home, '.config', 'containers'), 'registries.conf.d', '50-tuna-setup.conf');
     case 'buildkit':
       return p.root ? '/etc/buildkit/buildkitd.toml' : j(xdgConfig, 'buildkit', 'buildkitd.toml');
   }

@@ -10,11 +10,15 @@
  * its own mirrors after ours) is carried into ours: what they set keeps
  * working. The drop-in's other content is kept as it was.
  */
-import { parse as parseToml, stringify as stringifyToml, TomlError } from 'smol-toml';
+import { stringify as stringifyToml } from 'smol-toml';
 import { TunaSetupError } from '../errors.js';
 import { mirrorLocation, type RegistryMirror } from '../registry/mirrors.js';
 import { eolOf, splitLines, withTrailingEol } from './text.js';
-import { tables } from './toml-lines.js';
+import { cannotEdit, parseEdited, parseTomlFile, tables } from './toml-lines.js';
+
+type RegistriesConf = { registry?: RegistryEntry[]; registries?: unknown; [k: string]: unknown };
+const FIX_PODMAN = 'write the [[registry.mirror]] entries by hand, or drop podman from {targets}';
+const HEADER = '# tuna-setup: registry mirrors (`tuna-setup restore` puts this file back)';
 
 /** The mirrors per upstream registry, and the main registries.conf the drop-in layers over. */
 export interface RegistriesSettings {
@@ -31,16 +35,6 @@ interface RegistryEntry {
   [key: string]: unknown;
 }
 
-function parseConf(text: string, file: string): { registry?: RegistryEntry[]; registries?: unknown; [k: string]: unknown } {
-  try {
-    return parseToml(text) as never;
-  } catch (e) {
-    const line = e instanceof TomlError ? `:${e.line}` : '';
-    throw new TunaSetupError('PARSE_ERROR', `${file}${line}: ${(e as Error).message.split('\n')[0]}`,
-      'podman cannot read this file either; fix it by hand (tuna-setup left it untouched)');
-  }
-}
-
 const prefixOf = (e: RegistryEntry) => e.prefix ?? e.location ?? '';
 
 /**
@@ -48,8 +42,10 @@ const prefixOf = (e: RegistryEntry) => e.prefix ?? e.location ?? '';
  * the drop-in or the main file) carried over. Throws PARSE_ERROR for a v1-format file or a result that would not read so.
  */
 export function renderRegistriesConf(existing: string, settings: RegistriesSettings, file = 'registries.conf.d/50-tuna-setup.conf'): string {
-  const main = parseConf(settings.main ?? '', settings.mainFile ?? 'registries.conf');
-  const doc = parseConf(existing, file);
+  const main = parseTomlFile<RegistriesConf>(settings.main ?? '', settings.mainFile ?? 'registries.conf', 'podman');
+  const doc = parseTomlFile<RegistriesConf>(existing, file, 'podman');
+  // a drop-in we wrote (its journal elsewhere): its mirrors are ours, not the user's to carry over
+  const oursBefore = existing.startsWith(HEADER);
   for (const [name, d] of [[settings.mainFile ?? 'registries.conf', main], [file, doc]] as const) {
     if (d.registries !== undefined) {
       throw new TunaSetupError('PARSE_ERROR', `${name} is in the old v1 format ([registries.search]…), which cannot be mixed with a v2 drop-in`,
@@ -74,27 +70,27 @@ export function renderRegistriesConf(existing: string, settings: RegistriesSetti
   const kept = lines.filter((_, i) => !drop.has(i));
 
   for (const registry of registries) {
-    const theirs = [...(main.registry ?? []), ...(doc.registry ?? [])].filter((e) => prefixOf(e) === registry);
+    const theirs = [...(main.registry ?? []), ...(oursBefore ? [] : (doc.registry ?? []))].filter((e) => prefixOf(e) === registry);
     const merged: RegistryEntry = Object.assign({}, ...theirs);
     const ours = settings.mirrors.filter((m) => m.registry === registry).map((m) => ({
       location: mirrorLocation(m), ...(new URL(m.url).protocol === 'http:' ? { insecure: true } : {}),
     }));
-    const others = theirs.flatMap((e) => e.mirror ?? []).filter((m) => !ours.some((o) => o.location === m.location));
+    const others = theirs.flatMap((e) => e.mirror ?? [])
+      .filter((m, i, all) => !ours.some((o) => o.location === m.location) && all.findIndex((o) => o.location === m.location) === i);
     entries.push({ ...merged, prefix: registry, location: merged.location ?? registry, mirror: [...ours, ...others] });
   }
 
   let out = withTrailingEol(kept.join(''), eol);
-  const header = `# tuna-setup: registry mirrors (\`tuna-setup restore\` puts this file back)${eol}`;
+  const header = `${HEADER}${eol}`;
   const body = stringifyToml({ registry: entries }).replace(/\n/g, eol);
   out = `${out.trim() ? out + eol : header}${body}${withTrailingEol(body, eol) === body ? '' : eol}`;
 
-  const check = parseConf(out, file);
+  const check = parseEdited<RegistriesConf>(out, file, FIX_PODMAN);
   for (const registry of registries) {
     const e = check.registry?.filter((r) => prefixOf(r) === registry) ?? [];
     const want = settings.mirrors.filter((m) => m.registry === registry).map(mirrorLocation);
     if (e.length !== 1 || want.some((w, i) => e[0]!.mirror?.[i]?.location !== w)) {
-      throw new TunaSetupError('PARSE_ERROR', `${file}: cannot edit safely: the edited file would not list the mirrors of ${registry} first`,
-        'write the [[registry.mirror]] entries by hand, or drop podman from {targets}');
+      throw cannotEdit(file, `the edited file would not list the mirrors of ${registry} first`, FIX_PODMAN);
     }
   }
   return out;

@@ -5,6 +5,33 @@
  * owns by line, edits those lines only, and parses the result again to check
  * it says what was meant (a layout nobody foresaw fails loudly).
  */
+import { parse as parseToml, TomlError } from 'smol-toml';
+import { TunaSetupError } from '../errors.js';
+
+/** A user's TOML file parsed; PARSE_ERROR naming the file and line when `tool` could not read it either. */
+export function parseTomlFile<T = Record<string, unknown>>(text: string, file: string, tool: string): T {
+  try {
+    return parseToml(text) as T;
+  } catch (e) {
+    const line = e instanceof TomlError ? `:${e.line}` : '';
+    throw new TunaSetupError('PARSE_ERROR', `${file}${line}: ${(e as Error).message.split('\n')[0]}`,
+      `${tool} cannot read this file either; fix it by hand (tuna-setup left it untouched)`);
+  }
+}
+
+/** The error of an edit that would not say what was meant: nothing is written. */
+export function cannotEdit(file: string, why: string, fix: string): TunaSetupError {
+  return new TunaSetupError('PARSE_ERROR', `${file}: cannot edit safely: ${why}`, `${fix} (tuna-setup left the file untouched)`);
+}
+
+/** Our edited text parsed again, to check it; a parse failure is our edit's fault, not the user's file's. */
+export function parseEdited<T = Record<string, unknown>>(text: string, file: string, fix: string): T {
+  try {
+    return parseToml(text) as T;
+  } catch (e) {
+    throw cannotEdit(file, `the edited file would not parse (${(e as Error).message.split('\n')[0]})`, fix);
+  }
+}
 
 /** A table of the file: its header's keys (`[host."https://x"]` → ['host', 'https://x']), and its lines [start, end). */
 export interface Table {

@@ -9,10 +9,8 @@
  * say what we meant, so a layout we did not foresee fails loudly instead of
  * writing a file uv would read differently.
  */
-import { parse as parseToml, TomlError } from 'smol-toml';
-import { TunaSetupError } from '../errors.js';
 import { eolOf, splitLines, withTrailingEol } from './text.js';
-import { keyLine, setKey, tables, tomlString } from './toml-lines.js';
+import { cannotEdit, keyLine, parseEdited, parseTomlFile, setKey, tables, tomlString } from './toml-lines.js';
 
 /** What renderUvToml writes: the default index, and optionally an insecure host and the Python download mirror. */
 export interface UvSettings {
@@ -25,13 +23,7 @@ export interface UvSettings {
 
 /** uv.toml as data; a TOML syntax error throws PARSE_ERROR naming the file and line. */
 export function parseUvToml(text: string, file: string): Record<string, unknown> {
-  try {
-    return parseToml(text) as Record<string, unknown>;
-  } catch (e) {
-    const line = e instanceof TomlError ? `:${e.line}` : '';
-    throw new TunaSetupError('PARSE_ERROR', `${file}${line}: ${(e as Error).message.split('\n')[0]}`,
-      'uv cannot read this file either; fix it by hand (tuna-setup left it untouched)');
-  }
+  return parseTomlFile(text, file, 'uv');
 }
 
 /** Every default index the file names, where uv would use it instead of ours. */
@@ -107,7 +99,7 @@ export function renderUvToml(existing: string, settings: UvSettings, file = 'uv.
     out = withTrailingEol(out, eol);
     out += `${out.trim() ? eol : ''}[[index]]${eol}url = ${url}${eol}default = true${eol}`;
   }
-  const after = parseUvToml(out, file);
+  const after = parseEdited(out, file, FIX_UV);
   const defaults = uvIndexUrls(out, file);
   if (!defaults.length || defaults.some((u) => u !== settings.indexUrl)) throw unsafe(file, 'the edited file would not name our index as the default');
   if (settings.insecureHost && !(after['allow-insecure-host'] as string[]).includes(settings.insecureHost)) throw unsafe(file, 'allow-insecure-host was not set');
@@ -115,7 +107,8 @@ export function renderUvToml(existing: string, settings: UvSettings, file = 'uv.
   return out;
 }
 
-function unsafe(file: string, why: string): TunaSetupError {
-  return new TunaSetupError('PARSE_ERROR', `${file}: cannot edit safely: ${why}`,
-    'set the index by hand, or drop uv from {targets} and export UV_DEFAULT_INDEX instead');
+const FIX_UV = 'set the index by hand, or drop uv from {targets} and export UV_DEFAULT_INDEX instead';
+
+function unsafe(file: string, why: string) {
+  return cannotEdit(file, why, FIX_UV);
 }

@@ -87,6 +87,8 @@ export interface RegistryClientOptions {
   /** first backoff, doubled per retry (default 250 ms) */
   backoffMs?: number;
   allowHttp?: boolean;
+  /** hosts (`host[:port]`) reached over plain http: registry mirrors the user named with http:// */
+  httpHosts?: readonly string[];
 }
 
 /** A parsed `WWW-Authenticate` header: the scheme (lower-case) and its parameters (realm, service, scope…). */
@@ -163,7 +165,7 @@ export class RegistryClient {
   baseUrl(registry: string): string {
     const host = registry === HUB ? HUB_API : registry;
     const loopback = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(host);
-    return `${loopback || this.options.allowHttp ? 'http' : 'https'}://${host}`;
+    return `${loopback || this.options.allowHttp || this.options.httpHosts?.includes(host) ? 'http' : 'https'}://${host}`;
   }
 
   /** The manifest's digest (of the tag, or the pin); null: the registry does not have it. */

@@ -49,28 +49,35 @@ export class RegistrySession {
   }
 
   /**
-   * A request about `repo` (`push`: with push scope), authenticating on the
-   * first 401 and retrying once — so only a request without a body, or with a
-   * body that can be sent again (a Buffer), may meet a 401. The body of the
-   * response is the caller's to read or dump.
+   * A request about `repo` (`push`: with push scope; `alsoPull`: other
+   * repositories it reads, as a cross-repository mount does), authenticating
+   * on the first 401 and retrying once — so only a request without a body, or
+   * with a body that can be sent again (a Buffer), may meet a 401. The login
+   * goes only to this registry's own origin (an upload Location elsewhere gets
+   * none). The body of the response is the caller's to read or dump.
    */
-  async request(method: string, pathOrUrl: string, o: { repo: string; push?: boolean; headers?: Record<string, string>; body?: Buffer | Readable; follow?: boolean }): Promise<RegistryResponse> {
-    const scope = `repository:${o.repo}:${o.push ? 'pull,push' : 'pull'}`;
+  async request(method: string, pathOrUrl: string, o: { repo: string; push?: boolean; alsoPull?: readonly string[]; headers?: Record<string, string>; body?: Buffer | Readable; follow?: boolean }): Promise<RegistryResponse> {
+    const scopes = [`repository:${o.repo}:${o.push ? 'pull,push' : 'pull'}`, ...(o.alsoPull ?? []).map((r) => `repository:${r}:pull`)];
+    const key = scopes.join(' ');
     const url = pathOrUrl.startsWith('/') ? this.base + pathOrUrl : pathOrUrl;
-    let res = await this.send(method, url, { ...o.headers, ...this.auth(scope) }, o.body, o.follow);
-    if (res.status !== 401) return res;
+    const ours = new URL(url).origin === new URL(this.base).origin;
+    const auth = () => (ours ? this.auth(key) : {});
+    let res = await this.send(method, url, { ...o.headers, ...auth() }, o.body, o.follow);
+    if (res.status !== 401 || !ours) return res;
     const challenge = parseChallenge(res.headers['www-authenticate']);
     await dump(res.body);
     if (challenge?.scheme === 'basic') {
       if (!this.options.credentials || !('username' in this.options.credentials)) throw this.error(`${o.repo} needs a login (Basic)`, `log in first: docker login ${this.registry}`);
       this.basic = true;
     } else if (challenge?.scheme === 'bearer' && challenge.params.realm) {
-      this.tokens.set(scope, await this.token(challenge.params, scope));
+      // the scopes the registry asks for (a mount needs pull on its source too), and ours
+      const asked = (challenge.params.scope ?? '').split(' ').filter((s) => /^repository:[a-z0-9._/-]+:[a-z,*]+$/.test(s));
+      this.tokens.set(key, await this.token(challenge.params, [...new Set([...scopes, ...asked])]));
     } else {
       throw this.error(`${o.repo}: HTTP 401 without a challenge we can answer`, 'check the registry URL');
     }
     if (o.body && !Buffer.isBuffer(o.body)) throw this.error(`${method} ${o.repo}: the login was asked for after the upload began`, 'run it again');
-    res = await this.send(method, url, { ...o.headers, ...this.auth(scope) }, o.body, o.follow);
+    res = await this.send(method, url, { ...o.headers, ...auth() }, o.body, o.follow);
     if (res.status === 401 || res.status === 403) {
       await dump(res.body);
       throw this.error(`${o.repo}: ${o.push ? 'push' : 'pull'} refused (HTTP ${res.status})${this.options.credentials ? ' with the login from config.json' : ' anonymously'}`,
@@ -86,7 +93,7 @@ export class RegistrySession {
     return token ? { authorization: `Bearer ${token}` } : {};
   }
 
-  private async token(params: Record<string, string>, scope: string): Promise<string> {
+  private async token(params: Record<string, string>, scopes: readonly string[]): Promise<string> {
     let realm: URL;
     try {
       realm = new URL(params.realm!);
@@ -100,16 +107,16 @@ export class RegistrySession {
     let res: RegistryResponse;
     if (c && 'identityToken' in c) {
       // an identity token is an OAuth2 refresh token (distribution's token spec, oauth.md)
-      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: c.identityToken, service: params.service ?? '', scope, client_id: 'tuna-setup' });
+      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: c.identityToken, service: params.service ?? '', scope: scopes.join(' '), client_id: 'tuna-setup' });
       res = await this.send('POST', realm.href, { 'content-type': 'application/x-www-form-urlencoded' }, Buffer.from(form.toString()));
     } else {
       if (params.service) realm.searchParams.set('service', params.service);
-      realm.searchParams.set('scope', scope);
+      for (const s of scopes) realm.searchParams.append('scope', s);
       res = await this.send('GET', realm.href, c && 'username' in c ? { authorization: `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}` } : {});
     }
     const text = await readText(res.body, 64 * 1024);
     if (res.status !== 200) {
-      throw this.error(`no token for ${scope} from ${realm.host} (HTTP ${res.status})`, c ? `the login in config.json was refused: docker login ${this.registry}` : `log in first: docker login ${this.registry}`);
+      throw this.error(`no token for ${scopes.join(' ')} from ${realm.host} (HTTP ${res.status})`, c ? `the login in config.json was refused: docker login ${this.registry}` : `log in first: docker login ${this.registry}`);
     }
     try {
       const data = JSON.parse(text) as { token?: string; access_token?: string };
@@ -136,7 +143,7 @@ export class RegistrySession {
           headersTimeout: timeout, bodyTimeout: timeout, ...(body !== undefined ? { body } : {}),
         });
       } catch (e) {
-        if (this.options.signal.aborted) throw this.error(`${method} ${untrusted(new URL(at).pathname, 80)}: stopped`, 'it was cancelled');
+        if (this.options.signal.aborted) throw this.error(`${method} ${untrusted(new URL(at).pathname, 80)}: stopped`, 'it was cancelled; run it again to resume (what was copied is skipped)');
         throw this.error(`${method} ${untrusted(new URL(at).pathname, 80)}: ${untrusted((e as Error).message, 120)}`, 'check the network and the registry; a sync run again skips what was copied');
       }
       const flat = flatHeaders(res.headers);
@@ -172,11 +179,18 @@ export async function readText(body: Readable, max: number): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Reads and drops a body, so the connection can be reused. */
+/** Drops a body: read to its end (so the connection can be reused) when short, else the stream is destroyed. */
 export async function dump(body: Readable): Promise<void> {
   body.on('error', () => {});
+  let seen = 0;
   try {
-    for await (const _ of body as AsyncIterable<Buffer>) { /* drained */ }
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      seen += chunk.length;
+      if (seen > 64 * 1024) {
+        body.destroy();
+        return;
+      }
+    }
   } catch {
     // a body that breaks while being dropped changes nothing
   }

@@ -28,7 +28,7 @@ export interface SyncOptions {
   to: string;
   /** blobs copied at once (default 4) */
   concurrency?: number;
-  /** plain http to non-loopback registries (the user said so) */
+  /** plain http to a non-loopback target registry (the user said so); sources stay https */
   allowHttp?: boolean;
   /** Docker's config.json for logins (default `$DOCKER_CONFIG/config.json`, `~/.docker/config.json`) */
   dockerConfig?: string;
@@ -51,7 +51,7 @@ export type BlobOutcome = 'copied' | 'mounted' | 'present';
 /** One synced image: where it landed, its digest, platforms, and what became of its blobs. */
 export interface SyncedImage {
   source: string;
-  /** where it now is, by tag (or by digest for a pinned source) */
+  /** where it now is: `registry/repository:tag` (a pinned source: `registry/repository`); pin `${target}@${digest}` */
   target: string;
   /** the manifest (or index) digest, the same in source and target: pin `target@digest` */
   digest: string;
@@ -145,7 +145,7 @@ async function pool<T>(n: number, items: readonly T[], task: (item: T) => Promis
  * digest, and say where each landed with its digest.
  * @example
  * const { images } = await syncImages({ images: ['pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime'], to: 'harbor.corp/pytorch' });
- * for (const i of images) console.log(`${i.target}@${i.digest}`);
+ * for (const i of images) console.log(`${i.target}@${i.digest}`); // harbor.corp/pytorch/pytorch/pytorch:2.7.1-…@sha256:…
  */
 export async function syncImages(options: SyncOptions): Promise<SyncReport> {
   const t0 = performance.now();
@@ -170,7 +170,7 @@ export async function syncImages(options: SyncOptions): Promise<SyncReport> {
     let s = sessions.get(registry);
     if (!s) {
       const credentials: Credentials | undefined = await dockerCredentials(registry, options.dockerConfig ? { configFile: options.dockerConfig } : {});
-      s = new RegistrySession(registry, { dispatcher, signal, allowHttp: options.allowHttp, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}), ...(credentials ? { credentials } : {}) });
+      s = new RegistrySession(registry, { dispatcher, signal, allowHttp: registry === dest.registry && options.allowHttp === true, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}), ...(credentials ? { credentials } : {}) });
       sessions.set(registry, s);
     }
     return s;
@@ -183,7 +183,8 @@ export async function syncImages(options: SyncOptions): Promise<SyncReport> {
     for (const [i, ref] of refs.entries()) {
       const src = await session(ref.registry);
       const target = targets[i]!;
-      const shown = `${dest.registry}/${target.repository}${ref.digest ? `@${ref.digest}` : `:${ref.tag}`}`;
+      // by tag; a pinned source by its repository alone (the digest is beside it)
+      const shown = `${dest.registry}/${target.repository}${ref.digest ? '' : `:${ref.tag}`}`;
       const source = `${ref.registry}/${ref.repository}${ref.digest ? `@${ref.digest}` : `:${ref.tag}`}`;
       options.onProgress?.({ type: 'image', index: i + 1, total: refs.length, source, target: shown });
       const result = await copyImage({ src, dst, ref, target: target.repository, placed, concurrency, onProgress: options.onProgress, shown });
@@ -211,7 +212,7 @@ async function getManifest(s: RegistrySession, repo: string, reference: string):
   const res = await s.request('GET', `/v2/${repo}/manifests/${reference}`, { repo, headers: { accept: MANIFEST_TYPES.join(', ') } });
   if (res.status === 404) {
     await dump(res.body);
-    throw new TunaSetupError('TAG_NOT_FOUND', `${s.registry}/${repo}:${reference} does not exist`, 'check the image name (`tuna-setup resolve` names tags that exist)');
+    throw new TunaSetupError('TAG_NOT_FOUND', `${untrusted(s.registry, 100)}/${repo}:${untrusted(reference, 80)} does not exist`, 'check the image name (`tuna-setup resolve` names tags that exist)');
   }
   if (res.status !== 200) throw s.error(`GET manifest ${repo}:${untrusted(reference, 80)} answered HTTP ${res.status}: ${untrusted(await readText(res.body, 64 * 1024).catch(() => ''), 160)}`, 'try again later');
   const bytes = Buffer.from(await readText(res.body, MAX_MANIFEST), 'utf8');
@@ -252,9 +253,14 @@ async function copyBlob(c: CopyContext, d: Descriptor): Promise<{ how: BlobOutco
   await dump(head.body);
   if (head.status === 200) return { how: 'present', bytes: 0 };
   const from = c.placed.get(d.digest);
-  const start = await dst.request('POST', `/v2/${target}/blobs/uploads/${from ? `?mount=${d.digest}&from=${encodeURIComponent(from)}` : ''}`, { repo: target, push: true });
-  await dump(start.body);
-  if (start.status === 201 && from) return { how: 'mounted', bytes: 0 };
+  let start = from ? await dst.request('POST', `/v2/${target}/blobs/uploads/?mount=${d.digest}&from=${encodeURIComponent(from)}`, { repo: target, push: true, alsoPull: [from] }).catch(() => undefined) : undefined;
+  if (start) await dump(start.body);
+  if (start?.status === 201) return { how: 'mounted', bytes: 0 };
+  if (start?.status !== 202) {
+    // no mount (refused, or none to try): a plain upload
+    start = await dst.request('POST', `/v2/${target}/blobs/uploads/`, { repo: target, push: true });
+    await dump(start.body);
+  }
   if (start.status !== 202 || !start.headers.location) throw dst.error(`starting an upload to ${target} answered HTTP ${start.status}`, 'check your push rights (a proxy-cache project refuses pushes)');
   const location = new URL(start.headers.location, start.url);
   location.searchParams.set('digest', d.digest);
@@ -265,8 +271,17 @@ async function copyBlob(c: CopyContext, d: Descriptor): Promise<{ how: BlobOutco
     throw src.error(`GET blob ${d.digest} of ${c.ref.repository} answered HTTP ${get.status}`, 'try again later; a sync run again skips what was copied');
   }
   const body = get.body.pipe(verifying(d.digest, d.size));
-  get.body.on('error', (e) => body.destroy(e));
-  const put = await dst.request('PUT', location.href, { repo: target, push: true, headers: { 'content-type': 'application/octet-stream', 'content-length': String(d.size) }, body });
+  let broken: Error | undefined;
+  get.body.on('error', (e) => { broken = e; body.destroy(e); });
+  body.on('error', (e) => { broken ??= e; });
+  let put: Awaited<ReturnType<RegistrySession['request']>>;
+  try {
+    put = await dst.request('PUT', location.href, { repo: target, push: true, headers: { 'content-type': 'application/octet-stream', 'content-length': String(d.size) }, body });
+  } catch (e) {
+    // the upload broke because the download did: say so, naming the source
+    if (broken) throw src.error(`GET blob ${d.digest} of ${c.ref.repository}: ${untrusted(broken.message, 160)}`, 'try again later; a sync run again skips what was copied');
+    throw e;
+  }
   const text = await readText(put.body, 64 * 1024).catch(() => '');
   if (put.status !== 201) throw dst.error(`PUT blob ${d.digest} to ${target} answered HTTP ${put.status}: ${untrusted(text, 200)}`, 'try again; a sync run again skips what was copied');
   return { how: 'copied', bytes: d.size };
@@ -279,14 +294,23 @@ async function copyImage(c: CopyContext): Promise<Omit<SyncedImage, 'source' | '
   let bytes = 0;
   const isIndex = Array.isArray(top.doc.manifests);
   const children = isIndex ? top.doc.manifests! : [];
+  for (const child of children) {
+    if (typeof child?.digest !== 'string' || !DIGEST.test(child.digest) || !Number.isSafeInteger(child.size) || child.size < 0 || child.size > MAX_MANIFEST) {
+      throw c.src.error(`${c.ref.repository}: the index lists a manifest with a bad digest or size`, 'the registry is misbehaving; sync from another source');
+    }
+  }
   const platforms = isIndex ? children.map(platformOf) : [];
   if ((await headManifest(c.dst, c.target, reference)) === top.digest) {
+    // its blobs are there: later images may mount them from this repository
+    if (!isIndex) for (const d of [top.doc.config, ...(top.doc.layers ?? [])]) if (d && typeof d.digest === 'string' && DIGEST.test(d.digest)) c.placed.set(d.digest, c.target);
     return { digest: top.digest, mediaType: top.mediaType, platforms, skipped: true, blobs, bytes };
   }
   const images = isIndex ? [] : [top];
   for (const child of children) {
     if ((await headManifest(c.dst, c.target, child.digest)) === child.digest) continue;
-    images.push({ ...(await getManifest(c.src, c.ref.repository, child.digest)) });
+    const m = await getManifest(c.src, c.ref.repository, child.digest); // checked against the digest it was asked by
+    if (m.bytes.length !== child.size) throw c.src.error(`${c.ref.repository}@${child.digest} is ${m.bytes.length} bytes, not the ${child.size} its index says`, 'the registry is misbehaving; sync from another source');
+    images.push(m);
   }
   for (const m of images) {
     if (Array.isArray(m.doc.manifests)) throw c.src.error(`${c.ref.repository}: an index inside an index is not copied`, 'sync the inner index by its digest');

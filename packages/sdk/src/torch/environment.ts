@@ -14,7 +14,7 @@ import { checkListed } from './listed.js';
 import { nearestTag, parseImageRef, RegistryClient, type RegistryClientOptions } from '../registry/client.js';
 import { detectGpu, detectL4t, type GpuReport } from './detect.js';
 import { hostTorchPlatform, TORCH_PLATFORMS, type TorchPlatform } from './platforms.js';
-import { findRelease, PYTORCH_WHEEL_INDEX, resolveTorch, type Resolution, type ResolveRequest } from './resolve.js';
+import { findRelease, PYTORCH_WHEEL_INDEX, requestMirrors, resolveTorch, type Resolution, type ResolveRequest } from './resolve.js';
 import { liveRelease } from './live.js';
 import { compareVersions, cudaOfVariant, TORCH_RELEASES } from './releases.js';
 
@@ -54,6 +54,8 @@ export interface Environment extends Resolution {
  * console.log(env.variant, env.torchIndexUrl, env.image, env.reasons);
  */
 export async function resolveEnvironment(req: EnvironmentRequest): Promise<Environment> {
+  // checked before anything is detected; an http mirror only with allowHttp (or on loopback)
+  const registryMirrors = requestMirrors(req, req.allowHttp);
   let detected: GpuReport | undefined;
   let { driver, gpus, gpuBrands } = req;
   if (driver === undefined) {
@@ -83,7 +85,7 @@ export async function resolveEnvironment(req: EnvironmentRequest): Promise<Envir
     : undefined;
   const tables = req.releases ?? TORCH_RELEASES;
   const releases = live?.release ? [...tables.filter((r) => r.minor !== live.release!.minor), live.release].sort((a, b) => compareVersions(a.minor, b.minor)) : undefined;
-  const base = { ...req, platform, driver, ...(gpus ? { gpus } : {}), ...(gpuBrands ? { gpuBrands } : {}), ...(releases ? { releases } : {}) };
+  const base = { ...req, registryMirrors, registryMirror: undefined, platform, driver, ...(gpus ? { gpus } : {}), ...(gpuBrands ? { gpuBrands } : {}), ...(releases ? { releases } : {}) };
   let resolution = resolveTorch(base);
   // not from PyPI: a wheel mirror when asked for (a name, or auto: the fastest fresh one, upstream included)
   const source = req.wheels ?? 'auto';
@@ -110,13 +112,15 @@ export async function resolveEnvironment(req: EnvironmentRequest): Promise<Envir
     if (resolution.image) resolution.reasons.push(offline ? 'offline: the tag was not checked in the registry' : 'the tag was not checked in the registry (not needed to install)');
     return { ...resolution, digest: null, ...(detected ? { detected } : {}) };
   }
-  const client = new RegistryClient(req.registry);
+  // a mirror the user named over http is reached over http (the tag check goes where the pull will)
+  const httpHosts = registryMirrors.filter((m) => m.url.startsWith('http:')).map((m) => new URL(m.url).host);
+  const client = new RegistryClient({ ...req.registry, ...(httpHosts.length ? { httpHosts } : {}) });
   try {
     const ref = parseImageRef(resolution.image);
     const digest = await client.digest(ref);
     if (!digest) {
       const listing = await client.tags(ref.registry, ref.repository);
-      const nearest = nearestAcceptable({ ...req, driver, gpus: gpus ?? [] }, ref.tag, listing.tags);
+      const nearest = nearestAcceptable({ ...req, registryMirrors, registryMirror: undefined, driver, gpus: gpus ?? [] }, ref.tag, listing.tags);
       const partly = listing.complete ? '' : ` (of the ${listing.tags.length} tags listed before the listing stopped ${listing.stopped})`;
       throw new TunaSetupError('TAG_NOT_FOUND', `${resolution.image} does not exist in ${ref.registry}`,
         nearest ? `the nearest existing tag${partly} is ${ref.repository}:${nearest.tag}${nearest.fits ? ' (it fits this driver and GPU)' : ' (not checked against this driver and GPU)'} — pass {torch}/{cuda} to match it` : `no tag of ${ref.repository}${partly} looks like it; check the registry mirror`,

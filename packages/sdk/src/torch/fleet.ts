@@ -59,7 +59,10 @@ const MAX_CASES = 10_000;
 export function parseMachine(spec: string, what = '{machine}'): FleetMachine {
   const s = spec.trim();
   if (s === 'none') return { driver: null };
-  const [driver = '', gpus = ''] = s.split(':', 2);
+  const colon = s.indexOf(':');
+  const driver = colon === -1 ? s : s.slice(0, colon);
+  const gpus = colon === -1 ? '' : s.slice(colon + 1);
+  if (gpus.includes(':')) throw new TunaSetupError('USAGE', `${what} '${spec}' has more than one ':'`, 'write a machine as DRIVER[:CC[,CC…]], e.g. 570.172.08:8.6,9.0 (the GPUs comma-separated)');
   const machine = { driver, gpus: gpus.split(',').map((g) => g.trim()).filter(Boolean) };
   try {
     checkResolveRequest({ driver: machine.driver, gpus: machine.gpus });

@@ -406,10 +406,10 @@ function uvIndexToml(index: string, variant: string | null, torchaudio: boolean)
   ].join('\n');
 }
 
-/** The request's registry mirrors, parsed: `registryMirrors`, then the Docker Hub host `registryMirror`. */
-export function requestMirrors(req: Pick<ResolveRequest, 'registryMirror' | 'registryMirrors'>): RegistryMirror[] {
+/** The request's registry mirrors, parsed: `registryMirrors`, then the Docker Hub host `registryMirror`; http ones only with `allowHttp` (or on loopback). */
+export function requestMirrors(req: Pick<ResolveRequest, 'registryMirror' | 'registryMirrors'>, allowHttp = false): RegistryMirror[] {
   return [
-    ...(req.registryMirrors ?? []).map((m) => (typeof m === 'string' ? parseRegistryMirror(m, '{registryMirror}') : m)),
-    ...(req.registryMirror ? [parseRegistryMirror(req.registryMirror, '{registryMirror}')] : []),
+    ...(req.registryMirrors ?? []).map((m) => (typeof m === 'string' ? parseRegistryMirror(m, '{registryMirror}', { allowHttp }) : m)),
+    ...(req.registryMirror ? [parseRegistryMirror(req.registryMirror, '{registryMirror}', { allowHttp })] : []),
   ];
 }
