@@ -16,7 +16,16 @@ function timeOnce(argv, inputs) {
   const dir = mkdtempSync(path.join(tmpdir(), 'tuna-bench-action-'));
   const files = {};
   for (const f of ['OUTPUT', 'ENV', 'STATE', 'PATH', 'STEP_SUMMARY']) writeFileSync((files[`GITHUB_${f}`] = path.join(dir, f)), '');
-  const env = { ...clean, ...files, ...inputs, HOME: dir, XDG_CONFIG_HOME: path.join(dir, '.config'), RUNNER_TEMP: dir, RUNNER_ENVIRONMENT: 'github-hosted', GITHUB_WORKSPACE: dir };
+  const env = {
+    ...clean,
+    ...files,
+    ...inputs,
+    HOME: dir,
+    XDG_CONFIG_HOME: path.join(dir, '.config'),
+    RUNNER_TEMP: dir,
+    RUNNER_ENVIRONMENT: 'github-hosted',
+    GITHUB_WORKSPACE: dir,
+  };
   const t0 = process.hrtime.bigint();
   execFileSync(argv[0], argv.slice(1), { env, stdio: 'ignore' });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
@@ -38,6 +47,12 @@ console.log(`rounds: ${rounds} (median wall time, fresh process and temp home ea
 for (const [k, v] of Object.entries(m)) console.log(`  ${k.padEnd(58)} ${v.toFixed(1).padStart(7)} ms`);
 const [floor, main] = Object.values(m);
 console.log(`ratio main / node -e 0: ${(main / floor).toFixed(2)}x (target ≤ 2x)`);
-const size = (d) => readdirSync(d, { recursive: true }).map((f) => path.join(d, String(f))).filter((f) => statSync(f).isFile()).reduce((n, f) => n + statSync(f).size, 0);
+const size = (d) =>
+  readdirSync(d, { recursive: true })
+    .map((f) => path.join(d, String(f)))
+    .filter((f) => statSync(f).isFile())
+    .reduce((n, f) => n + statSync(f).size, 0);
 const mainOnly = ['main.js'].map((f) => statSync(path.join(root, 'dist', f)).size)[0];
-console.log(`bundle: dist/ ${(size(path.join(root, 'dist')) / 1024).toFixed(0)} KiB in all (main.js ${(mainOnly / 1024).toFixed(0)} KiB + chunks, loaded as needed)`);
+console.log(
+  `bundle: dist/ ${(size(path.join(root, 'dist')) / 1024).toFixed(0)} KiB in all (main.js ${(mainOnly / 1024).toFixed(0)} KiB + chunks, loaded as needed)`,
+);

@@ -16,7 +16,13 @@ const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !
 
 function timeOnce(argv) {
   const home = mkdtempSync(path.join(tmpdir(), 'tuna-bench-'));
-  const env = { ...baseEnv, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_STATE_HOME: path.join(home, '.state'), PIP_DISABLE_PIP_VERSION_CHECK: '1' };
+  const env = {
+    ...baseEnv,
+    HOME: home,
+    XDG_CONFIG_HOME: path.join(home, '.config'),
+    XDG_STATE_HOME: path.join(home, '.state'),
+    PIP_DISABLE_PIP_VERSION_CHECK: '1',
+  };
   const t0 = process.hrtime.bigint();
   execFileSync(argv[0], argv.slice(1), { env, stdio: 'ignore' });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
@@ -26,7 +32,16 @@ function timeOnce(argv) {
 
 const cases = {
   'node -e 0 (floor)': [process.execPath, '-e', '0'],
-  'pip config --user set index-url (baseline)': ['python3', '-m', 'pip', 'config', '--user', 'set', 'global.index-url', 'https://pypi.tuna.tsinghua.edu.cn/simple'],
+  'pip config --user set index-url (baseline)': [
+    'python3',
+    '-m',
+    'pip',
+    'config',
+    '--user',
+    'set',
+    'global.index-url',
+    'https://pypi.tuna.tsinghua.edu.cn/simple',
+  ],
   'tuna-setup apply --targets pip': [process.execPath, cli, 'apply', '--mirror', 'tuna', '--targets', 'pip'],
   'tuna-setup apply --targets pip,uv,conda': [process.execPath, cli, 'apply', '--mirror', 'tuna', '--targets', 'pip,uv,conda'],
 };

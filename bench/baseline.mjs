@@ -23,7 +23,9 @@ export async function sequentialBaseline(candidates, capMs = 3000) {
       const res = await request(url, { dispatcher: agent, signal: ac.signal });
       status = res.statusCode;
       for await (const chunk of res.body) got += chunk.length;
-    } catch { /* capped or failed: what arrived counts */ }
+    } catch {
+      /* capped or failed: what arrived counts */
+    }
     clearTimeout(timer);
     bytes += got;
     const speed = got / ((performance.now() - started) / 1000);

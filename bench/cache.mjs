@@ -19,16 +19,27 @@ for (let i = 0; i < files; i++) {
   if (i < 256) mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, `entry-${i}`), Buffer.alloc(1024, i % 251));
 }
-const ms = (fn) => { const t0 = performance.now(); const r = fn(); return r instanceof Promise ? r.then(() => performance.now() - t0) : performance.now() - t0; };
+const ms = (fn) => {
+  const t0 = performance.now();
+  const r = fn();
+  return r instanceof Promise ? r.then(() => performance.now() - t0) : performance.now() - t0;
+};
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rounds = 5;
 const base = 'tuna-setup-wheels-v2-bench-x64-py3.12-none-no-deps';
-const cpr = [], save = [], restore = [];
+const cpr = [],
+  save = [],
+  restore = [];
 for (let r = 0; r < rounds; r++) {
   cpr.push(await ms(() => execFileSync('cp', ['-r', src, path.join(work, `copy-${r}`)])));
   const root = path.join(work, `store-${r}`);
   const o = { root, maxBytes: 1e12, scope: 'refs/heads/main', readScopes: ['refs/heads/main'] };
-  save.push(await ms(async () => { const c = await cacheContent({ pip: src }); await saveLocalCache(o, entryKey(base, c), { pip: src }, c.bytes); }));
+  save.push(
+    await ms(async () => {
+      const c = await cacheContent({ pip: src });
+      await saveLocalCache(o, entryKey(base, c), { pip: src }, c.bytes);
+    }),
+  );
   restore.push(await ms(() => restoreLocalCache(o, [`${base}-`], { pip: path.join(work, `restored-${r}`) })));
 }
 // eviction cost: 40 entries in the store (small ones), then one more save
@@ -41,8 +52,12 @@ for (let k = 0; k < 40; k++) {
 }
 const empty = { ...crowded, root: path.join(work, 'empty') };
 const one = async (o, k) => ms(() => saveLocalCache(o, `${base}-x${String(k).padStart(11, '0')}`, { pip: small }, 1));
-const emptyMs = [], crowdedMs = [];
-for (let r = 0; r < rounds; r++) { emptyMs.push(await one(empty, r)); crowdedMs.push(await one(crowded, r)); }
+const emptyMs = [],
+  crowdedMs = [];
+for (let r = 0; r < rounds; r++) {
+  emptyMs.push(await one(empty, r));
+  crowdedMs.push(await one(crowded, r));
+}
 rmSync(work, { recursive: true, force: true });
 const c = median(cpr);
 console.log(`local wheel cache, ${files} files of 1 KiB (median of ${rounds}):`);

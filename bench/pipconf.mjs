@@ -33,12 +33,13 @@ export function generatePipConf(bytes) {
   let size = parts.reduce((n, p) => n + p.length, 0);
   for (let i = 0; size < bytes; i++) {
     const host = `pypi.team-${i}.example.org`;
-    const block = `# team ${i}: wheels built nightly; ask #team-${i} before changing\n[team-${i}]\n`
-      + `index-url = https://${host}/simple\n`
-      + `extra-index-url =\n    https://download.pytorch.org/whl/cu12${i % 10}\n    https://wheels.team-${i}.example.org/simple\n`
-      + `trusted-host = ${host}\n`
-      + `timeout = ${30 + (i % 90)}\nretries = ${i % 7}\nno_cache_dir = false\n`
-      + `find-links = file:///srv/wheels/team-${i}\n; keep the site clean\nno-user = true\n\n`;
+    const block =
+      `# team ${i}: wheels built nightly; ask #team-${i} before changing\n[team-${i}]\n` +
+      `index-url = https://${host}/simple\n` +
+      `extra-index-url =\n    https://download.pytorch.org/whl/cu12${i % 10}\n    https://wheels.team-${i}.example.org/simple\n` +
+      `trusted-host = ${host}\n` +
+      `timeout = ${30 + (i % 90)}\nretries = ${i % 7}\nno_cache_dir = false\n` +
+      `find-links = file:///srv/wheels/team-${i}\n; keep the site clean\nno-user = true\n\n`;
     parts.push(block);
     size += block.length;
   }
@@ -50,8 +51,13 @@ const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !
 function timePip(text) {
   const home = mkdtempSync(path.join(tmpdir(), 'tuna-bench-pipconf-'));
   const env = {
-    ...baseEnv, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_CACHE_HOME: path.join(home, '.cache'),
-    XDG_CONFIG_DIRS: path.join(home, 'no-site-config'), PIP_DISABLE_PIP_VERSION_CHECK: '1', PIP_NO_INPUT: '1',
+    ...baseEnv,
+    HOME: home,
+    XDG_CONFIG_HOME: path.join(home, '.config'),
+    XDG_CACHE_HOME: path.join(home, '.cache'),
+    XDG_CONFIG_DIRS: path.join(home, 'no-site-config'),
+    PIP_DISABLE_PIP_VERSION_CHECK: '1',
+    PIP_NO_INPUT: '1',
   };
   mkdirSync(path.join(home, '.config/pip'), { recursive: true });
   writeFileSync(path.join(home, '.config/pip/pip.conf'), text);
@@ -77,7 +83,10 @@ function timeApply(text) {
   writeFileSync(conf, text);
   const env = { ...process.env, HOME: home, XDG_STATE_HOME: path.join(home, 'state'), XDG_CONFIG_HOME: path.join(home, '.config') };
   const t0 = process.hrtime.bigint();
-  execFileSync(process.execPath, [CLI, 'apply', '--mirror', 'tuna', '--targets', 'pip', '--pip-config', conf, '--replace-index', '--json'], { env, stdio: 'ignore' });
+  execFileSync(process.execPath, [CLI, 'apply', '--mirror', 'tuna', '--targets', 'pip', '--pip-config', conf, '--replace-index', '--json'], {
+    env,
+    stdio: 'ignore',
+  });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   rmSync(home, { recursive: true, force: true });
   return ms;
@@ -102,9 +111,13 @@ for (const mb of sizesMb) {
   }
   const row = { mb, ours: median(ours), pip: median(pip), apply: median(apply) };
   rows.push(row);
-  console.log(`  ${`${mb} MB`.padEnd(6)} ${String(sections).padStart(10)} ${String(keys).padStart(9)} ${`${row.ours.toFixed(1)} ms`.padStart(15)} ${`${row.pip.toFixed(1)} ms`.padStart(16)} ${`${(row.ours / row.pip).toFixed(3)}x`.padStart(16)} ${`${row.apply.toFixed(0)} ms`.padStart(18)} ${`${(row.apply / row.pip).toFixed(2)}x`.padStart(17)}`);
+  console.log(
+    `  ${`${mb} MB`.padEnd(6)} ${String(sections).padStart(10)} ${String(keys).padStart(9)} ${`${row.ours.toFixed(1)} ms`.padStart(15)} ${`${row.pip.toFixed(1)} ms`.padStart(16)} ${`${(row.ours / row.pip).toFixed(3)}x`.padStart(16)} ${`${row.apply.toFixed(0)} ms`.padStart(18)} ${`${(row.apply / row.pip).toFixed(2)}x`.padStart(17)}`,
+  );
 }
 if (rows.length > 1) {
   const [a, b] = [rows[0], rows[rows.length - 1]];
-  console.log(`growth ${a.mb} MB → ${b.mb} MB (${(b.mb / a.mb).toFixed(1)}x input): renderPipConf ${(b.ours / a.ours).toFixed(1)}x, apply ${(b.apply / a.apply).toFixed(1)}x, pip ${(b.pip / a.pip).toFixed(1)}x`);
+  console.log(
+    `growth ${a.mb} MB → ${b.mb} MB (${(b.mb / a.mb).toFixed(1)}x input): renderPipConf ${(b.ours / a.ours).toFixed(1)}x, apply ${(b.apply / a.apply).toFixed(1)}x, pip ${(b.pip / a.pip).toFixed(1)}x`,
+  );
 }

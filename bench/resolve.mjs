@@ -23,8 +23,12 @@ function time(fn) {
   return Number(process.hrtime.bigint() - t0) / 1e6 / calls;
 }
 let sink = 0;
-const base = time((i) => { sink += nativeCudaForDriver(drivers[i % drivers.length])?.length ?? 0; });
-const ours = time((i) => { sink += resolveTorch(requests[i % requests.length]).reasons.length; });
+const base = time((i) => {
+  sink += nativeCudaForDriver(drivers[i % drivers.length])?.length ?? 0;
+});
+const ours = time((i) => {
+  sink += resolveTorch(requests[i % requests.length]).reasons.length;
+});
 console.log(`calls: ${calls} (6 requests in rotation: GPU kinds, sources, no driver)`);
 console.log(`  Table-3 lookup (baseline)  ${(base * 1000).toFixed(2).padStart(8)} µs/call`);
 console.log(`  resolveTorch               ${(ours * 1000).toFixed(2).padStart(8)} µs/call  (target ≤ 1000 µs)`);
@@ -42,15 +46,21 @@ import { resolveEnvironment } from '../packages/sdk/dist/index.js';
 
 const PY = ['cp310', 'cp311', 'cp312', 'cp313', 'cp314'];
 const wheels = (project, version) => PY.map((py) => `${project}-${version}-${py}-${py}-manylinux_2_28_x86_64.whl`);
-const projects = { torch: [...wheels('torch', '2.14.0'), ...wheels('torch', '2.15.0')], torchvision: [...wheels('torchvision', '0.29.0'), ...wheels('torchvision', '0.30.0')] };
+const projects = {
+  torch: [...wheels('torch', '2.14.0'), ...wheels('torch', '2.15.0')],
+  torchvision: [...wheels('torchvision', '0.29.0'), ...wheels('torchvision', '0.30.0')],
+};
 let requestsServed = 0;
 const server = http.createServer((req, res) => {
   requestsServed++;
   const m = /^\/simple\/([a-z0-9-]+)\/$/.exec(req.url ?? '');
   const files = m && projects[m[1]];
   if (!files) return res.writeHead(404).end();
-  res.writeHead(200, { 'content-type': 'application/vnd.pypi.simple.v1+json' })
-    .end(JSON.stringify({ meta: { 'api-version': '1.1' }, name: m[1], files: files.map((filename) => ({ filename, url: `/packages/${filename}`, hashes: {} })) }));
+  res
+    .writeHead(200, { 'content-type': 'application/vnd.pypi.simple.v1+json' })
+    .end(
+      JSON.stringify({ meta: { 'api-version': '1.1' }, name: m[1], files: files.map((filename) => ({ filename, url: `/packages/${filename}`, hashes: {} })) }),
+    );
 });
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const index = `http://127.0.0.1:${server.address().port}/simple`;
@@ -58,13 +68,27 @@ const runs = 20;
 const online = async (stateDir) => {
   const before = requestsServed;
   const t0 = performance.now();
-  const env = await resolveEnvironment({ torch: 'latest', driver: '580.95.05', gpus: ['9.0'], pypiIndex: index, allowHttp: true, offline: false, checkImage: false, platform: 'linux-x86_64', stateDir });
+  const env = await resolveEnvironment({
+    torch: 'latest',
+    driver: '580.95.05',
+    gpus: ['9.0'],
+    pypiIndex: index,
+    allowHttp: true,
+    offline: false,
+    checkImage: false,
+    platform: 'linux-x86_64',
+    stateDir,
+  });
   if (env.torch !== '2.15.0') throw new Error(`resolved ${env.torch}`);
   return { ms: performance.now() - t0, requests: requestsServed - before };
 };
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const baseMs = [];
-for (let i = 0; i < runs; i++) { const t0 = performance.now(); await (await fetch(`${index}/torch/`)).text(); baseMs.push(performance.now() - t0); }
+for (let i = 0; i < runs; i++) {
+  const t0 = performance.now();
+  await (await fetch(`${index}/torch/`)).text();
+  baseMs.push(performance.now() - t0);
+}
 const cold = [];
 const warm = [];
 for (let i = 0; i < runs; i++) {
@@ -77,5 +101,13 @@ server.close();
 const b = median(baseMs);
 console.log(`online, latest → 2.15.0 from a loopback PyPI index (median of ${runs}):`);
 console.log(`  one GET of the torch listing (baseline)  ${b.toFixed(2).padStart(7)} ms`);
-console.log(`  cold (nothing cached)                    ${median(cold.map((r) => r.ms)).toFixed(2).padStart(7)} ms, ${cold[0].requests} requests  (${(median(cold.map((r) => r.ms)) / b).toFixed(1)}x)`);
-console.log(`  warm (listings cached)                   ${median(warm.map((r) => r.ms)).toFixed(2).padStart(7)} ms, ${warm[0].requests} requests  (${(median(warm.map((r) => r.ms)) / b).toFixed(1)}x)`);
+console.log(
+  `  cold (nothing cached)                    ${median(cold.map((r) => r.ms))
+    .toFixed(2)
+    .padStart(7)} ms, ${cold[0].requests} requests  (${(median(cold.map((r) => r.ms)) / b).toFixed(1)}x)`,
+);
+console.log(
+  `  warm (listings cached)                   ${median(warm.map((r) => r.ms))
+    .toFixed(2)
+    .padStart(7)} ms, ${warm[0].requests} requests  (${(median(warm.map((r) => r.ms)) / b).toFixed(1)}x)`,
+);

@@ -29,7 +29,8 @@ const FAULTS = ['refused', 'blackhole', 'trickle', '5xx', '404', 'portal', 'stal
 
 // a seeded PRNG (mulberry32), so a run is reproducible
 const random = () => {
-  seed |= 0; seed = (seed + 0x6d2b79f5) | 0;
+  seed |= 0;
+  seed = (seed + 0x6d2b79f5) | 0;
   let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
   t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
@@ -38,12 +39,18 @@ const logUniform = (lo, hi) => Math.exp(Math.log(lo) + random() * (Math.log(hi) 
 
 const sim = fork(path.resolve(import.meta.dirname, '../test/helpers/mirror-sim.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 let nextId = 0;
-const call = (msg) => new Promise((resolve) => {
-  const id = ++nextId;
-  const onMessage = (m) => { if (m.id === id) { sim.off('message', onMessage); resolve(m); } };
-  sim.on('message', onMessage);
-  sim.send({ ...msg, id });
-});
+const call = (msg) =>
+  new Promise((resolve) => {
+    const id = ++nextId;
+    const onMessage = (m) => {
+      if (m.id === id) {
+        sim.off('message', onMessage);
+        resolve(m);
+      }
+    };
+    sim.on('message', onMessage);
+    sim.send({ ...msg, id });
+  });
 
 async function startScenario(specs) {
   const { mirrors } = await call({ cmd: 'start', specs: specs.map((s) => ({ artifactBytes: ARTIFACT, ...s })) });
@@ -87,7 +94,7 @@ console.log(`   ratio baseline/ours: ${(b.ms / o.ms).toFixed(1)}x faster (target
 const regrets = [];
 const bytes = [];
 const times = [];
-let baselineWrongStale = 0;
+const baselineWrongStale = 0;
 for (let i = 0; i < SCENARIOS; i++) {
   const specs = Array.from({ length: 8 }, (_, j) => {
     const s = { name: `m${j}`, latencyMs: Math.round(logUniform(2, 300)), bandwidthBps: Math.round(logUniform(0.5e6, 25e6)) };
@@ -104,19 +111,26 @@ for (let i = 0; i < SCENARIOS; i++) {
   times.push(ms);
   if (regret > 0.1) {
     const truth = specs.map((s) => `${s.name}:${s.fault ?? `${s.latencyMs}ms/${(s.bandwidthBps / 1e6).toFixed(1)}MB/s`}`).join(' ');
-    const seen = report.ranking.filter((r) => r.ok).map((r) => `${r.name}:${r.latencyMs}ms/${((r.throughputBps ?? 0) / 1e6).toFixed(1)}MB/s`).join(' ');
+    const seen = report.ranking
+      .filter((r) => r.ok)
+      .map((r) => `${r.name}:${r.latencyMs}ms/${((r.throughputBps ?? 0) / 1e6).toFixed(1)}MB/s`)
+      .join(' ');
     console.log(`   scenario ${i + 1}: regret ${(regret * 100).toFixed(0)}% — truth ${truth} — measured ${seen}`);
   }
 }
 const within = regrets.filter((r) => r <= 0.1).length;
 console.log(`2. regret over ${SCENARIOS} randomized scenarios (8 mirrors each, 2–300 ms, 0.5–25 MB/s, 25% faulty; best = fastest 32 MiB download)`);
-console.log(`   regret ≤ 10% in ${within}/${SCENARIOS} = ${((within / SCENARIOS) * 100).toFixed(0)}% of scenarios (target ≥ 95%); median regret ${(median(regrets) * 100).toFixed(1)}%, worst ${(Math.max(...regrets) * 100).toFixed(1)}%`);
+console.log(
+  `   regret ≤ 10% in ${within}/${SCENARIOS} = ${((within / SCENARIOS) * 100).toFixed(0)}% of scenarios (target ≥ 95%); median regret ${(median(regrets) * 100).toFixed(1)}%, worst ${(Math.max(...regrets) * 100).toFixed(1)}%`,
+);
 console.log(`   decision time median ${fmt(median(times))}, worst ${fmt(Math.max(...times))}`);
 console.log(`3. bytes per selection: median ${(median(bytes) / 1e6).toFixed(1)} MB, worst ${(Math.max(...bytes) / 1e6).toFixed(1)} MB (target ≤ 16 MB)`);
 
 // 4. ten candidates, two of them black holes
-const ten = Array.from({ length: 8 }, (_, j) => ({ name: `ok${j}`, latencyMs: 5 + 20 * j, bandwidthBps: 2e6 + 2e6 * j }))
-  .concat([{ name: 'hole1', fault: 'blackhole' }, { name: 'hole2', fault: 'blackhole' }]);
+const ten = Array.from({ length: 8 }, (_, j) => ({ name: `ok${j}`, latencyMs: 5 + 20 * j, bandwidthBps: 2e6 + 2e6 * j })).concat([
+  { name: 'hole1', fault: 'blackhole' },
+  { name: 'hole2', fault: 'blackhole' },
+]);
 cands = await startScenario(ten);
 const tenTimes = [];
 for (let i = 0; i < 5; i++) tenTimes.push((await ours(cands)).ms);
@@ -125,25 +139,43 @@ console.log(`4. 10 candidates, 2 black holes: decision time median ${fmt(median(
 // 5. the hostile set: each selection in a child process of its own (test/helpers/select-child.mjs), so
 // the time to the process's exit is measured too — nothing may keep it alive past the budget
 const BUDGET = 1500;
-const silent = net.createServer((s) => { s.on('error', () => {}); s.resume(); });
+const silent = net.createServer((s) => {
+  s.on('error', () => {});
+  s.resume();
+});
 await new Promise((r) => silent.listen(0, '127.0.0.1', r));
 const proxy = `http://127.0.0.1:${silent.address().port}`;
-const childSelect = (pairs, env = {}) => new Promise((resolve) => {
-  const arg = JSON.stringify({ service: 'pypi', candidates: pairs, budgetMs: BUDGET, allowHttp: true });
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(https?|no)_proxy$/i.test(k)));
-  const p = spawn(process.execPath, [path.resolve(import.meta.dirname, '../test/helpers/select-child.mjs'), arg], { env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  p.stdout.on('data', (d) => { out += d; });
-  p.on('exit', () => { const r = JSON.parse(out); resolve({ decision: r.answeredAt - r.startedAt, exit: Date.now() - r.startedAt, chosen: r.report?.chosen?.name, rss: r.rssGrowthMB }); });
-});
+const childSelect = (pairs, env = {}) =>
+  new Promise((resolve) => {
+    const arg = JSON.stringify({ service: 'pypi', candidates: pairs, budgetMs: BUDGET, allowHttp: true });
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(https?|no)_proxy$/i.test(k)));
+    const p = spawn(process.execPath, [path.resolve(import.meta.dirname, '../test/helpers/select-child.mjs'), arg], {
+      env: { ...clean, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    p.stdout.on('data', (d) => {
+      out += d;
+    });
+    p.on('exit', () => {
+      const r = JSON.parse(out);
+      resolve({ decision: r.answeredAt - r.startedAt, exit: Date.now() - r.startedAt, chosen: r.report?.chosen?.name, rss: r.rssGrowthMB });
+    });
+  });
 const healthy = Array.from({ length: 8 }, (_, j) => ({ name: `ok${j}`, latencyMs: 5 + 20 * j, bandwidthBps: 2e6 + 2e6 * j }));
 const hostileSets = [
   ['clean (10 healthy)', [...healthy, { name: 'ok8', latencyMs: 30, bandwidthBps: 3e6 }, { name: 'ok9', latencyMs: 50, bandwidthBps: 4e6 }], {}],
   ['black hole + gzip bomb', [...healthy, { name: 'hole', fault: 'blackhole' }, { name: 'bomb', fault: 'bomb', latencyMs: 5 }], {}],
-  ['2 behind a silent proxy', [...healthy, { name: 'px1', latencyMs: 5, bandwidthBps: 20e6 }, { name: 'px2', latencyMs: 5, bandwidthBps: 20e6 }], { proxied: ['px1', 'px2'] }],
+  [
+    '2 behind a silent proxy',
+    [...healthy, { name: 'px1', latencyMs: 5, bandwidthBps: 20e6 }, { name: 'px2', latencyMs: 5, bandwidthBps: 20e6 }],
+    { proxied: ['px1', 'px2'] },
+  ],
   ['header flood + ReDoS page', [...healthy, { name: 'flood', fault: 'headers' }, { name: 'redos', fault: 'redos' }], {}],
 ];
-console.log(`5. hostile set: 10 candidates, 2 hostile, budget ${BUDGET} ms, 5 runs each, a child process per selection (targets: decision ≤ 1.5 s, exit ≤ budget)`);
+console.log(
+  `5. hostile set: 10 candidates, 2 hostile, budget ${BUDGET} ms, 5 runs each, a child process per selection (targets: decision ≤ 1.5 s, exit ≤ budget)`,
+);
 for (const [label, specs, opts] of hostileSets) {
   const { mirrors } = await call({ cmd: 'start', specs: specs.map((x) => ({ artifactBytes: ARTIFACT, ...x })) });
   // healthy ones are reached as localhost (NO_PROXY), the proxied ones by IP through the proxy
@@ -154,7 +186,9 @@ for (const [label, specs, opts] of hostileSets) {
   const d = runs.map((r) => r.decision);
   const e = runs.map((r) => r.exit);
   const picks = [...new Set(runs.map((r) => r.chosen))].join('/');
-  console.log(`   ${label.padEnd(26)} decision median ${fmt(median(d))} worst ${fmt(Math.max(...d))} · exit median ${fmt(median(e))} worst ${fmt(Math.max(...e))} · chose ${picks} · maxRSS growth ≤ ${Math.max(...runs.map((r) => r.rss))} MB`);
+  console.log(
+    `   ${label.padEnd(26)} decision median ${fmt(median(d))} worst ${fmt(Math.max(...d))} · exit median ${fmt(median(e))} worst ${fmt(Math.max(...e))} · chose ${picks} · maxRSS growth ≤ ${Math.max(...runs.map((r) => r.rss))} MB`,
+  );
 }
 silent.close();
 
@@ -164,13 +198,17 @@ for (const n of [5, 10, 20, 40]) {
   const results = [];
   for (let k = 0; k < 3; k++) {
     const at = Math.floor(random() * n);
-    const specs = Array.from({ length: n }, (_, j) => (j === at ? { name: 'far-wide', latencyMs: 180, bandwidthBps: 20e6 } : { name: `near${j}`, latencyMs: 5, bandwidthBps: 2e6 }));
+    const specs = Array.from({ length: n }, (_, j) =>
+      j === at ? { name: 'far-wide', latencyMs: 180, bandwidthBps: 20e6 } : { name: `near${j}`, latencyMs: 5, bandwidthBps: 2e6 },
+    );
     const c = await startScenario(specs);
     const { ms, report } = await ours(c);
     const far = report.ranking.find((r) => r.name === 'far-wide');
     results.push({ ms, chosen: report.chosen?.name === 'far-wide', sampled: far?.throughputBps !== null, bytes: report.bytes });
   }
-  console.log(`   ${String(n).padStart(2)} candidates: sampled ${results.filter((r) => r.sampled).length}/3, chosen ${results.filter((r) => r.chosen).length}/3, decision worst ${fmt(Math.max(...results.map((r) => r.ms)))}, bytes worst ${(Math.max(...results.map((r) => r.bytes)) / 1e6).toFixed(1)} MB`);
+  console.log(
+    `   ${String(n).padStart(2)} candidates: sampled ${results.filter((r) => r.sampled).length}/3, chosen ${results.filter((r) => r.chosen).length}/3, decision worst ${fmt(Math.max(...results.map((r) => r.ms)))}, bytes worst ${(Math.max(...results.map((r) => r.bytes)) / 1e6).toFixed(1)} MB`,
+  );
 }
 
 await call({ cmd: 'stop' });

@@ -9,7 +9,7 @@
 // Usage: node bench/sync.mjs [rounds] [MiB-per-layer]   (needs `npm run build`, docker-registry, skopeo)
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,17 +19,33 @@ const rounds = Number(process.argv[2] ?? 3);
 const layerMiB = Number(process.argv[3] ?? 24);
 const work = mkdtempSync(path.join(tmpdir(), 'tuna-bench-sync-'));
 
-const freePort = () => new Promise((resolve) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); }); });
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
 async function registry(name) {
   const port = await freePort();
   const config = path.join(work, `${name}.yml`);
-  writeFileSync(config, `version: 0.1\nlog: { level: warn, accesslog: { disabled: false } }\nstorage: { filesystem: { rootdirectory: ${path.join(work, name)} } }\nhttp: { addr: 127.0.0.1:${port} }\n`);
+  writeFileSync(
+    config,
+    `version: 0.1\nlog: { level: warn, accesslog: { disabled: false } }\nstorage: { filesystem: { rootdirectory: ${path.join(work, name)} } }\nhttp: { addr: 127.0.0.1:${port} }\n`,
+  );
   const child = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (d) => (log += d));
   child.stderr.on('data', (d) => (log += d));
   for (let i = 0; i < 200; i++) {
-    const up = await new Promise((r) => { const s = net.connect(port, '127.0.0.1', () => { s.end(); r(true); }); s.on('error', () => r(false)); });
+    const up = await new Promise((r) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.end();
+        r(true);
+      });
+      s.on('error', () => r(false));
+    });
     if (up) break;
     await new Promise((r) => setTimeout(r, 25));
   }
@@ -40,7 +56,11 @@ async function registry(name) {
 const layout = path.join(work, 'oci');
 const blobs = path.join(layout, 'blobs', 'sha256');
 mkdirSync(blobs, { recursive: true });
-const put = (bytes) => { const hex = createHash('sha256').update(bytes).digest('hex'); writeFileSync(path.join(blobs, hex), bytes); return { digest: `sha256:${hex}`, size: bytes.length }; };
+const put = (bytes) => {
+  const hex = createHash('sha256').update(bytes).digest('hex');
+  writeFileSync(path.join(blobs, hex), bytes);
+  return { digest: `sha256:${hex}`, size: bytes.length };
+};
 const manifests = ['amd64', 'arm64'].map((arch) => {
   const dir = path.join(work, `layer-${arch}`);
   mkdirSync(dir);
@@ -48,20 +68,38 @@ const manifests = ['amd64', 'arm64'].map((arch) => {
   const tar = execFileSync('tar', ['-C', dir, '-cf', '-', 'data.bin'], { maxBuffer: 1 << 30 });
   const layer = put(tar);
   const config = put(Buffer.from(JSON.stringify({ architecture: arch, os: 'linux', rootfs: { type: 'layers', diff_ids: [layer.digest] }, config: {} })));
-  const m = put(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config }, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }] })));
+  const m = put(
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }],
+      }),
+    ),
+  );
   return { mediaType: 'application/vnd.oci.image.manifest.v1+json', ...m, platform: { architecture: arch, os: 'linux' } };
 });
 const index = put(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests })));
 writeFileSync(path.join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
-writeFileSync(path.join(layout, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.index.v1+json', ...index, annotations: { 'org.opencontainers.image.ref.name': 'v1' } }] }));
+writeFileSync(
+  path.join(layout, 'index.json'),
+  JSON.stringify({
+    schemaVersion: 2,
+    manifests: [{ mediaType: 'application/vnd.oci.image.index.v1+json', ...index, annotations: { 'org.opencontainers.image.ref.name': 'v1' } }],
+  }),
+);
 
 const src = await registry('src');
 const started = [src];
 try {
   execFileSync('skopeo', ['copy', '--quiet', '--all', '--dest-tls-verify=false', `oci:${layout}:v1`, `docker://${src.host}/bench/image:v1`]);
   const image = `${src.host}/bench/image:v1`;
-  const ms = async (fn) => { const t0 = performance.now(); await fn(); return performance.now() - t0; };
+  const ms = async (fn) => {
+    const t0 = performance.now();
+    await fn();
+    return performance.now() - t0;
+  };
   const skopeo = [];
   const ours = [];
   let dst;
@@ -69,11 +107,23 @@ try {
     const forSkopeo = await registry(`skopeo-${r}`);
     dst = await registry(`ours-${r}`);
     started.push(forSkopeo, dst);
-    skopeo.push(await ms(async () => execFileSync('skopeo', ['copy', '--quiet', '--all', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${image}`, `docker://${forSkopeo.host}/mirror/bench/image:v1`])));
+    skopeo.push(
+      await ms(async () =>
+        execFileSync('skopeo', [
+          'copy',
+          '--quiet',
+          '--all',
+          '--src-tls-verify=false',
+          '--dest-tls-verify=false',
+          `docker://${image}`,
+          `docker://${forSkopeo.host}/mirror/bench/image:v1`,
+        ]),
+      ),
+    );
     ours.push(await ms(() => syncImages({ images: [image], to: `${dst.host}/mirror` })));
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const mib = (2 * layerMiB);
+  const mib = 2 * layerMiB;
   const puts = () => (dst.log().match(/"(PUT|PATCH|POST) \/v2\/[^ ]*\/blobs\/uploads\//g) ?? []).length;
   const before = puts();
   const again = await ms(async () => {

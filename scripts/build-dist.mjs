@@ -38,13 +38,16 @@ const result = await build({
   chunkNames: 'chunks/[name]-[hash]',
   // CommonJS dependencies inside an ESM bundle need require
   banner: { js: REQUIRE },
-  plugins: [{
-    name: 'http-client-without-undici',
-    setup(b) {
-      b.onResolve({ filter: /^undici$/ }, (args) => (args.importer.includes('/@actions/http-client/')
-        ? { path: path.join(root, 'scripts/undici-unused.mjs') } : undefined));
+  plugins: [
+    {
+      name: 'http-client-without-undici',
+      setup(b) {
+        b.onResolve({ filter: /^undici$/ }, (args) =>
+          args.importer.includes('/@actions/http-client/') ? { path: path.join(root, 'scripts/undici-unused.mjs') } : undefined,
+        );
+      },
     },
-  }],
+  ],
 });
 // the one-file CLI: everything inlined (no splitting)
 const cli = await build({

@@ -60,23 +60,39 @@ async function pipCacheDir(): Promise<string | null> {
   if (r.code === 0 && path.isAbsolute(dir)) return dir;
   if (/cache.*disabled/i.test(r.stderr + r.stdout)) return null;
   // no pip here yet (setup-python comes later, or uv only): pip's default place
-  const base = process.platform === 'darwin' ? path.join(os.homedir(), 'Library/Caches') : process.platform === 'win32' ? (process.env.LOCALAPPDATA ?? os.homedir()) : (process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'));
+  const base =
+    process.platform === 'darwin'
+      ? path.join(os.homedir(), 'Library/Caches')
+      : process.platform === 'win32'
+        ? (process.env.LOCALAPPDATA ?? os.homedir())
+        : process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
   return path.join(base, process.platform === 'win32' ? 'pip/Cache' : 'pip');
 }
 
 const absolute = (patterns: readonly string[], workspace: string) => patterns.map((p) => (path.isAbsolute(p) ? p : path.join(workspace, p))).join('\n');
 
 /** The dependency files hashed into the key when `cache-dependency-path` is empty. */
-export const DEFAULT_DEPENDENCY_FILES = ['requirements*.txt', 'requirements/*.txt', 'pyproject.toml', 'uv.lock', 'poetry.lock', 'Pipfile.lock', 'environment*.yml', 'setup.cfg'];
+export const DEFAULT_DEPENDENCY_FILES = [
+  'requirements*.txt',
+  'requirements/*.txt',
+  'pyproject.toml',
+  'uv.lock',
+  'poetry.lock',
+  'Pipfile.lock',
+  'environment*.yml',
+  'setup.cfg',
+];
 
 async function hashDependencies(patterns: readonly string[], workspace: string): Promise<string> {
   const given = patterns.length > 0;
   const { hashFiles } = await import('@actions/glob');
   const hash = await hashFiles(absolute(given ? patterns : DEFAULT_DEPENDENCY_FILES, workspace));
   if (!hash) {
-    core.warning(given
-      ? `cache-dependency-path matched no file (${patterns.join(', ')}): the key will not follow your requirements — check the paths, relative to the workspace`
-      : `no dependency file found (${DEFAULT_DEPENDENCY_FILES.join(', ')}): the cache key cannot follow your requirements (new downloads are still saved) — set cache-dependency-path`);
+    core.warning(
+      given
+        ? `cache-dependency-path matched no file (${patterns.join(', ')}): the key will not follow your requirements — check the paths, relative to the workspace`
+        : `no dependency file found (${DEFAULT_DEPENDENCY_FILES.join(', ')}): the cache key cannot follow your requirements (new downloads are still saved) — set cache-dependency-path`,
+    );
   }
   return hash;
 }
@@ -84,8 +100,14 @@ async function hashDependencies(patterns: readonly string[], workspace: string):
 /** The branch scopes of the local backend, like the Actions cache: write your own, read yours, then the base and default branches. */
 async function scopes(env: NodeJS.ProcessEnv): Promise<{ scope: string; readScopes: string[] }> {
   const ref = env.GITHUB_REF || 'local';
-  const event = await readFile(env.GITHUB_EVENT_PATH ?? '', 'utf8').then((t) => JSON.parse(t) as { repository?: { default_branch?: string } }, () => ({}) as { repository?: { default_branch?: string } });
-  const fallback = [env.GITHUB_BASE_REF ? `refs/heads/${env.GITHUB_BASE_REF}` : '', event.repository?.default_branch ? `refs/heads/${event.repository.default_branch}` : ''];
+  const event = await readFile(env.GITHUB_EVENT_PATH ?? '', 'utf8').then(
+    (t) => JSON.parse(t) as { repository?: { default_branch?: string } },
+    () => ({}) as { repository?: { default_branch?: string } },
+  );
+  const fallback = [
+    env.GITHUB_BASE_REF ? `refs/heads/${env.GITHUB_BASE_REF}` : '',
+    event.repository?.default_branch ? `refs/heads/${event.repository.default_branch}` : '',
+  ];
   return { scope: ref, readScopes: [...new Set([ref, ...fallback.filter(Boolean)])] };
 }
 
@@ -99,20 +121,34 @@ export async function restoreWheelCache(inputs: Inputs, variant: string): Promis
   const pip = await pipCacheDir();
   if (pip) dirs.pip = pip;
   if (process.env.UV_CACHE_DIR) {
-    core.info(`wheel cache: UV_CACHE_DIR was set before this step (${process.env.UV_CACHE_DIR}): left to whoever set it (setup-uv caches it), not cached twice`);
+    core.info(
+      `wheel cache: UV_CACHE_DIR was set before this step (${process.env.UV_CACHE_DIR}): left to whoever set it (setup-uv caches it), not cached twice`,
+    );
   } else {
     dirs.uv = path.join(inputs.runner.temp, 'tuna-setup-wheels', 'uv');
     core.exportVariable('UV_CACHE_DIR', dirs.uv);
   }
   const { base, restoreKeys } = wheelCacheKey({
-    os: await osRelease(), arch: os.arch(), python: await pythonVersion(), variant,
-    depsHash: await hashDependencies(inputs.cacheDependencyPath, inputs.runner.workspace), suffix: inputs.cacheSuffix,
+    os: await osRelease(),
+    arch: os.arch(),
+    python: await pythonVersion(),
+    variant,
+    depsHash: await hashDependencies(inputs.cacheDependencyPath, inputs.runner.workspace),
+    suffix: inputs.cacheSuffix,
   });
   const state: CacheState = {
-    backend: inputs.cacheBackend, base, restoredHash: '', dirs, save: inputs.saveCache,
+    backend: inputs.cacheBackend,
+    base,
+    restoredHash: '',
+    dirs,
+    save: inputs.saveCache,
     ...(inputs.cacheBackend === 'local' ? { local: { root: inputs.cacheLocalPath, maxBytes: inputs.cacheLocalMaxBytes, ...(await scopes(process.env)) } } : {}),
   };
-  core.info(`wheel cache: ${inputs.cacheBackendWhy}; keys ${base}-<content>; caching ${Object.entries(dirs).map(([k, v]) => `${k} ${v}`).join(', ')}${state.save ? '' : ' (restore only: save-cache is false)'}`);
+  core.info(
+    `wheel cache: ${inputs.cacheBackendWhy}; keys ${base}-<content>; caching ${Object.entries(dirs)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}${state.save ? '' : ' (restore only: save-cache is false)'}`,
+  );
   try {
     let matched: string | undefined;
     if (state.local) {
@@ -120,14 +156,20 @@ export async function restoreWheelCache(inputs: Inputs, variant: string): Promis
     } else {
       const cache = await import('@actions/cache');
       if (!cache.isFeatureAvailable()) {
-        core.warning(`wheel cache: the Actions cache service is not available on this runner (${process.env.ACTIONS_CACHE_SERVICE_V2 ? 'ACTIONS_RESULTS_URL' : 'ACTIONS_CACHE_URL'} is not set); set cache-backend: local or off`);
+        core.warning(
+          `wheel cache: the Actions cache service is not available on this runner (${process.env.ACTIONS_CACHE_SERVICE_V2 ? 'ACTIONS_RESULTS_URL' : 'ACTIONS_CACHE_URL'} is not set); set cache-backend: local or off`,
+        );
         return undefined;
       }
       // the base itself is never saved (every entry carries its content): the prefixes pick the newest
       matched = await cache.restoreCache(Object.values(dirs), base, restoreKeys);
     }
     if (matched) state.restored = matched;
-    core.info(matched ? `wheel cache: restored ${matched}${matched.startsWith(`${base}-`) ? '' : ' (another dependency set: a partial match)'}` : 'wheel cache: nothing to restore yet');
+    core.info(
+      matched
+        ? `wheel cache: restored ${matched}${matched.startsWith(`${base}-`) ? '' : ' (another dependency set: a partial match)'}`
+        : 'wheel cache: nothing to restore yet',
+    );
   } catch (e) {
     core.warning(`wheel cache: restore failed, continuing without it: ${(e as Error).message}`);
   }
@@ -145,11 +187,13 @@ export async function saveWheelCache(state: CacheState): Promise<string> {
   if (!state.save) return 'not saved: save-cache is false';
   try {
     // uv's own housekeeping first: entries no longer referenced (downloads stay: they are the slow part)
-    if (state.dirs.uv && (await exec(['uv', 'cache', 'prune'], { env: { ...process.env, UV_CACHE_DIR: state.dirs.uv }, timeoutMs: 120_000 })).code === 0) core.info('wheel cache: uv cache prune');
+    if (state.dirs.uv && (await exec(['uv', 'cache', 'prune'], { env: { ...process.env, UV_CACHE_DIR: state.dirs.uv }, timeoutMs: 120_000 })).code === 0)
+      core.info('wheel cache: uv cache prune');
     // pip's version-check state is not a download
     if (state.dirs.pip) await rm(path.join(state.dirs.pip, 'selfcheck'), { recursive: true, force: true });
     const content = await cacheContent(state.dirs);
-    if (content.hash === state.restoredHash) return `unchanged since ${state.restored ? `the restore of ${state.restored}` : 'the start (empty)'}: nothing to save`;
+    if (content.hash === state.restoredHash)
+      return `unchanged since ${state.restored ? `the restore of ${state.restored}` : 'the start (empty)'}: nothing to save`;
     if (content.files === 0) return 'nothing to save: no pip or uv download used the cache';
     const key = entryKey(state.base, content);
     const size = `${content.files} files, ${(content.bytes / 1e6).toFixed(1)} MB`;

@@ -9,7 +9,15 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import * as core from '@actions/core';
 import {
-  applyMirror, chooseMirror, defaultStateDir, inWords, TunaSetupError, isTunaSetupError, resolveEnvironment, runInContainer, type Environment,
+  applyMirror,
+  chooseMirror,
+  defaultStateDir,
+  inWords,
+  TunaSetupError,
+  isTunaSetupError,
+  resolveEnvironment,
+  runInContainer,
+  type Environment,
 } from '@tuna-setup/sdk';
 import { bashScript, jobEnvironment, parseRunImage } from '@tuna-setup/sdk/docker';
 import { formatRanking } from '@tuna-setup/sdk/probe';
@@ -27,7 +35,8 @@ export async function run(): Promise<void> {
     inputs = loadInputs();
   } catch (e) {
     if (e instanceof InputErrors) {
-      for (const p of e.problems) core.error(p.message.startsWith(p.input) ? p.message : `${p.input}: ${p.message}`, { title: `tuna-setup input '${p.input}'` });
+      for (const p of e.problems)
+        core.error(p.message.startsWith(p.input) ? p.message : `${p.input}: ${p.message}`, { title: `tuna-setup input '${p.input}'` });
     }
     core.setFailed((e as Error).message);
     return;
@@ -53,7 +62,13 @@ async function main(inputs: Inputs): Promise<void> {
   const chosen = await core.group('Select the mirror', async () => {
     const workload = await requirementsWorkload(inputs.cacheDependencyPath, inputs.runner.workspace);
     const c = await chooseMirror({
-      spec: inputs.mirror, targets: inputs.configure, budgetMs: inputs.probeBudgetMs, stateDir, offline: inputs.runner.offline, allowHttp: inputs.allowHttp, ...(workload ? { workload } : {}),
+      spec: inputs.mirror,
+      targets: inputs.configure,
+      budgetMs: inputs.probeBudgetMs,
+      stateDir,
+      offline: inputs.runner.offline,
+      allowHttp: inputs.allowHttp,
+      ...(workload ? { workload } : {}),
     });
     for (const r of c.selections) for (const line of formatRanking(r)) core.info(line);
     for (const w of c.warnings) core.warning(w);
@@ -71,8 +86,15 @@ async function main(inputs: Inputs): Promise<void> {
     core.saveState(STATE.session, session);
     core.saveState(STATE.restoreConfig, String(inputs.restoreConfig));
     const { plan } = await applyMirror({
-      mirror: chosen.mirror, targets: inputs.configure, stateDir: journalDir, session, dockerMirrors: inputs.dockerMirrors, registryMirrors: inputs.registryMirrors, reloadDocker: inputs.configure.includes('docker'),
-      replaceIndex: inputs.replaceIndex, allowHttp: inputs.allowHttp,
+      mirror: chosen.mirror,
+      targets: inputs.configure,
+      stateDir: journalDir,
+      session,
+      dockerMirrors: inputs.dockerMirrors,
+      registryMirrors: inputs.registryMirrors,
+      reloadDocker: inputs.configure.includes('docker'),
+      replaceIndex: inputs.replaceIndex,
+      allowHttp: inputs.allowHttp,
     });
     for (const c of plan.changes) core.info(`${c.target.padEnd(7)} ${c.action.padEnd(10)} ${c.path}`);
     for (const n of plan.notes) core.info(`note: ${n}`);
@@ -93,9 +115,15 @@ async function main(inputs: Inputs): Promise<void> {
       if (inputs.installTorch) python = await probePython(inputs.python);
       const e = await resolveEnvironment({
         ...(python ? { python: python.version, platform: await machinePlatform(undefined, python.platform) } : {}),
-        torch: inputs.pytorch!, cuda: inputs.cuda, source: inputs.imageSource, flavor: inputs.imageFlavor, offline: inputs.runner.offline,
+        torch: inputs.pytorch!,
+        cuda: inputs.cuda,
+        source: inputs.imageSource,
+        flavor: inputs.imageFlavor,
+        offline: inputs.runner.offline,
         // torch through the chosen mirror when its PyPI build fits (torch-wheels: auto)
-        wheels: inputs.torchWheels, ...(chosen.mirror.pypi ? { pypiIndex: chosen.mirror.pypi.index } : {}), stateDir,
+        wheels: inputs.torchWheels,
+        ...(chosen.mirror.pypi ? { pypiIndex: chosen.mirror.pypi.index } : {}),
+        stateDir,
         // what dockerd does not apply itself (it was not configured, another registry, a path prefix) is pulled through by name
         registryMirrors: byName,
       });
@@ -120,14 +148,16 @@ async function main(inputs: Inputs): Promise<void> {
   if (image) {
     core.setOutput(OUTPUT.image, image);
     // a pinned image is its digest; a resolved one was checked in the registry (unless offline)
-    core.setOutput(OUTPUT.imageDigest, explicit ? parseRunImage(explicit).digest ?? '' : env?.digest ?? '');
+    core.setOutput(OUTPUT.imageDigest, explicit ? (parseRunImage(explicit).digest ?? '') : (env?.digest ?? ''));
   }
 
   const cache = await core.group('Restore the wheel cache', () => restoreWheelCache(inputs, env?.variant ?? 'none'));
   core.setOutput(OUTPUT.cacheHit, String(cache ? cacheHit(cache) : false));
   core.setOutput(OUTPUT.cacheKey, cache?.base ?? '');
   if (cache) core.saveState(STATE.cache, JSON.stringify(cache));
-  facts.cache = cache ? `${cache.backend}: ${cache.restored ? `restored \`${cache.restored}\`` : 'nothing to restore yet'}; saved as \`${cache.base}-<content>\` when it changes` : 'off';
+  facts.cache = cache
+    ? `${cache.backend}: ${cache.restored ? `restored \`${cache.restored}\`` : 'nothing to restore yet'}; saved as \`${cache.base}-<content>\` when it changes`
+    : 'off';
 
   if (inputs.installTorch && env && python) {
     const py = python;
@@ -145,8 +175,10 @@ async function main(inputs: Inputs): Promise<void> {
   if (inputs.installConda !== 'none') {
     const what = inputs.installConda === 'miniforge' ? 'Miniforge' : 'micromamba';
     await core.group(`Install ${what}`, async () => {
-      const { prefix, source } = inputs.installConda === 'miniforge'
-        ? await installMiniforge(chosen.mirror, inputs.runner.temp, inputs.githubToken) : await installMicromamba(inputs.runner.temp, inputs.githubToken);
+      const { prefix, source } =
+        inputs.installConda === 'miniforge'
+          ? await installMiniforge(chosen.mirror, inputs.runner.temp, inputs.githubToken)
+          : await installMicromamba(inputs.runner.temp, inputs.githubToken);
       core.info(`${what} installed in ${prefix} (from ${source}); ${path.join(prefix, 'bin')} is on PATH`);
       facts.conda = `${what} from ${source}, in \`${prefix}\``;
     });
@@ -156,26 +188,47 @@ async function main(inputs: Inputs): Promise<void> {
     const exitCode = await runInImage(inputs, image, env, cache?.dirs ?? {}, facts);
     if (inputs.summary) await writeSummary(facts);
     if (exitCode !== 0) {
-      throw new TunaSetupError('JOB_FAILED', `the job in ${image} exited with ${exitCode}`, 'its output is above, in the "Run in …" group', { details: { exitCode } });
+      throw new TunaSetupError('JOB_FAILED', `the job in ${image} exited with ${exitCode}`, 'its output is above, in the "Run in …" group', {
+        details: { exitCode },
+      });
     }
     return;
   }
   if (inputs.summary) await writeSummary(facts);
 }
 
-async function runInImage(inputs: Inputs, image: string, env: Environment | undefined, cacheDirs: Record<string, string>, facts: SummaryFacts): Promise<number> {
+async function runInImage(
+  inputs: Inputs,
+  image: string,
+  env: Environment | undefined,
+  cacheDirs: Record<string, string>,
+  facts: SummaryFacts,
+): Promise<number> {
   const name = `tuna-setup-${process.env.GITHUB_RUN_ID ?? 'local'}-${process.env.GITHUB_RUN_ATTEMPT ?? '1'}-${process.pid}`;
   // a cancelled job: the SDK stops the container on SIGTERM; the post step removes whatever is left
   core.saveState(STATE.container, name);
   // the mirror, the torch index and the wheel cache, as the SDK gives every front end's job
   const job = jobEnvironment({ ...(env ? { torchIndexUrl: env.torchIndexUrl } : {}), cacheDirs });
-  const { exitCode, seconds, digest } = await runInContainer({
-    image, command: bashScript(inputs.run!), gpus: inputs.gpus, name, workspace: inputs.runner.workspace,
-    mounts: job.mounts, env: { CI: 'true', GITHUB_ACTIONS: 'true', ...job.env },
-  }, {
-    imageCuda: env?.imageCuda ?? null, requiresNativeCuda: inputs.imageSource !== 'pytorch', pull: inputs.pull, tempDir: inputs.runner.temp,
-    phase: (title, fn) => core.group(title, fn), log: (l) => core.info(l), warn: (l) => core.warning(l),
-  });
+  const { exitCode, seconds, digest } = await runInContainer(
+    {
+      image,
+      command: bashScript(inputs.run!),
+      gpus: inputs.gpus,
+      name,
+      workspace: inputs.runner.workspace,
+      mounts: job.mounts,
+      env: { CI: 'true', GITHUB_ACTIONS: 'true', ...job.env },
+    },
+    {
+      imageCuda: env?.imageCuda ?? null,
+      requiresNativeCuda: inputs.imageSource !== 'pytorch',
+      pull: inputs.pull,
+      tempDir: inputs.runner.temp,
+      phase: (title, fn) => core.group(title, fn),
+      log: (l) => core.info(l),
+      warn: (l) => core.warning(l),
+    },
+  );
   // what ran, by digest: the pinned one, or the one docker knows the pulled or local image by
   if (digest) core.setOutput(OUTPUT.imageDigest, digest);
   facts.job = { image, exitCode, seconds };

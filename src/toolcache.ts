@@ -27,7 +27,8 @@ async function toolCache(tool: string): Promise<VerifiedCache> {
 }
 
 const options = async (tool: string, token: string | undefined) => ({
-  cache: await toolCache(tool), ...(token ? { token } : {}),
+  cache: await toolCache(tool),
+  ...(token ? { token } : {}),
   log: (l: string) => (l.startsWith('warning: ') ? core.warning(l.slice(9)) : core.info(l)),
 });
 

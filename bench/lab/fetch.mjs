@@ -8,10 +8,15 @@ const [url, bytes, cap] = [process.argv[2], Number(process.argv[3]), Number(proc
 const t0 = performance.now();
 let got = 0;
 const req = http.get(url, { headers: { range: `bytes=0-${bytes - 1}`, 'user-agent': 'tuna-setup-lab/truth' }, agent: false }, (res) => {
-  res.on('data', (d) => { got += d.length; });
+  res.on('data', (d) => {
+    got += d.length;
+  });
   res.on('end', () => done(got >= bytes));
 });
-const timer = setTimeout(() => { req.destroy(); done(false); }, cap);
+const timer = setTimeout(() => {
+  req.destroy();
+  done(false);
+}, cap);
 req.on('error', () => done(false));
 let finished = false;
 function done(complete) {

@@ -20,7 +20,14 @@ import path from 'node:path';
 const HERE = import.meta.dirname;
 const SIM = path.resolve(HERE, '../../test/helpers/mirror-sim.mjs');
 
-const has = (bin) => { try { execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }); return true; } catch { return false; } };
+const has = (bin) => {
+  try {
+    execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 /** Why the lab cannot run here, or undefined. */
 export function labMissing() {
@@ -79,7 +86,11 @@ export async function startLab(links, { prefix = 'tsl', artifactBytes = 48 * 102
   const M = `${prefix}-m`;
   const nsPath = (ns) => `/run/netns/${ns}`;
   for (const ns of [C, M]) {
-    try { run('ip', ['netns', 'del', ns]); } catch { /* not there */ }
+    try {
+      run('ip', ['netns', 'del', ns]);
+    } catch {
+      /* not there */
+    }
     run('ip', ['netns', 'add', ns]);
     run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
     run('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv4.tcp_no_metrics_save=1']);
@@ -89,11 +100,21 @@ export async function startLab(links, { prefix = 'tsl', artifactBytes = 48 * 102
   const children = [];
   const stop = async () => {
     for (const c of children) c.kill('SIGKILL');
-    for (const ns of [C, M]) { try { run('ip', ['netns', 'del', ns]); } catch { /* gone */ } }
+    for (const ns of [C, M]) {
+      try {
+        run('ip', ['netns', 'del', ns]);
+      } catch {
+        /* gone */
+      }
+    }
   };
-  process.once('exit', () => { for (const c of children) c.kill('SIGKILL'); });
+  process.once('exit', () => {
+    for (const c of children) c.kill('SIGKILL');
+  });
   try {
-    const r = spawn(router, [nsPath(C), nsPath(M), ...links.map((l, i) => `c${i},m${i},${Math.round(l.rttMs * 500)},${l.drop ? 1 : 0}`)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const r = spawn(router, [nsPath(C), nsPath(M), ...links.map((l, i) => `c${i},m${i},${Math.round(l.rttMs * 500)},${l.drop ? 1 : 0}`)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     children.push(r);
     await new Promise((resolve, reject) => {
       r.stdout.once('data', (d) => (String(d).startsWith('ready') ? resolve() : reject(new Error(`router: ${d}`))));
@@ -105,9 +126,11 @@ export async function startLab(links, { prefix = 'tsl', artifactBytes = 48 * 102
     links.forEach((l, i) => {
       ipC.push(`addr add 10.77.${i}.1 peer 10.77.${i}.2 dev c${i}`, `link set c${i} up mtu 1500 txqueuelen 1000`);
       ipM.push(`addr add 10.77.${i}.2 peer 10.77.${i}.1 dev m${i}`, `link set m${i} up mtu 1500 txqueuelen 1000`);
-      tcM.push(`qdisc add dev m${i} root handle 1: htb default 10`,
+      tcM.push(
+        `qdisc add dev m${i} root handle 1: htb default 10`,
         `class add dev m${i} parent 1: classid 1:10 htb rate ${l.mbit}mbit burst 15k cburst 15k`,
-        `qdisc add dev m${i} parent 1:10 handle 10: pfifo limit 1000`);
+        `qdisc add dev m${i} parent 1:10 handle 10: pfifo limit 1000`,
+      );
     });
     run('ip', ['-n', C, '-batch', '-'], ipC.join('\n') + '\n');
     run('ip', ['-n', M, '-batch', '-'], ipM.join('\n') + '\n');
@@ -116,11 +139,17 @@ export async function startLab(links, { prefix = 'tsl', artifactBytes = 48 * 102
     // the mirrors, inside the mirrors' namespace, driven over IPC
     const sim = spawn('nsenter', [`--net=${nsPath(M)}`, process.execPath, SIM], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     children.push(sim);
-    const call = (msg) => new Promise((resolve) => {
-      const onMessage = (m) => { if (m.id === msg.id) { sim.off('message', onMessage); resolve(m); } };
-      sim.on('message', onMessage);
-      sim.send(msg);
-    });
+    const call = (msg) =>
+      new Promise((resolve) => {
+        const onMessage = (m) => {
+          if (m.id === msg.id) {
+            sim.off('message', onMessage);
+            resolve(m);
+          }
+        };
+        sim.on('message', onMessage);
+        sim.send(msg);
+      });
     const served = links.map((l, i) => ({ name: l.name, host: `10.77.${i}.2`, port: 80, artifactBytes, ...(l.server ?? {}) }));
     await call({ cmd: 'start', id: 1, specs: served });
     return {
@@ -129,7 +158,14 @@ export async function startLab(links, { prefix = 'tsl', artifactBytes = 48 * 102
       clientNs: nsPath(C),
       /** argv run inside the client's namespace */
       clientArgv: (argv) => ['nsenter', `--net=${nsPath(C)}`, ...argv],
-      stop: async () => { try { await call({ cmd: 'stop', id: 2 }); } catch { /* gone */ } await stop(); },
+      stop: async () => {
+        try {
+          await call({ cmd: 'stop', id: 2 });
+        } catch {
+          /* gone */
+        }
+        await stop();
+      },
     };
   } catch (e) {
     await stop();

@@ -17,11 +17,15 @@ describe('named mirror', () => {
     const main = await r.main({ mirror: 'ustc', cache: 'false' });
     expect(main.code, main.log).toBe(0);
     expect(main.outputs).toMatchObject({
-      mirror: 'ustc', 'pip-index-url': 'https://mirrors.ustc.edu.cn/pypi/simple',
-      'conda-channel-alias': 'https://mirrors.ustc.edu.cn/anaconda/cloud', 'cache-hit': 'false', 'probe-report': '[]',
+      mirror: 'ustc',
+      'pip-index-url': 'https://mirrors.ustc.edu.cn/pypi/simple',
+      'conda-channel-alias': 'https://mirrors.ustc.edu.cn/anaconda/cloud',
+      'cache-hit': 'false',
+      'probe-report': '[]',
     });
     expect(main.env).toEqual({
-      PIP_INDEX_URL: 'https://mirrors.ustc.edu.cn/pypi/simple', UV_DEFAULT_INDEX: 'https://mirrors.ustc.edu.cn/pypi/simple',
+      PIP_INDEX_URL: 'https://mirrors.ustc.edu.cn/pypi/simple',
+      UV_DEFAULT_INDEX: 'https://mirrors.ustc.edu.cn/pypi/simple',
       UV_PYTHON_INSTALL_MIRROR: 'https://mirrors.ustc.edu.cn/github-release/astral-sh/python-build-standalone',
       CONDARC: path.join(r.home, '.condarc'),
     });
@@ -34,7 +38,7 @@ describe('named mirror', () => {
     expect(existsSync(path.join(r.home, '.config/pip/pip.conf'))).toBe(true);
   });
 
-  it('self-hosted: the post step puts a user\'s pip.conf back byte for byte', async () => {
+  it("self-hosted: the post step puts a user's pip.conf back byte for byte", async () => {
     const r = newRunner('self-hosted');
     const original = '# mine\n[global]\nindex-url = https://pypi.org/simple\ntimeout = 60\n';
     mkdirSync(path.join(r.home, '.config/pip'), { recursive: true });
@@ -57,7 +61,9 @@ describe('the Action speaks in inputs', () => {
     writeFileSync(path.join(r.home, '.config/pip/pip.conf'), mine);
     const refused = await r.main({ mirror: 'tuna', configure: 'pip', cache: 'false' });
     expect(refused.code).toBe(1);
-    expect(refused.log).toMatch(/::error::.*uses an index tuna-setup does not know.*%0A.*pass replace-index: true if you mean it, or drop this tool from configure/);
+    expect(refused.log).toMatch(
+      /::error::.*uses an index tuna-setup does not know.*%0A.*pass replace-index: true if you mean it, or drop this tool from configure/,
+    );
     expect(refused.log).not.toMatch(/--replace-index|--targets/);
     expect(readFileSync(path.join(r.home, '.config/pip/pip.conf'), 'utf8')).toBe(mine);
     const replaced = await r.main({ mirror: 'tuna', configure: 'pip', cache: 'false', 'replace-index': 'true' });
@@ -84,16 +90,19 @@ describe('mirror: auto against loopback mirrors', () => {
   beforeAll(async () => {
     const tls = loopbackCert();
     certFile = tls.certFile;
-    sim = await startMirrors([
-      { name: 'fast', latencyMs: 10, bandwidthBps: 20e6 },
-      { name: 'narrow', latencyMs: 2, bandwidthBps: 1e6 },
-      { name: 'portal', fault: 'portal' },
-      { name: 'hostile', fault: 'hostile', latencyMs: 1 },
-    ], { tls });
+    sim = await startMirrors(
+      [
+        { name: 'fast', latencyMs: 10, bandwidthBps: 20e6 },
+        { name: 'narrow', latencyMs: 2, bandwidthBps: 1e6 },
+        { name: 'portal', fault: 'portal' },
+        { name: 'hostile', fault: 'hostile', latencyMs: 1 },
+      ],
+      { tls },
+    );
   });
   afterAll(() => sim.close());
 
-  it('a mirror\'s strings cannot inject workflow commands, terminal escapes or Markdown', async () => {
+  it("a mirror's strings cannot inject workflow commands, terminal escapes or Markdown", async () => {
     const r = newRunner();
     const main = await r.main({ mirror: `${sim.url('fast')},${sim.url('hostile')}`, configure: 'pip', cache: 'false' }, { NODE_EXTRA_CA_CERTS: certFile });
     expect(main.code, main.log).toBe(0);
@@ -109,10 +118,13 @@ describe('mirror: auto against loopback mirrors', () => {
     expect(main.summary).toContain('excluded: index links pip-24.3-py3-none-any\\\\u000a::set-output name=pwned::yes');
   });
 
-  it('cache-dependency-path\'s requirements files size what selection ranks by', async () => {
+  it("cache-dependency-path's requirements files size what selection ranks by", async () => {
     const r = newRunner();
     writeFileSync(path.join(r.workspace, 'requirements.txt'), 'numpy==2.1\npytest\n# a comment\n');
-    const main = await r.main({ mirror: `${sim.url('fast')},${sim.url('narrow')}`, configure: 'pip', cache: 'false', 'cache-dependency-path': 'requirements.txt' }, { NODE_EXTRA_CA_CERTS: certFile });
+    const main = await r.main(
+      { mirror: `${sim.url('fast')},${sim.url('narrow')}`, configure: 'pip', cache: 'false', 'cache-dependency-path': 'requirements.txt' },
+      { NODE_EXTRA_CA_CERTS: certFile },
+    );
     expect(main.code, main.log).toBe(0);
     expect(main.log).toMatch(/ranking mirrors by the downloads of your requirements: 2 index pages, 2 wheels/);
     const report = JSON.parse(main.outputs['probe-report']!);
@@ -120,7 +132,7 @@ describe('mirror: auto against loopback mirrors', () => {
     expect(report[0].ranking[0].predictedMs).toBeLessThan(1000);
   });
 
-  it('two candidates on one host: what is configured is exactly the winner\'s URL', async () => {
+  it("two candidates on one host: what is configured is exactly the winner's URL", async () => {
     const r = newRunner();
     const broken = `${sim.url('fast')}/broken/simple`;
     const ok = `${sim.url('fast')}/pypi/web/simple`;
@@ -152,7 +164,15 @@ describe('bad input', () => {
     const main = await r.main({ mirror: 'tuan', cuda: '12', gpus: 'many', 'cache-backend': 's3', 'probe-budget-ms': 'fast', image: 'Not A Ref', cache: 'yes' });
     expect(main.code).toBe(1);
     const errors = main.log.split('\n').filter((l) => l.startsWith('::error title='));
-    expect(errors.map((l) => /title=tuna-setup input '([^']+)'/.exec(l)?.[1]).sort()).toEqual(['cache', 'cache-backend', 'cuda', 'gpus', 'image', 'mirror', 'probe-budget-ms']);
+    expect(errors.map((l) => /title=tuna-setup input '([^']+)'/.exec(l)?.[1]).sort()).toEqual([
+      'cache',
+      'cache-backend',
+      'cuda',
+      'gpus',
+      'image',
+      'mirror',
+      'probe-budget-ms',
+    ]);
     expect(main.log).toMatch(/::error title=tuna-setup input 'mirror'::mirror: unknown mirror 'tuan' — use one of: tuna,/);
     expect(main.log).toMatch(/7 input problems; nothing was changed/);
     expect(readdirSync(r.home)).toEqual([]);
@@ -162,7 +182,9 @@ describe('bad input', () => {
   it('registry-mirrors: a containerd/podman/buildkit configure without one, or a bad one, is an input problem naming registry-mirrors', async () => {
     const none = await newRunner().main({ mirror: 'official', configure: 'pip,containerd' });
     expect(none.code).toBe(1);
-    expect(none.log).toMatch(/::error title=tuna-setup input 'registry-mirrors'::registry-mirrors: configure lists containerd but no registry-mirrors is given/);
+    expect(none.log).toMatch(
+      /::error title=tuna-setup input 'registry-mirrors'::registry-mirrors: configure lists containerd but no registry-mirrors is given/,
+    );
     const bad = await newRunner().main({ mirror: 'official', configure: 'pip', 'registry-mirrors': 'https://harbor.corp/v2/hub' });
     expect(bad.code).toBe(1);
     expect(bad.log).toMatch(/::error title=tuna-setup input 'registry-mirrors'::registry-mirrors: 'https:\/\/harbor\.corp\/v2\/hub' has the path '\/v2\/hub'/);
@@ -178,12 +200,17 @@ describe('bad input', () => {
 describe('PyTorch resolution', () => {
   it('offline: resolves from the tables with the driver given, no tag check', async () => {
     const r = newRunner();
-    const main = await r.main({ mirror: 'official', configure: 'pip', cache: 'false', pytorch: '2.7', image: 'auto' },
-      { TUNA_SETUP_OFFLINE: '1', TUNA_SETUP_DRIVER_VERSION: '550.144.03' });
+    const main = await r.main(
+      { mirror: 'official', configure: 'pip', cache: 'false', pytorch: '2.7', image: 'auto' },
+      { TUNA_SETUP_OFFLINE: '1', TUNA_SETUP_DRIVER_VERSION: '550.144.03' },
+    );
     expect(main.code, main.log).toBe(0);
     expect(main.outputs).toMatchObject({
-      'torch-index-url': 'https://download.pytorch.org/whl/cu128', cuda: '12.8', 'driver-version': '550.144.03',
-      image: 'pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime', 'image-digest': '',
+      'torch-index-url': 'https://download.pytorch.org/whl/cu128',
+      cuda: '12.8',
+      'driver-version': '550.144.03',
+      image: 'pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime',
+      'image-digest': '',
     });
     expect(main.env.TUNA_SETUP_TORCH_INDEX_URL).toBe('https://download.pytorch.org/whl/cu128');
     expect(main.summary).toContain('(tag not checked: offline)');
@@ -193,31 +220,47 @@ describe('PyTorch resolution', () => {
   it('registry-mirrors: the resolved image, and a given one, are pulled through a path-prefix mirror by name; an NGC image through its own', async () => {
     const env = { TUNA_SETUP_OFFLINE: '1', TUNA_SETUP_DRIVER_VERSION: '550.144.03' };
     const mirrors = 'https://harbor.corp/dockerhub-proxy\nnvcr.io=https://harbor.corp/ngc-proxy';
-    const resolved = await newRunner().main({ mirror: 'official', configure: 'pip', cache: 'false', pytorch: '2.7', image: 'auto', 'registry-mirrors': mirrors }, env);
+    const resolved = await newRunner().main(
+      { mirror: 'official', configure: 'pip', cache: 'false', pytorch: '2.7', image: 'auto', 'registry-mirrors': mirrors },
+      env,
+    );
     expect(resolved.code, resolved.log).toBe(0);
     expect(resolved.outputs.image).toBe('harbor.corp/dockerhub-proxy/pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime');
-    const given = await newRunner().main({ mirror: 'official', configure: 'pip', cache: 'false', image: 'nvcr.io/nvidia/pytorch:25.01-py3', 'registry-mirrors': mirrors }, env);
+    const given = await newRunner().main(
+      { mirror: 'official', configure: 'pip', cache: 'false', image: 'nvcr.io/nvidia/pytorch:25.01-py3', 'registry-mirrors': mirrors },
+      env,
+    );
     expect(given.code, given.log).toBe(0);
     expect(given.outputs.image).toBe('harbor.corp/ngc-proxy/nvidia/pytorch:25.01-py3');
   });
 
   it('a GPU-less runner with mirror: tuna: torch through the mirror (its PyPI build), a warning, exit 0', async () => {
     const r = newRunner();
-    const main = await r.main({ mirror: 'tuna', configure: 'pip', cache: 'false', pytorch: '2.14' }, { TUNA_SETUP_OFFLINE: '1', TUNA_SETUP_DRIVER_VERSION: '' });
+    const main = await r.main(
+      { mirror: 'tuna', configure: 'pip', cache: 'false', pytorch: '2.14' },
+      { TUNA_SETUP_OFFLINE: '1', TUNA_SETUP_DRIVER_VERSION: '' },
+    );
     expect(main.code, main.log).toBe(0);
     expect(main.outputs).toMatchObject({ 'torch-index-url': 'https://pypi.tuna.tsinghua.edu.cn/simple', cuda: '13.0', 'driver-version': '' });
     expect(main.log).toMatch(/::warning::no NVIDIA driver on this machine: cu130 of torch 2\.14 installs, but the job will see no GPU/);
     expect(main.log).toContain('cuda: cpu for the smaller CPU-only wheels'); // the reason, in the Action's words
-    const upstream = await r.main({ mirror: 'tuna', configure: 'pip', cache: 'false', pytorch: '2.14', 'torch-wheels': 'upstream' }, { TUNA_SETUP_OFFLINE: '1', TUNA_SETUP_DRIVER_VERSION: '' });
+    const upstream = await r.main(
+      { mirror: 'tuna', configure: 'pip', cache: 'false', pytorch: '2.14', 'torch-wheels': 'upstream' },
+      { TUNA_SETUP_OFFLINE: '1', TUNA_SETUP_DRIVER_VERSION: '' },
+    );
     expect(upstream.outputs['torch-index-url']).toBe('https://download.pytorch.org/whl/cpu');
   });
 });
 
 describe('wheel cache', () => {
   /** what setup-python's `cache: pip` records in its main step: pip's own cache dir */
-  const pipCacheDir = (env: NodeJS.ProcessEnv) => execFileSync('python3', ['-m', 'pip', 'cache', 'dir'], { env: { ...env, PATH: process.env.PATH }, encoding: 'utf8' }).trim();
+  const pipCacheDir = (env: NodeJS.ProcessEnv) =>
+    execFileSync('python3', ['-m', 'pip', 'cache', 'dir'], { env: { ...env, PATH: process.env.PATH }, encoding: 'utf8' }).trim();
   /** a job's pip downloads into its cache */
-  const download = (dir: string, name: string, bytes: number) => { mkdirSync(dir, { recursive: true }); writeFileSync(path.join(dir, name), Buffer.alloc(bytes, 1)); };
+  const download = (dir: string, name: string, bytes: number) => {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, name), Buffer.alloc(bytes, 1));
+  };
 
   it('local backend: saved when the content changed, under a key of that content; never frozen; unchanged saves nothing; LRU beyond the cap', async () => {
     const store = tempDir('tuna-wheels-');
@@ -258,7 +301,7 @@ describe('wheel cache', () => {
     expect(j5.post.log).toContain('not saved: save-cache is false');
   });
 
-  it('local backend, scoped like the Actions cache: a pull request\'s wheels never reach a push job; the pull request reads its base branch', async () => {
+  it("local backend, scoped like the Actions cache: a pull request's wheels never reach a push job; the pull request reads its base branch", async () => {
     const store = tempDir('tuna-wheels-');
     const inputs = { mirror: 'tuna', configure: 'pip', 'cache-local-path': store };
     const pr = { GITHUB_EVENT_NAME: 'pull_request', GITHUB_REF: 'refs/pull/7/merge', GITHUB_BASE_REF: 'main' };
@@ -282,7 +325,7 @@ describe('wheel cache', () => {
     expect(existsSync(path.join(otherPr.pip, 'http-v2/evil.whl'))).toBe(false);
   });
 
-  it('a good neighbour: setup-python\'s recorded pip cache dir exists for its post step; a UV_CACHE_DIR set before (setup-uv) is left alone', async () => {
+  it("a good neighbour: setup-python's recorded pip cache dir exists for its post step; a UV_CACHE_DIR set before (setup-uv) is left alone", async () => {
     const r = newRunner('self-hosted');
     const recorded = pipCacheDir(r.baseEnv); // setup-python's main step, before ours
     const uvDir = path.join(r.dir, 'setup-uv-cache');
@@ -300,50 +343,79 @@ describe('wheel cache', () => {
   });
 
   it.each([
-    ['v1 (GHES)', async () => { const s = await startCacheService(); return { service: s, env: { ACTIONS_CACHE_URL: s.url } }; }],
-    ['v2 (github.com: Twirp and blob storage)', async () => { const s = await startCacheServiceV2(); return { service: s, env: { ACTIONS_RESULTS_URL: s.url, ACTIONS_CACHE_SERVICE_V2: 'true' } }; }],
-  ] as const)('actions backend against a loopback cache service %s: save, restore of the newest, and two jobs saving one key at once log info, not a warning', async (_v, start) => {
-    const { service, env: serviceEnv } = await start();
-    try {
-      // hosted runners share paths (the cache version hashes them): every job here uses one home and temp
-      const home = tempDir('tuna-home-');
-      const env = { ...serviceEnv, ACTIONS_RUNTIME_TOKEN: 'test-token', GITHUB_SERVER_URL: 'https://github.com', GITHUB_REF: 'refs/heads/main', RUNNER_TEMP: tempDir('tuna-temp-') };
-      const job = () => newRunner('github-hosted', { home });
-      const a = job();
-      const b = job();
-      const [ma, mb] = [await a.main({ mirror: 'tuna', configure: 'pip' }, env), await b.main({ mirror: 'tuna', configure: 'pip' }, env)];
-      expect(ma.code, ma.log).toBe(0);
-      download(path.join(pipCacheDir(a.baseEnv), 'http-v2'), 'numpy.whl', 2000);
-      const [pa, pb] = await Promise.all([a.post(ma, {}, env), b.post(mb, {}, env)]);
-      const logs = pa.log + pb.log;
-      expect(logs).toMatch(/wheel cache: saved tuna-setup-wheels-v2-.*-[0-9a-f]{12} \(1 files/);
-      expect(logs).toMatch(/not saved: .* is being saved by another job, or exists/);
-      expect(logs).not.toContain('::warning::');
-      expect(service.entries()).toHaveLength(1);
-      expect(service.requests.join('\n')).toMatch(_v.startsWith('v2')
-        ? /CreateCacheEntry[\s\S]*PUT \/blob\/cache-1[\s\S]*FinalizeCacheEntryUpload/ : /POST \/_apis\/artifactcache\/caches[\s\S]*PATCH/);
+    [
+      'v1 (GHES)',
+      async () => {
+        const s = await startCacheService();
+        return { service: s, env: { ACTIONS_CACHE_URL: s.url } };
+      },
+    ],
+    [
+      'v2 (github.com: Twirp and blob storage)',
+      async () => {
+        const s = await startCacheServiceV2();
+        return { service: s, env: { ACTIONS_RESULTS_URL: s.url, ACTIONS_CACHE_SERVICE_V2: 'true' } };
+      },
+    ],
+  ] as const)(
+    'actions backend against a loopback cache service %s: save, restore of the newest, and two jobs saving one key at once log info, not a warning',
+    async (_v, start) => {
+      const { service, env: serviceEnv } = await start();
+      try {
+        // hosted runners share paths (the cache version hashes them): every job here uses one home and temp
+        const home = tempDir('tuna-home-');
+        const env = {
+          ...serviceEnv,
+          ACTIONS_RUNTIME_TOKEN: 'test-token',
+          GITHUB_SERVER_URL: 'https://github.com',
+          GITHUB_REF: 'refs/heads/main',
+          RUNNER_TEMP: tempDir('tuna-temp-'),
+        };
+        const job = () => newRunner('github-hosted', { home });
+        const a = job();
+        const b = job();
+        const [ma, mb] = [await a.main({ mirror: 'tuna', configure: 'pip' }, env), await b.main({ mirror: 'tuna', configure: 'pip' }, env)];
+        expect(ma.code, ma.log).toBe(0);
+        download(path.join(pipCacheDir(a.baseEnv), 'http-v2'), 'numpy.whl', 2000);
+        const [pa, pb] = await Promise.all([a.post(ma, {}, env), b.post(mb, {}, env)]);
+        const logs = pa.log + pb.log;
+        expect(logs).toMatch(/wheel cache: saved tuna-setup-wheels-v2-.*-[0-9a-f]{12} \(1 files/);
+        expect(logs).toMatch(/not saved: .* is being saved by another job, or exists/);
+        expect(logs).not.toContain('::warning::');
+        expect(service.entries()).toHaveLength(1);
+        expect(service.requests.join('\n')).toMatch(
+          _v.startsWith('v2') ? /CreateCacheEntry[\s\S]*PUT \/blob\/cache-1[\s\S]*FinalizeCacheEntryUpload/ : /POST \/_apis\/artifactcache\/caches[\s\S]*PATCH/,
+        );
 
-      rmSync(path.join(home, '.cache'), { recursive: true, force: true });
-      const c = job();
-      const mc = await c.main({ mirror: 'tuna', configure: 'pip' }, env);
-      expect(mc.outputs['cache-hit']).toBe('true');
-      expect(readFileSync(path.join(pipCacheDir(c.baseEnv), 'http-v2/numpy.whl')).length).toBe(2000);
-      expect((await c.post(mc, {}, env)).log).toMatch(/unchanged since the restore/);
-      if (_v.startsWith('v2')) expect(service.requests).toContain('GET /blob/cache-1');
-    } finally {
-      await service.close();
-    }
-  });
+        rmSync(path.join(home, '.cache'), { recursive: true, force: true });
+        const c = job();
+        const mc = await c.main({ mirror: 'tuna', configure: 'pip' }, env);
+        expect(mc.outputs['cache-hit']).toBe('true');
+        expect(readFileSync(path.join(pipCacheDir(c.baseEnv), 'http-v2/numpy.whl')).length).toBe(2000);
+        expect((await c.post(mc, {}, env)).log).toMatch(/unchanged since the restore/);
+        if (_v.startsWith('v2')) expect(service.requests).toContain('GET /blob/cache-1');
+      } finally {
+        await service.close();
+      }
+    },
+  );
 
   it('auto: off on pull_request_target, release events and tag pushes; actions on hosted runners warns when the service is absent; no dependency file is a warning', async () => {
-    for (const [env, why] of [[{ GITHUB_EVENT_NAME: 'pull_request_target' }, 'off on pull_request_target events'], [{ GITHUB_EVENT_NAME: 'release' }, 'off on release events'], [{ GITHUB_REF: 'refs/tags/v1.0' }, 'off on tag pushes']] as const) {
+    for (const [env, why] of [
+      [{ GITHUB_EVENT_NAME: 'pull_request_target' }, 'off on pull_request_target events'],
+      [{ GITHUB_EVENT_NAME: 'release' }, 'off on release events'],
+      [{ GITHUB_REF: 'refs/tags/v1.0' }, 'off on tag pushes'],
+    ] as const) {
       expect((await newRunner('github-hosted').main({ mirror: 'tuna', configure: 'pip' }, env)).log).toContain(`wheel cache: off (${why}`);
     }
     const hosted = await newRunner('github-hosted').main({ mirror: 'tuna', configure: 'pip' });
     expect(hosted.code, hosted.log).toBe(0);
     expect(hosted.log).toMatch(/::warning::wheel cache: the Actions cache service is not available on this runner \(ACTIONS_CACHE_URL is not set\)/);
     // a self-hosted runner on GHES with a cache service: the Actions cache (ephemeral ARC runners never hit a local directory)
-    const ghes = await newRunner('self-hosted').main({ mirror: 'tuna', configure: 'pip' }, { GITHUB_SERVER_URL: 'https://ghes.corp.example', ACTIONS_CACHE_URL: 'http://127.0.0.1:9/' });
+    const ghes = await newRunner('self-hosted').main(
+      { mirror: 'tuna', configure: 'pip' },
+      { GITHUB_SERVER_URL: 'https://ghes.corp.example', ACTIONS_CACHE_URL: 'http://127.0.0.1:9/' },
+    );
     expect(ghes.log).toContain('wheel cache: self-hosted runner on GitHub Enterprise Server with a cache service: the Actions cache');
     const local = await newRunner('self-hosted').main({ mirror: 'tuna', configure: 'pip', 'cache-local-path': tempDir('tuna-wheels-') });
     expect(local.log).toMatch(/::warning::no dependency file found \(requirements\*\.txt, .*\): the cache key cannot follow your requirements/);
@@ -386,16 +458,22 @@ describe('install-conda: miniforge', () => {
   });
 
   it('a checksum mismatch on the mirror falls back to the upstream, with a warning', async () => {
-    const main = await newRunner().main({ mirror: sim.url('tampered')!, configure: 'conda', cache: 'false', 'install-conda': 'miniforge' },
-      { NODE_EXTRA_CA_CERTS: certFile, TUNA_SETUP_MINIFORGE_UPSTREAM: `${sim.url('upstream')}/miniforge-releases` });
+    const main = await newRunner().main(
+      { mirror: sim.url('tampered')!, configure: 'conda', cache: 'false', 'install-conda': 'miniforge' },
+      { NODE_EXTRA_CA_CERTS: certFile, TUNA_SETUP_MINIFORGE_UPSTREAM: `${sim.url('upstream')}/miniforge-releases` },
+    );
     expect(main.code, main.log).toBe(0);
-    expect(main.log).toMatch(/::warning::Miniforge installer from 127\.0\.0\.1:\d+ failed \(checksum mismatch: .* says [0-9a-f]{64}\); falling back to the upstream release/);
+    expect(main.log).toMatch(
+      /::warning::Miniforge installer from 127\.0\.0\.1:\d+ failed \(checksum mismatch: .* says [0-9a-f]{64}\); falling back to the upstream release/,
+    );
     expect(main.log).toContain('Miniforge installer from official');
   });
 
   it('no source works: the step fails naming each', async () => {
-    const main = await newRunner().main({ mirror: sim.url('tampered')!, configure: 'conda', cache: 'false', 'install-conda': 'miniforge' },
-      { NODE_EXTRA_CA_CERTS: certFile, TUNA_SETUP_MINIFORGE_UPSTREAM: `${sim.url('tampered')}/nothing-here` });
+    const main = await newRunner().main(
+      { mirror: sim.url('tampered')!, configure: 'conda', cache: 'false', 'install-conda': 'miniforge' },
+      { NODE_EXTRA_CA_CERTS: certFile, TUNA_SETUP_MINIFORGE_UPSTREAM: `${sim.url('tampered')}/nothing-here` },
+    );
     expect(main.code).toBe(1);
     expect(main.log).toMatch(/::error::cannot get the Miniforge installer — 127\.0\.0\.1:\d+: checksum mismatch.*; official: /);
   });
@@ -407,8 +485,10 @@ describe('install-conda: micromamba', () => {
     const sim = await startMirrors([{ name: 'releases' }], { tls });
     try {
       const r = newRunner();
-      const main = await r.main({ mirror: 'tuna', configure: 'conda', cache: 'false', 'install-conda': 'micromamba' },
-        { NODE_EXTRA_CA_CERTS: tls.certFile, TUNA_SETUP_MICROMAMBA_UPSTREAM: `${sim.url('releases')}/micromamba-releases` });
+      const main = await r.main(
+        { mirror: 'tuna', configure: 'conda', cache: 'false', 'install-conda': 'micromamba' },
+        { NODE_EXTRA_CA_CERTS: tls.certFile, TUNA_SETUP_MICROMAMBA_UPSTREAM: `${sim.url('releases')}/micromamba-releases` },
+      );
       expect(main.code, main.log).toBe(0);
       const bin = path.join(r.dir, 'temp', 'micromamba', 'bin');
       expect(main.path).toEqual([bin]);
@@ -424,12 +504,17 @@ describe('install-conda: micromamba', () => {
   });
 });
 
-describe('the repository as an Action\'s', () => {
+describe("the repository as an Action's", () => {
   const root = path.resolve(import.meta.dirname, '../..');
   it('the example workflows (examples/, not run here) and the CI self-test (uses: ./) use only inputs and outputs action.yml declares', async () => {
     const { parse } = await import('yaml');
     const action = parse(readFileSync(path.join(root, 'action.yml'), 'utf8'));
-    const files = [...readdirSync(path.join(root, 'examples')).filter((f) => f.endsWith('.yml')).map((f) => `examples/${f}`), '.github/workflows/ci.yml'];
+    const files = [
+      ...readdirSync(path.join(root, 'examples'))
+        .filter((f) => f.endsWith('.yml'))
+        .map((f) => `examples/${f}`),
+      '.github/workflows/ci.yml',
+    ];
     expect(files.length).toBeGreaterThanOrEqual(4);
     // workflows in .github/workflows run in this repository: only CI, never an example that needs org/tuna-setup@v1 or a GPU
     expect(readdirSync(path.join(root, '.github/workflows'))).toEqual(['ci.yml']);

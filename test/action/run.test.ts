@@ -23,7 +23,9 @@ describe('run: the job inside the image', () => {
     if (missing(needs)) return;
     ({ lab, dockerd } = await startLabDockerd(dir));
   }, 180_000);
-  afterAll(async () => { await lab?.stop(); });
+  afterAll(async () => {
+    await lab?.stop();
+  });
 
   const image = '127.0.0.1:5000/library/busybox:latest';
   const inputs = (run: string) => ({ mirror: 'official', configure: 'pip', cache: 'false', image, gpus: 'none', run });
@@ -50,8 +52,14 @@ describe('run: the job inside the image', () => {
   it('the wheel cache is mounted into the job: what pip/uv write there is saved by the post step', async () => {
     const store = tempDir('tuna-run-wheels-');
     const r = newRunner('self-hosted');
-    const main = await r.main({ ...inputs('mkdir -p "$PIP_CACHE_DIR" && echo wheel > "$PIP_CACHE_DIR/from-the-job.whl" && echo "cache at $PIP_CACHE_DIR"'), cache: 'true', 'cache-local-path': store },
-      { DOCKER_HOST: dockerd.host });
+    const main = await r.main(
+      {
+        ...inputs('mkdir -p "$PIP_CACHE_DIR" && echo wheel > "$PIP_CACHE_DIR/from-the-job.whl" && echo "cache at $PIP_CACHE_DIR"'),
+        cache: 'true',
+        'cache-local-path': store,
+      },
+      { DOCKER_HOST: dockerd.host },
+    );
     expect(main.code, main.log).toBe(0);
     expect(main.log).toContain('cache at /tuna-setup-wheels/pip');
     const post = await r.post(main, {}, { DOCKER_HOST: dockerd.host });
@@ -70,7 +78,10 @@ describe('run: the job inside the image', () => {
     expect(main.code, main.log).toBe(0);
     expect(main.log).toContain('pinned ok');
     expect(main.outputs).toMatchObject({ image: pinned, 'image-digest': digest });
-    const absent = await newRunner().main({ ...inputs('true'), image: `127.0.0.1:5000/library/busybox@sha256:${'0'.repeat(64)}`, pull: 'always' }, { DOCKER_HOST: dockerd.host });
+    const absent = await newRunner().main(
+      { ...inputs('true'), image: `127.0.0.1:5000/library/busybox@sha256:${'0'.repeat(64)}`, pull: 'always' },
+      { DOCKER_HOST: dockerd.host },
+    );
     expect(absent.code).toBe(1);
     expect(absent.log).toMatch(/::error::.*busybox@sha256:0{64}/);
   });
@@ -117,10 +128,15 @@ describe('run: the job inside the image', () => {
     const name = `tuna-setup-abort-${process.pid}`;
     const poll = setInterval(async () => {
       const ps = await dockerd.docker('ps', '--filter', `name=${name}`, '--format', '{{.Names}}').catch(() => ({ stdout: '' }));
-      if (ps.stdout.trim()) { clearInterval(poll); ctl.abort(); }
+      if (ps.stdout.trim()) {
+        clearInterval(poll);
+        ctl.abort();
+      }
     }, 200);
     let during: number[] = [];
-    const watch = setInterval(() => { during = ['SIGINT', 'SIGTERM', 'SIGHUP'].map((s) => process.listenerCount(s)); }, 50);
+    const watch = setInterval(() => {
+      during = ['SIGINT', 'SIGTERM', 'SIGHUP'].map((s) => process.listenerCount(s));
+    }, 50);
     const r = await runJob({ image, command: ['sleep', '60'], gpus: 'none', name }, { env, signal: ctl.signal, onOutput: () => {} });
     clearInterval(poll);
     clearInterval(watch);
@@ -129,17 +145,49 @@ describe('run: the job inside the image', () => {
     expect((await dockerd.docker('ps', '-aq', '--filter', `name=${name}`)).stdout.trim()).toBe('');
   });
 
-  it('CLI run: the job sees the mirror pip and uv were pointed at, as the Action\'s job does; --env wins', async () => {
-    const r = await runCliAsync(['run', '--image', image, '--gpus', 'none', '--env', 'UV_DEFAULT_INDEX=https://mine.example/simple', '--workdir', tempDir('tuna-cli-run-'),
-      '--', 'sh', '-c', 'echo "pip=$PIP_INDEX_URL uv=$UV_DEFAULT_INDEX"'], { DOCKER_HOST: dockerd.host, PIP_INDEX_URL: 'https://pypi.tuna.tsinghua.edu.cn/simple', UV_DEFAULT_INDEX: 'https://pypi.tuna.tsinghua.edu.cn/simple' });
+  it("CLI run: the job sees the mirror pip and uv were pointed at, as the Action's job does; --env wins", async () => {
+    const r = await runCliAsync(
+      [
+        'run',
+        '--image',
+        image,
+        '--gpus',
+        'none',
+        '--env',
+        'UV_DEFAULT_INDEX=https://mine.example/simple',
+        '--workdir',
+        tempDir('tuna-cli-run-'),
+        '--',
+        'sh',
+        '-c',
+        'echo "pip=$PIP_INDEX_URL uv=$UV_DEFAULT_INDEX"',
+      ],
+      { DOCKER_HOST: dockerd.host, PIP_INDEX_URL: 'https://pypi.tuna.tsinghua.edu.cn/simple', UV_DEFAULT_INDEX: 'https://pypi.tuna.tsinghua.edu.cn/simple' },
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('pip=https://pypi.tuna.tsinghua.edu.cn/simple uv=https://mine.example/simple');
   });
 
-  it('CLI run: the command\'s argv and exit code, --env values kept out of docker\'s argv', async () => {
+  it("CLI run: the command's argv and exit code, --env values kept out of docker's argv", async () => {
     const work = tempDir('tuna-cli-run-');
-    const r = await runCliAsync(['run', '--image', image, '--gpus', 'none', '--env', 'SECRET=s3cr3t value', '--workdir', work,
-      '--', 'sh', '-c', 'echo "got $SECRET"; touch /workspace/done; exit 5'], { DOCKER_HOST: dockerd.host });
+    const r = await runCliAsync(
+      [
+        'run',
+        '--image',
+        image,
+        '--gpus',
+        'none',
+        '--env',
+        'SECRET=s3cr3t value',
+        '--workdir',
+        work,
+        '--',
+        'sh',
+        '-c',
+        'echo "got $SECRET"; touch /workspace/done; exit 5',
+      ],
+      { DOCKER_HOST: dockerd.host },
+    );
     expect(r.code, r.stderr).toBe(5);
     expect(r.stdout).toContain('got s3cr3t value');
     expect(statSync(path.join(work, 'done')).isFile()).toBe(true);
@@ -148,7 +196,9 @@ describe('run: the job inside the image', () => {
   it('CLI run: gpus asked for without the NVIDIA runtime fails before pulling, saying what to do', async () => {
     const r = await runCliAsync(['run', '--image', image, '--gpus', 'all', '--', 'true'], { DOCKER_HOST: dockerd.host, TUNA_SETUP_DRIVER_VERSION: '' });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/--gpus all needs the NVIDIA Container Toolkit \(nvidia-container-toolkit\): no nvidia-container-runtime-hook on PATH, no 'nvidia' runtime and no CDI spec dirs/);
+    expect(r.stderr).toMatch(
+      /--gpus all needs the NVIDIA Container Toolkit \(nvidia-container-toolkit\): no nvidia-container-runtime-hook on PATH, no 'nvidia' runtime and no CDI spec dirs/,
+    );
   });
 });
 
@@ -167,26 +217,41 @@ describe('run with gpus: the device request reaches the NVIDIA hook', () => {
   beforeAll(async () => {
     if (missing(needs)) return;
     mkdirSync(hookDir);
-    writeFileSync(path.join(hookDir, 'nvidia-container-runtime-hook'), `#!/usr/bin/python3
+    writeFileSync(
+      path.join(hookDir, 'nvidia-container-runtime-hook'),
+      `#!/usr/bin/python3
 import json, os, sys
 state = json.load(sys.stdin)
 with open(os.path.join(state["bundle"], "config.json")) as f:
     env = json.load(f)["process"]["env"]
 with open(${JSON.stringify(hookLog)}, "a") as log:
     log.write(json.dumps({"argv": sys.argv[1:], "nvidia": sorted(e for e in env if e.startswith("NVIDIA_"))}) + "\\n")
-`, { mode: 0o755 });
+`,
+      { mode: 0o755 },
+    );
     lab = await startDockerLab(dir);
     writeFileSync(path.join(dir, 'daemon.json'), '{}\n');
     dockerd = await lab.startDockerd(path.join(dir, 'daemon.json'), { env: { PATH: `${hookDir}:${process.env.PATH}` } });
     if (!dockerd.ok) throw new Error(dockerd.output());
   }, 180_000);
-  afterAll(async () => { await lab?.stop(); });
+  afterAll(async () => {
+    await lab?.stop();
+  });
   const image = '127.0.0.1:5000/library/busybox:latest';
-  const hooked = () => (existsSync(hookLog) ? readFileSync(hookLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { argv: string[]; nvidia: string[] }) : []);
+  const hooked = () =>
+    existsSync(hookLog)
+      ? readFileSync(hookLog, 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as { argv: string[]; nvidia: string[] })
+      : [];
   const withHook = { PATH: `${hookDir}:${process.env.PATH}`, TUNA_SETUP_DRIVER_VERSION: '' };
 
   it('the Action with gpus: all, and the CLI with --gpus 2: the hook runs as a prestart hook with the devices asked for', async () => {
-    const main = await newRunner().main({ mirror: 'official', configure: 'pip', cache: 'false', image, gpus: 'all', run: 'echo in the job' }, { DOCKER_HOST: dockerd.host, ...withHook });
+    const main = await newRunner().main(
+      { mirror: 'official', configure: 'pip', cache: 'false', image, gpus: 'all', run: 'echo in the job' },
+      { DOCKER_HOST: dockerd.host, ...withHook },
+    );
     expect(main.code, main.log).toBe(0);
     expect(main.log).toContain('in the job');
     expect(hooked()).toEqual([{ argv: ['prestart'], nvidia: expect.arrayContaining(['NVIDIA_VISIBLE_DEVICES=all']) }]);

@@ -47,10 +47,26 @@ describe('where each tool reads its user config', () => {
   const cases: [NodeJS.Platform, NodeJS.ProcessEnv, Record<string, string>][] = [
     ['linux', {}, { pip: '/home/u/.config/pip/pip.conf', uv: '/home/u/.config/uv/uv.toml', conda: '/home/u/.condarc', docker: '/etc/docker/daemon.json' }],
     ['linux', { XDG_CONFIG_HOME: '/x' }, { pip: '/x/pip/pip.conf', uv: '/x/uv/uv.toml', conda: '/home/u/.condarc', docker: '/etc/docker/daemon.json' }],
-    ['darwin', {}, { pip: '/home/u/Library/Application Support/pip/pip.conf', uv: '/home/u/.config/uv/uv.toml', conda: '/home/u/.condarc', docker: '/home/u/.docker/daemon.json' }],
-    ['win32', { APPDATA: 'C:\\Users\\u\\AppData\\Roaming' }, {
-      pip: 'C:\\Users\\u\\AppData\\Roaming\\pip\\pip.ini', uv: 'C:\\Users\\u\\AppData\\Roaming\\uv\\uv.toml',
-      conda: 'C:\\Users\\u\\.condarc', docker: 'C:\\ProgramData\\docker\\config\\daemon.json' }],
+    [
+      'darwin',
+      {},
+      {
+        pip: '/home/u/Library/Application Support/pip/pip.conf',
+        uv: '/home/u/.config/uv/uv.toml',
+        conda: '/home/u/.condarc',
+        docker: '/home/u/.docker/daemon.json',
+      },
+    ],
+    [
+      'win32',
+      { APPDATA: 'C:\\Users\\u\\AppData\\Roaming' },
+      {
+        pip: 'C:\\Users\\u\\AppData\\Roaming\\pip\\pip.ini',
+        uv: 'C:\\Users\\u\\AppData\\Roaming\\uv\\uv.toml',
+        conda: 'C:\\Users\\u\\.condarc',
+        docker: 'C:\\ProgramData\\docker\\config\\daemon.json',
+      },
+    ],
   ];
   for (const [os, env, want] of cases) {
     it(`${os} ${JSON.stringify(env)}`, () => {
@@ -71,11 +87,15 @@ describe('catalog rows, each with its source', () => {
     expect(row('tuna').conda!.channels).not.toContain('MindSpore');
     expect(row('tuna').conda!.lacks).toContain('MindSpore');
   });
-  it('default channels are main, r, msys2 (conda dropped free): Aliyun\'s snippet, SJTU\'s synced set', () => {
+  it("default channels are main, r, msys2 (conda dropped free): Aliyun's snippet, SJTU's synced set", () => {
     for (const m of ['aliyun', 'sjtu']) expect(row(m).conda!.defaultChannels.map((u) => u.split('/').pop())).toEqual(['main', 'r', 'msys2']);
   });
-  it('per-platform gaps are data: SJTU lacks linux-aarch64/osx-arm64 in pkgs/main and pytorch, linux-aarch64 in conda-forge; TUNA\'s conda-forge lacks linux-ppc64le', () => {
-    expect(row('sjtu').conda!.lacksSubdirs).toEqual({ 'pkgs/main': ['linux-aarch64', 'osx-arm64'], 'conda-forge': ['linux-aarch64'], pytorch: ['linux-aarch64', 'osx-arm64'] });
+  it("per-platform gaps are data: SJTU lacks linux-aarch64/osx-arm64 in pkgs/main and pytorch, linux-aarch64 in conda-forge; TUNA's conda-forge lacks linux-ppc64le", () => {
+    expect(row('sjtu').conda!.lacksSubdirs).toEqual({
+      'pkgs/main': ['linux-aarch64', 'osx-arm64'],
+      'conda-forge': ['linux-aarch64'],
+      pytorch: ['linux-aarch64', 'osx-arm64'],
+    });
     expect(row('tuna').conda!.lacksSubdirs).toEqual({ 'conda-forge': ['linux-ppc64le'] });
     const sjtu = catalogCandidates('conda').find((c) => c.name === 'sjtu')!;
     expect(condaSubdirGap(sjtu, 'linux-aarch64')).toMatch(/^no linux-aarch64 packages in pkgs\/main, conda-forge, pytorch \(the catalog: /);
@@ -84,18 +104,48 @@ describe('catalog rows, each with its source', () => {
     expect(condaSubdir('darwin', 'arm64')).toBe('osx-arm64');
     expect(condaSubdir('win32', 'x64')).toBe('win-64');
   });
-  it('a URL-only mirror gets conda-forge alone (what mirrorz\'s generic help configures), no pytorch or bioconda', () => {
+  it("a URL-only mirror gets conda-forge alone (what mirrorz's generic help configures), no pytorch or bioconda", () => {
     expect(findMirror('https://mirrors.example.edu.cn').conda!.channels).toEqual(['conda-forge']);
   });
   it('rows resting on third-party use only are marked unverified — and shown so in a ranking', () => {
     const unverified = MIRRORS.flatMap((m) => (['pypi', 'conda', 'pytorchWheels'] as const).filter((s) => m[s]?.unverified).map((s) => `${m.name}.${s}`));
-    expect(unverified.sort()).toEqual(['aliyun.conda', 'aliyun.pytorchWheels', 'bfsu.conda', 'huawei.pypi', 'nju.conda', 'nju.pypi', 'nju.pytorchWheels', 'tencent.pypi']);
+    expect(unverified.sort()).toEqual([
+      'aliyun.conda',
+      'aliyun.pytorchWheels',
+      'bfsu.conda',
+      'huawei.pypi',
+      'nju.conda',
+      'nju.pypi',
+      'nju.pytorchWheels',
+      'tencent.pypi',
+    ]);
     const tencent = catalogCandidates('pypi').find((c) => c.name === 'tencent')!;
     expect(serviceRow(tencent, 'pypi')!.unverified).toMatch(/third-party use only/);
-    const lines = formatRanking({ service: 'pypi', chosen: null, ranking: [{ name: 'tencent', url: tencent.url, upstream: false, ok: false, latencyMs: null, throughputBps: null, excluded: 'x', bytes: 0, unverified: 'third-party' }], elapsedMs: 1, budgetMs: 1, probedAt: '', cached: false, bytes: 0 });
+    const lines = formatRanking({
+      service: 'pypi',
+      chosen: null,
+      ranking: [
+        {
+          name: 'tencent',
+          url: tencent.url,
+          upstream: false,
+          ok: false,
+          latencyMs: null,
+          throughputBps: null,
+          excluded: 'x',
+          bytes: 0,
+          unverified: 'third-party',
+        },
+      ],
+      elapsedMs: 1,
+      budgetMs: 1,
+      probedAt: '',
+      cached: false,
+      bytes: 0,
+    });
     expect(lines.at(-1)).toMatch(/\(unverified row\)$/);
   });
-  it('SJTU\'s PyPI sync jobs (pypi-packages) count as pypi in its mirrorz status, so its freshness is known', () => {
+  it("SJTU's PyPI sync jobs (pypi-packages) count as pypi in its mirrorz status, so its freshness is known", () => {
     const now = Date.now();
     const v = readMirrorz({ mirrors: [{ cname: 'pypi-packages', status: `S${Math.floor(now / 1000) - 600}` }] }, SERVICE_PROBES.pypi.sync, now);
     expect(v.state).toBe('ok');

@@ -36,7 +36,9 @@ afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
 function mirrorFile(): string {
   const file = path.join(tempDir('tuna-verify-'), 'mirrors.yaml');
-  writeFileSync(file, `- name: loop
+  writeFileSync(
+    file,
+    `- name: loop
   url: ${base}
   pypi: { index: ${base}/pypi/web/simple }
   conda:
@@ -48,7 +50,8 @@ function mirrorFile(): string {
 - name: gone
   url: http://127.0.0.1:9
   pypi: { index: http://127.0.0.1:9/simple }
-`);
+`,
+  );
   return file;
 }
 
@@ -77,7 +80,9 @@ describe('catalog verify', () => {
   it('text output names each row that is not ok; --mirror picks rows; bad flags are usage errors', async () => {
     const file = mirrorFile();
     const ok = await runCliAsync(['catalog', 'verify', '--mirror-file', file, '--mirror', 'loop', '--allow-http']);
-    expect(ok.stdout).toMatch(/^missing\s+loop\s+conda default_channels\[1\]\s+http:\/\/127\.0\.0\.1:\d+\/anaconda\/pkgs\/r\/noarch\/repodata\.json\s+— HTTP 404$/m);
+    expect(ok.stdout).toMatch(
+      /^missing\s+loop\s+conda default_channels\[1\]\s+http:\/\/127\.0\.0\.1:\d+\/anaconda\/pkgs\/r\/noarch\/repodata\.json\s+— HTTP 404$/m,
+    );
     expect(ok.stdout).not.toContain('gone');
     expect((await runCliAsync(['catalog', 'verify', '--concurrency', '0', '--json'])).code).toBe(2);
     expect((await runCliAsync(['catalog', 'check', '--json'])).json().error.message).toMatch(/unknown catalog command 'check'/);
@@ -86,7 +91,9 @@ describe('catalog verify', () => {
   it('what it asks of the catalog: every row of every mirror, one small resource each', () => {
     const targets = MIRRORS.flatMap(verifyTargets);
     expect(targets.length).toBeGreaterThan(40);
-    expect(targets.find((t) => t.mirror === 'tuna' && t.row === 'conda channel conda-forge')!.url).toBe('https://mirrors.tuna.tsinghua.edu.cn/anaconda/cloud/conda-forge/noarch/repodata.json');
+    expect(targets.find((t) => t.mirror === 'tuna' && t.row === 'conda channel conda-forge')!.url).toBe(
+      'https://mirrors.tuna.tsinghua.edu.cn/anaconda/cloud/conda-forge/noarch/repodata.json',
+    );
     expect(targets.filter((t) => t.mirror === 'tuna').map((t) => t.row)).toContain('status');
   });
 });

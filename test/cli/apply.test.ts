@@ -71,7 +71,12 @@ describe('tuna-setup apply', () => {
   });
 
   const failures: { name: string; args: string[]; code: number; stderr: RegExp }[] = [
-    { name: 'an unknown mirror, listing the valid ones', args: ['--mirror', 'tunaa'], code: 2, stderr: /unknown mirror 'tunaa'\nhint: use one of: .*tuna, bfsu, ustc, sjtu, nju, aliyun, tencent, huawei, official/ },
+    {
+      name: 'an unknown mirror, listing the valid ones',
+      args: ['--mirror', 'tunaa'],
+      code: 2,
+      stderr: /unknown mirror 'tunaa'\nhint: use one of: .*tuna, bfsu, ustc, sjtu, nju, aliyun, tencent, huawei, official/,
+    },
     { name: 'a malformed URL', args: ['--mirror', 'https://'], code: 2, stderr: /not a URL/ },
     { name: 'http without the opt-in', args: ['--mirror', 'http://mirror.example/simple'], code: 2, stderr: /plain http\nhint: .*--allow-http/ },
     { name: 'credentials in a URL', args: ['--mirror', 'https://u:secret@mirror.example/simple'], code: 2, stderr: /carries credentials/ },
@@ -172,9 +177,21 @@ describe('paths and the journal', () => {
     writeFileSync(path.join(work, 'pip.conf'), ours);
     const state = path.join(h.dir, '.local/state/tuna-setup');
     mkdirSync(state, { recursive: true });
-    writeFileSync(path.join(state, 'journal.json'), JSON.stringify({ version: 1, entries: [{
-      path: 'pip.conf', target: 'pip', original: Buffer.from(original).toString('base64'), written: createHash('sha256').update(ours).digest('hex'), createdDirs: [],
-    }] }));
+    writeFileSync(
+      path.join(state, 'journal.json'),
+      JSON.stringify({
+        version: 1,
+        entries: [
+          {
+            path: 'pip.conf',
+            target: 'pip',
+            original: Buffer.from(original).toString('base64'),
+            written: createHash('sha256').update(ours).digest('hex'),
+            createdDirs: [],
+          },
+        ],
+      }),
+    );
     const r = await runCliAsync(['restore', '--json'], h.env, work);
     expect(r.code, r.stderr).toBe(0);
     expect(readFileSync(path.join(work, 'pip.conf'), 'utf8')).toBe(original);
@@ -187,10 +204,20 @@ describe('paths and the journal', () => {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', state]);
     try {
       writeFileSync(path.join(h.dir, 'pip.conf'), '[global]\n' + '# padding\n'.repeat(6_000)); // 60 KB: its copy in the journal does not fit
-      try { writeFileSync(path.join(state, 'filler'), Buffer.alloc(60 * 1024)); } catch { /* full */ }
-      const r = await runCliAsync(['apply', '--mirror', 'tuna', '--targets', 'pip', '--pip-config', path.join(h.dir, 'pip.conf'), '--state-dir', state, '--json'], h.env);
+      try {
+        writeFileSync(path.join(state, 'filler'), Buffer.alloc(60 * 1024));
+      } catch {
+        /* full */
+      }
+      const r = await runCliAsync(
+        ['apply', '--mirror', 'tuna', '--targets', 'pip', '--pip-config', path.join(h.dir, 'pip.conf'), '--state-dir', state, '--json'],
+        h.env,
+      );
       expect(r.code).toBe(1);
-      expect(r.json().error).toMatchObject({ code: 'WRITE_FAILED', message: expect.stringMatching(/cannot write the journal .*journal\.json: .*no space left on device/i) });
+      expect(r.json().error).toMatchObject({
+        code: 'WRITE_FAILED',
+        message: expect.stringMatching(/cannot write the journal .*journal\.json: .*no space left on device/i),
+      });
       expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
       expect(readFileSync(path.join(h.dir, 'pip.conf'), 'utf8')).not.toContain('tuna');
       expect(readdirSync(state).filter((n) => n !== 'filler')).toEqual([]);

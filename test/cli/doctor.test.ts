@@ -11,7 +11,10 @@ describe('tuna-setup doctor', () => {
     const home = tempDir();
     const t0 = Date.now();
     const r = runCli(['doctor', '--json', '--sysroot', H100], {
-      HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), PATH: '/usr/bin:/bin', DOCKER_HOST: `unix://${home}/no.sock`,
+      HOME: home,
+      XDG_CONFIG_HOME: path.join(home, '.config'),
+      PATH: '/usr/bin:/bin',
+      DOCKER_HOST: `unix://${home}/no.sock`,
     });
     expect(r.code, r.stderr).toBe(0);
     // a missing nvidia-smi must not leave a timer keeping the process alive (it once took 15 s)

@@ -10,7 +10,9 @@ import { runCliAsync } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
 let sim: Awaited<ReturnType<typeof startMirrors>>;
-beforeAll(async () => { sim = await startMirrors([{ name: 'good' }, { name: 'tampered', fault: 'bad-checksum' }, { name: 'upstream' }]); });
+beforeAll(async () => {
+  sim = await startMirrors([{ name: 'good' }, { name: 'tampered', fault: 'bad-checksum' }, { name: 'upstream' }]);
+});
 afterAll(() => sim.close());
 
 describe('install-conda', () => {
@@ -25,15 +27,20 @@ describe('install-conda', () => {
 
   it('a checksum mismatch on the mirror falls back to the upstream, with a warning; nothing unverified runs', async () => {
     const prefix = path.join(tempDir('tuna-conda-'), 'miniforge3');
-    const r = await runCliAsync(['install-conda', 'miniforge', '--mirror', sim.url('tampered')!, '--allow-http', '--prefix', prefix, '--json'],
-      { TUNA_SETUP_MINIFORGE_UPSTREAM: `${sim.url('upstream')}/miniforge-releases` });
+    const r = await runCliAsync(['install-conda', 'miniforge', '--mirror', sim.url('tampered')!, '--allow-http', '--prefix', prefix, '--json'], {
+      TUNA_SETUP_MINIFORGE_UPSTREAM: `${sim.url('upstream')}/miniforge-releases`,
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.json().source).toBe('official');
     expect(r.stderr).toMatch(/warning: Miniforge installer from .* failed \(checksum mismatch: .*\); falling back to the upstream release/);
   });
 
   it('usage errors: no --prefix, an unknown kind, --mirror for micromamba', async () => {
-    for (const args of [['install-conda'], ['install-conda', 'anaconda', '--prefix', '/tmp/x'], ['install-conda', 'micromamba', '--mirror', 'tuna', '--prefix', '/tmp/x']]) {
+    for (const args of [
+      ['install-conda'],
+      ['install-conda', 'anaconda', '--prefix', '/tmp/x'],
+      ['install-conda', 'micromamba', '--mirror', 'tuna', '--prefix', '/tmp/x'],
+    ]) {
       const r = await runCliAsync([...args, '--json']);
       expect(r.code, args.join(' ')).toBe(2);
     }

@@ -12,7 +12,10 @@ let silent: net.Server;
 let proxy = '';
 let startup = 0;
 beforeAll(async () => {
-  silent = net.createServer((s) => { s.on('error', () => {}); s.resume(); });
+  silent = net.createServer((s) => {
+    s.on('error', () => {});
+    s.resume();
+  });
   await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
   proxy = `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
   const t0 = performance.now();
@@ -21,7 +24,16 @@ beforeAll(async () => {
 });
 afterAll(() => silent.close());
 
-const env = () => ({ HTTPS_PROXY: proxy, HTTP_PROXY: proxy, https_proxy: proxy, http_proxy: proxy, NO_PROXY: '', no_proxy: '', XDG_STATE_HOME: tempDir(), TUNA_SETUP_OFFLINE: '' });
+const env = () => ({
+  HTTPS_PROXY: proxy,
+  HTTP_PROXY: proxy,
+  https_proxy: proxy,
+  http_proxy: proxy,
+  NO_PROXY: '',
+  no_proxy: '',
+  XDG_STATE_HOME: tempDir(),
+  TUNA_SETUP_OFFLINE: '',
+});
 
 async function timed(args: string[], extra: NodeJS.ProcessEnv = {}) {
   const t0 = performance.now();
@@ -34,7 +46,9 @@ describe('a proxy that never answers', () => {
     const r = await timed(['select', '--budget-ms', '1000', '--fresh', '--mirrors', 'tuna,ustc,official']);
     expect(r.code).toBe(1);
     expect(r.ms).toBeLessThan(startup + 1000 + 400);
-    expect(r.stderr).toMatch(/^tuna-setup: no healthy pypi mirror among 3 candidates — tuna: no complete answer within \d+ ms \(through the proxy http:\/\/127\.0\.0\.1:\d+\)/);
+    expect(r.stderr).toMatch(
+      /^tuna-setup: no healthy pypi mirror among 3 candidates — tuna: no complete answer within \d+ ms \(through the proxy http:\/\/127\.0\.0\.1:\d+\)/,
+    );
     expect(r.stderr.trim().split('\n')).toHaveLength(2);
     expect(r.stderr).toMatch(/\nhint: /);
   });
@@ -52,6 +66,8 @@ describe('a malformed proxy variable', () => {
   it('is one line naming the variable (credentials hidden) and a hint', async () => {
     const r = await timed(['select', '--fresh'], { HTTPS_PROXY: 'http://user:secret@exa mple:3128', https_proxy: undefined as unknown as string });
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe("tuna-setup: HTTPS_PROXY='http://***@exa mple:3128' is not a valid proxy URL\nhint: fix or unset HTTPS_PROXY, e.g. HTTPS_PROXY=http://proxy.example.com:3128\n");
+    expect(r.stderr).toBe(
+      "tuna-setup: HTTPS_PROXY='http://***@exa mple:3128' is not a valid proxy URL\nhint: fix or unset HTTPS_PROXY, e.g. HTTPS_PROXY=http://proxy.example.com:3128\n",
+    );
   });
 });

@@ -30,10 +30,17 @@ describe('tuna-setup resolve', () => {
     expect(r.code, r.stderr).toBe(0);
     const out = r.json();
     expect(out).toMatchObject({
-      variant: 'cu132', cuda: '13.2', torch: '2.14.0', torchvision: '0.29.0', torchaudio: null,
-      torchIndexUrl: 'https://download.pytorch.org/whl/cu132', wheelSource: 'upstream',
-      image: 'pytorch/pytorch:2.14.0-cuda13.2-cudnn9-runtime', digest: null,
-      driver: '580.159.04', gpus: ['9.0'],
+      variant: 'cu132',
+      cuda: '13.2',
+      torch: '2.14.0',
+      torchvision: '0.29.0',
+      torchaudio: null,
+      torchIndexUrl: 'https://download.pytorch.org/whl/cu132',
+      wheelSource: 'upstream',
+      image: 'pytorch/pytorch:2.14.0-cuda13.2-cudnn9-runtime',
+      digest: null,
+      driver: '580.159.04',
+      gpus: ['9.0'],
     });
     expect(out.reasons[0]).toBe('driver 580.159.04 (from sysfs), GPUs 9.0');
     expect(out.reasons.at(-1)).toBe('offline: the tag was not checked in the registry');
@@ -58,19 +65,37 @@ describe('tuna-setup resolve', () => {
     const r = runCli(['resolve', '--json', '--torch', '2.13', '--driver', '470.256.02', '--gpu-cc', '7.5'], offline);
     expect(r.code).toBe(1);
     expect(r.json().reasons).toContain('cu126: rejected — driver 470.256.02 is older than 525.60.13, the minimum for CUDA 12.x (minor-version compatibility)');
-    expect(r.stderr).toMatch(/^tuna-setup: no CUDA variant of torch 2\.13 fits: .*\nhint: would work: a driver ≥ 525\.60\.13 \(for cu126\); or torch 2\.7 \(cu118\); or --cuda cpu\n$/);
+    expect(r.stderr).toMatch(
+      /^tuna-setup: no CUDA variant of torch 2\.13 fits: .*\nhint: would work: a driver ≥ 525\.60\.13 \(for cu126\); or torch 2\.7 \(cu118\); or --cuda cpu\n$/,
+    );
   });
 
   it('--registry-mirror: a path prefix and an http mirror (with --allow-http) rewrite the image', () => {
-    const r = runCli(['resolve', '--json', '--torch', '2.7', '--driver', '570.172.08', '--gpu-cc', '8.6', '--registry-mirror', 'http://hub.example:5000/dockerhub', '--allow-http'], offline);
+    const r = runCli(
+      [
+        'resolve',
+        '--json',
+        '--torch',
+        '2.7',
+        '--driver',
+        '570.172.08',
+        '--gpu-cc',
+        '8.6',
+        '--registry-mirror',
+        'http://hub.example:5000/dockerhub',
+        '--allow-http',
+      ],
+      offline,
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.json().image).toBe('hub.example:5000/dockerhub/pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime');
     expect(r.json().reasons).toContain('image pulled through registry mirror hub.example:5000/dockerhub');
   });
 
   it('--wheel-mirror NAME takes the wheels from a catalog mirror with a PEP 503 index', () => {
-    expect(runCli(['resolve', '--json', '--driver', '570.172.08', '--gpu-cc', '8.9', '--wheel-mirror', 'sjtu'], offline).json().torchIndexUrl)
-      .toBe('https://mirror.sjtu.edu.cn/pytorch-wheels/cu126');
+    expect(runCli(['resolve', '--json', '--driver', '570.172.08', '--gpu-cc', '8.9', '--wheel-mirror', 'sjtu'], offline).json().torchIndexUrl).toBe(
+      'https://mirror.sjtu.edu.cn/pytorch-wheels/cu126',
+    );
     const flat = runCli(['resolve', '--driver', '570.172.08', '--wheel-mirror', 'aliyun'], offline);
     expect(flat.code).toBe(2);
     expect(flat.stderr).toMatch(/aliyun's PyTorch wheels are a flat -f listing/);
@@ -82,7 +107,11 @@ describe('tuna-setup resolve', () => {
     [['--gpu-cc', 'sm_86'], 2, /--gpu-cc 'sm_86' is not a compute capability like 8\.6/],
     [['--driver', 'latest'], 2, /--driver 'latest' is not a driver version/],
     [['--python', 'py3'], 2, /--python 'py3' is not a version like 3\.12/],
-    [['--registry-mirror', 'https://hub.example/v2/hub'], 2, /--registry-mirror: 'https:\/\/hub\.example\/v2\/hub' has the path '\/v2\/hub', which is not a repository prefix/],
+    [
+      ['--registry-mirror', 'https://hub.example/v2/hub'],
+      2,
+      /--registry-mirror: 'https:\/\/hub\.example\/v2\/hub' has the path '\/v2\/hub', which is not a repository prefix/,
+    ],
     [['--registry-mirror', 'http://hub.example'], 2, /--registry-mirror: 'http:\/\/hub\.example' is plain http\nhint: use https:\/\/, or pass --allow-http/],
     [['--registry-mirror', 'no_such=https://hub.example'], 2, /--registry-mirror: 'no_such' is not a registry name/],
     [['--torch', '3.0', '--driver', 'none'], 2, /torch 3\.0 is not in tuna-setup's tables\nhint: known: 2\.0–2\.14/],
@@ -94,7 +123,7 @@ describe('tuna-setup resolve', () => {
   });
 
   it('--mirror tuna on a machine without a driver: the PyPI build from the mirror, a warning, exit 0', () => {
-    const r = runCli(['resolve', '--json', '--torch', '2.13', '--mirror', 'tuna'], { ...offline, TUNA_SETUP_DRIVER_VERSION: '' }, );
+    const r = runCli(['resolve', '--json', '--torch', '2.13', '--mirror', 'tuna'], { ...offline, TUNA_SETUP_DRIVER_VERSION: '' });
     expect(r.code, r.stderr).toBe(0);
     expect(r.json()).toMatchObject({ variant: 'cu130', wheelSource: 'pypi', torchIndexUrl: 'https://pypi.tuna.tsinghua.edu.cn/simple' });
     expect(r.stderr).toMatch(/warning: no NVIDIA driver on this machine/);
@@ -104,13 +133,20 @@ describe('tuna-setup resolve', () => {
     const h = tempDir('tuna-resolve-pipconf-');
     mkdirSync(path.join(h, '.config/pip'), { recursive: true });
     writeFileSync(path.join(h, '.config/pip/pip.conf'), '[global]\nindex-url = https://mirrors.ustc.edu.cn/pypi/simple\n');
-    const r = runCli(['resolve', '--json', '--torch', '2.9', '--driver', '570.172.08', '--gpu-cc', '8.9'], { ...offline, HOME: h, XDG_CONFIG_HOME: path.join(h, '.config') });
+    const r = runCli(['resolve', '--json', '--torch', '2.9', '--driver', '570.172.08', '--gpu-cc', '8.9'], {
+      ...offline,
+      HOME: h,
+      XDG_CONFIG_HOME: path.join(h, '.config'),
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.json()).toMatchObject({ wheelSource: 'pypi', torchIndexUrl: 'https://mirrors.ustc.edu.cn/pypi/simple' });
     expect(r.json().reasons).toContain(`PyPI index: https://mirrors.ustc.edu.cn/pypi/simple (${path.join(h, '.config/pip/pip.conf')})`);
     // a private index is not a torch source
     writeFileSync(path.join(h, '.config/pip/pip.conf'), '[global]\nindex-url = https://pkgs.corp.example/simple\n');
-    expect(runCli(['resolve', '--json', '--torch', '2.9', '--driver', '570.172.08'], { ...offline, HOME: h, XDG_CONFIG_HOME: path.join(h, '.config') }).json().wheelSource).toBe('upstream');
+    expect(
+      runCli(['resolve', '--json', '--torch', '2.9', '--driver', '570.172.08'], { ...offline, HOME: h, XDG_CONFIG_HOME: path.join(h, '.config') }).json()
+        .wheelSource,
+    ).toBe('upstream');
   });
 
   it('--wheels upstream with --wheel-mirror, or --wheels mirror with --mirror, are usage errors', () => {

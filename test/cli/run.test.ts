@@ -16,7 +16,11 @@ const needs = { root: true, bins: ['dockerd', 'docker-registry', 'skopeo', 'umoc
 const it = itWith(needs);
 
 /** The CLI in a child process we can signal, feed and watch. */
-function startCli(args: string[], env: NodeJS.ProcessEnv, o: { stdin?: string; cwd?: string } = {}): { child: ChildProcess; done: Promise<CliResult & { signal: NodeJS.Signals | null }> } {
+function startCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  o: { stdin?: string; cwd?: string } = {},
+): { child: ChildProcess; done: Promise<CliResult & { signal: NodeJS.Signals | null }> } {
   const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'], ...(o.cwd ? { cwd: o.cwd } : {}) });
   let stdout = '';
   let stderr = '';
@@ -25,10 +29,12 @@ function startCli(args: string[], env: NodeJS.ProcessEnv, o: { stdin?: string; c
   if (o.stdin !== undefined) child.stdin!.end(o.stdin);
   else child.stdin!.end();
   const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  const done = new Promise<CliResult & { signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => {
-    clearTimeout(timer);
-    resolve({ code: code ?? -1, signal, stdout, stderr, json: () => JSON.parse(stdout) });
-  }));
+  const done = new Promise<CliResult & { signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, signal, stdout, stderr, json: () => JSON.parse(stdout) });
+    }),
+  );
   return { child, done };
 }
 
@@ -55,10 +61,18 @@ describe('tuna-setup run: a real dockerd, no network', () => {
     await dockerd.docker('tag', pulled, onlyHere);
     digest = JSON.parse((await dockerd.docker('image', 'inspect', '--format', '{{json .RepoDigests}}', pulled)).stdout)[0].split('@')[1];
     // a second tag in the registry, not yet on the machine
-    await lab.nsExec(['skopeo', 'copy', '--src-tls-verify=false', '--dest-tls-verify=false',
-      'docker://127.0.0.1:5000/library/busybox:latest', 'docker://127.0.0.1:5000/library/busybox:fresh']);
+    await lab.nsExec([
+      'skopeo',
+      'copy',
+      '--src-tls-verify=false',
+      '--dest-tls-verify=false',
+      'docker://127.0.0.1:5000/library/busybox:latest',
+      'docker://127.0.0.1:5000/library/busybox:fresh',
+    ]);
   }, 180_000);
-  afterAll(async () => { await lab?.stop(); });
+  afterAll(async () => {
+    await lab?.stop();
+  });
 
   const env = () => ({ DOCKER_HOST: dockerd.host });
   const run = (args: string[], extra: NodeJS.ProcessEnv = {}) => runCliAsync(['run', '--gpus', 'none', ...args], { ...env(), ...extra });
@@ -72,7 +86,12 @@ describe('tuna-setup run: a real dockerd, no network', () => {
       expect(r.stdout).toContain('ran offline');
       expect(r.stderr).toMatch(/127\.0\.0\.1:5999\/air\/busybox:1 is on this machine .*not pulling/);
       // a tag made on this machine has no registry digest to report
-      expect((await run(['--image', airGapped, '--json', '--', 'true'])).json()).toEqual({ image: airGapped, exitCode: 0, seconds: expect.any(Number), pulled: false });
+      expect((await run(['--image', airGapped, '--json', '--', 'true'])).json()).toEqual({
+        image: airGapped,
+        exitCode: 0,
+        seconds: expect.any(Number),
+        pulled: false,
+      });
     }, 60_000);
 
     it('missing: an image not on the machine is pulled, once', async () => {
@@ -140,11 +159,30 @@ describe('tuna-setup run: a real dockerd, no network', () => {
   });
 
   describe('--env', () => {
-    it('values reach only the container: PATH and DOCKER_HOST do not steer docker, and no value is in docker\'s argv or environment', async () => {
+    it("values reach only the container: PATH and DOCKER_HOST do not steer docker, and no value is in docker's argv or environment", async () => {
       const secret = 's3cr3t value with "quotes", $dollars # and a hash  ';
-      const { child, done } = startCli(['run', '--gpus', 'none', '--image', pulled,
-        '--env', 'PATH=/nonexistent', '--env', 'DOCKER_HOST=tcp://127.0.0.1:1', '--env', `SECRET=${secret}`, '--env', 'EMPTY=',
-        '--', '/bin/sh', '-c', 'echo "path=$PATH host=$DOCKER_HOST empty=[$EMPTY] secret=[$SECRET]"; sleep 2'], env());
+      const { child, done } = startCli(
+        [
+          'run',
+          '--gpus',
+          'none',
+          '--image',
+          pulled,
+          '--env',
+          'PATH=/nonexistent',
+          '--env',
+          'DOCKER_HOST=tcp://127.0.0.1:1',
+          '--env',
+          `SECRET=${secret}`,
+          '--env',
+          'EMPTY=',
+          '--',
+          '/bin/sh',
+          '-c',
+          'echo "path=$PATH host=$DOCKER_HOST empty=[$EMPTY] secret=[$SECRET]"; sleep 2',
+        ],
+        env(),
+      );
       let envFile = '';
       const seen = await until(() => {
         for (const p of dockerProcesses()) {
@@ -166,7 +204,7 @@ describe('tuna-setup run: a real dockerd, no network', () => {
       expect(existsSync(path.dirname(envFile))).toBe(false);
     });
 
-    it('a value as long as one line of docker\'s env file can be (64 KiB) passes; a byte more is refused', async () => {
+    it("a value as long as one line of docker's env file can be (64 KiB) passes; a byte more is refused", async () => {
       const long = 'x'.repeat(65_535 - 'BIG='.length);
       const r = await run(['--image', pulled, '--env', `BIG=${long}`, '--', 'sh', '-c', 'echo "length ${#BIG}"']);
       expect(r.code, r.stderr).toBe(0);
@@ -194,7 +232,11 @@ describe('tuna-setup run: a real dockerd, no network', () => {
   });
 
   describe('a signal to tuna-setup', () => {
-    for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+    for (const [signal, code] of [
+      ['SIGINT', 130],
+      ['SIGTERM', 143],
+      ['SIGHUP', 129],
+    ] as const) {
       it(`${signal}: the container is removed and the exit code is ${code} (128 + the signal's number)`, async () => {
         const { child, done } = startCli(['run', '--gpus', 'none', '--image', pulled, '--', 'sleep', '60'], env());
         expect(await until(async () => (await containers()) !== '')).toBe(true);
@@ -208,10 +250,12 @@ describe('tuna-setup run: a real dockerd, no network', () => {
     it('the docker CLI killed under us: 128 + its signal, and its orphaned container removed', async () => {
       const { child, done } = startCli(['run', '--gpus', 'none', '--image', pulled, '--', 'sleep', '60'], env());
       let pid = 0;
-      expect(await until(() => {
-        pid = dockerProcesses().find((p) => p.argv.includes(`tuna-setup-run-${child.pid}`))?.pid ?? 0;
-        return pid !== 0;
-      })).toBe(true);
+      expect(
+        await until(() => {
+          pid = dockerProcesses().find((p) => p.argv.includes(`tuna-setup-run-${child.pid}`))?.pid ?? 0;
+          return pid !== 0;
+        }),
+      ).toBe(true);
       expect(await until(async () => (await containers()) !== '')).toBe(true);
       process.kill(pid, 'SIGKILL');
       const r = await done;
@@ -222,8 +266,11 @@ describe('tuna-setup run: a real dockerd, no network', () => {
 
   describe('at a desk', () => {
     it('--interactive: stdin reaches the command (no TTY allocated when stdin is not one)', async () => {
-      const { done } = startCli(['run', '--gpus', 'none', '--image', pulled, '--interactive', '--',
-        'sh', '-c', 'read line; echo "got [$line]"; test -t 0 || echo "no tty"'], env(), { stdin: 'hello from stdin\n' });
+      const { done } = startCli(
+        ['run', '--gpus', 'none', '--image', pulled, '--interactive', '--', 'sh', '-c', 'read line; echo "got [$line]"; test -t 0 || echo "no tty"'],
+        env(),
+        { stdin: 'hello from stdin\n' },
+      );
       const r = await done;
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain('got [hello from stdin]');
@@ -233,9 +280,13 @@ describe('tuna-setup run: a real dockerd, no network', () => {
     it('--interactive on a terminal: a TTY is allocated', async () => {
       // script(1) gives the CLI a pseudo-terminal for stdin and stdout
       const cmd = [process.execPath, CLI, 'run', '--gpus', 'none', '--image', pulled, '--interactive', '--', 'sh', '-c', 'test -t 0 && echo "a tty"']
-        .map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-      const out = await new Promise<string>((resolve, reject) => execFile('script', ['-qec', cmd, '/dev/null'],
-        { env: { ...process.env, ...env() }, timeout: 30_000 }, (e, stdout) => (e ? reject(e) : resolve(stdout))));
+        .map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
+        .join(' ');
+      const out = await new Promise<string>((resolve, reject) =>
+        execFile('script', ['-qec', cmd, '/dev/null'], { env: { ...process.env, ...env() }, timeout: 30_000 }, (e, stdout) =>
+          e ? reject(e) : resolve(stdout),
+        ),
+      );
       expect(out).toContain('a tty');
     });
 
@@ -244,8 +295,25 @@ describe('tuna-setup run: a real dockerd, no network', () => {
       mkdirSync(path.join(work, 'data'));
       writeFileSync(path.join(work, 'data', 'in.txt'), 'from the host\n');
       mkdirSync(path.join(work, 'out'));
-      const r = await startCli(['run', '--gpus', 'none', '--image', pulled, '--volume', 'data:/data:ro', '--volume', `${path.join(work, 'out')}:/out`, '--',
-        'sh', '-c', 'cat /data/in.txt; touch /data/x 2>/dev/null && echo "wrote ro" ; echo made > /out/made.txt'], env(), { cwd: work }).done;
+      const r = await startCli(
+        [
+          'run',
+          '--gpus',
+          'none',
+          '--image',
+          pulled,
+          '--volume',
+          'data:/data:ro',
+          '--volume',
+          `${path.join(work, 'out')}:/out`,
+          '--',
+          'sh',
+          '-c',
+          'cat /data/in.txt; touch /data/x 2>/dev/null && echo "wrote ro" ; echo made > /out/made.txt',
+        ],
+        env(),
+        { cwd: work },
+      ).done;
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain('from the host');
       expect(r.stdout).not.toContain('wrote ro');
@@ -267,7 +335,10 @@ describe('tuna-setup run: a real dockerd, no network', () => {
     });
 
     it('--publish HOST:CONTAINER: the port binding reaches the container; bad ones are usage errors', async () => {
-      const { child, done } = startCli(['run', '--gpus', 'none', '--image', pulled, '--publish', '127.0.0.1:18888:8888', '--publish', '9999:53/udp', '--', 'sleep', '3'], env());
+      const { child, done } = startCli(
+        ['run', '--gpus', 'none', '--image', pulled, '--publish', '127.0.0.1:18888:8888', '--publish', '9999:53/udp', '--', 'sleep', '3'],
+        env(),
+      );
       const name = `tuna-setup-run-${child.pid}`;
       expect(await until(async () => (await containers()) !== '')).toBe(true);
       const bindings = JSON.parse((await dockerd.docker('inspect', '--format', '{{json .HostConfig.PortBindings}}', name)).stdout);
@@ -282,7 +353,7 @@ describe('tuna-setup run: a real dockerd, no network', () => {
     });
   });
 
-  it('--json: exactly one object on stdout, the job\'s output on stderr, the job\'s exit code', async () => {
+  it("--json: exactly one object on stdout, the job's output on stderr, the job's exit code", async () => {
     const r = await run(['--image', pulled, '--json', '--', 'sh', '-c', 'echo to-stdout; echo to-stderr >&2; exit 7']);
     expect(r.code).toBe(7);
     const out = r.json();

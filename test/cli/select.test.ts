@@ -32,14 +32,31 @@ const pair = (name: string) => `${name}=${sim.url(name)}`;
 /** a mirror file naming the simulated sites, as a user would write one */
 function mirrorFile(dir: string): string {
   const file = path.join(dir, 'mirrors.yaml');
-  writeFileSync(file, sim.mirrors.map((m) => `- name: ${m.name}\n  url: ${m.url}\n  pypi: { index: ${m.url}/pypi/web/simple }\n  conda:\n    defaultChannels: [${m.url}/anaconda/pkgs/main]\n    cloud: ${m.url}/anaconda/cloud\n    channels: [conda-forge]\n`).join(''));
+  writeFileSync(
+    file,
+    sim.mirrors
+      .map(
+        (m) =>
+          `- name: ${m.name}\n  url: ${m.url}\n  pypi: { index: ${m.url}/pypi/web/simple }\n  conda:\n    defaultChannels: [${m.url}/anaconda/pkgs/main]\n    cloud: ${m.url}/anaconda/cloud\n    channels: [conda-forge]\n`,
+      )
+      .join(''),
+  );
   return file;
 }
 
 describe('tuna-setup select', () => {
   it('--json prints the contract shape: chosen, ranking with ok/latencyMs/throughputBps/excluded, elapsedMs', async () => {
     const h = home();
-    const r = await runCliAsync(['select', '--json', '--allow-http', '--fresh', ...['lab-fast', 'lab-slow', 'lab-stale', 'lab-portal', 'lab-down'].flatMap((n) => ['--candidate', pair(n)])], h.env);
+    const r = await runCliAsync(
+      [
+        'select',
+        '--json',
+        '--allow-http',
+        '--fresh',
+        ...['lab-fast', 'lab-slow', 'lab-stale', 'lab-portal', 'lab-down'].flatMap((n) => ['--candidate', pair(n)]),
+      ],
+      h.env,
+    );
     expect(r.code, r.stderr).toBe(0);
     const out = r.json();
     expect(out.service).toBe('pypi');
@@ -54,8 +71,11 @@ describe('tuna-setup select', () => {
     expect(r.stderr).toBe('');
   });
 
-  it('--requirements ranks by the job\'s own downloads: many small wheels favour the near mirror, a PyTorch job the wide one', async () => {
-    const s = await startMirrors([{ name: 'near', latencyMs: 1, bandwidthBps: 5e6 }, { name: 'far-wide', latencyMs: 300, bandwidthBps: 25e6 }]);
+  it("--requirements ranks by the job's own downloads: many small wheels favour the near mirror, a PyTorch job the wide one", async () => {
+    const s = await startMirrors([
+      { name: 'near', latencyMs: 1, bandwidthBps: 5e6 },
+      { name: 'far-wide', latencyMs: 300, bandwidthBps: 25e6 },
+    ]);
     try {
       const h = home();
       const cands = s.mirrors.flatMap((m) => ['--candidate', `${m.name}=${m.url}`]);
@@ -130,11 +150,17 @@ describe('tuna-setup apply --mirror auto / a comma list', () => {
   it('chooses per service among the named mirrors and writes the winners into pip.conf and .condarc', async () => {
     const h = home();
     const file = mirrorFile(h.dir);
-    const r = await runCliAsync(['apply', '--json', '--allow-http', '--mirror-file', file, '--mirror', 'lab-slow,lab-fast,lab-stale,lab-portal', '--targets', 'pip,conda'], h.env);
+    const r = await runCliAsync(
+      ['apply', '--json', '--allow-http', '--mirror-file', file, '--mirror', 'lab-slow,lab-fast,lab-stale,lab-portal', '--targets', 'pip,conda'],
+      h.env,
+    );
     expect(r.code, r.stderr).toBe(0);
     const out = r.json();
     expect(out.mirror.name).toBe('lab-fast');
-    expect(out.selection.map((s: any) => [s.service, s.chosen.name])).toEqual([['pypi', 'lab-fast'], ['conda', 'lab-fast']]);
+    expect(out.selection.map((s: any) => [s.service, s.chosen.name])).toEqual([
+      ['pypi', 'lab-fast'],
+      ['conda', 'lab-fast'],
+    ]);
     expect(out.warnings).toEqual([]);
     expect(readFileSync(path.join(h.dir, '.config/pip/pip.conf'), 'utf8')).toContain(`index-url = ${sim.url('lab-fast')}/pypi/web/simple`);
     const rc = parseYaml(readFileSync(path.join(h.dir, '.condarc'), 'utf8'));

@@ -30,7 +30,7 @@ const ROUNDS = 50;
 
 /** A small deterministic PRNG, so a failing round can be replayed from its seed. */
 function prng(seed: number) {
-  return () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  return () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
 }
 
 function lab(dir: string) {
@@ -49,23 +49,27 @@ function lab(dir: string) {
 }
 
 type Op = { kind: 'apply' | 'restore'; session: string; mirror: string };
-const randomOps = (rnd: () => number, n: number): Op[] => Array.from({ length: n }, () => ({
-  kind: rnd() < 0.6 ? 'apply' : 'restore',
-  session: SESSIONS[Math.floor(rnd() * SESSIONS.length)]!,
-  mirror: MIRRORS[Math.floor(rnd() * MIRRORS.length)]!,
-}));
+const randomOps = (rnd: () => number, n: number): Op[] =>
+  Array.from({ length: n }, () => ({
+    kind: rnd() < 0.6 ? 'apply' : 'restore',
+    session: SESSIONS[Math.floor(rnd() * SESSIONS.length)]!,
+    mirror: MIRRORS[Math.floor(rnd() * MIRRORS.length)]!,
+  }));
 
 describe('parallel applies and restores on one HOME', () => {
   const workers: ChildProcess[] = [];
   beforeAll(() => {
     for (let i = 0; i < WORKERS; i++) workers.push(fork(path.resolve(import.meta.dirname, '../helpers/journal-worker.mjs'), { stdio: 'inherit' }));
   });
-  afterAll(() => { for (const w of workers) w.kill(); });
-
-  const ask = (w: ChildProcess, msg: unknown) => new Promise<{ results: (Op & { ok: boolean; code?: string; message?: string })[] }>((resolve) => {
-    w.once('message', resolve as (m: unknown) => void);
-    w.send(msg as never);
+  afterAll(() => {
+    for (const w of workers) w.kill();
   });
+
+  const ask = (w: ChildProcess, msg: unknown) =>
+    new Promise<{ results: (Op & { ok: boolean; code?: string; message?: string })[] }>((resolve) => {
+      w.once('message', resolve as (m: unknown) => void);
+      w.send(msg as never);
+    });
 
   async function rounds(count: number, lock: 'flock' | 'file') {
     const dir = tempDir('tuna-conc-');
@@ -94,22 +98,33 @@ describe('parallel applies and restores on one HOME', () => {
 
   it('real CLI processes at once (apply/restore in sessions, 3 rounds of 16)', async () => {
     const dir = tempDir('tuna-conc-cli-');
-    const cli = (args: string[], cwd: string) => new Promise<CliResult>((resolve) => {
-      const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, HOME: path.join(cwd, 'home'), XDG_CONFIG_HOME: path.join(cwd, 'home/.config'), XDG_STATE_HOME: path.join(cwd, 'home/.local/state') } });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr, json: () => JSON.parse(stdout) }));
-    });
+    const cli = (args: string[], cwd: string) =>
+      new Promise<CliResult>((resolve) => {
+        const child = spawn(process.execPath, [CLI, ...args], {
+          cwd,
+          env: {
+            ...process.env,
+            HOME: path.join(cwd, 'home'),
+            XDG_CONFIG_HOME: path.join(cwd, 'home/.config'),
+            XDG_STATE_HOME: path.join(cwd, 'home/.local/state'),
+          },
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => (stdout += d));
+        child.stderr.on('data', (d) => (stderr += d));
+        child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr, json: () => JSON.parse(stdout) }));
+      });
     for (let round = 0; round < 3; round++) {
       const cwd = path.join(dir, `r${round}`);
       const l = lab(cwd);
       const rnd = prng(1000 + round);
       const ops = randomOps(rnd, 16);
-      const results = await Promise.all(ops.map((op) => cli(op.kind === 'apply'
-        ? ['apply', '--mirror', op.mirror, '--session', op.session, '--json']
-        : ['restore', '--session', op.session, '--json'], cwd)));
+      const results = await Promise.all(
+        ops.map((op) =>
+          cli(op.kind === 'apply' ? ['apply', '--mirror', op.mirror, '--session', op.session, '--json'] : ['restore', '--session', op.session, '--json'], cwd),
+        ),
+      );
       for (const [i, r] of results.entries()) {
         if (r.code !== 0) expect(r.json().error.code, `${ops[i]!.kind}: ${r.stderr}`).toBe('JOURNAL_MISSING');
         else expect(r.json()).toHaveProperty(ops[i]!.kind === 'apply' ? 'changes' : 'restored');
@@ -123,7 +138,10 @@ describe('parallel applies and restores on one HOME', () => {
 });
 
 describe('two Action jobs overlapping on one self-hosted HOME', () => {
-  for (const order of [['A', 'B'], ['B', 'A']] as const) {
+  for (const order of [
+    ['A', 'B'],
+    ['B', 'A'],
+  ] as const) {
     it(`main A, main B, post ${order[0]}, post ${order[1]}: the user's configs come back byte for byte`, async () => {
       const a = newRunner('self-hosted');
       const b = newRunner('self-hosted', { home: a.home });

@@ -45,10 +45,16 @@ describe('renderCondarc', () => {
     expect(rc.auto_activate_base).toBe(false);
   });
 
-  it('what conda reads: a real YAML 1.1 loader (PyYAML, as conda\'s own ruamel reads 1.1) sees channels [defaults], the mirror\'s default_channels and custom_channels', () => {
-    const load = (text: string) => JSON.parse(execFileSync('python3', ['-c', 'import json, sys, yaml; print(json.dumps(yaml.safe_load(sys.stdin.read())))'], { input: text, encoding: 'utf8' }));
+  it("what conda reads: a real YAML 1.1 loader (PyYAML, as conda's own ruamel reads 1.1) sees channels [defaults], the mirror's default_channels and custom_channels", () => {
+    const load = (text: string) =>
+      JSON.parse(
+        execFileSync('python3', ['-c', 'import json, sys, yaml; print(json.dumps(yaml.safe_load(sys.stdin.read())))'], { input: text, encoding: 'utf8' }),
+      );
     expect(load(renderCondarc('', settings))).toEqual({
-      channels: ['defaults'], show_channel_urls: true, default_channels: settings.defaultChannels, custom_channels: settings.customChannels,
+      channels: ['defaults'],
+      show_channel_urls: true,
+      default_channels: settings.defaultChannels,
+      custom_channels: settings.customChannels,
     });
     // a user's own channels stay first and unchanged; defaults (now the mirror's) is where they put it
     const lived = load(renderCondarc(LIVED_IN, settings));
@@ -81,10 +87,15 @@ describe('renderCondarc keeps every byte it does not change', () => {
   const DEFAULTS = `default_channels:\n  - ${T}/pkgs/main\n  - ${T}/pkgs/r\n  - ${T}/pkgs/msys2\n`;
   const CUSTOM = `  conda-forge: ${T}/cloud\n  pytorch: ${T}/cloud\n`;
   const cases: { name: string; before: string; after: string }[] = [
-    { name: 'writes the TUNA layout into an empty file', before: '', after: `${DEFAULTS}custom_channels:\n${CUSTOM}show_channel_urls: true\nchannels:\n  - defaults\n` },
+    {
+      name: 'writes the TUNA layout into an empty file',
+      before: '',
+      after: `${DEFAULTS}custom_channels:\n${CUSTOM}show_channel_urls: true\nchannels:\n  - defaults\n`,
+    },
     {
       name: 'keeps inline comments with the spaces before them, blank lines and its own custom channels',
-      before: '# my conda settings\nchannels: # mine\n  - conda-forge   # pinned\n  - defaults\n\ncustom_channels:\n  internal: https://conda.corp.example/channels\t# ours\nauto_activate_base: false\n',
+      before:
+        '# my conda settings\nchannels: # mine\n  - conda-forge   # pinned\n  - defaults\n\ncustom_channels:\n  internal: https://conda.corp.example/channels\t# ours\nauto_activate_base: false\n',
       after: `# my conda settings\nchannels: # mine\n  - conda-forge   # pinned\n  - defaults\n\ncustom_channels:\n  internal: https://conda.corp.example/channels\t# ours\n${CUSTOM}auto_activate_base: false\n${DEFAULTS}show_channel_urls: true\n`,
     },
     {
@@ -99,7 +110,8 @@ describe('renderCondarc keeps every byte it does not change', () => {
     },
     {
       name: "replaces an old mirror's default_channels where they were, at their indentation",
-      before: 'default_channels:\n- https://old.example/pkgs/main   # old mirror\n- https://old.example/pkgs/r\n# the rest is mine\nchannels:\n- defaults\nshow_channel_urls: false\n',
+      before:
+        'default_channels:\n- https://old.example/pkgs/main   # old mirror\n- https://old.example/pkgs/r\n# the rest is mine\nchannels:\n- defaults\nshow_channel_urls: false\n',
       after: `default_channels:\n- ${T}/pkgs/main\n- ${T}/pkgs/r\n- ${T}/pkgs/msys2\n# the rest is mine\nchannels:\n- defaults\nshow_channel_urls: false\ncustom_channels:\n${CUSTOM}`,
     },
     {
@@ -176,7 +188,7 @@ describe('renderCondarc and readCondarc on broken aliases', () => {
   });
 });
 
-describe('a mirror without this machine\'s platform (planApply)', () => {
+describe("a mirror without this machine's platform (planApply)", () => {
   const plan = async (mirror: string, condaSubdir: string) => {
     const dir = tempDir('tuna-conda-plan-');
     return planApply({ mirror: findMirror(mirror), targets: ['conda'], stateDir: dir, paths: { conda: path.join(dir, '.condarc') }, condaSubdir });
@@ -188,7 +200,9 @@ describe('a mirror without this machine\'s platform (planApply)', () => {
     expect(rc.custom_channels['conda-forge']).toBeUndefined(); // conda's own channel_alias (conda.anaconda.org) then serves it
     expect(rc.custom_channels.pytorch).toBeUndefined();
     expect(rc.custom_channels.bioconda).toBe('https://mirror.sjtu.edu.cn/anaconda/cloud');
-    expect(p.notes).toContain('warning: sjtu has no linux-aarch64 packages in the default channels (pkgs/main), conda-forge, pytorch: left on the upstream for this machine');
+    expect(p.notes).toContain(
+      'warning: sjtu has no linux-aarch64 packages in the default channels (pkgs/main), conda-forge, pytorch: left on the upstream for this machine',
+    );
   });
   it('the same mirror on linux-64: everything from SJTU, no warning', async () => {
     const p = await plan('sjtu', 'linux-64');

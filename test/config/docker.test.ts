@@ -9,7 +9,8 @@ describe('renderDaemonJson', () => {
   });
 
   it("prepends ours, de-duplicates, keeps the user's mirrors, keys, order and indentation", () => {
-    const before = '{\n    "log-driver": "json-file",\n    "registry-mirrors": ["https://mine.example", "https://docker.m.example.com/"],\n    "runtimes": {"nvidia": {"path": "nvidia-container-runtime"}}\n}\n';
+    const before =
+      '{\n    "log-driver": "json-file",\n    "registry-mirrors": ["https://mine.example", "https://docker.m.example.com/"],\n    "runtimes": {"nvidia": {"path": "nvidia-container-runtime"}}\n}\n';
     const out = renderDaemonJson(before, { registryMirrors: [M] });
     const data = JSON.parse(out);
     expect(Object.keys(data)).toEqual(['log-driver', 'registry-mirrors', 'runtimes']);
@@ -24,8 +25,7 @@ describe('renderDaemonJson', () => {
   });
 
   it('refuses broken JSON naming file and line', () => {
-    expect(() => renderDaemonJson('{\n  "debug": true,\n}\n', { registryMirrors: [M] }, '/etc/docker/daemon.json'))
-      .toThrow(/^\/etc\/docker\/daemon.json:3: /);
+    expect(() => renderDaemonJson('{\n  "debug": true,\n}\n', { registryMirrors: [M] }, '/etc/docker/daemon.json')).toThrow(/^\/etc\/docker\/daemon.json:3: /);
   });
 
   it('refuses registry-mirrors that is not a list', () => {

@@ -58,27 +58,43 @@ describe('containerd hosts.toml', () => {
   });
 
   it("the user's file keeps its server, hosts, comments and CRLF; ours go first; a host they list keeps their table", () => {
-    const theirs = '# corp\r\nserver = "https://registry-1.docker.io"\r\n\r\n# our own cache\r\n[host."https://mirror.example.com"]\r\n  capabilities = ["pull"]\r\n  ca = "/etc/ca.pem"\r\n';
+    const theirs =
+      '# corp\r\nserver = "https://registry-1.docker.io"\r\n\r\n# our own cache\r\n[host."https://mirror.example.com"]\r\n  capabilities = ["pull"]\r\n  ca = "/etc/ca.pem"\r\n';
     const out = renderHostsToml(theirs, { registry: 'docker.io', mirrors: [hub, root] });
-    expect(out).toBe('# corp\r\nserver = "https://registry-1.docker.io"\r\n\r\n[host."https://harbor.corp/v2/dockerhub-proxy"]\r\n  capabilities = ["pull", "resolve"]\r\n  override_path = true\r\n\r\n# our own cache\r\n[host."https://mirror.example.com"]\r\n  capabilities = ["pull"]\r\n  ca = "/etc/ca.pem"\r\n');
+    expect(out).toBe(
+      '# corp\r\nserver = "https://registry-1.docker.io"\r\n\r\n[host."https://harbor.corp/v2/dockerhub-proxy"]\r\n  capabilities = ["pull", "resolve"]\r\n  override_path = true\r\n\r\n# our own cache\r\n[host."https://mirror.example.com"]\r\n  capabilities = ["pull"]\r\n  ca = "/etc/ca.pem"\r\n',
+    );
     expect(renderHostsToml(out, { registry: 'docker.io', mirrors: [hub, root] })).toBe(out);
   });
 
   it('refuses a file containerd could not read, naming it', () => {
-    expect(() => renderHostsToml('[host."x"\n', { registry: 'docker.io', mirrors: [hub] }, '/etc/containerd/certs.d/docker.io/hosts.toml'))
-      .toThrow(/\/etc\/containerd\/certs\.d\/docker\.io\/hosts\.toml:1/);
+    expect(() => renderHostsToml('[host."x"\n', { registry: 'docker.io', mirrors: [hub] }, '/etc/containerd/certs.d/docker.io/hosts.toml')).toThrow(
+      /\/etc\/containerd\/certs\.d\/docker\.io\/hosts\.toml:1/,
+    );
   });
 
   it('reads config_path per config version, and a legacy mirrors section', () => {
-    expect(readContainerdConfig('version = 2\n[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "/etc/containerd/certs.d"\n', 'c')).toEqual({ configPaths: ['/etc/containerd/certs.d'], legacyMirrors: false, version: 2 });
-    expect(readContainerdConfig('version = 3\n[plugins."io.containerd.cri.v1.images".registry]\n  config_path = "/x:/y"\n', 'c')).toMatchObject({ configPaths: ['/x', '/y'], version: 3 });
-    expect(readContainerdConfig('version = 2\n[plugins."io.containerd.grpc.v1.cri".registry.mirrors."docker.io"]\n  endpoint = ["https://m"]\n', 'c')).toEqual({ configPaths: [], legacyMirrors: true, version: 2 });
+    expect(readContainerdConfig('version = 2\n[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "/etc/containerd/certs.d"\n', 'c')).toEqual({
+      configPaths: ['/etc/containerd/certs.d'],
+      legacyMirrors: false,
+      version: 2,
+    });
+    expect(readContainerdConfig('version = 3\n[plugins."io.containerd.cri.v1.images".registry]\n  config_path = "/x:/y"\n', 'c')).toMatchObject({
+      configPaths: ['/x', '/y'],
+      version: 3,
+    });
+    expect(readContainerdConfig('version = 2\n[plugins."io.containerd.grpc.v1.cri".registry.mirrors."docker.io"]\n  endpoint = ["https://m"]\n', 'c')).toEqual({
+      configPaths: [],
+      legacyMirrors: true,
+      version: 2,
+    });
   });
 });
 
 describe('registries.conf.d drop-in (podman, skopeo, buildah, CRI-O)', () => {
   it("carries the main file's entry for the registry into ours (a drop-in replaces it whole), our mirrors first", () => {
-    const main = 'unqualified-search-registries = ["docker.io"]\n[[registry]]\nprefix = "docker.io"\nlocation = "docker.io"\nblocked = false\n[[registry.mirror]]\nlocation = "old.example"\n';
+    const main =
+      'unqualified-search-registries = ["docker.io"]\n[[registry]]\nprefix = "docker.io"\nlocation = "docker.io"\nblocked = false\n[[registry.mirror]]\nlocation = "old.example"\n';
     const doc = parseToml(renderRegistriesConf('', { mirrors: [hub, ngc], main })) as any;
     expect(doc.registry).toEqual([
       { prefix: 'docker.io', location: 'docker.io', blocked: false, mirror: [{ location: 'harbor.corp/dockerhub-proxy' }, { location: 'old.example' }] },
@@ -91,22 +107,30 @@ describe('registries.conf.d drop-in (podman, skopeo, buildah, CRI-O)', () => {
     const out = renderRegistriesConf(theirs, { mirrors: [hub] });
     expect(out.startsWith(theirs)).toBe(true);
     expect((parseToml(out) as any).aliases).toEqual({ x: 'quay.io/x/x' });
-    expect(() => renderRegistriesConf('', { mirrors: [hub], main: '[registries.search]\nregistries = ["docker.io"]\n', mainFile: '/etc/containers/registries.conf' }))
-      .toThrow(/\/etc\/containers\/registries\.conf is in the old v1 format/);
+    expect(() =>
+      renderRegistriesConf('', { mirrors: [hub], main: '[registries.search]\nregistries = ["docker.io"]\n', mainFile: '/etc/containers/registries.conf' }),
+    ).toThrow(/\/etc\/containers\/registries\.conf is in the old v1 format/);
   });
 });
 
 describe('podman drop-in, again', () => {
-  it("a mirror listed in both the main file and a drop-in is carried once; a drop-in we wrote (its journal lost) carries nothing of ours", () => {
+  it('a mirror listed in both the main file and a drop-in is carried once; a drop-in we wrote (its journal lost) carries nothing of ours', () => {
     const main = '[[registry]]\nprefix = "docker.io"\nlocation = "docker.io"\n[[registry.mirror]]\nlocation = "old.corp"\n';
     const dropIn = '[[registry]]\nprefix = "docker.io"\nlocation = "docker.io"\n[[registry.mirror]]\nlocation = "old.corp"\n';
-    expect((parseToml(renderRegistriesConf(dropIn, { mirrors: [hub], main })) as any).registry[0].mirror).toEqual([{ location: 'harbor.corp/dockerhub-proxy' }, { location: 'old.corp' }]);
+    expect((parseToml(renderRegistriesConf(dropIn, { mirrors: [hub], main })) as any).registry[0].mirror).toEqual([
+      { location: 'harbor.corp/dockerhub-proxy' },
+      { location: 'old.corp' },
+    ]);
     const previous = renderRegistriesConf('', { mirrors: [root] });
-    expect((parseToml(renderRegistriesConf(previous, { mirrors: [hub] })) as any).registry).toEqual([{ prefix: 'docker.io', location: 'docker.io', mirror: [{ location: 'harbor.corp/dockerhub-proxy' }] }]);
+    expect((parseToml(renderRegistriesConf(previous, { mirrors: [hub] })) as any).registry).toEqual([
+      { prefix: 'docker.io', location: 'docker.io', mirror: [{ location: 'harbor.corp/dockerhub-proxy' }] },
+    ]);
   });
 
   it('rootless, the drop-in goes where containers/image looks: ~/.config/containers, whatever XDG_CONFIG_HOME says', () => {
-    expect(configPath('podman', { os: 'linux', home: '/home/u', env: { XDG_CONFIG_HOME: '/x' }, root: false })).toBe('/home/u/.config/containers/registries.conf.d/50-tuna-setup.conf');
+    expect(configPath('podman', { os: 'linux', home: '/home/u', env: { XDG_CONFIG_HOME: '/x' }, root: false })).toBe(
+      '/home/u/.config/containers/registries.conf.d/50-tuna-setup.conf',
+    );
     expect(configPath('podman', { os: 'linux', home: '/root', env: {}, root: true })).toBe('/etc/containers/registries.conf.d/50-tuna-setup.conf');
     expect(configPath('buildkit', { os: 'linux', home: '/home/u', env: { XDG_CONFIG_HOME: '/x' }, root: false })).toBe('/x/buildkit/buildkitd.toml');
   });
@@ -116,13 +140,16 @@ describe('edits that would not parse', () => {
   it("blame our edit, not the user's file", () => {
     // valid TOML whose [registry] table is written inline: our table header would redefine it
     const theirs = '[registry]\n"docker.io" = { mirrors = ["a.example"] }\n';
-    expect(() => renderBuildkitdToml(theirs, { mirrors: [hub] }, '/etc/buildkit/buildkitd.toml')).toThrow(/\/etc\/buildkit\/buildkitd\.toml: cannot edit safely: the edited file would not parse/);
+    expect(() => renderBuildkitdToml(theirs, { mirrors: [hub] }, '/etc/buildkit/buildkitd.toml')).toThrow(
+      /\/etc\/buildkit\/buildkitd\.toml: cannot edit safely: the edited file would not parse/,
+    );
   });
 });
 
 describe('buildkitd.toml', () => {
   it("puts ours before the user's mirrors (a multi-line array replaced), keeps every other key and comment, marks an http mirror", () => {
-    const theirs = 'debug = true\n# hub\n[registry."docker.io"]\n  mirrors = [\n    "old.example",  # the old one\n  ]\n  insecure = false\n\n[worker.oci]\n  enabled = true\n';
+    const theirs =
+      'debug = true\n# hub\n[registry."docker.io"]\n  mirrors = [\n    "old.example",  # the old one\n  ]\n  insecure = false\n\n[worker.oci]\n  enabled = true\n';
     const out = renderBuildkitdToml(theirs, { mirrors: [hub, ngc] });
     const doc = parseToml(out) as any;
     expect(doc.registry['docker.io']).toEqual({ mirrors: ['harbor.corp/dockerhub-proxy', 'old.example'], insecure: false });
@@ -137,19 +164,28 @@ describe('buildkitd.toml', () => {
 describe('planApply for the engines', () => {
   const setup = () => {
     const dir = tempDir();
-    const paths = { docker: path.join(dir, 'daemon.json'), containerd: path.join(dir, 'certs.d'), podman: path.join(dir, 'containers/registries.conf.d/50-tuna-setup.conf'), buildkit: path.join(dir, 'buildkitd.toml') };
+    const paths = {
+      docker: path.join(dir, 'daemon.json'),
+      containerd: path.join(dir, 'certs.d'),
+      podman: path.join(dir, 'containers/registries.conf.d/50-tuna-setup.conf'),
+      buildkit: path.join(dir, 'buildkitd.toml'),
+    };
     return { dir, paths, stateDir: path.join(dir, 'state'), mirror: findMirror('tuna') };
   };
 
   it('refuses a path-prefix mirror for Docker (registry-mirrors takes a root) and names the engines that take one', async () => {
     const s = setup();
-    await expect(planApply({ ...s, targets: ['docker'], registryMirrors: ['https://harbor.corp/dockerhub-proxy'] }))
-      .rejects.toThrow(/which dockerd's registry-mirrors cannot express/);
+    await expect(planApply({ ...s, targets: ['docker'], registryMirrors: ['https://harbor.corp/dockerhub-proxy'] })).rejects.toThrow(
+      /which dockerd's registry-mirrors cannot express/,
+    );
   });
 
   it('refuses an engine target with no registry mirror, with the hint', async () => {
     const s = setup();
-    await expect(planApply({ ...s, targets: ['containerd'] })).rejects.toMatchObject({ code: 'UNSUPPORTED_SERVICE', hintTemplate: expect.stringMatching(/\{registryMirror\}/) });
+    await expect(planApply({ ...s, targets: ['containerd'] })).rejects.toMatchObject({
+      code: 'UNSUPPORTED_SERVICE',
+      hintTemplate: expect.stringMatching(/\{registryMirror\}/),
+    });
   });
 
   it("one hosts.toml per registry, in config.toml's config_path; notes when config_path is unset", async () => {
@@ -166,7 +202,10 @@ describe('planApply for the engines', () => {
     // config.toml (beside the hosts directory) already points there: no note; a legacy mirrors section: a note
     writeFileSync(path.join(s.dir, 'config.toml'), `version = 2\n[plugins."io.containerd.grpc.v1.cri".registry]\n  config_path = "${s.paths.containerd}"\n`);
     expect((await planApply({ ...s, targets: ['containerd'], registryMirrors: [hub] })).notes).toEqual([]);
-    writeFileSync(path.join(s.dir, 'config.toml'), 'version = 2\n[plugins."io.containerd.grpc.v1.cri".registry.mirrors."docker.io"]\n  endpoint = ["https://m"]\n');
+    writeFileSync(
+      path.join(s.dir, 'config.toml'),
+      'version = 2\n[plugins."io.containerd.grpc.v1.cri".registry.mirrors."docker.io"]\n  endpoint = ["https://m"]\n',
+    );
     expect((await planApply({ ...s, targets: ['containerd'], registryMirrors: [hub] })).notes.join('\n')).toMatch(/deprecated registry\.mirrors section/);
   });
 });

@@ -1,6 +1,18 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
-  chmodSync, existsSync, unlinkSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, symlinkSync, utimesSync, writeFileSync,
+  chmodSync,
+  existsSync,
+  unlinkSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
 } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
@@ -170,7 +182,10 @@ function require_unlink(p: string) {
 }
 
 describe('sessions stack', () => {
-  for (const order of [['a', 'b'], ['b', 'a']] as const) {
+  for (const order of [
+    ['a', 'b'],
+    ['b', 'a'],
+  ] as const) {
     it(`apply a (tuna), apply b (ustc), restore ${order.join(' then ')}: the session still applied keeps its mirror, the last gives the original`, async () => {
       const s = setup();
       await applyMirror({ ...s.options('tuna'), session: 'a' });
@@ -205,11 +220,14 @@ describe('sessions stack', () => {
     expect(s.read()).toEqual(LIVED_IN);
   });
 
-  it('reads a format-1 journal (one layer, the CLI\'s) and restores from it', async () => {
+  it("reads a format-1 journal (one layer, the CLI's) and restores from it", async () => {
     const s = setup();
     await applyMirror(s.options());
     const v2 = JSON.parse(readFileSync(journalFile(s.stateDir), 'utf8'));
-    const v1 = { version: 1, entries: v2.entries.map((e: any) => ({ path: e.path, target: e.target, original: e.original, written: e.layers[0].written, createdDirs: e.createdDirs })) };
+    const v1 = {
+      version: 1,
+      entries: v2.entries.map((e: any) => ({ path: e.path, target: e.target, original: e.original, written: e.layers[0].written, createdDirs: e.createdDirs })),
+    };
     writeFileSync(journalFile(s.stateDir), JSON.stringify(v1));
     await restoreMirror(s.stateDir);
     expect(s.read()).toEqual(LIVED_IN);
@@ -230,12 +248,15 @@ describe('edits and old journals between sessions', () => {
     await expect(restoreMirror(s.stateDir, { session: 'a' })).rejects.toMatchObject({ code: 'JOURNAL_MISSING' });
   });
 
-  it('a format-1 journal with a job applied on top: restoring the job gives back the CLI\'s bytes, then the original', async () => {
+  it("a format-1 journal with a job applied on top: restoring the job gives back the CLI's bytes, then the original", async () => {
     const s = setup();
     await applyMirror({ ...s.options('tuna'), targets: ['pip'] });
     const cli = readFileSync(s.paths.pip, 'utf8');
     const v2 = JSON.parse(readFileSync(journalFile(s.stateDir), 'utf8'));
-    const v1 = { version: 1, entries: v2.entries.map((e: any) => ({ path: e.path, target: e.target, original: e.original, written: e.layers[0].written, createdDirs: e.createdDirs })) };
+    const v1 = {
+      version: 1,
+      entries: v2.entries.map((e: any) => ({ path: e.path, target: e.target, original: e.original, written: e.layers[0].written, createdDirs: e.createdDirs })),
+    };
     writeFileSync(journalFile(s.stateDir), JSON.stringify(v1));
     await applyMirror({ ...s.options('ustc'), targets: ['pip'], session: 'job' });
     expect(await restoreMirror(s.stateDir, { session: 'job' })).toEqual([{ path: realpathSync(s.paths.pip), action: 'restored' }]);
@@ -306,7 +327,9 @@ describe('order of effects', () => {
 
   it('--reload-docker with no dockerd to reload writes nothing', async () => {
     const s = setup();
-    await expect(applyMirror({ ...s.options(), reloadDocker: true, dockerPidFile: path.join(s.dir, 'none.pid') })).rejects.toMatchObject({ code: 'RELOAD_FAILED' });
+    await expect(applyMirror({ ...s.options(), reloadDocker: true, dockerPidFile: path.join(s.dir, 'none.pid') })).rejects.toMatchObject({
+      code: 'RELOAD_FAILED',
+    });
     expect(s.read()).toEqual(LIVED_IN);
     expect(existsSync(s.stateDir)).toBe(false);
   });
@@ -366,7 +389,10 @@ describe('the state dir lock: the lock-file fallback', () => {
     mkdirSync(s.stateDir, { recursive: true });
     writeFileSync(lockFile(s.stateDir), JSON.stringify({ pid: process.pid, host: hostname(), token: 'live', since: 'now' }));
     const t0 = Date.now();
-    await expect(withStateLock(s.stateDir, async () => 1, { ...file, waitMs: 300 })).rejects.toMatchObject({ code: 'STATE_LOCKED', message: expect.stringContaining(`pid ${process.pid}`) });
+    await expect(withStateLock(s.stateDir, async () => 1, { ...file, waitMs: 300 })).rejects.toMatchObject({
+      code: 'STATE_LOCKED',
+      message: expect.stringContaining(`pid ${process.pid}`),
+    });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
   });
 

@@ -93,9 +93,12 @@ describe('renderPipConf', () => {
   ];
   for (const b of broken) {
     it(`refuses ${b.name}, naming file and line`, () => {
-      expect(() => renderPipConf(b.text, { indexUrl: TUNA }, '/home/u/.config/pip/pip.conf'))
-        .toThrow(new RegExp(`^/home/u/.config/pip/pip.conf:${b.line}: `));
-      try { parsePipConf(b.text, 'f'); } catch (e) { expect((e as TunaSetupError).code).toBe('PARSE_ERROR'); }
+      expect(() => renderPipConf(b.text, { indexUrl: TUNA }, '/home/u/.config/pip/pip.conf')).toThrow(new RegExp(`^/home/u/.config/pip/pip.conf:${b.line}: `));
+      try {
+        parsePipConf(b.text, 'f');
+      } catch (e) {
+        expect((e as TunaSetupError).code).toBe('PARSE_ERROR');
+      }
     });
   }
 });
@@ -105,12 +108,19 @@ async function pipReads(text: string): Promise<Map<string, string>> {
   const home = mkdtempSync(path.join(tmpdir(), 'tuna-test-pipconf-'));
   const conf = path.join(home, 'pip.conf');
   writeFileSync(conf, text);
-  const { stdout } = await run('python3', ['-m', 'pip', 'config', 'list'], { env: { ...isolatedPipEnv(home), PIP_CONFIG_FILE: conf }, timeout: 60_000 })
-    .finally(() => rmSync(home, { recursive: true, force: true }));
-  return new Map(stdout.split('\n').filter((l) => l && !l.startsWith(':env:.')).map((l) => {
-    const eq = l.indexOf('=');
-    return [l.slice(0, eq), l.slice(eq + 1)] as [string, string];
-  }));
+  const { stdout } = await run('python3', ['-m', 'pip', 'config', 'list'], {
+    env: { ...isolatedPipEnv(home), PIP_CONFIG_FILE: conf },
+    timeout: 60_000,
+  }).finally(() => rmSync(home, { recursive: true, force: true }));
+  return new Map(
+    stdout
+      .split('\n')
+      .filter((l) => l && !l.startsWith(':env:.'))
+      .map((l) => {
+        const eq = l.indexOf('=');
+        return [l.slice(0, eq), l.slice(eq + 1)] as [string, string];
+      }),
+  );
 }
 
 describe('pip reads what renderPipConf wrote, the way we meant', () => {
@@ -140,14 +150,34 @@ describe('pip reads what renderPipConf wrote, the way we meant', () => {
     { name: 'the lived-in file', text: LIVED_IN },
     { name: 'a comment after a section header, which pip ignores', text: '[global] ; main settings\ntimeout = 60\n' },
     { name: 'keys indented alike (not continuations)', text: '[global]\n  index-url = https://pypi.org/simple\n  timeout = 5\n' },
-    { name: 'an indented line after a blank line, which continues the value', text: '[global]\nindex-url = https://pypi.org/simple\n\n    timeout = 5\nretries = 2\n' },
-    { name: 'a comment inside a multi-line value', text: '[global]\nextra-index-url =\n    https://a.example/simple\n# b is off for now\n    https://c.example/simple\n' },
-    { name: 'index_url and index-url in one section (pip takes the last)', text: '[global]\nindex_url = https://pypi.org/simple\nindex-url = https://other.example/simple\n' },
+    {
+      name: 'an indented line after a blank line, which continues the value',
+      text: '[global]\nindex-url = https://pypi.org/simple\n\n    timeout = 5\nretries = 2\n',
+    },
+    {
+      name: 'a comment inside a multi-line value',
+      text: '[global]\nextra-index-url =\n    https://a.example/simple\n# b is off for now\n    https://c.example/simple\n',
+    },
+    {
+      name: 'index_url and index-url in one section (pip takes the last)',
+      text: '[global]\nindex_url = https://pypi.org/simple\nindex-url = https://other.example/simple\n',
+    },
     { name: 'a lone CR, which Python reads as a line break', text: '[global]\ntimeout = 60\rretries = 2\n' },
     { name: 'an indented header right after [global]', text: '[global]\n  [install]\n  no-user = true\n', settings: { indexUrl: TUNA, timeout: 30 } },
-    { name: 'a last key with no newline, and keys to add', text: '[global]\nindex-url = https://pypi.org/simple', settings: { indexUrl: TUNA, timeout: 30, retries: 4 } },
-    { name: 'a line of Python whitespace (\\x1c) inside a value', text: '[global]\nextra-index-url = https://a.example/simple\n\x1c\n  https://b.example/simple\n' },
-    { name: 'CRLF endings', text: '[global]\r\ntimeout = 60\r\n\r\n[download]\r\nindex-url = https://pypi.org/simple\r\n', settings: { indexUrl: TUNA, retries: 4 } },
+    {
+      name: 'a last key with no newline, and keys to add',
+      text: '[global]\nindex-url = https://pypi.org/simple',
+      settings: { indexUrl: TUNA, timeout: 30, retries: 4 },
+    },
+    {
+      name: 'a line of Python whitespace (\\x1c) inside a value',
+      text: '[global]\nextra-index-url = https://a.example/simple\n\x1c\n  https://b.example/simple\n',
+    },
+    {
+      name: 'CRLF endings',
+      text: '[global]\r\ntimeout = 60\r\n\r\n[download]\r\nindex-url = https://pypi.org/simple\r\n',
+      settings: { indexUrl: TUNA, retries: 4 },
+    },
     { name: 'an empty [DEFAULT] section', text: '[DEFAULT]\n\n[global]\ntimeout = 60\n' },
   ];
   for (const l of layouts) {
@@ -181,9 +211,10 @@ function bigPipConf(bytes: number): string {
   const parts = ['[global]\ntimeout = 60\nindex-url = https://pypi.org/simple\n\n'];
   let size = parts[0]!.length;
   for (let i = 0; size < bytes; i++) {
-    const block = `# team ${i}\n[team-${i}]\nindex-url = https://pypi.team-${i}.example.org/simple\n`
-      + `extra-index-url =\n    https://download.pytorch.org/whl/cu121\n    https://wheels.team-${i}.example.org/simple\n`
-      + `trusted-host = pypi.team-${i}.example.org\ntimeout = 60\nno_cache_dir = false\n; keep the site clean\nno-user = true\n\n`;
+    const block =
+      `# team ${i}\n[team-${i}]\nindex-url = https://pypi.team-${i}.example.org/simple\n` +
+      `extra-index-url =\n    https://download.pytorch.org/whl/cu121\n    https://wheels.team-${i}.example.org/simple\n` +
+      `trusted-host = pypi.team-${i}.example.org\ntimeout = 60\nno_cache_dir = false\n; keep the site clean\nno-user = true\n\n`;
     parts.push(block);
     size += block.length;
   }
@@ -220,7 +251,9 @@ describe('renderPipConf on a large file', () => {
     const text = bigPipConf(1024 * 1024);
     const lines = text.split('\n').length;
     expect(() => renderPipConf(`${text}[team-7]\n`, { indexUrl: TUNA }, 'p.conf')).toThrow(new RegExp(`^p.conf:${lines}: section \\[team-7\\] appears twice`));
-    expect(() => renderPipConf(`${text}[last]\nno_user = 1\nNo_User = 2\n`, { indexUrl: TUNA }, 'p.conf')).toThrow(new RegExp(`^p.conf:${lines + 2}: key 'no-user' appears twice`));
+    expect(() => renderPipConf(`${text}[last]\nno_user = 1\nNo_User = 2\n`, { indexUrl: TUNA }, 'p.conf')).toThrow(
+      new RegExp(`^p.conf:${lines + 2}: key 'no-user' appears twice`),
+    );
   });
 });
 

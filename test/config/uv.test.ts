@@ -30,9 +30,12 @@ describe('renderUvToml', () => {
 
   it('replaces the default index url in place, keeping comments, other indexes and [pip]', () => {
     const out = renderUvToml(LIVED_IN, { indexUrl: TUNA });
-    expect(out).toBe(LIVED_IN
-      .replace('url = "https://pypi.org/simple"  # the default', `url = "${TUNA}"  # the default`)
-      .replace('index-url = "https://pypi.org/simple"', `index-url = "${TUNA}"`));
+    expect(out).toBe(
+      LIVED_IN.replace('url = "https://pypi.org/simple"  # the default', `url = "${TUNA}"  # the default`).replace(
+        'index-url = "https://pypi.org/simple"',
+        `index-url = "${TUNA}"`,
+      ),
+    );
     const doc = parseUvToml(out, 'uv.toml') as any;
     expect(doc.index).toHaveLength(2);
     expect(doc.index[0]).toEqual({ name: 'pytorch', url: 'https://download.pytorch.org/whl/cu121', explicit: true });
@@ -42,7 +45,10 @@ describe('renderUvToml', () => {
   it('appends a default index after non-default ones', () => {
     const before = '[[index]]\nname = "internal"\nurl = "https://pkgs.example/simple"\n';
     const doc = parseUvToml(renderUvToml(before, { indexUrl: TUNA }), 'uv.toml') as any;
-    expect(doc.index).toEqual([{ name: 'internal', url: 'https://pkgs.example/simple' }, { url: TUNA, default: true }]);
+    expect(doc.index).toEqual([
+      { name: 'internal', url: 'https://pkgs.example/simple' },
+      { url: TUNA, default: true },
+    ]);
   });
 
   it('updates the legacy top-level index-url instead of adding a second default', () => {
@@ -86,7 +92,8 @@ describe('uv Python downloads and the project lock (issue: a catalog that tells 
 
   it('apply with USTC writes it and exports UV_PYTHON_INSTALL_MIRROR; TUNA carries no python-build-standalone (tuna/issues #2125): nothing', async () => {
     const dir = tempDir('tuna-uv-python-');
-    const plan = (mirror: string, projectDir = dir) => planApply({ mirror: findMirror(mirror), targets: ['uv'], stateDir: dir, paths: { uv: path.join(dir, 'uv.toml') }, projectDir });
+    const plan = (mirror: string, projectDir = dir) =>
+      planApply({ mirror: findMirror(mirror), targets: ['uv'], stateDir: dir, paths: { uv: path.join(dir, 'uv.toml') }, projectDir });
     const ustc = await plan('ustc');
     expect(parseUvToml(ustc.changes[0]!.after, 'uv.toml')['python-install-mirror']).toBe(M);
     expect(ustc.env.UV_PYTHON_INSTALL_MIRROR).toBe(M);
@@ -94,7 +101,12 @@ describe('uv Python downloads and the project lock (issue: a catalog that tells 
     const tuna = await plan('tuna');
     expect(parseUvToml(tuna.changes[0]!.after, 'uv.toml')['python-install-mirror']).toBeUndefined();
     // a project locked against pypi.org: told that uv will rewrite the lock's URLs, and how to keep them
-    writeFileSync(path.join(dir, 'uv.lock'), 'version = 1\n[[package]]\nname = "numpy"\nversion = "2.1.0"\nsource = { registry = "https://pypi.org/simple" }\n');
-    expect((await plan('tuna')).notes.join('\n')).toContain('uv.lock records packages from https://pypi.org/simple: with https://pypi.tuna.tsinghua.edu.cn/simple as uv\'s default index, `uv lock` and `uv sync` rewrite those URLs (uv #6349)');
+    writeFileSync(
+      path.join(dir, 'uv.lock'),
+      'version = 1\n[[package]]\nname = "numpy"\nversion = "2.1.0"\nsource = { registry = "https://pypi.org/simple" }\n',
+    );
+    expect((await plan('tuna')).notes.join('\n')).toContain(
+      "uv.lock records packages from https://pypi.org/simple: with https://pypi.tuna.tsinghua.edu.cn/simple as uv's default index, `uv lock` and `uv sync` rewrite those URLs (uv #6349)",
+    );
   });
 });

@@ -13,11 +13,14 @@ function fakeDocker(failures: number, message: string) {
   const bin = path.join(dir, 'bin');
   mkdirSync(bin);
   const count = path.join(dir, 'count');
-  writeFileSync(path.join(bin, 'docker'), `#!/bin/sh
+  writeFileSync(
+    path.join(bin, 'docker'),
+    `#!/bin/sh
 n=$(cat ${count} 2>/dev/null || echo 0); n=$((n+1)); echo $n > ${count}
 if [ $n -le ${failures} ]; then echo "${message}" >&2; exit 1; fi
 echo "pulled"
-`);
+`,
+  );
   chmodSync(path.join(bin, 'docker'), 0o755);
   return { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, calls: () => (existsSync(count) ? Number(readFileSync(count, 'utf8')) : 0) };
 }
@@ -35,10 +38,16 @@ describe('pullImage', () => {
   });
   it('gives up after its attempts, naming the last failure; a missing image fails at once', async () => {
     const flaky = fakeDocker(9, 'Error response from daemon: received unexpected HTTP status: 503 Service Unavailable');
-    await expect(pullImage('busybox', { env: flaky.env, backoffMs: 1, attempts: 3 })).rejects.toMatchObject({ code: 'PULL_FAILED', message: 'cannot pull busybox: Error response from daemon: received unexpected HTTP status: 503 Service Unavailable' });
+    await expect(pullImage('busybox', { env: flaky.env, backoffMs: 1, attempts: 3 })).rejects.toMatchObject({
+      code: 'PULL_FAILED',
+      message: 'cannot pull busybox: Error response from daemon: received unexpected HTTP status: 503 Service Unavailable',
+    });
     expect(flaky.calls()).toBe(3);
     const missing = fakeDocker(9, 'Error response from daemon: manifest for busybox:nope not found: manifest unknown');
-    await expect(pullImage('busybox:nope', { env: missing.env, backoffMs: 1 })).rejects.toMatchObject({ code: 'PULL_FAILED', hint: expect.stringMatching(/check the image name and tag/) });
+    await expect(pullImage('busybox:nope', { env: missing.env, backoffMs: 1 })).rejects.toMatchObject({
+      code: 'PULL_FAILED',
+      hint: expect.stringMatching(/check the image name and tag/),
+    });
     expect(missing.calls()).toBe(1);
   });
 });

@@ -8,7 +8,16 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
-  dockerRunArgs, parsePublish, parsePullPolicy, parseRunImage, parseVolume, publishArg, renderEnvFile, resolveWorkdir, runJob, type JobSpec,
+  dockerRunArgs,
+  parsePublish,
+  parsePullPolicy,
+  parseRunImage,
+  parseVolume,
+  publishArg,
+  renderEnvFile,
+  resolveWorkdir,
+  runJob,
+  type JobSpec,
 } from '@tuna-setup/sdk/docker';
 import { InputErrors, loadInputs } from '../../src/inputs.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -30,13 +39,27 @@ describe('image references', () => {
   });
 
   it.each([
-    ['--help', /starts with '-'/], ['-v', /starts with '-'/], ['-', /starts with '-'/], ['', /not a valid/], ['Busybox', /not a valid/],
-    ['busybox:', /not a valid/], ['a b', /not a valid/], ['busybox@', /not a digest/], ['busybox@sha256:abc', /not a digest/],
-    [`busybox@sha256:${'AB'.repeat(32)}`, /not a digest/], [`busybox@md5:${'0'.repeat(32)}`, /not a digest/],
-    [`busybox@${D}@${D}`, /not a digest/], ['bad..host/x:1', /not a valid/], ['busybox:tag;rm', /not a valid/],
+    ['--help', /starts with '-'/],
+    ['-v', /starts with '-'/],
+    ['-', /starts with '-'/],
+    ['', /not a valid/],
+    ['Busybox', /not a valid/],
+    ['busybox:', /not a valid/],
+    ['a b', /not a valid/],
+    ['busybox@', /not a digest/],
+    ['busybox@sha256:abc', /not a digest/],
+    [`busybox@sha256:${'AB'.repeat(32)}`, /not a digest/],
+    [`busybox@md5:${'0'.repeat(32)}`, /not a digest/],
+    [`busybox@${D}@${D}`, /not a digest/],
+    ['bad..host/x:1', /not a valid/],
+    ['busybox:tag;rm', /not a valid/],
   ])('%j is refused', (ref, why) => {
     expect(() => parseRunImage(ref)).toThrow(why);
-    try { parseRunImage(ref); } catch (e) { expect((e as { code: string }).code).toBe('BAD_IMAGE'); }
+    try {
+      parseRunImage(ref);
+    } catch (e) {
+      expect((e as { code: string }).code).toBe('BAD_IMAGE');
+    }
   });
 });
 
@@ -59,9 +82,12 @@ describe('--publish', () => {
     expect(publishArg(parsePublish(spec))).toBe(arg);
   });
 
-  it.each(['8888', '0:80', '80:0', '65536:80', 'x:80', '80:80/sctp', 'localhost:80:80', '1.2.3:80:80', '80:80,81:81', '-p:80', '::1:80:80', ''])('%j is refused', (spec) => {
-    expect(() => parsePublish(spec)).toThrow(/publish/);
-  });
+  it.each(['8888', '0:80', '80:0', '65536:80', 'x:80', '80:80/sctp', 'localhost:80:80', '1.2.3:80:80', '80:80,81:81', '-p:80', '::1:80:80', ''])(
+    '%j is refused',
+    (spec) => {
+      expect(() => parsePublish(spec)).toThrow(/publish/);
+    },
+  );
 
   it('a mapping built by hand is checked too', () => {
     expect(() => publishArg({ hostPort: 70000, containerPort: 80, protocol: 'tcp' })).toThrow(/host port/);
@@ -80,9 +106,17 @@ describe('--volume and --workdir', () => {
   });
 
   it.each([
-    ['nope:/x', /does not exist/], ['data:x', /not absolute/], ['data:/', /cannot be \//], ['data:/x:rw,z', /ro or rw/],
-    ['data:/x,readonly=false', /comma/], ['data,x:/y', /comma/], ['data:/x:/y:ro', /is not SRC:DST\[:ro\]/], ['data', /is not SRC:DST/],
-    [':/x', /is not SRC:DST/], ['data:/x:', /is not SRC:DST/], ['data:/x\n', /line break/],
+    ['nope:/x', /does not exist/],
+    ['data:x', /not absolute/],
+    ['data:/', /cannot be \//],
+    ['data:/x:rw,z', /ro or rw/],
+    ['data:/x,readonly=false', /comma/],
+    ['data,x:/y', /comma/],
+    ['data:/x:/y:ro', /is not SRC:DST\[:ro\]/],
+    ['data', /is not SRC:DST/],
+    [':/x', /is not SRC:DST/],
+    ['data:/x:', /is not SRC:DST/],
+    ['data:/x\n', /line break/],
   ])('%j is refused', (spec, why) => {
     expect(() => parseVolume(spec, dir)).toThrow(why);
   });
@@ -97,8 +131,9 @@ describe('--volume and --workdir', () => {
 
 describe('the env file', () => {
   it('one NAME=VALUE a line, values taken literally', () => {
-    expect(renderEnvFile({ A: 'x y', B: '"quoted" $HOME # not a comment  ', EMPTY: '', U: 'ünïcødé ✓' }))
-      .toBe('A=x y\nB="quoted" $HOME # not a comment  \nEMPTY=\nU=ünïcødé ✓\n');
+    expect(renderEnvFile({ A: 'x y', B: '"quoted" $HOME # not a comment  ', EMPTY: '', U: 'ünïcødé ✓' })).toBe(
+      'A=x y\nB="quoted" $HOME # not a comment  \nEMPTY=\nU=ünïcødé ✓\n',
+    );
     expect(renderEnvFile({})).toBe('');
   });
 
@@ -110,7 +145,11 @@ describe('the env file', () => {
     ['a line over 64 KiB', 'x'.repeat(65_535 - 'V='.length + 1), /over 64 KiB/],
   ])('refuses %s, saying to mount a file instead', (_what, value, why) => {
     expect(() => renderEnvFile({ V: value })).toThrow(why);
-    try { renderEnvFile({ V: value }); } catch (e) { expect((e as { hint: string }).hint).toMatch(/volume.*\/run\/secrets\/V:ro/); }
+    try {
+      renderEnvFile({ V: value });
+    } catch (e) {
+      expect((e as { hint: string }).hint).toMatch(/volume.*\/run\/secrets\/V:ro/);
+    }
   });
 
   it('a line of exactly 64 KiB - 1 bytes (what docker reads) passes, counted in UTF-8 bytes', () => {
@@ -125,20 +164,43 @@ describe('the env file', () => {
 
 describe('the docker run argv', () => {
   const job: JobSpec = {
-    image: 'busybox', command: ['sh', '-c', 'echo "$SECRET"'], gpus: 2, name: 'tuna-setup-run-1', workspace: '/srv/work,space',
-    mounts: { '/cache': '/tuna-setup-wheels' }, volumes: [{ source: '/data', target: '/data', readOnly: true }],
-    publish: [{ hostIp: '127.0.0.1', hostPort: 8888, containerPort: 8888, protocol: 'tcp' }], interactive: true, env: { SECRET: 's3cr3t', PATH: '/x' },
+    image: 'busybox',
+    command: ['sh', '-c', 'echo "$SECRET"'],
+    gpus: 2,
+    name: 'tuna-setup-run-1',
+    workspace: '/srv/work,space',
+    mounts: { '/cache': '/tuna-setup-wheels' },
+    volumes: [{ source: '/data', target: '/data', readOnly: true }],
+    publish: [{ hostIp: '127.0.0.1', hostPort: 8888, containerPort: 8888, protocol: 'tcp' }],
+    interactive: true,
+    env: { SECRET: 's3cr3t', PATH: '/x' },
   };
 
   it('binds with --mount (never creating a source), variables only through the env file, the command last', () => {
     expect(dockerRunArgs(job, { envFile: '/tmp/e/env', tty: false })).toEqual([
-      'run', '--rm', '--name', 'tuna-setup-run-1', '-i', '--gpus', '2',
-      '--mount', 'type=bind,"source=/srv/work,space",target=/workspace', '-w', '/workspace',
-      '--mount', 'type=bind,source=/cache,target=/tuna-setup-wheels',
-      '--mount', 'type=bind,source=/data,target=/data,readonly',
-      '-p', '127.0.0.1:8888:8888/tcp',
-      '--env-file', '/tmp/e/env',
-      'busybox', 'sh', '-c', 'echo "$SECRET"',
+      'run',
+      '--rm',
+      '--name',
+      'tuna-setup-run-1',
+      '-i',
+      '--gpus',
+      '2',
+      '--mount',
+      'type=bind,"source=/srv/work,space",target=/workspace',
+      '-w',
+      '/workspace',
+      '--mount',
+      'type=bind,source=/cache,target=/tuna-setup-wheels',
+      '--mount',
+      'type=bind,source=/data,target=/data,readonly',
+      '-p',
+      '127.0.0.1:8888:8888/tcp',
+      '--env-file',
+      '/tmp/e/env',
+      'busybox',
+      'sh',
+      '-c',
+      'echo "$SECRET"',
     ]);
     expect(dockerRunArgs(job, { envFile: '/tmp/e/env', tty: true }).slice(4, 6)).toEqual(['-i', '-t']);
     expect(dockerRunArgs({ ...job, interactive: false }, { envFile: '/e', tty: true })).not.toContain('-i');
@@ -151,14 +213,17 @@ describe('the docker run argv', () => {
 
   it('the env file is removed when docker cannot even start', async () => {
     const tmp = tempDir('tuna-envfile-');
-    await expect(runJob({ ...job, interactive: false, workspace: tmp, mounts: {}, volumes: [] }, { env: { PATH: '/nonexistent' }, tempDir: tmp }))
-      .rejects.toThrow(/cannot start docker/);
+    await expect(
+      runJob({ ...job, interactive: false, workspace: tmp, mounts: {}, volumes: [] }, { env: { PATH: '/nonexistent' }, tempDir: tmp }),
+    ).rejects.toThrow(/cannot start docker/);
     expect(readdirSync(tmp)).toEqual([]);
   });
 });
 
-describe('the Action\'s pull input', () => {
-  afterEach(() => { vi.unstubAllEnvs(); });
+describe("the Action's pull input", () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
   const inputs = (over: Record<string, string>) => {
     for (const [k, v] of Object.entries({ image: `busybox@${D}`, run: 'true', gpus: 'none', ...over })) vi.stubEnv(`INPUT_${k.toUpperCase()}`, v);
     return loadInputs({ RUNNER_TEMP: '/tmp', GITHUB_WORKSPACE: '/tmp' });

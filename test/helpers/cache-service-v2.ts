@@ -11,7 +11,15 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-interface Entry { id: number; key: string; version: string; blob?: Buffer; blocks: Map<string, Buffer>; finalized: boolean; created: number }
+interface Entry {
+  id: number;
+  key: string;
+  version: string;
+  blob?: Buffer;
+  blocks: Map<string, Buffer>;
+  finalized: boolean;
+  created: number;
+}
 
 export interface CacheServiceV2 {
   /** ACTIONS_RESULTS_URL */
@@ -45,7 +53,8 @@ export async function startCacheServiceV2(token = 'test-token'): Promise<CacheSe
         // the client sends proto field names (useProtoFieldName); Twirp answers with them too
         const r = JSON.parse(body.toString() || '{}') as { key?: string; version?: string; restore_keys?: string[]; size_bytes?: string };
         if (method === 'CreateCacheEntry') {
-          if (entries.some((e) => e.key === r.key && e.version === r.version)) return twirpError(409, 'already_exists', 'cache entry with the same key, version, and scope already exists');
+          if (entries.some((e) => e.key === r.key && e.version === r.version))
+            return twirpError(409, 'already_exists', 'cache entry with the same key, version, and scope already exists');
           const e: Entry = { id: nextId++, key: r.key!, version: r.version!, blocks: new Map(), finalized: false, created: Date.now() };
           entries.push(e);
           return json(200, { ok: true, signed_upload_url: `${base}/blob/cache-${e.id}?sig=upload` });
@@ -60,7 +69,12 @@ export async function startCacheServiceV2(token = 'test-token'): Promise<CacheSe
         if (method === 'GetCacheEntryDownloadURL') {
           const done = entries.filter((e) => e.finalized && e.version === r.version).sort((a, b) => b.created - a.created);
           const hit = done.find((e) => e.key === r.key) ?? (r.restore_keys ?? []).map((k) => done.find((e) => e.key.startsWith(k))).find(Boolean);
-          return json(200, hit ? { ok: true, signed_download_url: `${base}/blob/cache-${hit.id}?sig=download`, matched_key: hit.key } : { ok: false, signed_download_url: '', matched_key: '' });
+          return json(
+            200,
+            hit
+              ? { ok: true, signed_download_url: `${base}/blob/cache-${hit.id}?sig=download`, matched_key: hit.key }
+              : { ok: false, signed_download_url: '', matched_key: '' },
+          );
         }
         return twirpError(404, 'bad_route', `no method ${method}`);
       }
@@ -69,7 +83,8 @@ export async function startCacheServiceV2(token = 'test-token'): Promise<CacheSe
       const m = /^\/blob\/cache-(\d+)$/.exec(url.pathname);
       const e = m && entries.find((x) => x.id === Number(m[1]));
       if (!e) return res.writeHead(404).end();
-      const ok = (status: number) => res.writeHead(status, { 'x-ms-request-id': String(requests.length), 'x-ms-version': '2025-01-05', etag: `"${e.id}"` }).end();
+      const ok = (status: number) =>
+        res.writeHead(status, { 'x-ms-request-id': String(requests.length), 'x-ms-version': '2025-01-05', etag: `"${e.id}"` }).end();
       if (req.method === 'PUT' && url.searchParams.get('comp') === 'block') {
         e.blocks.set(url.searchParams.get('blockid')!, body);
         return ok(201);
@@ -96,6 +111,10 @@ export async function startCacheServiceV2(token = 'test-token'): Promise<CacheSe
     url: `${base}/`,
     entries: () => entries.filter((e) => e.finalized).map((e) => ({ key: e.key, version: e.version, size: e.blob!.length })),
     requests,
-    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

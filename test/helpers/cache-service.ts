@@ -9,7 +9,14 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-interface Entry { id: number; key: string; version: string; chunks: { start: number; data: Buffer }[]; archive?: Buffer; created: number }
+interface Entry {
+  id: number;
+  key: string;
+  version: string;
+  chunks: { start: number; data: Buffer }[];
+  archive?: Buffer;
+  created: number;
+}
 
 export interface CacheService {
   url: string;
@@ -79,6 +86,10 @@ export async function startCacheService(): Promise<CacheService> {
     url: `${base}/`,
     entries: () => entries.filter((e) => e.archive).map((e) => ({ key: e.key, version: e.version, size: e.archive!.length })),
     requests,
-    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

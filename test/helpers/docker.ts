@@ -48,7 +48,10 @@ function kill(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.once('exit', () => { clearTimeout(timer); resolve(); });
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
     child.kill('SIGTERM');
   });
 }
@@ -59,7 +62,9 @@ export function dockerProcesses(): { pid: number; argv: string[]; environ: strin
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter((a, i, all) => a !== '' || i < all.length - 1);
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8')
+        .split('\0')
+        .filter((a, i, all) => a !== '' || i < all.length - 1);
       if (path.basename(argv[0] ?? '') !== 'docker') continue;
       found.push({ pid: Number(entry), argv, environ: readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').filter(Boolean) });
     } catch {
@@ -101,7 +106,10 @@ export async function startDockerLab(dir: string): Promise<DockerLab> {
 
   // the registry, inside the namespace
   const regConfig = path.join(dir, 'registry.yml');
-  writeFileSync(regConfig, `version: 0.1\nlog: { level: info }\nstorage: { filesystem: { rootdirectory: ${path.join(dir, 'registry-data')} } }\nhttp: { addr: 127.0.0.1:5000 }\n`);
+  writeFileSync(
+    regConfig,
+    `version: 0.1\nlog: { level: info }\nstorage: { filesystem: { rootdirectory: ${path.join(dir, 'registry-data')} } }\nhttp: { addr: 127.0.0.1:5000 }\n`,
+  );
   const regLog = path.join(dir, 'registry.log');
   const reg = spawn('nsenter', [`--net=${ns}`, 'docker-registry', 'serve', regConfig], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(reg);
@@ -119,9 +127,26 @@ export async function startDockerLab(dir: string): Promise<DockerLab> {
     mkdirSync(root, { recursive: true });
     const sock = path.join(root, 'docker.sock');
     const pidFile = path.join(root, 'docker.pid');
-    const child = spawn('nsenter', [`--net=${ns}`, 'dockerd', '--config-file', configFile, '--data-root', path.join(root, 'data'),
-      '--exec-root', path.join(root, 'exec'), '--host', `unix://${sock}`, '--pidfile', pidFile, '--bridge=none', '--iptables=false'],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+    const child = spawn(
+      'nsenter',
+      [
+        `--net=${ns}`,
+        'dockerd',
+        '--config-file',
+        configFile,
+        '--data-root',
+        path.join(root, 'data'),
+        '--exec-root',
+        path.join(root, 'exec'),
+        '--host',
+        `unix://${sock}`,
+        '--pidfile',
+        pidFile,
+        '--bridge=none',
+        '--iptables=false',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } },
+    );
     children.push(child);
     let out = '';
     child.stdout!.on('data', (d) => (out += d));
@@ -129,8 +154,13 @@ export async function startDockerLab(dir: string): Promise<DockerLab> {
     const exited = () => child.exitCode !== null || child.signalCode !== null;
     // ready when `docker info` answers (log lines depend on the config's log-level)
     let answered = false;
-    const ask = () => run(dockerCli, ['-H', `unix://${sock}`, 'info', '--format', '{{.ID}}'], { timeout: 5_000 })
-      .then(() => { answered = true; }, () => {});
+    const ask = () =>
+      run(dockerCli, ['-H', `unix://${sock}`, 'info', '--format', '{{.ID}}'], { timeout: 5_000 }).then(
+        () => {
+          answered = true;
+        },
+        () => {},
+      );
     const deadline = Date.now() + 30_000;
     while (!answered && !exited() && Date.now() < deadline) {
       if (existsSync(sock)) await ask();

@@ -27,7 +27,10 @@ export function itWith(needs: { root?: boolean; bins?: string[] }) {
   const why = missing(needs);
   if (!why) return it;
   if (process.env.TUNA_SETUP_REQUIRE_ALL === '1') {
-    return (name: string, _fn: unknown, _timeout?: number) => it(name, () => { throw new Error(`cannot run: ${why} (TUNA_SETUP_REQUIRE_ALL=1)`); });
+    return (name: string, _fn: unknown, _timeout?: number) =>
+      it(name, () => {
+        throw new Error(`cannot run: ${why} (TUNA_SETUP_REQUIRE_ALL=1)`);
+      });
   }
   return (name: string, _fn: unknown, _timeout?: number) => it.skip(`${name} [skipped: ${why}]`, () => {});
 }

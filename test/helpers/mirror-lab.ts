@@ -15,6 +15,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { buildBusyboxLayout } from './docker.js';
+import { freePort } from './registry.js';
 
 export interface LabRegistry {
   /** host:port */
@@ -24,18 +25,59 @@ export interface LabRegistry {
   stop: () => Promise<void>;
 }
 
-const freePort = () => new Promise<number>((resolve) => {
-  const s = net.createServer();
-  s.listen(0, '127.0.0.1', () => { const { port } = s.address() as net.AddressInfo; s.close(() => resolve(port)); });
-});
+/** A loopback HTTP front: `handle` answers or forwards each request; `requests()` is what it saw. */
+async function front(handle: (req: http.IncomingMessage, res: http.ServerResponse, seen: string[]) => void): Promise<LabRegistry> {
+  const seen: string[] = [];
+  const server = http.createServer((req, res) => handle(req, res, seen));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    host: `127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    requests: () => seen,
+    stop: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+/** Sends `req` on to `target` at `path`, logging `line status`; `headers` may rewrite the answer's headers. */
+function forward(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  target: string,
+  path: string,
+  log: (status: number) => void,
+  headers = (h: http.IncomingHttpHeaders) => h,
+): void {
+  const [host, port] = target.split(':');
+  const up = http.request({ host, port: Number(port), method: req.method, path, headers: req.headers }, (r) => {
+    log(r.statusCode!);
+    res.writeHead(r.statusCode!, headers({ ...r.headers }));
+    r.pipe(res);
+  });
+  up.on('error', () => res.destroy());
+  req.pipe(up);
+}
 
 function waitFor(child: ChildProcess, seen: () => string, pattern: RegExp, ms: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setInterval(() => {
-      if (pattern.test(seen())) { clearInterval(timer); clearTimeout(limit); resolve(); }
+      if (pattern.test(seen())) {
+        clearInterval(timer);
+        clearTimeout(limit);
+        resolve();
+      }
     }, 20);
-    const limit = setTimeout(() => { clearInterval(timer); reject(new Error(`registry did not start:\n${seen()}`)); }, ms);
-    child.once('exit', () => { clearInterval(timer); clearTimeout(limit); reject(new Error(`registry exited:\n${seen()}`)); });
+    const limit = setTimeout(() => {
+      clearInterval(timer);
+      reject(new Error(`registry did not start:\n${seen()}`));
+    }, ms);
+    child.once('exit', () => {
+      clearInterval(timer);
+      clearTimeout(limit);
+      reject(new Error(`registry exited:\n${seen()}`));
+    });
   });
 }
 
@@ -44,13 +86,17 @@ export async function startRegistry(dir: string, name: string, options: { proxyO
   const port = await freePort();
   const config = path.join(dir, `${name}.yml`);
   mkdirSync(path.join(dir, `${name}-data`), { recursive: true });
-  writeFileSync(config, [
-    'version: 0.1', 'log: { level: info, accesslog: { disabled: false } }',
-    `storage: { filesystem: { rootdirectory: ${path.join(dir, `${name}-data`)} }, delete: { enabled: true } }`,
-    `http: { addr: 127.0.0.1:${port} }`,
-    ...(options.proxyOf ? [`proxy: { remoteurl: "${options.proxyOf}" }`] : []),
-    ...(options.extra ?? []),
-  ].join('\n') + '\n');
+  writeFileSync(
+    config,
+    [
+      'version: 0.1',
+      'log: { level: info, accesslog: { disabled: false } }',
+      `storage: { filesystem: { rootdirectory: ${path.join(dir, `${name}-data`)} }, delete: { enabled: true } }`,
+      `http: { addr: 127.0.0.1:${port} }`,
+      ...(options.proxyOf ? [`proxy: { remoteurl: "${options.proxyOf}" }`] : []),
+      ...(options.extra ?? []),
+    ].join('\n') + '\n',
+  );
   const child = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
@@ -60,14 +106,18 @@ export async function startRegistry(dir: string, name: string, options: { proxyO
     host: `127.0.0.1:${port}`,
     // the access log lines: 127.0.0.1 - - [date] "GET /v2/… HTTP/1.1" 200 …
     requests: () => [...out.matchAll(/"(GET|HEAD|PUT|POST|PATCH|DELETE) (\S+) HTTP\/[\d.]+" (\d{3})/g)].map((m) => `${m[1]} ${m[2]} ${m[3]}`),
-    stop: () => new Promise<void>((r) => { if (child.exitCode !== null) return r(); child.once('exit', () => r()); child.kill('SIGTERM'); }),
+    stop: () =>
+      new Promise<void>((r) => {
+        if (child.exitCode !== null) return r();
+        child.once('exit', () => r());
+        child.kill('SIGTERM');
+      }),
   };
 }
 
 /** A Harbor-shaped front: `/v2/<prefix>/<repo>/…` is `/v2/<repo>/…` of `target`; `/v2/` answers as the target's. */
-export async function startPrefixForwarder(target: string, prefix: string): Promise<LabRegistry> {
-  const seen: string[] = [];
-  const server = http.createServer((req, res) => {
+export function startPrefixForwarder(target: string, prefix: string): Promise<LabRegistry> {
+  return front((req, res, seen) => {
     const url = req.url ?? '/';
     const inside = url.startsWith(`/v2/${prefix}/`) ? `/v2/${url.slice(`/v2/${prefix}/`.length)}` : url === '/v2/' || url === '/v2' ? '/v2/' : undefined;
     if (inside === undefined) {
@@ -75,21 +125,8 @@ export async function startPrefixForwarder(target: string, prefix: string): Prom
       res.writeHead(404, { 'content-type': 'application/json' });
       return res.end('{"errors":[{"code":"NAME_UNKNOWN","message":"not under the proxy project"}]}');
     }
-    const [host, port] = target.split(':');
-    const up = http.request({ host, port: Number(port), method: req.method, path: inside, headers: req.headers }, (r) => {
-      seen.push(`${req.method} ${url} ${r.statusCode}`);
-      res.writeHead(r.statusCode!, r.headers);
-      r.pipe(res);
-    });
-    up.on('error', () => res.destroy());
-    req.pipe(up);
+    forward(req, res, target, inside, (status) => seen.push(`${req.method} ${url} ${status}`));
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    host: `127.0.0.1:${(server.address() as net.AddressInfo).port}`,
-    requests: () => seen,
-    stop: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
-  };
 }
 
 const run = promisify(execFile);
@@ -114,26 +151,38 @@ export function buildLayouts(dir: string): string {
     writeFileSync(blob(digest), bytes);
     return { digest, size: Buffer.byteLength(bytes) };
   };
-  const index = JSON.parse(readFileSync(path.join(layout, 'index.json'), 'utf8')) as { manifests: { digest: string; mediaType: string; size: number; annotations?: Record<string, string> }[] };
+  const index = JSON.parse(readFileSync(path.join(layout, 'index.json'), 'utf8')) as {
+    manifests: { digest: string; mediaType: string; size: number; annotations?: Record<string, string> }[];
+  };
   const amd64 = index.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === 'latest')!;
-  const manifest = JSON.parse(readFileSync(blob(amd64.digest), 'utf8')) as { config: { digest: string; size: number; mediaType: string }; layers: { digest: string; size: number; mediaType: string }[] };
+  const manifest = JSON.parse(readFileSync(blob(amd64.digest), 'utf8')) as {
+    config: { digest: string; size: number; mediaType: string };
+    layers: { digest: string; size: number; mediaType: string }[];
+  };
   const config = JSON.parse(readFileSync(blob(manifest.config.digest), 'utf8')) as Record<string, unknown> & { rootfs: { diff_ids: string[] } };
   // an arm64 sibling: a config of its own and one more (uncompressed, tiny) layer
   const tarEntry = Buffer.alloc(1024); // an empty tar: two zero blocks
   const extra = put(tarEntry);
-  const armConfig = put(JSON.stringify({ ...config, architecture: 'arm64', rootfs: { ...config.rootfs, diff_ids: [...config.rootfs.diff_ids, extra.digest] } }));
-  const armManifest = put(JSON.stringify({
-    ...manifest,
-    config: { ...manifest.config, ...armConfig },
-    layers: [...manifest.layers, { mediaType: 'application/vnd.oci.image.layer.v1.tar', ...extra }],
-  }));
-  const multi = put(JSON.stringify({
-    schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json',
-    manifests: [
-      { mediaType: amd64.mediaType, digest: amd64.digest, size: amd64.size, platform: { architecture: 'amd64', os: 'linux' } },
-      { mediaType: 'application/vnd.oci.image.manifest.v1+json', ...armManifest, platform: { architecture: 'arm64', os: 'linux' } },
-    ],
-  }));
+  const armConfig = put(
+    JSON.stringify({ ...config, architecture: 'arm64', rootfs: { ...config.rootfs, diff_ids: [...config.rootfs.diff_ids, extra.digest] } }),
+  );
+  const armManifest = put(
+    JSON.stringify({
+      ...manifest,
+      config: { ...manifest.config, ...armConfig },
+      layers: [...manifest.layers, { mediaType: 'application/vnd.oci.image.layer.v1.tar', ...extra }],
+    }),
+  );
+  const multi = put(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [
+        { mediaType: amd64.mediaType, digest: amd64.digest, size: amd64.size, platform: { architecture: 'amd64', os: 'linux' } },
+        { mediaType: 'application/vnd.oci.image.manifest.v1+json', ...armManifest, platform: { architecture: 'arm64', os: 'linux' } },
+      ],
+    }),
+  );
   index.manifests.push({ mediaType: 'application/vnd.oci.image.index.v1+json', ...multi, annotations: { 'org.opencontainers.image.ref.name': 'multi' } });
   writeFileSync(path.join(layout, 'index.json'), JSON.stringify(index));
   return layout;
@@ -154,12 +203,11 @@ export interface Gate extends LabRegistry {
  * challenge; with it, requests pass to `target`.
  */
 export async function startBasicGate(target: string, user: string, password: string): Promise<Gate> {
-  const seen: string[] = [];
   let fail: { pattern: RegExp; pass: number } | undefined;
   let uploadsTo: string | undefined;
   let stall: RegExp | undefined;
   const want = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-  const server = http.createServer((req, res) => {
+  const lab = await front((req, res, seen) => {
     const line = `${req.method} ${req.url}`;
     if (req.headers.authorization !== want) {
       seen.push(`${line} 401`);
@@ -179,29 +227,33 @@ export async function startBasicGate(target: string, user: string, password: str
       res.writeHead(500);
       return res.end('injected failure');
     }
-    const [host, port] = target.split(':');
-    const up = http.request({ host, port: Number(port), method: req.method, path: req.url, headers: req.headers }, (r) => {
-      seen.push(`${line} ${r.statusCode}`);
-      // the registry's own Location points at itself: keep the client on the gate
-      const headers = { ...r.headers };
-      if (typeof headers.location === 'string') headers.location = headers.location.replace(`http://${target}`, '');
-      if (uploadsTo && typeof headers.location === 'string' && headers.location.includes('/blobs/uploads/')) {
-        const at = new URL(headers.location, `http://${target}`);
-        headers.location = `${uploadsTo}${at.pathname}${at.search}`;
-      }
-      res.writeHead(r.statusCode!, headers);
-      r.pipe(res);
-    });
-    up.on('error', () => res.destroy());
-    req.pipe(up);
+    forward(
+      req,
+      res,
+      target,
+      req.url ?? '/',
+      (status) => seen.push(`${line} ${status}`),
+      (headers) => {
+        // the registry's own Location points at itself: keep the client on the gate (or send uploads elsewhere)
+        if (typeof headers.location === 'string') headers.location = headers.location.replace(`http://${target}`, '');
+        if (uploadsTo && typeof headers.location === 'string' && headers.location.includes('/blobs/uploads/')) {
+          const at = new URL(headers.location, `http://${target}`);
+          headers.location = `${uploadsTo}${at.pathname}${at.search}`;
+        }
+        return headers;
+      },
+    );
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
-    host: `127.0.0.1:${(server.address() as net.AddressInfo).port}`,
-    requests: () => seen,
-    failNext: (pattern, pass = 0) => { fail = { pattern, pass }; },
-    sendUploadsTo: (origin) => { uploadsTo = origin; },
-    stallNext: (pattern) => { stall = pattern; },
-    stop: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    ...lab,
+    failNext: (pattern, pass = 0) => {
+      fail = { pattern, pass };
+    },
+    sendUploadsTo: (origin) => {
+      uploadsTo = origin;
+    },
+    stallNext: (pattern) => {
+      stall = pattern;
+    },
   };
 }

@@ -76,7 +76,9 @@ export async function startMirrors(specs, options = {}) {
     url: (name) => mirrors.find((m) => m.name === name)?.url,
     /** connections the clients have not closed yet, across every simulated mirror */
     openConnections: () => openSockets.size,
-    close: async () => { await Promise.all(closers.map((c) => c())); },
+    close: async () => {
+      await Promise.all(closers.map((c) => c()));
+    },
   };
 }
 
@@ -90,9 +92,16 @@ function trackSockets(server, openSockets) {
   server.on('connection', (s) => {
     sockets.add(s);
     openSockets.add(s);
-    s.on('close', () => { sockets.delete(s); openSockets.delete(s); });
+    s.on('close', () => {
+      sockets.delete(s);
+      openSockets.delete(s);
+    });
   });
-  return () => new Promise((resolve) => { for (const s of sockets) s.destroy(); server.close(() => resolve()); });
+  return () =>
+    new Promise((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    });
 }
 
 async function startOne(spec, requests, openSockets, tls) {
@@ -111,7 +120,10 @@ async function startOne(spec, requests, openSockets, tls) {
       const line = Buffer.from('x-flood: a\r\n'.repeat(10_000));
       let sent = 0;
       const more = () => {
-        while (sent < 100 && !socket.destroyed) { sent += 1; if (!socket.write(line)) return void socket.once('drain', more); }
+        while (sent < 100 && !socket.destroyed) {
+          sent += 1;
+          if (!socket.write(line)) return void socket.once('drain', more);
+        }
         if (!socket.destroyed) socket.end('\r\n');
       };
       more();
@@ -127,14 +139,24 @@ async function startOne(spec, requests, openSockets, tls) {
       if (spec.fault === 'blackhole') return;
       const reply = Buffer.from('HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: 100\r\n\r\n' + 'x'.repeat(100));
       let i = 0;
-      const t = setInterval(() => { if (i >= reply.length || socket.destroyed) return clearInterval(t); socket.write(reply.subarray(i, ++i)); }, 1000);
+      const t = setInterval(() => {
+        if (i >= reply.length || socket.destroyed) return clearInterval(t);
+        socket.write(reply.subarray(i, ++i));
+      }, 1000);
       socket.on('close', () => clearInterval(t));
     });
     const close = trackSockets(server, openSockets);
     return { port: await listen(server, spec), close };
   }
   const handler = (req, res) => {
-    requests.push({ name: spec.name, method: req.method, path: req.url, range: req.headers.range, userAgent: req.headers['user-agent'], authorization: req.headers.authorization });
+    requests.push({
+      name: spec.name,
+      method: req.method,
+      path: req.url,
+      range: req.headers.range,
+      userAgent: req.headers['user-agent'],
+      authorization: req.headers.authorization,
+    });
     const timer = setTimeout(() => serve(spec, req, res), spec.latencyMs ?? 0);
     res.on('close', () => clearTimeout(timer));
   };
@@ -152,7 +174,11 @@ function versionsOf(spec) {
 function serve(spec, req, res) {
   const raw = (req.url ?? '/').split('?')[0];
   let path = raw;
-  try { path = decodeURIComponent(raw); } catch { /* a malformed escape is served as not found */ }
+  try {
+    path = decodeURIComponent(raw);
+  } catch {
+    /* a malformed escape is served as not found */
+  }
   const send = (status, type, body, extra = {}) => {
     res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), ...extra });
     res.end(body);
@@ -170,7 +196,10 @@ function serve(spec, req, res) {
   if (spec.fault === 'endless') {
     res.writeHead(200, { 'content-type': 'application/json' });
     const chunk = Buffer.from('[' + '{"name":"pypi","status":"success"},'.repeat(2000));
-    const more = () => { while (!res.destroyed && res.write(chunk)); if (!res.destroyed) res.once('drain', more); };
+    const more = () => {
+      while (!res.destroyed && res.write(chunk));
+      if (!res.destroyed) res.once('drain', more);
+    };
     return void more();
   }
   if (spec.fault === 'redos') {
@@ -179,21 +208,32 @@ function serve(spec, req, res) {
     return void res.end(page);
   }
   if (spec.fault === 'portal') {
-    return send(200, 'text/html; charset=utf-8', '<html><head><title>Sign in</title></head><body><form action="/login" method="post"><a href="/login?next=%2F">Sign in to continue</a><a href="/help">Help</a></form></body></html>');
+    return send(
+      200,
+      'text/html; charset=utf-8',
+      '<html><head><title>Sign in</title></head><body><form action="/login" method="post"><a href="/login?next=%2F">Sign in to continue</a><a href="/help">Help</a></form></body></html>',
+    );
   }
   const project = spec.project ?? 'pip';
   const now = Date.now();
   const versions = versionsOf(spec);
-  const wheel = (v) => spec.fault === 'hostile' ? `${project}-${v}-py3-none-any%0A::set-output name=pwned::yes%0A::add-mask::x%1B[31m.whl`
-    : spec.fault === 'bad-escape' && v === versions.at(-1) ? `${project}-${v}-py3-none-any%E0%A4%A.whl` : `${project}-${v}-py3-none-any.whl`;
+  const wheel = (v) =>
+    spec.fault === 'hostile'
+      ? `${project}-${v}-py3-none-any%0A::set-output name=pwned::yes%0A::add-mask::x%1B[31m.whl`
+      : spec.fault === 'bad-escape' && v === versions.at(-1)
+        ? `${project}-${v}-py3-none-any%E0%A4%A.whl`
+        : `${project}-${v}-py3-none-any.whl`;
 
   let m;
   if (path === `/pypi/web/simple/${project}/`) {
     const wantsJson = spec.json && /application\/vnd\.pypi\.simple\.v1\+json/.test(req.headers.accept ?? '');
     if (wantsJson) {
       const files = versions.map((v, i) => ({
-        filename: wheel(v), url: `../../packages/${wheel(v)}`, hashes: { sha256: sha(wheel(v)) },
-        'upload-time': new Date(now - (versions.length - i) * 7 * DAY).toISOString(), size: spec.artifactBytes ?? 4 * MiB,
+        filename: wheel(v),
+        url: `../../packages/${wheel(v)}`,
+        hashes: { sha256: sha(wheel(v)) },
+        'upload-time': new Date(now - (versions.length - i) * 7 * DAY).toISOString(),
+        size: spec.artifactBytes ?? 4 * MiB,
       }));
       return send(200, 'application/vnd.pypi.simple.v1+json', JSON.stringify({ meta: { 'api-version': '1.1' }, name: project, files }));
     }
@@ -206,7 +246,8 @@ function serve(spec, req, res) {
   }
   if ((m = /^\/anaconda\/cloud\/conda-forge\/([\w-]+)\/repodata\.json$/.exec(path)) && m[1] !== 'noarch') {
     // the platform subdirs it carries (default: all); SJTU answers 403 for what it lacks (sjtug #360)
-    if (!(spec.subdirs ?? ['linux-64', 'linux-aarch64', 'linux-ppc64le', 'osx-64', 'osx-arm64', 'win-64']).includes(m[1])) return send(spec.missingStatus ?? 404, 'text/html', 'not found');
+    if (!(spec.subdirs ?? ['linux-64', 'linux-aarch64', 'linux-ppc64le', 'osx-64', 'osx-arm64', 'win-64']).includes(m[1]))
+      return send(spec.missingStatus ?? 404, 'text/html', 'not found');
     return send(200, 'application/json', JSON.stringify({ info: { subdir: m[1] }, packages: {} }));
   }
   if (path === '/anaconda/cloud/conda-forge/noarch/repodata.json') {
@@ -231,7 +272,9 @@ function serve(spec, req, res) {
       'www-authenticate': 'Bearer realm="https://auth.example/token",service="registry.example"',
     });
   }
-  if ((m = /^\/(?:github-release\/conda-forge\/miniforge\/LatestRelease|miniforge-releases\/latest\/download)\/(Miniforge3-[\w.-]+\.sh)(\.sha256)?$/.exec(path))) {
+  if (
+    (m = /^\/(?:github-release\/conda-forge\/miniforge\/LatestRelease|miniforge-releases\/latest\/download)\/(Miniforge3-[\w.-]+\.sh)(\.sha256)?$/.exec(path))
+  ) {
     const digest = createHash('sha256').update(FAKE_MINIFORGE).digest('hex');
     if (m[2]) return send(200, 'text/plain', `${spec.fault === 'bad-checksum' ? digest.replace(/^./, (c) => (c === '0' ? '1' : '0')) : digest}  ${m[1]}\n`);
     return send(200, 'application/x-sh', FAKE_MINIFORGE);
@@ -244,7 +287,7 @@ function serve(spec, req, res) {
   if (path === '/static/tunasync.json') {
     const st = spec.status ?? {};
     const last = Math.floor((now - (st.ageMs ?? 600_000)) / 1000);
-    const state = spec.fault === 'hostile' ? 'success\n::error title=pwned::injected\u001b]0;title\u0007\r::add-mask::x' : st.state ?? 'success';
+    const state = spec.fault === 'hostile' ? 'success\n::error title=pwned::injected\u001b]0;title\u0007\r::add-mask::x' : (st.state ?? 'success');
     const job = (name) => ({ name, is_master: true, status: state, last_update_ts: last, last_ended_ts: last, upstream: 'https://pypi.org/', size: '1T' });
     return send(200, 'application/json', JSON.stringify([job('pypi'), job('anaconda'), job('pytorch-wheels')]));
   }
@@ -253,9 +296,11 @@ function serve(spec, req, res) {
 
 /** a stand-in for the Miniforge installer: `-b -u -p PREFIX` makes PREFIX/bin/conda */
 export const FAKE_MINIFORGE = [
-  '#!/bin/sh', '# tuna-setup test stand-in for a Miniforge installer',
+  '#!/bin/sh',
+  '# tuna-setup test stand-in for a Miniforge installer',
   'while [ $# -gt 0 ]; do case "$1" in -p) P="$2"; shift;; esac; shift; done',
-  'mkdir -p "$P/bin" && printf \'#!/bin/sh\\necho "conda 25.1.0 (test stand-in)"\\n\' > "$P/bin/conda" && chmod +x "$P/bin/conda"', '',
+  'mkdir -p "$P/bin" && printf \'#!/bin/sh\\necho "conda 25.1.0 (test stand-in)"\\n\' > "$P/bin/conda" && chmod +x "$P/bin/conda"',
+  '',
 ].join('\n');
 
 /** a stand-in for the micromamba binary */
@@ -264,7 +309,10 @@ export const FAKE_MICROMAMBA = '#!/bin/sh\necho "micromamba 2.3.0 (test stand-in
 let bombBody;
 /** 50 gzip members of 64 MiB of zeros each: ~3 MB on the wire, 3.2 GB inflated */
 function bomb() {
-  if (!bombBody) { const member = gzipSync(Buffer.alloc(64 * MiB), { level: 9 }); bombBody = Buffer.concat(Array(50).fill(member)); }
+  if (!bombBody) {
+    const member = gzipSync(Buffer.alloc(64 * MiB), { level: 9 });
+    bombBody = Buffer.concat(Array(50).fill(member));
+  }
   return bombBody;
 }
 

@@ -31,10 +31,15 @@ export interface RegistryLab {
   stop: () => Promise<void>;
 }
 
-const freePort = () => new Promise<number>((resolve) => {
-  const s = net.createServer();
-  s.listen(0, '127.0.0.1', () => { const { port } = s.address() as net.AddressInfo; s.close(() => resolve(port)); });
-});
+/** A port nothing listens on now, on 127.0.0.1. */
+export const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
 
 const b64url = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 
@@ -47,18 +52,44 @@ function waitForOutput(child: ChildProcess, pattern: RegExp, ms: number): Promis
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}:\n${out}`)), ms);
-    const on = (d: Buffer) => { out += d; if (pattern.test(out)) { clearTimeout(timer); resolve(out); } };
+    const on = (d: Buffer) => {
+      out += d;
+      if (pattern.test(out)) {
+        clearTimeout(timer);
+        resolve(out);
+      }
+    };
     child.stdout!.on('data', on);
     child.stderr!.on('data', on);
-    child.once('exit', () => { clearTimeout(timer); reject(new Error(`exited:\n${out}`)); });
+    child.once('exit', () => {
+      clearTimeout(timer);
+      reject(new Error(`exited:\n${out}`));
+    });
   });
 }
 
 export async function startRegistryLab(dir: string, tags: Record<string, string[]>): Promise<RegistryLab> {
   const children: ChildProcess[] = [];
   const servers: http.Server[] = [];
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'),
-    '-days', '1', '-subj', '/CN=tuna-test-token'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      path.join(dir, 'key.pem'),
+      '-out',
+      path.join(dir, 'cert.pem'),
+      '-days',
+      '1',
+      '-subj',
+      '/CN=tuna-test-token',
+    ],
+    { stdio: 'ignore' },
+  );
   const key = readFileSync(path.join(dir, 'key.pem'), 'utf8');
   const certDer = readFileSync(path.join(dir, 'cert.pem'), 'utf8').replace(/-----[^-]+-----|\s/g, '');
 
@@ -68,10 +99,13 @@ export async function startRegistryLab(dir: string, tags: Record<string, string[
     tokenRequests++;
     const url = new URL(req.url!, 'http://x');
     // every scope asked for (a cross-repository mount asks for two), as Docker Hub's token server grants them
-    const access = url.searchParams.getAll('scope').flatMap((s) => s.split(' ')).flatMap((scope) => {
-      const m = /^repository:([^:]+):(.+)$/.exec(scope);
-      return m ? [{ type: 'repository', name: m[1]!, actions: m[2]!.split(',') }] : [];
-    });
+    const access = url.searchParams
+      .getAll('scope')
+      .flatMap((s) => s.split(' '))
+      .flatMap((scope) => {
+        const m = /^repository:([^:]+):(.+)$/.exec(scope);
+        return m ? [{ type: 'repository', name: m[1]!, actions: m[2]!.split(',') }] : [];
+      });
     // pushing needs the pusher's login (sent to the token server as Basic, as Docker does)
     if (access.some((a) => a.actions.includes('push')) && req.headers.authorization !== `Basic ${Buffer.from('pusher:secret').toString('base64')}`) {
       res.writeHead(401, { 'content-type': 'application/json' });
@@ -84,8 +118,14 @@ export async function startRegistryLab(dir: string, tags: Record<string, string[
     const now = Math.floor(Date.now() / 1000);
     const header = { alg: 'RS256', typ: 'JWT', x5c: [certDer] };
     const claims = {
-      iss: 'tuna-test-issuer', sub: '', aud: url.searchParams.get('service'), exp: now + 300, nbf: now - 10, iat: now,
-      jti: randomBytes(8).toString('hex'), access,
+      iss: 'tuna-test-issuer',
+      sub: '',
+      aud: url.searchParams.get('service'),
+      exp: now + 300,
+      nbf: now - 10,
+      iat: now,
+      jti: randomBytes(8).toString('hex'),
+      access,
     };
     const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
     const signature = createSign('RSA-SHA256').update(input).sign(key);
@@ -98,12 +138,16 @@ export async function startRegistryLab(dir: string, tags: Record<string, string[
   // the token-auth registry
   const regPort = await freePort();
   const regConfig = path.join(dir, 'registry.yml');
-  writeFileSync(regConfig, [
-    'version: 0.1', 'log: { level: info }',
-    `storage: { filesystem: { rootdirectory: ${path.join(dir, 'data')} }, delete: { enabled: true } }`,
-    `http: { addr: 127.0.0.1:${regPort} }`,
-    `auth: { token: { realm: "http://127.0.0.1:${tokenPort}/token", service: tuna-test-registry, issuer: tuna-test-issuer, rootcertbundle: ${path.join(dir, 'cert.pem')} } }`,
-  ].join('\n') + '\n');
+  writeFileSync(
+    regConfig,
+    [
+      'version: 0.1',
+      'log: { level: info }',
+      `storage: { filesystem: { rootdirectory: ${path.join(dir, 'data')} }, delete: { enabled: true } }`,
+      `http: { addr: 127.0.0.1:${regPort} }`,
+      `auth: { token: { realm: "http://127.0.0.1:${tokenPort}/token", service: tuna-test-registry, issuer: tuna-test-issuer, rootcertbundle: ${path.join(dir, 'cert.pem')} } }`,
+    ].join('\n') + '\n',
+  );
   const reg = spawn('docker-registry', ['serve', regConfig], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(reg);
   await waitForOutput(reg, /listening on/, 15_000);
@@ -112,7 +156,11 @@ export async function startRegistryLab(dir: string, tags: Record<string, string[
   const layout = buildBusyboxLayout(dir);
   for (const [repo, list] of Object.entries(tags)) {
     for (const tag of list) {
-      await promisify(execFile)('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', '--dest-creds', 'pusher:secret', `oci:${layout}:latest`, `docker://127.0.0.1:${regPort}/${repo}:${tag}`], { timeout: 60_000 });
+      await promisify(execFile)(
+        'skopeo',
+        ['copy', '--quiet', '--dest-tls-verify=false', '--dest-creds', 'pusher:secret', `oci:${layout}:latest`, `docker://127.0.0.1:${regPort}/${repo}:${tag}`],
+        { timeout: 60_000 },
+      );
     }
   }
 
@@ -143,7 +191,10 @@ export async function startRegistryLab(dir: string, tags: Record<string, string[
         const from = last ? all.findIndex((t) => t > last) : 0;
         const tags = from < 0 ? [] : all.slice(from, from + Number(page));
         const more = from >= 0 && from + Number(page) < all.length;
-        res.writeHead(200, { 'content-type': 'application/json', ...(more ? { link: `<${url.pathname}?n=${page}&last=${encodeURIComponent(tags.at(-1)!)}>; rel="next"` } : {}) });
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          ...(more ? { link: `<${url.pathname}?n=${page}&last=${encodeURIComponent(tags.at(-1)!)}>; rel="next"` } : {}),
+        });
         res.end(JSON.stringify({ name: data.name, tags }));
       });
     });
@@ -156,12 +207,16 @@ export async function startRegistryLab(dir: string, tags: Record<string, string[
   // the pull-through cache
   const proxyPort = await freePort();
   const proxyConfig = path.join(dir, 'proxy.yml');
-  writeFileSync(proxyConfig, [
-    'version: 0.1', 'log: { level: info }',
-    `storage: { filesystem: { rootdirectory: ${path.join(dir, 'proxy-data')} } }`,
-    `http: { addr: 127.0.0.1:${proxyPort} }`,
-    `proxy: { remoteurl: "http://127.0.0.1:${regPort}", username: cache, password: cache }`,
-  ].join('\n') + '\n');
+  writeFileSync(
+    proxyConfig,
+    [
+      'version: 0.1',
+      'log: { level: info }',
+      `storage: { filesystem: { rootdirectory: ${path.join(dir, 'proxy-data')} } }`,
+      `http: { addr: 127.0.0.1:${proxyPort} }`,
+      `proxy: { remoteurl: "http://127.0.0.1:${regPort}", username: cache, password: cache }`,
+    ].join('\n') + '\n',
+  );
   const proxy = spawn('docker-registry', ['serve', proxyConfig], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(proxy);
   await waitForOutput(proxy, /listening on/, 15_000);
@@ -171,13 +226,27 @@ export async function startRegistryLab(dir: string, tags: Record<string, string[
     proxy: `127.0.0.1:${proxyPort}`,
     unreachable: `127.0.0.1:${await freePort()}`,
     tokenRequests: () => tokenRequests,
-    failNext: (n, status) => { fail = { n, status }; },
+    failNext: (n, status) => {
+      fail = { n, status };
+    },
     forwarded: () => forwarded,
     stop: async () => {
       for (const c of children) {
-        if (c.exitCode === null) await new Promise<void>((r) => { c.once('exit', () => r()); c.kill('SIGTERM'); });
+        if (c.exitCode === null)
+          await new Promise<void>((r) => {
+            c.once('exit', () => r());
+            c.kill('SIGTERM');
+          });
       }
-      await Promise.all(servers.map((s) => new Promise<void>((r) => { s.closeAllConnections(); s.close(() => r()); })));
+      await Promise.all(
+        servers.map(
+          (s) =>
+            new Promise<void>((r) => {
+              s.closeAllConnections();
+              s.close(() => r());
+            }),
+        ),
+      );
     },
   };
 }

@@ -11,7 +11,10 @@ export default function setup(): void {
     'the registry client against a real registry': { bins: ['docker-registry', 'skopeo', 'umoci', 'openssl', 'busybox'] },
     'the link lab (real links)': { root: true, bins: ['ip', 'tc', 'nsenter', 'cc'] },
   };
-  const lines = Object.entries(needs).flatMap(([what, need]) => { const why = missing(need); return why ? [`  ${what}: ${why}`] : []; });
+  const lines = Object.entries(needs).flatMap(([what, need]) => {
+    const why = missing(need);
+    return why ? [`  ${what}: ${why}`] : [];
+  });
   // once per run (each vitest project runs the global setups)
   if (lines.length && process.env.TUNA_SETUP_REQUIRE_ALL !== '1' && !process.env.TUNA_SETUP_SKIPS_SAID) {
     process.env.TUNA_SETUP_SKIPS_SAID = '1';

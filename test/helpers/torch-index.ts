@@ -60,14 +60,18 @@ const tags = (py: string) => (py.endsWith('t') ? `${py.slice(0, -1)}-${py}` : `$
 /** PyPI's torch: Linux x86_64/aarch64 builds with no local version, macOS (abi `none`), Windows. */
 export const PYPI_FILES: Listed[] = [
   ...['2.13.0', '2.13.1', '2.14.0'].flatMap((v) =>
-    ['cp310', 'cp311', 'cp312', 'cp313', 'cp313t', 'cp314', 'cp314t'].flatMap((py) => [
-      `torch-${v}-${tags(py)}-manylinux_2_28_x86_64.whl`,
-      `torch-${v}-${tags(py)}-manylinux_2_28_aarch64.whl`,
-      ...(py.endsWith('t') ? [] : [`torch-${v}-${py}-none-macosx_11_0_arm64.whl`, `torch-${v}-${py}-${py}-win_amd64.whl`]),
-    ]).map((filename) => ({
-      filename, requiresPython: '>=3.10',
-      ...(v === '2.13.1' ? { yanked: 'broken CUDA libraries' } : {}),
-    }))),
+    ['cp310', 'cp311', 'cp312', 'cp313', 'cp313t', 'cp314', 'cp314t']
+      .flatMap((py) => [
+        `torch-${v}-${tags(py)}-manylinux_2_28_x86_64.whl`,
+        `torch-${v}-${tags(py)}-manylinux_2_28_aarch64.whl`,
+        ...(py.endsWith('t') ? [] : [`torch-${v}-${py}-none-macosx_11_0_arm64.whl`, `torch-${v}-${py}-${py}-win_amd64.whl`]),
+      ])
+      .map((filename) => ({
+        filename,
+        requiresPython: '>=3.10',
+        ...(v === '2.13.1' ? { yanked: 'broken CUDA libraries' } : {}),
+      })),
+  ),
   // a yanked file with no reason, a build tag, and names the parser must leave out
   { filename: 'torch-2.12.0-1-cp311-cp311-manylinux_2_28_x86_64.whl', yanked: true },
   { filename: 'torch-2.14.0.tar.gz' },
@@ -77,11 +81,14 @@ export const PYPI_FILES: Listed[] = [
 
 /** download.pytorch.org/whl/cu130: `+cu130` builds, Linux x86_64/aarch64 and Windows. */
 export const CU130_FILES: Listed[] = ['2.13.0', '2.14.0'].flatMap((v) =>
-  ['cp310', 'cp311', 'cp312', 'cp313', 'cp313t', 'cp314', 'cp314t'].flatMap((py) => [
-    `torch-${v}+cu130-${tags(py)}-manylinux_2_28_x86_64.whl`,
-    `torch-${v}+cu130-${tags(py)}-manylinux_2_28_aarch64.whl`,
-    ...(py.endsWith('t') ? [] : [`torch-${v}+cu130-${py}-${py}-win_amd64.whl`]),
-  ]).map((filename) => ({ filename })));
+  ['cp310', 'cp311', 'cp312', 'cp313', 'cp313t', 'cp314', 'cp314t']
+    .flatMap((py) => [
+      `torch-${v}+cu130-${tags(py)}-manylinux_2_28_x86_64.whl`,
+      `torch-${v}+cu130-${tags(py)}-manylinux_2_28_aarch64.whl`,
+      ...(py.endsWith('t') ? [] : [`torch-${v}+cu130-${py}-${py}-win_amd64.whl`]),
+    ])
+    .map((filename) => ({ filename })),
+);
 
 /** `n` wheels like download.pytorch.org/whl/torch/ (every variant on one page), oldest first. */
 export function bigListing(n: number): Listed[] {
@@ -98,7 +105,12 @@ export function bigListing(n: number): Listed[] {
   return out;
 }
 
-interface Page { files: Listed[]; href: (f: Listed, origin: string) => string; jsonUrl: (f: Listed, origin: string) => string; text?: (f: Listed) => string }
+interface Page {
+  files: Listed[];
+  href: (f: Listed, origin: string) => string;
+  jsonUrl: (f: Listed, origin: string) => string;
+  text?: (f: Listed) => string;
+}
 
 const pypiPath = (f: Listed) => `packages/${sha(f.filename).slice(0, 2)}/${sha(f.filename).slice(2, 4)}/${encodeURIComponent(f.filename)}`;
 const pytorchHref = (variant: string) => (f: Listed) => `/whl/${variant}/${encodeURIComponent(f.filename)}`;
@@ -120,8 +132,13 @@ function json(files: Listed[], origin: string, page: Page): string {
     meta: { 'api-version': '1.1' },
     name: 'torch',
     files: files.map((f) => ({
-      filename: f.filename, url: page.jsonUrl(f, origin), hashes: { sha256: sha(f.filename) },
-      'requires-python': f.requiresPython ?? null, yanked: f.yanked ?? false, size: 1000, 'upload-time': '2026-09-01T00:00:00.000000Z',
+      filename: f.filename,
+      url: page.jsonUrl(f, origin),
+      hashes: { sha256: sha(f.filename) },
+      'requires-python': f.requiresPython ?? null,
+      yanked: f.yanked ?? false,
+      size: 1000,
+      'upload-time': '2026-09-01T00:00:00.000000Z',
     })),
     versions: [],
   });
@@ -132,10 +149,16 @@ export async function startTorchIndex(options: TorchIndexOptions = {}): Promise<
   const pages: Record<string, Page> = {
     '/simple/torch/': { files: PYPI_FILES, href: (f) => `../../${pypiPath(f)}`, jsonUrl: (f, o) => `${o}/${pypiPath(f)}` },
     '/whl/cu130/torch/': { files: CU130_FILES, href: pytorchHref('cu130'), jsonUrl: (f, o) => o + pytorchHref('cu130')(f) },
-    '/mirror/cu130/torch/': { files: CU130_FILES, href: (f) => `../${encodeURIComponent(f.filename)}`, jsonUrl: (f, o) => `${o}/mirror/cu130/${encodeURIComponent(f.filename)}` },
+    '/mirror/cu130/torch/': {
+      files: CU130_FILES,
+      href: (f) => `../${encodeURIComponent(f.filename)}`,
+      jsonUrl: (f, o) => `${o}/mirror/cu130/${encodeURIComponent(f.filename)}`,
+    },
     // link texts a flat listing writes: the `+` still encoded, or no text at all (the href names the file)
     '/flat/torch/': {
-      files: CU130_FILES.slice(0, 4), href: pytorchHref('cu130'), jsonUrl: (f, o) => o + pytorchHref('cu130')(f),
+      files: CU130_FILES.slice(0, 4),
+      href: pytorchHref('cu130'),
+      jsonUrl: (f, o) => o + pytorchHref('cu130')(f),
       text: (f) => (f.filename.includes('aarch64') ? '' : f.filename.replace('+', '%2B')),
     },
     '/big/torch/': { files: big, href: pytorchHref('torch'), jsonUrl: (f, o) => o + pytorchHref('torch')(f) },
@@ -153,14 +176,19 @@ export async function startTorchIndex(options: TorchIndexOptions = {}): Promise<
     if (page) {
       const asJson = state.json && accept.includes('application/vnd.pypi.simple.v1+json');
       let body: Buffer = Buffer.from(asJson ? json(page.files, origin, page) : html(page.files, origin, page));
-      const headers: Record<string, string | number> = { 'content-type': asJson ? 'application/vnd.pypi.simple.v1+json' : 'text/html; charset=utf-8', vary: 'Accept, Accept-Encoding' };
+      const headers: Record<string, string | number> = {
+        'content-type': asJson ? 'application/vnd.pypi.simple.v1+json' : 'text/html; charset=utf-8',
+        vary: 'Accept, Accept-Encoding',
+      };
       if (state.gzip && /gzip/.test(String(req.headers['accept-encoding'] ?? ''))) {
         body = gzipSync(body);
         headers['content-encoding'] = 'gzip';
       }
       res.writeHead(200, { ...headers, 'content-length': body.length }).end(body);
     } else if (path === '/login/torch/') {
-      res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body><form action="/auth" method="post"><input name="user"><input type="password" name="pass"></form></body></html>');
+      res
+        .writeHead(200, { 'content-type': 'text/html' })
+        .end('<html><body><form action="/auth" method="post"><input name="user"><input type="password" name="pass"></form></body></html>');
     } else if (path === '/moved/torch/') {
       res.writeHead(302, { location: '/mirror/cu130/torch/' }).end();
     } else if (path === '/huge/torch/') {
@@ -177,7 +205,10 @@ export async function startTorchIndex(options: TorchIndexOptions = {}): Promise<
       };
       pump();
     } else if (path === '/slow/torch/') {
-      const t = setTimeout(() => { timers.delete(t); res.writeHead(200, { 'content-type': 'text/html' }).end(html(CU130_FILES, origin, pages['/whl/cu130/torch/']!)); }, options.slowMs ?? 10_000);
+      const t = setTimeout(() => {
+        timers.delete(t);
+        res.writeHead(200, { 'content-type': 'text/html' }).end(html(CU130_FILES, origin, pages['/whl/cu130/torch/']!));
+      }, options.slowMs ?? 10_000);
       timers.add(t);
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found');
@@ -185,20 +216,29 @@ export async function startTorchIndex(options: TorchIndexOptions = {}): Promise<
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   let closed: Promise<void> | undefined;
-  const close = () => closed ??= new Promise<void>((resolve) => {
-    for (const t of timers) clearTimeout(t);
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
+  const close = () =>
+    (closed ??= new Promise<void>((resolve) => {
+      for (const t of timers) clearTimeout(t);
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }));
   afterAll(close);
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     log,
     count: (prefix = '/') => log.filter((r) => r.path.startsWith(prefix)).length,
-    get json() { return state.json; },
-    set json(v: boolean) { state.json = v; },
-    get gzip() { return state.gzip; },
-    set gzip(v: boolean) { state.gzip = v; },
+    get json() {
+      return state.json;
+    },
+    set json(v: boolean) {
+      state.json = v;
+    },
+    get gzip() {
+      return state.gzip;
+    },
+    set gzip(v: boolean) {
+      state.gzip = v;
+    },
     close,
   };
 }
@@ -211,10 +251,13 @@ export async function startPypiLike(projects: Record<string, string[]>): Promise
     const m = /^\/simple\/([a-z0-9-]+)\/$/.exec(req.url ?? '');
     const files = m ? projects[m[1]!] : undefined;
     if (!files) return res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-    res.writeHead(200, { 'content-type': 'application/vnd.pypi.simple.v1+json' }).end(JSON.stringify({
-      meta: { 'api-version': '1.1' }, name: m![1],
-      files: files.map((filename) => ({ filename, url: `/packages/${encodeURIComponent(filename)}`, hashes: { sha256: sha(filename) } })),
-    }));
+    res.writeHead(200, { 'content-type': 'application/vnd.pypi.simple.v1+json' }).end(
+      JSON.stringify({
+        meta: { 'api-version': '1.1' },
+        name: m![1],
+        files: files.map((filename) => ({ filename, url: `/packages/${encodeURIComponent(filename)}`, hashes: { sha256: sha(filename) } })),
+      }),
+    );
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const close = () => new Promise<void>((r) => server.close(() => r()));
@@ -223,5 +266,4 @@ export async function startPypiLike(projects: Record<string, string[]>): Promise
 }
 
 /** PyPI's Linux x86_64 builds of `project` at `version` for these CPython tags. */
-export const linuxWheels = (project: string, version: string, pys: string[]) =>
-  pys.map((py) => `${project}-${version}-${tags(py)}-manylinux_2_28_x86_64.whl`);
+export const linuxWheels = (project: string, version: string, pys: string[]) => pys.map((py) => `${project}-${version}-${tags(py)}-manylinux_2_28_x86_64.whl`);

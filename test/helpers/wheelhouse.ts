@@ -43,10 +43,16 @@ with zipfile.ZipFile(spec["out"], "w") as z:
 
 /** The wheel tag of this machine's python3 (`cp311-cp311-manylinux_2_28_x86_64`). */
 export function localWheelTag(python = 'python3'): string {
-  return execFileSync(python, ['-c', 'import sys, platform; v = "%d%d" % sys.version_info[:2]; print(f"cp{v}-cp{v}-manylinux_2_28_{platform.machine()}")'], { encoding: 'utf8' }).trim();
+  return execFileSync(python, ['-c', 'import sys, platform; v = "%d%d" % sys.version_info[:2]; print(f"cp{v}-cp{v}-manylinux_2_28_{platform.machine()}")'], {
+    encoding: 'utf8',
+  }).trim();
 }
 
-export interface Wheel { project: string; filename: string; bytes: Buffer }
+export interface Wheel {
+  project: string;
+  filename: string;
+  bytes: Buffer;
+}
 
 function build(dir: string, name: string, version: string, tag: string, files: Record<string, string>, requires: string[] = []): Wheel {
   const filename = `${name}-${version}-${tag}.whl`;
@@ -129,7 +135,11 @@ export async function startWheelhouse(indexes: Record<string, Wheel[]>): Promise
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const close = () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); });
+  const close = () =>
+    new Promise<void>((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    });
   afterAll(close);
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, log, close };
 }

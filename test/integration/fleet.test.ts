@@ -34,7 +34,9 @@ describe('the fleet recipe', () => {
     const r = await runCliAsync([...args, '--dry-run', '--json'], { HOME: host });
     expect(r.code, r.stderr).toBe(0);
     expect(r.json().changes.map((c: { path: string }) => path.relative(host, c.path))).toEqual([
-      'etc/containerd/certs.d/docker.io/hosts.toml', 'etc/containerd/certs.d/nvcr.io/hosts.toml', 'etc/containerd/certs.d/ghcr.io/hosts.toml',
+      'etc/containerd/certs.d/docker.io/hosts.toml',
+      'etc/containerd/certs.d/nvcr.io/hosts.toml',
+      'etc/containerd/certs.d/ghcr.io/hosts.toml',
     ]);
     // every path it writes is a mounted host path
     const mounts = (init.volumeMounts as { mountPath: string }[]).map((m) => m.mountPath);

@@ -71,8 +71,8 @@ describe('pip reads the config tuna-setup writes', () => {
       writeFileSync(hosts, readFileSync(hosts, 'utf8') + '\n127.0.0.1 mirror.test\n');
       const index = `http://mirror.test:${pypi.port}/simple`;
       // pip inside a private mount namespace where mirror.test resolves to loopback
-      const pipAtMirror = (...args: string[]) => run('unshare',
-        ['-m', 'sh', '-c', 'mount --bind "$0" /etc/hosts && exec python3 -m pip "$@"', hosts, ...args], { env, timeout: 60_000 });
+      const pipAtMirror = (...args: string[]) =>
+        run('unshare', ['-m', 'sh', '-c', 'mount --bind "$0" /etc/hosts && exec python3 -m pip "$@"', hosts, ...args], { env, timeout: 60_000 });
 
       const refused = await runCliAsync(['apply', '--mirror', index, '--targets', 'pip'], env);
       expect(refused.code).toBe(2); // a usage error: the opt-in is missing

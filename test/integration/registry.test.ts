@@ -15,14 +15,23 @@ import { linuxWheels, startPypiLike } from '../helpers/torch-index.js';
 
 const needs = { bins: ['docker-registry', 'skopeo', 'umoci', 'openssl', 'busybox'] };
 const it = itWith(needs);
-const TAGS = ['2.15.0-cuda13.0-cudnn9-runtime', '2.6.0-cuda12.6-cudnn9-runtime', '2.7.0-cuda12.8-cudnn9-runtime', '2.7.1-cuda11.8-cudnn9-runtime', '2.7.1-cuda12.6-cudnn9-runtime', '2.7.1-cuda12.8-cudnn9-runtime'];
+const TAGS = [
+  '2.15.0-cuda13.0-cudnn9-runtime',
+  '2.6.0-cuda12.6-cudnn9-runtime',
+  '2.7.0-cuda12.8-cudnn9-runtime',
+  '2.7.1-cuda11.8-cudnn9-runtime',
+  '2.7.1-cuda12.6-cudnn9-runtime',
+  '2.7.1-cuda12.8-cudnn9-runtime',
+];
 
 let lab: RegistryLab | undefined;
 beforeAll(async () => {
   if (missing(needs)) return; // each test then skips (or fails under TUNA_SETUP_REQUIRE_ALL=1) with the reason
   lab = await startRegistryLab(tempDir(), { 'pytorch/pytorch': TAGS, 'private/secret': ['1.0'] });
 }, 180_000);
-afterAll(async () => { await lab?.stop(); });
+afterAll(async () => {
+  await lab?.stop();
+});
 
 const client = (extra = {}) => new RegistryClient({ backoffMs: 10, ...extra });
 
@@ -73,8 +82,14 @@ describe('registry client', () => {
 
   it('offers the nearest existing tag for a missing one', async () => {
     const c = client();
-    expect(await checkImageTag(`${lab!.registry}/pytorch/pytorch:2.7.1-cuda12.9-cudnn9-runtime`, c)).toEqual({ exists: false, nearest: '2.7.1-cuda12.8-cudnn9-runtime' });
-    expect(await checkImageTag(`${lab!.registry}/pytorch/pytorch:2.6.0-cuda12.6-cudnn9-runtime`, c)).toMatchObject({ exists: true, digest: expect.stringMatching(/^sha256:/) });
+    expect(await checkImageTag(`${lab!.registry}/pytorch/pytorch:2.7.1-cuda12.9-cudnn9-runtime`, c)).toEqual({
+      exists: false,
+      nearest: '2.7.1-cuda12.8-cudnn9-runtime',
+    });
+    expect(await checkImageTag(`${lab!.registry}/pytorch/pytorch:2.6.0-cuda12.6-cudnn9-runtime`, c)).toMatchObject({
+      exists: true,
+      digest: expect.stringMatching(/^sha256:/),
+    });
     await c.close();
   });
 
@@ -134,11 +149,24 @@ describe('resolve checks the tag it chose', () => {
   it('through a path-prefix mirror (a Harbor proxy project): the image is rewritten under the prefix and its tag checked there; an NGC image is left alone', async () => {
     const harbor = await startPrefixForwarder(lab!.proxy, 'dockerhub-proxy');
     try {
-      const env = await resolveEnvironment({ torch: '2.7', driver: '570.172.08', gpus: ['8.6'], registryMirrors: [`${harbor.host}/dockerhub-proxy`], offline: false });
+      const env = await resolveEnvironment({
+        torch: '2.7',
+        driver: '570.172.08',
+        gpus: ['8.6'],
+        registryMirrors: [`${harbor.host}/dockerhub-proxy`],
+        offline: false,
+      });
       expect(env.image).toBe(`${harbor.host}/dockerhub-proxy/pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime`);
       expect(env.digest).toMatch(/^sha256:[a-f0-9]{64}$/);
       expect(harbor.requests()).toContainEqual('HEAD /v2/dockerhub-proxy/pytorch/pytorch/manifests/2.7.1-cuda12.8-cudnn9-runtime 200');
-      const ngc = await resolveEnvironment({ torch: '2.7', driver: '580.95.05', gpus: ['9.0'], source: 'ngc', registryMirrors: [`${harbor.host}/dockerhub-proxy`], offline: true });
+      const ngc = await resolveEnvironment({
+        torch: '2.7',
+        driver: '580.95.05',
+        gpus: ['9.0'],
+        source: 'ngc',
+        registryMirrors: [`${harbor.host}/dockerhub-proxy`],
+        offline: true,
+      });
       expect(ngc.image).toMatch(/^nvcr\.io\/nvidia\/pytorch:/);
       expect(ngc.reasons.join('\n')).toMatch(/is on nvcr\.io: no registry mirror given for it/);
     } finally {
@@ -148,12 +176,28 @@ describe('resolve checks the tag it chose', () => {
 
   it('latest, online, with a PyPI mirror listing torch 2.15 (newer than the tables): resolved from the live index, tag checked', async () => {
     const pypi = await startPypiLike({
-      torch: linuxWheels('torch', '2.15.0', ['cp311', 'cp312']), torchvision: linuxWheels('torchvision', '0.30.0', ['cp311', 'cp312']),
+      torch: linuxWheels('torch', '2.15.0', ['cp311', 'cp312']),
+      torchvision: linuxWheels('torchvision', '0.30.0', ['cp311', 'cp312']),
     });
     const t0 = performance.now();
-    const env = await resolveEnvironment({ torch: 'latest', driver: '580.95.05', gpus: ['9.0'], pypiIndex: pypi.url, allowHttp: true, registryMirror: lab!.proxy, offline: false, stateDir: tempDir() });
+    const env = await resolveEnvironment({
+      torch: 'latest',
+      driver: '580.95.05',
+      gpus: ['9.0'],
+      pypiIndex: pypi.url,
+      allowHttp: true,
+      registryMirror: lab!.proxy,
+      offline: false,
+      stateDir: tempDir(),
+    });
     const ms = performance.now() - t0;
-    expect(env).toMatchObject({ torch: '2.15.0', torchvision: '0.30.0', wheelSource: 'pypi', torchIndexUrl: pypi.url, image: `${lab!.proxy}/pytorch/pytorch:2.15.0-cuda13.0-cudnn9-runtime` });
+    expect(env).toMatchObject({
+      torch: '2.15.0',
+      torchvision: '0.30.0',
+      wheelSource: 'pypi',
+      torchIndexUrl: pypi.url,
+      image: `${lab!.proxy}/pytorch/pytorch:2.15.0-cuda13.0-cudnn9-runtime`,
+    });
     expect(env.digest).toMatch(/^sha256:/);
     expect(env.reasons.join('\n')).toMatch(/torch 2\.15 is newer than the tables \(2\.14\): its versions and Pythons from the live index/);
     expect(pypi.requests).toEqual(['/simple/torch/', '/simple/torchvision/', '/simple/torchaudio/']);
@@ -162,13 +206,23 @@ describe('resolve checks the tag it chose', () => {
 
   it('CLI: a tag missing from the registry exits 1 and names the nearest one', async () => {
     // torch 2.13 on driver 560 → cu126 → pytorch/pytorch:2.13.0-cuda12.6-… which this registry lacks
-    const r = await runCliAsync(['resolve', '--json', '--torch', '2.6', '--driver', '560.35.05', '--gpu-cc', '8.6', '--registry-mirror', lab!.registry], { TUNA_SETUP_OFFLINE: '' });
+    const r = await runCliAsync(['resolve', '--json', '--torch', '2.6', '--driver', '560.35.05', '--gpu-cc', '8.6', '--registry-mirror', lab!.registry], {
+      TUNA_SETUP_OFFLINE: '',
+    });
     expect(r.code).toBe(0);
-    expect(r.json()).toMatchObject({ variant: 'cu126', image: `${lab!.registry}/pytorch/pytorch:2.6.0-cuda12.6-cudnn9-runtime`, digest: expect.stringMatching(/^sha256:/) });
+    expect(r.json()).toMatchObject({
+      variant: 'cu126',
+      image: `${lab!.registry}/pytorch/pytorch:2.6.0-cuda12.6-cudnn9-runtime`,
+      digest: expect.stringMatching(/^sha256:/),
+    });
 
-    const miss = await runCliAsync(['resolve', '--torch', '2.7.0', '--driver', '535.230.02', '--gpu-cc', '6.1', '--registry-mirror', lab!.registry], { TUNA_SETUP_OFFLINE: '' });
+    const miss = await runCliAsync(['resolve', '--torch', '2.7.0', '--driver', '535.230.02', '--gpu-cc', '6.1', '--registry-mirror', lab!.registry], {
+      TUNA_SETUP_OFFLINE: '',
+    });
     expect(miss.code).toBe(1);
-    expect(miss.stderr).toMatch(/2\.7\.0-cuda12\.6-cudnn9-runtime does not exist in 127\.0\.0\.1:\d+\nhint: the nearest existing tag is pytorch\/pytorch:2\.7\.1-cuda12\.6-cudnn9-runtime/);
+    expect(miss.stderr).toMatch(
+      /2\.7\.0-cuda12\.6-cudnn9-runtime does not exist in 127\.0\.0\.1:\d+\nhint: the nearest existing tag is pytorch\/pytorch:2\.7\.1-cuda12\.6-cudnn9-runtime/,
+    );
   });
 });
 
@@ -180,19 +234,34 @@ describe('images sync through Docker Hub-style token auth', () => {
     const tokens = lab!.tokenRequests();
     const r = await runCliAsync(['images', 'sync', '--to', `${lab!.registry}/mirror`, source, '--json'], { DOCKER_CONFIG: docker });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.json().images[0]).toMatchObject({ target: `${lab!.registry}/mirror/pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime`, skipped: false, blobs: { copied: 2, mounted: 0, present: 0 } });
+    expect(r.json().images[0]).toMatchObject({
+      target: `${lab!.registry}/mirror/pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime`,
+      skipped: false,
+      blobs: { copied: 2, mounted: 0, present: 0 },
+    });
     // one token per scope: pull of the source, push+pull of the target
     expect(lab!.tokenRequests() - tokens).toBe(2);
     expect(lab!.forwarded()).toContainEqual(expect.stringMatching(/^PUT \/v2\/mirror\/pytorch\/pytorch\/manifests\/2\.7\.1-cuda12\.8-cudnn9-runtime$/));
 
     // a second repository with the same blobs: mounted, with a token that may also pull the repository mounted from
-    const again = await runCliAsync(['images', 'sync', '--to', `${lab!.registry}/mirror`, source, `${lab!.registry}/private/secret:1.0`, '--json'], { DOCKER_CONFIG: docker });
+    const again = await runCliAsync(['images', 'sync', '--to', `${lab!.registry}/mirror`, source, `${lab!.registry}/private/secret:1.0`, '--json'], {
+      DOCKER_CONFIG: docker,
+    });
     expect(again.code, again.stderr).toBe(0);
-    expect(again.json().images.map((i: { skipped: boolean; blobs: unknown }) => [i.skipped, i.blobs])).toEqual([[true, { copied: 0, mounted: 0, present: 0 }], [false, { copied: 0, mounted: 2, present: 0 }]]);
-    expect(lab!.forwarded()).toContainEqual(expect.stringMatching(/^POST \/v2\/mirror\/private\/secret\/blobs\/uploads\/\?mount=sha256:\w+&from=mirror%2Fpytorch%2Fpytorch$/));
+    expect(again.json().images.map((i: { skipped: boolean; blobs: unknown }) => [i.skipped, i.blobs])).toEqual([
+      [true, { copied: 0, mounted: 0, present: 0 }],
+      [false, { copied: 0, mounted: 2, present: 0 }],
+    ]);
+    expect(lab!.forwarded()).toContainEqual(
+      expect.stringMatching(/^POST \/v2\/mirror\/private\/secret\/blobs\/uploads\/\?mount=sha256:\w+&from=mirror%2Fpytorch%2Fpytorch$/),
+    );
 
     const anonymous = await runCliAsync(['images', 'sync', '--to', `${lab!.registry}/mirror2`, source, '--json'], { DOCKER_CONFIG: tempDir() });
     expect(anonymous.code).toBe(1);
-    expect(anonymous.json().error).toMatchObject({ code: 'REGISTRY', message: expect.stringMatching(/no token for repository:mirror2\/pytorch\/pytorch:pull,push/), hint: expect.stringMatching(/docker login 127\.0\.0\.1:\d+/) });
+    expect(anonymous.json().error).toMatchObject({
+      code: 'REGISTRY',
+      message: expect.stringMatching(/no token for repository:mirror2\/pytorch\/pytorch:pull,push/),
+      hint: expect.stringMatching(/docker login 127\.0\.0\.1:\d+/),
+    });
   });
 });

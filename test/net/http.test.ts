@@ -1,18 +1,23 @@
 // The SDK's HTTP client (net/http.ts) against real servers on loopback: what
 // a redirect may and may not carry along, and how each bad hop is named.
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDispatcher, describeHttpError, httpRequest } from '../../packages/sdk/src/net/http.js';
 import { redactUrl } from '../../packages/sdk/src/net/proxy.js';
 
 const closers: (() => void)[] = [];
-afterAll(() => { for (const c of closers) c(); });
+afterAll(() => {
+  for (const c of closers) c();
+});
 
 async function server(handler: http.RequestListener): Promise<string> {
   const s = http.createServer(handler);
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  closers.push(() => { s.closeAllConnections(); s.close(); });
+  closers.push(() => {
+    s.closeAllConnections();
+    s.close();
+  });
   return `http://127.0.0.1:${(s.address() as net.AddressInfo).port}`;
 }
 
@@ -37,7 +42,10 @@ describe('proxy variables', () => {
 describe('an IPv6 mirror', () => {
   it('is reached, and its handshake timed under its bracketed origin', async () => {
     const s = http.createServer((_req, res) => res.end('ok'));
-    const listening = await new Promise<boolean>((resolve) => { s.once('error', () => resolve(false)); s.listen(0, '::1', () => resolve(true)); });
+    const listening = await new Promise<boolean>((resolve) => {
+      s.once('error', () => resolve(false));
+      s.listen(0, '::1', () => resolve(true));
+    });
     if (!listening) return; // no IPv6 on this loopback: nothing to check
     closers.push(() => s.close());
     const origin = `http://[::1]:${(s.address() as net.AddressInfo).port}`;
@@ -55,7 +63,10 @@ describe('an IPv6 mirror', () => {
 describe('redirects', () => {
   it('credentials go only to their own origin', async () => {
     const seen: Record<string, http.IncomingHttpHeaders> = {};
-    const other = await server((req, res) => { seen.other = req.headers; res.end('ok'); });
+    const other = await server((req, res) => {
+      seen.other = req.headers;
+      res.end('ok');
+    });
     const home = await server((req, res) => {
       if (req.url === '/away') return res.writeHead(302, { location: `${other}/landed` }).end();
       if (req.url === '/here') return res.writeHead(307, { location: '/same' }).end();
@@ -78,7 +89,10 @@ describe('redirects', () => {
     ['http://user:pw@127.0.0.1:1/x', /^redirects to a URL with credentials/],
   ])('a redirect to %s is refused by name', async (location, reason) => {
     const home = await server((_req, res) => res.writeHead(301, { location }).end());
-    const e = await get(`${home}/x`).then(() => undefined, (err: unknown) => err);
+    const e = await get(`${home}/x`).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     expect(describeHttpError(e)).toMatch(reason);
   });
 });

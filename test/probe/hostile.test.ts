@@ -24,7 +24,9 @@ const MARGIN = 200;
 
 type Sim = Awaited<ReturnType<typeof startMirrors>>;
 const closers: (() => unknown)[] = [];
-afterAll(async () => { for (const c of closers.reverse()) await c(); });
+afterAll(async () => {
+  for (const c of closers.reverse()) await c();
+});
 
 async function sim(specs: MirrorSpec[], options: Parameters<typeof startMirrors>[1] = {}): Promise<Sim> {
   const s = await startMirrors(specs, options);
@@ -37,20 +39,32 @@ interface ChildResult {
   answeredAt: number;
   exitedAt: number;
   rssGrowthMB: number;
-  report?: { chosen: { name: string; url: string } | null; ranking: { name: string; url: string; ok: boolean; excluded: string | null; sync?: string; redirectedTo?: string }[]; elapsedMs: number };
+  report?: {
+    chosen: { name: string; url: string } | null;
+    ranking: { name: string; url: string; ok: boolean; excluded: string | null; sync?: string; redirectedTo?: string }[];
+    elapsedMs: number;
+  };
   error?: { code?: string; message: string; hint?: string };
   stderr: string;
 }
 
 /** Runs one selection in a child process; `status`: candidate name → its tunasync.json. */
 function select(candidates: string[], env: NodeJS.ProcessEnv = {}, opts: { status?: Record<string, string>; allowHttp?: boolean } = {}): Promise<ChildResult> {
-  const argv = [process.execPath, CHILD, JSON.stringify({ service: 'pypi', candidates, budgetMs: BUDGET, allowHttp: opts.allowHttp ?? true, status: opts.status })];
+  const argv = [
+    process.execPath,
+    CHILD,
+    JSON.stringify({ service: 'pypi', candidates, budgetMs: BUDGET, allowHttp: opts.allowHttp ?? true, status: opts.status }),
+  ];
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(https?|no|all)_proxy$/i.test(k)));
   const child = spawn(argv[0]!, argv.slice(1), { env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d) => { stdout += d; });
-  child.stderr.on('data', (d) => { stderr += d; });
+  child.stdout.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
   const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
   return new Promise((resolve, reject) => {
     child.on('exit', () => {
@@ -79,7 +93,9 @@ const pip = (url: string) => `${url}/pypi/web/simple`;
 
 describe('hostile mirrors: excluded with the reason, within the budget, the healthy one wins', () => {
   let good: Sim;
-  beforeAll(async () => { good = await sim([{ name: 'good', latencyMs: 20, bandwidthBps: 20e6 }]); });
+  beforeAll(async () => {
+    good = await sim([{ name: 'good', latencyMs: 20, bandwidthBps: 20e6 }]);
+  });
 
   it.each([
     ['bomb', /^response too large: inflates past \d+ MiB$/],
@@ -146,7 +162,10 @@ describe('hostile mirrors: excluded with the reason, within the budget, the heal
 
 describe('many candidates', () => {
   it('40 candidates: no listener warning, every one probed, the far wide one among 39 near narrow ones chosen', async () => {
-    const s = await sim([...Array.from({ length: 39 }, (_, i) => ({ name: `near${i}`, latencyMs: 5, bandwidthBps: 2e6 })), { name: 'far', latencyMs: 180, bandwidthBps: 20e6 }]);
+    const s = await sim([
+      ...Array.from({ length: 39 }, (_, i) => ({ name: `near${i}`, latencyMs: 5, bandwidthBps: 2e6 })),
+      { name: 'far', latencyMs: 180, bandwidthBps: 20e6 },
+    ]);
     const r = await select(s.mirrors.map((m) => `${m.name}=${m.url}`));
     expectBounded(r); // stderr empty: no MaxListenersExceededWarning
     expect(r.report!.chosen?.name).toBe('far');
@@ -156,7 +175,12 @@ describe('many candidates', () => {
 
 describe('in one process, over and over', () => {
   it('16 selections in a row with a black hole, a bomb, a trickle and a TLS hang each return within the budget', async () => {
-    const s = await sim([{ name: 'good', latencyMs: 20, bandwidthBps: 20e6 }, { name: 'hole', fault: 'blackhole' }, { name: 'bomb', fault: 'bomb' }, { name: 'trickle', fault: 'trickle' }]);
+    const s = await sim([
+      { name: 'good', latencyMs: 20, bandwidthBps: 20e6 },
+      { name: 'hole', fault: 'blackhole' },
+      { name: 'bomb', fault: 'bomb' },
+      { name: 'trickle', fault: 'trickle' },
+    ]);
     const pairs = s.mirrors.map((m) => `${m.name}=${m.url}`).concat(`tls=${s.url('hole')!.replace('http:', 'https:')}`);
     const candidates = pairs.map((p) => candidateFromPair('pypi', p, { allowHttp: true }));
     const elapsed: number[] = [];
@@ -180,16 +204,26 @@ describe('https mirrors', () => {
     const bundle = path.join(tempDir(), 'ca.pem');
     writeFileSync(bundle, trusted.cert + expired.cert);
     const plain = await sim([{ name: 'plain', latencyMs: 5, bandwidthBps: 20e6 }]);
-    const secure = await sim([
-      { name: 'good', latencyMs: 20, bandwidthBps: 20e6 },
-      { name: 'down', fault: 'redirect', redirect: { status: 301, to: plain.url('plain')! } },
-    ], { tls: trusted });
+    const secure = await sim(
+      [
+        { name: 'good', latencyMs: 20, bandwidthBps: 20e6 },
+        { name: 'down', fault: 'redirect', redirect: { status: 301, to: plain.url('plain')! } },
+      ],
+      { tls: trusted },
+    );
     const self = await sim([{ name: 'self', latencyMs: 5 }], { tls: untrustedCert });
     const old = await sim([{ name: 'old', latencyMs: 5 }], { tls: expired });
-    const r = await select([
-      `good=${secure.url('good')}`, `down=${secure.url('down')}`, `self=${self.url('self')}`, `old=${old.url('old')}`,
-      `elsewhere=${secure.url('good')!.replace('127.0.0.1', 'localhost')}`,
-    ], { NODE_EXTRA_CA_CERTS: bundle }, { allowHttp: false });
+    const r = await select(
+      [
+        `good=${secure.url('good')}`,
+        `down=${secure.url('down')}`,
+        `self=${self.url('self')}`,
+        `old=${old.url('old')}`,
+        `elsewhere=${secure.url('good')!.replace('127.0.0.1', 'localhost')}`,
+      ],
+      { NODE_EXTRA_CA_CERTS: bundle },
+      { allowHttp: false },
+    );
     expectBounded(r);
     expect(r.report!.chosen?.name).toBe('good');
     expect(entry(r, 'down').excluded).toMatch(/^redirects to plain http \(127\.0\.0\.1:\d+\)$/);
@@ -211,17 +245,40 @@ describe('proxies that misbehave', () => {
   const viaLocalhost = () => `good=${good.url('good')!.replace('127.0.0.1', 'localhost')}`;
 
   async function proxy(onConnection: (s: net.Socket) => void): Promise<string> {
-    const server = net.createServer((s) => { s.on('error', () => {}); onConnection(s); });
+    const server = net.createServer((s) => {
+      s.on('error', () => {});
+      onConnection(s);
+    });
     const sockets = new Set<net.Socket>();
-    server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+    server.on('connection', (s) => {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    closers.push(() => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }));
+    closers.push(
+      () =>
+        new Promise<void>((r) => {
+          for (const s of sockets) s.destroy();
+          server.close(() => r());
+        }),
+    );
     return `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
   }
 
   it.each([
-    ['silent', (s: net.Socket) => { s.resume(); }, /^no complete answer within \d+ ms \(through the proxy http:\/\/127\.0\.0\.1:\d+\)$|^proxy 127\.0\.0\.1:\d+ did not answer/],
-    ['407', (s: net.Socket) => s.once('data', () => s.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="corp"\r\ncontent-length: 0\r\n\r\n')), /^proxy 127\.0\.0\.1:\d+ requires authentication \(407\)/],
+    [
+      'silent',
+      (s: net.Socket) => {
+        s.resume();
+      },
+      /^no complete answer within \d+ ms \(through the proxy http:\/\/127\.0\.0\.1:\d+\)$|^proxy 127\.0\.0\.1:\d+ did not answer/,
+    ],
+    [
+      '407',
+      (s: net.Socket) =>
+        s.once('data', () => s.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="corp"\r\ncontent-length: 0\r\n\r\n')),
+      /^proxy 127\.0\.0\.1:\d+ requires authentication \(407\)/,
+    ],
     ['refusing', (s: net.Socket) => s.destroy(), /^proxy 127\.0\.0\.1:\d+ closed the connection|^connection reset/],
   ])('%s proxy', async (_name, behaviour, reason) => {
     const url = await proxy(behaviour);
@@ -247,7 +304,9 @@ describe('DNS that never answers', () => {
     const script = path.join(dir, 'dns.mjs');
     writeFileSync(path.join(dir, 'resolv.conf'), 'nameserver 127.0.0.1\noptions timeout:5 attempts:3\n');
     // runs inside the namespace: the silent resolver, the mirror, then the selection child
-    writeFileSync(script, `
+    writeFileSync(
+      script,
+      `
       import dgram from 'node:dgram';
       import { spawn } from 'node:child_process';
       import { startMirrors } from ${JSON.stringify(path.resolve(import.meta.dirname, '../helpers/mirror-sim.mjs'))};
@@ -259,13 +318,21 @@ describe('DNS that never answers', () => {
       const p = spawn(process.execPath, [${JSON.stringify(CHILD)}, args], { stdio: ['ignore', 'pipe', 'inherit'] });
       let out = ''; p.stdout.on('data', (d) => { out += d; });
       p.on('exit', async () => { const r = JSON.parse(out); r.exitedAt = Date.now(); r.queries = queries; process.stdout.write(JSON.stringify(r)); dns.close(); await s.close(); });
-    `);
+    `,
+    );
     const out = await new Promise<string>((resolve) => {
-      const p = spawn('unshare', ['-n', '-m', 'sh', '-c', 'ip link set lo up && mount --bind "$1/resolv.conf" /etc/resolv.conf && exec "$2" "$1/dns.mjs"', 'sh', dir, process.execPath],
-        { stdio: ['ignore', 'pipe', 'pipe'] });
+      const p = spawn(
+        'unshare',
+        ['-n', '-m', 'sh', '-c', 'ip link set lo up && mount --bind "$1/resolv.conf" /etc/resolv.conf && exec "$2" "$1/dns.mjs"', 'sh', dir, process.execPath],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
       let o = '';
-      p.stdout.on('data', (d) => { o += d; });
-      p.stderr.on('data', (d) => { o += d; });
+      p.stdout.on('data', (d) => {
+        o += d;
+      });
+      p.stderr.on('data', (d) => {
+        o += d;
+      });
       p.on('exit', () => resolve(o));
     });
     const r = JSON.parse(out) as ChildResult & { queries: number };

@@ -20,19 +20,34 @@ describe('index pages', () => {
   });
 
   it('reads PEP 691 JSON with upload-time and size', () => {
-    const json = JSON.stringify({ meta: { 'api-version': '1.1' }, name: 'pip', files: [
-      { filename: 'pip-24.1-py3-none-any.whl', url: 'https://files.example/pip-24.1-py3-none-any.whl', hashes: {}, 'upload-time': '2026-11-01T10:00:00.123Z', size: 1800000 },
-      { filename: 'not-a-dist.txt', url: 'x', hashes: {} },
-    ] });
+    const json = JSON.stringify({
+      meta: { 'api-version': '1.1' },
+      name: 'pip',
+      files: [
+        {
+          filename: 'pip-24.1-py3-none-any.whl',
+          url: 'https://files.example/pip-24.1-py3-none-any.whl',
+          hashes: {},
+          'upload-time': '2026-11-01T10:00:00.123Z',
+          size: 1800000,
+        },
+        { filename: 'not-a-dist.txt', url: 'x', hashes: {} },
+      ],
+    });
     expect(parseIndexPage(json, 'application/vnd.pypi.simple.v1+json', 'https://pypi.example/simple/pip/', 'pip')).toEqual([
-      { filename: 'pip-24.1-py3-none-any.whl', url: 'https://files.example/pip-24.1-py3-none-any.whl', uploadTime: Date.parse('2026-11-01T10:00:00.123Z'), size: 1800000 },
+      {
+        filename: 'pip-24.1-py3-none-any.whl',
+        url: 'https://files.example/pip-24.1-py3-none-any.whl',
+        uploadTime: Date.parse('2026-11-01T10:00:00.123Z'),
+        size: 1800000,
+      },
     ]);
   });
 
   it.each([
     ['a captive portal', 'text/html', '<html><form action="/login"><a href="/login">Log in</a></form></html>'],
     ['an error page served as 200', 'text/html', '<html><body>Service temporarily unavailable</body></html>'],
-    ['another project\'s page', 'text/html', '<a href="/p/pipx-1.0-py3-none-any.whl">pipx-1.0-py3-none-any.whl</a>'],
+    ["another project's page", 'text/html', '<a href="/p/pipx-1.0-py3-none-any.whl">pipx-1.0-py3-none-any.whl</a>'],
     ['JSON that is not an index', 'application/vnd.pypi.simple.v1+json', '{"error":"login required"}'],
     ['broken JSON', 'application/vnd.pypi.simple.v1+json', '{"files": ['],
   ])('finds no files in %s', (_what, type, body) => {
@@ -86,75 +101,118 @@ describe('sync status', () => {
 });
 
 describe('freshness', () => {
-  const f = (filename: string, hoursAgo?: number) => ({ filename, url: `https://x/${filename}`, ...(hoursAgo !== undefined ? { uploadTime: NOW - hoursAgo * HOUR } : {}) });
+  const f = (filename: string, hoursAgo?: number) => ({
+    filename,
+    url: `https://x/${filename}`,
+    ...(hoursAgo !== undefined ? { uploadTime: NOW - hoursAgo * HOUR } : {}),
+  });
   const old = ['pip-24.0-py3-none-any.whl', 'pip-24.1-py3-none-any.whl'].map((n) => f(n));
   const newest = f('pip-24.2-py3-none-any.whl');
 
   it('a mirror lacking a file the majority lists is stale, and the reason names the file', () => {
-    const stale = staleByListing([
-      { name: 'a', upstream: false, files: [...old, newest] },
-      { name: 'b', upstream: false, files: [...old, newest] },
-      { name: 'c', upstream: false, files: old },
-    ], NOW, 6 * HOUR);
+    const stale = staleByListing(
+      [
+        { name: 'a', upstream: false, files: [...old, newest] },
+        { name: 'b', upstream: false, files: [...old, newest] },
+        { name: 'c', upstream: false, files: old },
+      ],
+      NOW,
+      6 * HOUR,
+    );
     expect([...stale.keys()]).toEqual(['c']);
     expect(stale.get('c')).toMatch(/lacks pip-24\.2-py3-none-any\.whl \(listed by 2 of 3 candidates\)/);
   });
 
   it('a file the upstream published more than the grace ago is required even against a majority', () => {
-    const stale = staleByListing([
-      { name: 'official', upstream: true, files: [...old, f('pip-24.2-py3-none-any.whl', 30)] },
-      { name: 'a', upstream: false, files: old },
-      { name: 'b', upstream: false, files: old },
-    ], NOW, 6 * HOUR);
+    const stale = staleByListing(
+      [
+        { name: 'official', upstream: true, files: [...old, f('pip-24.2-py3-none-any.whl', 30)] },
+        { name: 'a', upstream: false, files: old },
+        { name: 'b', upstream: false, files: old },
+      ],
+      NOW,
+      6 * HOUR,
+    );
     expect([...stale.keys()].sort()).toEqual(['a', 'b']);
     expect(stale.get('a')).toMatch(/on official since/);
   });
 
   it('a release published minutes ago condemns nobody', () => {
-    const stale = staleByListing([
-      { name: 'official', upstream: true, files: [...old, f('pip-24.2-py3-none-any.whl', 0.1)] },
-      { name: 'a', upstream: false, files: old },
-      { name: 'b', upstream: false, files: old },
-    ], NOW, 6 * HOUR);
+    const stale = staleByListing(
+      [
+        { name: 'official', upstream: true, files: [...old, f('pip-24.2-py3-none-any.whl', 0.1)] },
+        { name: 'a', upstream: false, files: old },
+        { name: 'b', upstream: false, files: old },
+      ],
+      NOW,
+      6 * HOUR,
+    );
     expect(stale.size).toBe(0);
   });
 
   it('two candidates that disagree, without upload times, are both kept (no majority)', () => {
-    expect(staleByListing([
-      { name: 'a', upstream: false, files: [...old, newest] },
-      { name: 'b', upstream: false, files: old },
-    ], NOW, 6 * HOUR).size).toBe(0);
+    expect(
+      staleByListing(
+        [
+          { name: 'a', upstream: false, files: [...old, newest] },
+          { name: 'b', upstream: false, files: old },
+        ],
+        NOW,
+        6 * HOUR,
+      ).size,
+    ).toBe(0);
   });
 
-  it('conda: repodata much older than the upstream\'s is stale; the median stands in for a missing upstream', () => {
+  it("conda: repodata much older than the upstream's is stale; the median stands in for a missing upstream", () => {
     const d = (h: number) => NOW - h * HOUR;
-    expect([...staleByDate([
-      { name: 'official', upstream: true, date: d(0) },
-      { name: 'a', upstream: false, date: d(5) },
-      { name: 'b', upstream: false, date: d(100) },
-    ], 72 * HOUR).keys()]).toEqual(['b']);
-    expect([...staleByDate([
-      { name: 'a', upstream: false, date: d(1) },
-      { name: 'b', upstream: false, date: d(2) },
-      { name: 'c', upstream: false, date: d(200) },
-      { name: 'd', upstream: false },
-    ], 72 * HOUR).keys()]).toEqual(['c']);
+    expect([
+      ...staleByDate(
+        [
+          { name: 'official', upstream: true, date: d(0) },
+          { name: 'a', upstream: false, date: d(5) },
+          { name: 'b', upstream: false, date: d(100) },
+        ],
+        72 * HOUR,
+      ).keys(),
+    ]).toEqual(['b']);
+    expect([
+      ...staleByDate(
+        [
+          { name: 'a', upstream: false, date: d(1) },
+          { name: 'b', upstream: false, date: d(2) },
+          { name: 'c', upstream: false, date: d(200) },
+          { name: 'd', upstream: false },
+        ],
+        72 * HOUR,
+      ).keys(),
+    ]).toEqual(['c']);
     // two dated mirrors and no upstream: no reference worth trusting
-    expect(staleByDate([{ name: 'a', upstream: false, date: d(1) }, { name: 'b', upstream: false, date: d(200) }], 72 * HOUR).size).toBe(0);
+    expect(
+      staleByDate(
+        [
+          { name: 'a', upstream: false, date: d(1) },
+          { name: 'b', upstream: false, date: d(200) },
+        ],
+        72 * HOUR,
+      ).size,
+    ).toBe(0);
   });
 });
 
 describe('ranking', () => {
-  const m = (name: string, latencyMs: number | null, throughputBps: number | null, excluded: string | null = null): RankedMirror =>
-    ({ name, url: `https://${name}`, upstream: false, ok: excluded === null, latencyMs, throughputBps, excluded, bytes: 0 });
+  const m = (name: string, latencyMs: number | null, throughputBps: number | null, excluded: string | null = null): RankedMirror => ({
+    name,
+    url: `https://${name}`,
+    upstream: false,
+    ok: excluded === null,
+    latencyMs,
+    throughputBps,
+    excluded,
+    bytes: 0,
+  });
 
   it('a wide mirror beats a low-latency narrow one; unsampled after sampled; excluded last', () => {
-    const ranked = rank([
-      m('narrow', 5, 1e6),
-      m('broken', null, null, 'HTTP 503 for /pip/'),
-      m('unsampled', 1, null),
-      m('wide', 200, 40e6),
-    ]);
+    const ranked = rank([m('narrow', 5, 1e6), m('broken', null, null, 'HTTP 503 for /pip/'), m('unsampled', 1, null), m('wide', 200, 40e6)]);
     expect(ranked.map((r) => r.name)).toEqual(['wide', 'narrow', 'unsampled', 'broken']);
   });
 

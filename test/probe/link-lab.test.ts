@@ -20,27 +20,44 @@ type Lab = { urls: Record<string, string>; clientArgv: (argv: string[]) => strin
 let lab: Lab | undefined;
 beforeAll(async () => {
   if (labMissing()) return; // each test then skips (or fails under TUNA_SETUP_REQUIRE_ALL=1) with the reason
-  lab = await startLab([
-    { name: 'far-wide', rttMs: 150, mbit: 200 },
-    { name: 'near', rttMs: 5, mbit: 8 },
-    { name: 'medium', rttMs: 40, mbit: 40 },
-    { name: 'throttler', rttMs: 5, mbit: 200, server: { throttle: { afterBytes: 1.5 * MiB, bps: 0.5e6 } } },
-    { name: 'hole', rttMs: 50, mbit: 100, drop: true },
-  ], { prefix: 'tst' });
+  lab = await startLab(
+    [
+      { name: 'far-wide', rttMs: 150, mbit: 200 },
+      { name: 'near', rttMs: 5, mbit: 8 },
+      { name: 'medium', rttMs: 40, mbit: 40 },
+      { name: 'throttler', rttMs: 5, mbit: 200, server: { throttle: { afterBytes: 1.5 * MiB, bps: 0.5e6 } } },
+      { name: 'hole', rttMs: 50, mbit: 100, drop: true },
+    ],
+    { prefix: 'tst' },
+  );
 }, 60_000);
-afterAll(async () => { await lab?.stop(); });
+afterAll(async () => {
+  await lab?.stop();
+});
 
-function select(names: string[]): Promise<{ decision: number; exit: number; report: { chosen: { name: string } | null; ranking: { name: string; ok: boolean; rateBasis?: string; throughputBps: number | null }[] } }> {
-  const argv = lab!.clientArgv([process.execPath, CHILD, JSON.stringify({ service: 'pypi', candidates: names.map((n) => `${n}=${lab!.urls[n]}`), budgetMs: 3000, allowHttp: true })]);
+function select(names: string[]): Promise<{
+  decision: number;
+  exit: number;
+  report: { chosen: { name: string } | null; ranking: { name: string; ok: boolean; rateBasis?: string; throughputBps: number | null }[] };
+}> {
+  const argv = lab!.clientArgv([
+    process.execPath,
+    CHILD,
+    JSON.stringify({ service: 'pypi', candidates: names.map((n) => `${n}=${lab!.urls[n]}`), budgetMs: 3000, allowHttp: true }),
+  ]);
   return new Promise((resolve, reject) => {
     const p = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
-    p.stdout.on('data', (d) => { out += d; });
+    p.stdout.on('data', (d) => {
+      out += d;
+    });
     p.on('exit', () => {
       try {
         const r = JSON.parse(out);
         resolve({ decision: r.answeredAt - r.startedAt, exit: Date.now() - r.startedAt, report: r.report });
-      } catch (e) { reject(e); }
+      } catch (e) {
+        reject(e);
+      }
     });
   });
 }

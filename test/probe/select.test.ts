@@ -12,7 +12,9 @@ import { tempDir } from '../helpers/tmp.js';
 
 type Sim = Awaited<ReturnType<typeof startMirrors>>;
 const sims: Sim[] = [];
-afterAll(async () => { await Promise.all(sims.map((s) => s.close())); });
+afterAll(async () => {
+  await Promise.all(sims.map((s) => s.close()));
+});
 
 async function sim(specs: MirrorSpec[]): Promise<Sim> {
   const s = await startMirrors(specs);
@@ -71,7 +73,10 @@ describe('pypi: every fault is excluded with its reason', () => {
 
   it('chooses the wider healthy mirror and measures both', () => {
     expect(report.chosen).toEqual({ name: 'good', url: `${s.url('good')}/pypi/web/simple` });
-    expect(report.ranking.slice(0, 2).map((m) => [m.name, m.ok, m.excluded])).toEqual([['good', true, null], ['good2', true, null]]);
+    expect(report.ranking.slice(0, 2).map((m) => [m.name, m.ok, m.excluded])).toEqual([
+      ['good', true, null],
+      ['good2', true, null],
+    ]);
     const [good, good2] = report.ranking;
     expect(good!.throughputBps).toBeGreaterThan(good2!.throughputBps!);
     expect(good!.latencyMs).toBeGreaterThanOrEqual(20);
@@ -118,7 +123,10 @@ describe('ranking by what a download will cost', () => {
 
 describe('the budget', () => {
   it('black holes alone cost the budget, not more, and nothing is chosen', async () => {
-    const s = await sim([{ name: 'hole1', fault: 'blackhole' }, { name: 'hole2', fault: 'blackhole' }]);
+    const s = await sim([
+      { name: 'hole1', fault: 'blackhole' },
+      { name: 'hole2', fault: 'blackhole' },
+    ]);
     const t0 = performance.now();
     const r = await run(s, 'pypi', { budgetMs: 600 });
     const wall = performance.now() - t0;
@@ -128,14 +136,20 @@ describe('the budget', () => {
   });
 
   it('a black hole does not hold the decision once healthy mirrors answered', async () => {
-    const s = await sim([{ name: 'ok', latencyMs: 10, bandwidthBps: 30e6 }, { name: 'hole', fault: 'blackhole' }]);
+    const s = await sim([
+      { name: 'ok', latencyMs: 10, bandwidthBps: 30e6 },
+      { name: 'hole', fault: 'blackhole' },
+    ]);
     const r = await run(s, 'pypi', { budgetMs: 10_000 });
     expect(r.chosen?.name).toBe('ok');
     expect(r.elapsedMs).toBeLessThan(1500);
   });
 
-  it('leaves no socket open: every connection, the black hole\'s too, is closed when it returns', async () => {
-    const s = await sim([{ name: 'ok', latencyMs: 5 }, { name: 'hole', fault: 'blackhole' }]);
+  it("leaves no socket open: every connection, the black hole's too, is closed when it returns", async () => {
+    const s = await sim([
+      { name: 'ok', latencyMs: 5 },
+      { name: 'hole', fault: 'blackhole' },
+    ]);
     const r = await run(s);
     expect(r.chosen?.name).toBe('ok');
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -144,7 +158,7 @@ describe('the budget', () => {
 });
 
 describe('freshness and sync status', () => {
-  it('the upstream\'s upload times make a lone lagging mirror stale (PEP 691 JSON)', async () => {
+  it("the upstream's upload times make a lone lagging mirror stale (PEP 691 JSON)", async () => {
     const s = await sim([
       { name: 'official', latencyMs: 50, bandwidthBps: 5e6, json: true },
       { name: 'lagging', latencyMs: 5, bandwidthBps: 50e6, json: true, fault: 'stale' },
@@ -163,7 +177,10 @@ describe('freshness and sync status', () => {
       { name: 'old', latencyMs: 1, bandwidthBps: 50e6, status: { state: 'success', ageMs: 50 * HOUR } },
     ]);
     const list = candidates(s, 'pypi', true);
-    list.push({ ...candidateFromPair('pypi', `nostatus=${s.url('fresh')}`, { allowHttp: true }), status: { url: `${s.url('fresh')}/no/such/status.json`, format: 'mirrorz', source: 't', checked: '' } });
+    list.push({
+      ...candidateFromPair('pypi', `nostatus=${s.url('fresh')}`, { allowHttp: true }),
+      status: { url: `${s.url('fresh')}/no/such/status.json`, format: 'mirrorz', source: 't', checked: '' },
+    });
     const r = await selectMirror({ service: 'pypi', candidates: list, allowHttp: true });
     expect(entry(r, 'failed').excluded).toMatch(/^mirror reports tunasync pypi failed/);
     expect(entry(r, 'paused').excluded).toMatch(/^mirror reports tunasync pypi paused/);
@@ -191,7 +208,7 @@ describe('other services', () => {
     expect(entry(r, 'tuna-like').throughputBps).toBeGreaterThan(0);
   });
 
-  it('conda on an arm64 machine: a mirror without linux-aarch64 (SJTU answers 403) is excluded, saying so; the catalog\'s known gaps cost no request', async () => {
+  it("conda on an arm64 machine: a mirror without linux-aarch64 (SJTU answers 403) is excluded, saying so; the catalog's known gaps cost no request", async () => {
     const s = await sim([
       { name: 'official', latencyMs: 40, bandwidthBps: 5e6 },
       { name: 'no-arm', latencyMs: 1, bandwidthBps: 50e6, subdirs: ['linux-64', 'osx-64', 'win-64'], missingStatus: 403 },
@@ -203,7 +220,11 @@ describe('other services', () => {
     // on x86_64 the same mirror is the fastest and wins
     expect((await run(s, 'conda', { condaSubdir: 'linux-64', fresh: true })).chosen?.name).toBe('no-arm');
     // a catalog row that says the mirror lacks it: excluded without a request
-    const known = candidates(s, 'conda').map((c) => (c.name === 'full' ? { ...c, mirror: { ...c.mirror!, conda: { ...c.mirror!.conda!, lacksSubdirs: { 'conda-forge': ['linux-aarch64'] }, source: 'test row' } } } : c));
+    const known = candidates(s, 'conda').map((c) =>
+      c.name === 'full'
+        ? { ...c, mirror: { ...c.mirror!, conda: { ...c.mirror!.conda!, lacksSubdirs: { 'conda-forge': ['linux-aarch64'] }, source: 'test row' } } }
+        : c,
+    );
     const before = s.requests.filter((q) => q.name === 'full').length;
     const r2 = await selectMirror({ service: 'conda', candidates: known, allowHttp: true, condaSubdir: 'linux-aarch64' });
     expect(entry(r2, 'full').excluded).toBe('no linux-aarch64 packages in conda-forge (the catalog: test row)');
@@ -239,7 +260,10 @@ describe('other services', () => {
 
 describe('the ranking cache', () => {
   it('a second run within the TTL probes nothing; --fresh and an expired TTL probe again', async () => {
-    const s = await sim([{ name: 'a', latencyMs: 5, bandwidthBps: 10e6 }, { name: 'b', latencyMs: 10, bandwidthBps: 5e6 }]);
+    const s = await sim([
+      { name: 'a', latencyMs: 5, bandwidthBps: 10e6 },
+      { name: 'b', latencyMs: 10, bandwidthBps: 5e6 },
+    ]);
     const stateDir = tempDir();
     let clock = Date.parse('2026-11-27T00:00:00Z');
     const opts = { stateDir, now: () => clock };
@@ -264,7 +288,10 @@ describe('the ranking cache', () => {
   });
 
   it('another candidate set is another key; a failed selection is not cached', async () => {
-    const s = await sim([{ name: 'a', latencyMs: 5 }, { name: 'dead', fault: 'refused' }]);
+    const s = await sim([
+      { name: 'a', latencyMs: 5 },
+      { name: 'dead', fault: 'refused' },
+    ]);
     const stateDir = tempDir();
     const onlyDead = candidates(s, 'pypi').filter((c) => c.name === 'dead');
     const r = await selectMirror({ service: 'pypi', candidates: onlyDead, allowHttp: true, stateDir });
@@ -277,7 +304,11 @@ describe('the ranking cache', () => {
 
 describe('all broken', () => {
   it('chooses nothing, and the error lists every candidate with its reason', async () => {
-    const s = await sim([{ name: 'portal', fault: 'portal' }, { name: 'down', fault: 'refused' }, { name: 'err', fault: '5xx' }]);
+    const s = await sim([
+      { name: 'portal', fault: 'portal' },
+      { name: 'down', fault: 'refused' },
+      { name: 'err', fault: '5xx' },
+    ]);
     const r = await run(s);
     expect(r.chosen).toBeNull();
     const e = noHealthyMirror(r);
@@ -307,7 +338,9 @@ describe('proxies', () => {
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
     const saved = { HTTP_PROXY: process.env.HTTP_PROXY, http_proxy: process.env.http_proxy, NO_PROXY: process.env.NO_PROXY, no_proxy: process.env.no_proxy };
     try {
-      delete process.env.http_proxy; delete process.env.no_proxy; delete process.env.NO_PROXY;
+      delete process.env.http_proxy;
+      delete process.env.no_proxy;
+      delete process.env.NO_PROXY;
       process.env.HTTP_PROXY = `http://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
       const r = await run(s);
       expect(r.chosen?.name).toBe('a');
@@ -319,7 +352,9 @@ describe('proxies', () => {
       expect((await run(s)).chosen?.name).toBe('a');
       expect(seen).toEqual([]);
     } finally {
-      for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+      for (const [k, v] of Object.entries(saved))
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
       proxy.close();
     }
   });

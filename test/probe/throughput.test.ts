@@ -16,7 +16,7 @@ const recorded = (name: string) => {
 };
 const until = (a: Arrival[], ms: number) => a.filter((x) => x.t <= ms);
 
-describe('the bottleneck from slow start\'s rounds (recorded on real links)', () => {
+describe("the bottleneck from slow start's rounds (recorded on real links)", () => {
   it.each([
     // name, RTT, true rate (bytes/s), sample cut (ms after the request) when the first big round has arrived
     ['far-wide-180ms-160mbit', 180, 20 * MB, 1000],
@@ -53,7 +53,7 @@ describe('shapes that fool an average', () => {
   it('a throttler: 1.5 MiB at 25 MB/s, then 0.5 MB/s, is ranked at the collapsed rate', () => {
     const a: Arrival[] = [];
     let t = 5;
-    for (let b = 0; b < 1.5 * MiB; b += 64 * 1024) a.push({ t: (t += (64 * 1024 / (25 * MB)) * 1000), bytes: 64 * 1024 });
+    for (let b = 0; b < 1.5 * MiB; b += 64 * 1024) a.push({ t: (t += ((64 * 1024) / (25 * MB)) * 1000), bytes: 64 * 1024 });
     for (let i = 0; i < 60; i++) a.push({ t: (t += 5), bytes: 2500 });
     const e = estimateRate(a, 5);
     expect(e.basis).toBe('throttled');
@@ -63,7 +63,12 @@ describe('shapes that fool an average', () => {
 
   it('a reader that fell behind (chunks read in one go) is not taken for a fast round', () => {
     // 200 KB read in 3 chunks within 0.3 ms after a stall: shorter than a round can be
-    const a: Arrival[] = [{ t: 10, bytes: 1448 }, { t: 40, bytes: 65536 }, { t: 40.1, bytes: 65536 }, { t: 40.3, bytes: 65536 }];
+    const a: Arrival[] = [
+      { t: 10, bytes: 1448 },
+      { t: 40, bytes: 65536 },
+      { t: 40.1, bytes: 65536 },
+      { t: 40.3, bytes: 65536 },
+    ];
     expect(estimateRate(a, 10).basis).not.toBe('burst');
   });
 
@@ -79,7 +84,7 @@ describe('shapes that fool an average', () => {
   });
 });
 
-describe('a transfer\'s time: RTT, ramp and rate, not the rate alone', () => {
+describe("a transfer's time: RTT, ramp and rate, not the rate alone", () => {
   // the link lab's real 32 MiB downloads: far-wide 180 ms/160 Mbit 3.78–3.84 s, mid 40 ms/64 Mbit 4.58 s
   it.each([
     [180, 20 * MB, 3800],
@@ -103,7 +108,7 @@ describe('a transfer\'s time: RTT, ramp and rate, not the rate alone', () => {
   });
 });
 
-describe('the workload of a job\'s requirements', () => {
+describe("the workload of a job's requirements", () => {
   it('a page and a small wheel per requirement; torch brings its large wheels', () => {
     const w = workloadFromRequirements(['# tests\nnumpy>=2\npytest ; python_version>"3.8"\n-r other.txt\n', 'torch==2.7.1\n']);
     expect(w.pages).toBe(3 + 15);

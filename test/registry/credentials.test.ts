@@ -33,7 +33,8 @@ describe('dockerCredentials', () => {
 
   it("Docker Hub's key is https://index.docker.io/v1/, whatever alias the image uses; an identity token is one", async () => {
     const o = setup({ auths: { 'https://index.docker.io/v1/': { identitytoken: 'refresh-me' } } });
-    for (const name of ['docker.io', 'index.docker.io', 'registry-1.docker.io']) expect(await dockerCredentials(name, o)).toEqual({ identityToken: 'refresh-me' });
+    for (const name of ['docker.io', 'index.docker.io', 'registry-1.docker.io'])
+      expect(await dockerCredentials(name, o)).toEqual({ identityToken: 'refresh-me' });
   });
 
   it('a credential helper for the registry wins over auths; it gets the server URL on stdin; <token> means an identity token', async () => {
@@ -49,9 +50,12 @@ describe('dockerCredentials', () => {
   });
 
   it("the default store (credsStore) is asked, and its 'not found' falls back to auths", async () => {
-    const o = setup({ credsStore: 'desktop', auths: { 'ghcr.io': { auth: b64('me:tok') } } }, {
-      desktop: 'read s; if [ "$s" = quay.io ]; then echo \'{"Username":"q","Secret":"w"}\'; else echo "credentials not found in native keychain"; exit 1; fi',
-    });
+    const o = setup(
+      { credsStore: 'desktop', auths: { 'ghcr.io': { auth: b64('me:tok') } } },
+      {
+        desktop: 'read s; if [ "$s" = quay.io ]; then echo \'{"Username":"q","Secret":"w"}\'; else echo "credentials not found in native keychain"; exit 1; fi',
+      },
+    );
     expect(await dockerCredentials('quay.io', o)).toEqual({ username: 'q', password: 'w' });
     expect(await dockerCredentials('ghcr.io', o)).toEqual({ username: 'me', password: 'tok' });
   });
@@ -59,7 +63,9 @@ describe('dockerCredentials', () => {
   it('errors name the file or the helper: a broken config.json, a missing helper, a failing one, a helper name that is not a name', async () => {
     await expect(dockerCredentials('x.io', setup('{ not json'))).rejects.toMatchObject({ code: 'PARSE_ERROR', message: expect.stringMatching(/config\.json/) });
     await expect(dockerCredentials('x.io', setup({ credHelpers: { 'x.io': 'absent' } }))).rejects.toThrow(/docker-credential-absent is not installed/);
-    await expect(dockerCredentials('x.io', setup({ credHelpers: { 'x.io': 'broken' } }, { broken: 'echo "keychain locked" >&2; exit 3' }))).rejects.toThrow(/docker-credential-broken get failed for x\.io \(exit 3\): keychain locked/);
+    await expect(dockerCredentials('x.io', setup({ credHelpers: { 'x.io': 'broken' } }, { broken: 'echo "keychain locked" >&2; exit 3' }))).rejects.toThrow(
+      /docker-credential-broken get failed for x\.io \(exit 3\): keychain locked/,
+    );
     await expect(dockerCredentials('x.io', setup({ credHelpers: { 'x.io': '../../bin/sh' } }))).rejects.toThrow(/is not a plain name/);
     expect(await dockerCredentials('x.io', { configFile: path.join(tempDir(), 'none.json') })).toBeUndefined();
   });

@@ -5,26 +5,39 @@
 import http from 'node:http';
 import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isTunaSetupError, TunaSetupError } from '@tuna-setup/sdk';
+import { isTunaSetupError, type TunaSetupError } from '@tuna-setup/sdk';
 import { RegistryClient } from '@tuna-setup/sdk/registry';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 const servers: { close: () => void }[] = [];
-afterAll(() => { for (const s of servers) s.close(); });
+afterAll(() => {
+  for (const s of servers) s.close();
+});
 
 async function registry(handler: Handler): Promise<string> {
   const server = http.createServer(handler);
   const sockets = new Set<net.Socket>();
-  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  servers.push({ close: () => { for (const s of sockets) s.destroy(); server.close(); } });
+  servers.push({
+    close: () => {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  });
   return `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
 }
 
 const client = (extra = {}) => new RegistryClient({ backoffMs: 10, attempts: 2, ...extra });
 
 async function failure(p: Promise<unknown>): Promise<TunaSetupError> {
-  const e = await p.then(() => undefined, (err: unknown) => err);
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   if (!isTunaSetupError(e)) throw new Error(`expected a TunaSetupError, got ${String(e)}`);
   expect(e.message).not.toMatch(/\n/);
   expect(e.hint).toBeTruthy();
@@ -34,7 +47,10 @@ async function failure(p: Promise<unknown>): Promise<TunaSetupError> {
 function endless(res: http.ServerResponse, type = 'application/json') {
   res.writeHead(200, { 'content-type': type });
   const chunk = Buffer.from('{"tags":["' + 'x'.repeat(64 * 1024));
-  const more = () => { while (!res.destroyed && res.write(chunk)); if (!res.destroyed) res.once('drain', more); };
+  const more = () => {
+    while (!res.destroyed && res.write(chunk));
+    if (!res.destroyed) res.once('drain', more);
+  };
   more();
 }
 
@@ -89,11 +105,13 @@ describe('tag listings', () => {
 });
 
 describe('authentication that misbehaves', () => {
-  const challenge = (value: string): Handler => (req, res) => {
-    if (req.url!.startsWith('/token')) return endless(res);
-    res.writeHead(401, { 'www-authenticate': value, 'docker-distribution-api-version': 'registry/2.0' });
-    res.end();
-  };
+  const challenge =
+    (value: string): Handler =>
+    (req, res) => {
+      if (req.url!.startsWith('/token')) return endless(res);
+      res.writeHead(401, { 'www-authenticate': value, 'docker-distribution-api-version': 'registry/2.0' });
+      res.end();
+    };
 
   it('a realm that is not a URL', async () => {
     const host = await registry(challenge('Bearer realm="::not a url",service="x"'));
@@ -117,7 +135,10 @@ describe('authentication that misbehaves', () => {
 
 describe('the deadline', () => {
   it('a registry that accepts and never answers ends at the deadline, with the hint to go offline', async () => {
-    const hole = net.createServer((s) => { s.on('error', () => {}); s.resume(); });
+    const hole = net.createServer((s) => {
+      s.on('error', () => {});
+      s.resume();
+    });
     await new Promise<void>((r) => hole.listen(0, '127.0.0.1', r));
     servers.push({ close: () => hole.close() });
     const c = client({ deadlineMs: 800, timeoutMs: 5000 });
@@ -132,19 +153,25 @@ describe('the deadline', () => {
   });
 
   it('a silent proxy ends at the deadline too, and the proxy is named', async () => {
-    const proxy = net.createServer((s) => { s.on('error', () => {}); s.resume(); });
+    const proxy = net.createServer((s) => {
+      s.on('error', () => {});
+      s.resume();
+    });
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
     servers.push({ close: () => proxy.close() });
     const saved = { ...process.env };
     process.env.http_proxy = `http://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
-    delete process.env.no_proxy; delete process.env.NO_PROXY;
+    delete process.env.no_proxy;
+    delete process.env.NO_PROXY;
     try {
       const c = client({ deadlineMs: 800, timeoutMs: 300, attempts: 2 });
       const t0 = performance.now();
       const e = await failure(c.digest({ registry: 'registry.example:5000', repository: 'r', tag: 'latest' }));
       await c.close();
       expect(performance.now() - t0).toBeLessThan(1000);
-      expect(e.message).toMatch(/^registry registry\.example:5000: no answer within 0\.8 s \(HEAD \/v2\/r\/manifests\/latest, through the proxy http:\/\/127\.0\.0\.1:\d+\)$/);
+      expect(e.message).toMatch(
+        /^registry registry\.example:5000: no answer within 0\.8 s \(HEAD \/v2\/r\/manifests\/latest, through the proxy http:\/\/127\.0\.0\.1:\d+\)$/,
+      );
     } finally {
       process.env = saved;
     }

@@ -7,9 +7,14 @@ import { cudaImage } from '@tuna-setup/sdk/torch';
 
 describe('parseChallenge: WWW-Authenticate as registries write it', () => {
   it.each([
-    ['Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:pytorch/pytorch:pull"',
-      { scheme: 'bearer', params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:pytorch/pytorch:pull' } }],
-    ['Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:user/image:pull"', { scheme: 'bearer', params: { realm: 'https://ghcr.io/token', service: 'ghcr.io', scope: 'repository:user/image:pull' } }],
+    [
+      'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:pytorch/pytorch:pull"',
+      { scheme: 'bearer', params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:pytorch/pytorch:pull' } },
+    ],
+    [
+      'Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:user/image:pull"',
+      { scheme: 'bearer', params: { realm: 'https://ghcr.io/token', service: 'ghcr.io', scope: 'repository:user/image:pull' } },
+    ],
     ['Basic realm="Registry Realm"', { scheme: 'basic', params: { realm: 'Registry Realm' } }],
     ['bearer  Realm = "https://x/token" , Service=unquoted', { scheme: 'bearer', params: { realm: 'https://x/token', service: 'unquoted' } }],
     ['Bearer realm="a\\"b"', { scheme: 'bearer', params: { realm: 'a"b' } }],
@@ -41,18 +46,29 @@ describe('parseGpus, bashScript, preflight', () => {
     expect(parseGpus('2')).toBe(2);
     for (const bad of ['0', '65', '1.5', 'some', '-1']) expect(() => parseGpus(bad), bad).toThrow(/gpus '.*' is not all, none or a count/);
   });
-  it('a script is one argv element for bash -eo pipefail -c: nothing in it is our shell\'s', () => {
+  it("a script is one argv element for bash -eo pipefail -c: nothing in it is our shell's", () => {
     const script = `echo "$(id)"; rm -rf '/tmp/x'`;
     const argv = bashScript(script);
     expect(argv.at(-1)).toBe(script);
     expect(argv.slice(0, -1)).toEqual(['bash', '-eo', 'pipefail', '-c']);
   });
   it('preflight lists every reason at once: no Docker; GPUs without the toolkit; an image CUDA the driver cannot run', () => {
-    const docker = (over: Partial<DockerReport> = {}): DockerReport => ({ available: true, serverVersion: '26', runtimes: ['runc'], nvidiaRuntime: false, nvidiaHook: null, cdiSpecDirs: [], registryMirrors: [], ...over });
+    const docker = (over: Partial<DockerReport> = {}): DockerReport => ({
+      available: true,
+      serverVersion: '26',
+      runtimes: ['runc'],
+      nvidiaRuntime: false,
+      nvidiaHook: null,
+      cdiSpecDirs: [],
+      registryMirrors: [],
+      ...over,
+    });
     expect(preflight({ docker: docker({ available: false, error: 'cannot connect' }), gpus: 'none' })).toEqual(['Docker is not usable: cannot connect']);
     expect(preflight({ docker: docker(), gpus: 'all' })[0]).toMatch(/needs the NVIDIA Container Toolkit/);
     expect(preflight({ docker: docker({ nvidiaHook: '/usr/bin/nvidia-container-runtime-hook' }), gpus: 'all' })).toEqual([]);
-    expect(preflight({ docker: docker({ cdiSpecDirs: ['/etc/cdi'] }), gpus: 2, driverCuda: '12.2', imageCuda: '12.8', requiresNativeCuda: true })[0]).toMatch(/needs CUDA 12\.8 but the driver runs CUDA ≤ 12\.2/);
+    expect(preflight({ docker: docker({ cdiSpecDirs: ['/etc/cdi'] }), gpus: 2, driverCuda: '12.2', imageCuda: '12.8', requiresNativeCuda: true })[0]).toMatch(
+      /needs CUDA 12\.8 but the driver runs CUDA ≤ 12\.2/,
+    );
     expect(preflight({ docker: docker({ cdiSpecDirs: ['/etc/cdi'] }), gpus: 2, driverCuda: '12.2', imageCuda: '12.8', requiresNativeCuda: false })).toEqual([]); // pytorch/pytorch images carry no NVIDIA_REQUIRE_CUDA
   });
 });
@@ -71,7 +87,12 @@ describe('cudaImage and parseImageRef', () => {
   it('references: Docker Hub library names, registries with ports, tags, pins', () => {
     expect(parseImageRef('busybox')).toEqual({ registry: 'docker.io', repository: 'library/busybox', tag: 'latest' });
     expect(parseImageRef('localhost:5000/a/b:1.0')).toEqual({ registry: 'localhost:5000', repository: 'a/b', tag: '1.0' });
-    expect(parseImageRef(`nvcr.io/nvidia/pytorch:25.12-py3@sha256:${'a'.repeat(64)}`)).toEqual({ registry: 'nvcr.io', repository: 'nvidia/pytorch', tag: '25.12-py3', digest: `sha256:${'a'.repeat(64)}` });
+    expect(parseImageRef(`nvcr.io/nvidia/pytorch:25.12-py3@sha256:${'a'.repeat(64)}`)).toEqual({
+      registry: 'nvcr.io',
+      repository: 'nvidia/pytorch',
+      tag: '25.12-py3',
+      digest: `sha256:${'a'.repeat(64)}`,
+    });
     for (const bad of ['UPPER/case', 'a b', 'x@sha256:short', '']) expect(() => parseImageRef(bad), bad).toThrow(/not (a valid|an) image reference/);
   });
 });

@@ -36,14 +36,18 @@ describe('brand exceptions in the resolution ({source=cuda})', () => {
     const r = resolveTorch({ torch: '2.7', driver: R535, gpus: ['8.0'], gpuBrands: ['NVIDIA'], source: 'cuda' });
     expect(r.variant).toBe('cu128');
     expect(r.image).toMatch(/^nvidia\/cuda:12\.8/);
-    expect(r.reasons.join('\n')).toMatch(/cu128: chosen — driver 535\.183\.01 runs CUDA 12\.2 natively, below the image's 12\.8, but nvidia\/cuda:12\.8\.1 admits R535 for nvidia GPUs \(brand exception, cuda-compat\)/);
+    expect(r.reasons.join('\n')).toMatch(
+      /cu128: chosen — driver 535\.183\.01 runs CUDA 12\.2 natively, below the image's 12\.8, but nvidia\/cuda:12\.8\.1 admits R535 for nvidia GPUs \(brand exception, cuda-compat\)/,
+    );
   });
 
   it('the same driver without brands, or with a GeForce (not in 12.5+ exceptions): only what the driver runs natively', () => {
     expect(resolveTorch({ torch: '2.7', driver: R535, gpus: ['8.0'], source: 'cuda' }).variant).toBe('cu118');
     const geforce = resolveTorch({ torch: '2.7', driver: R535, gpus: ['8.6'], gpuBrands: ['GeForce RTX'], source: 'cuda' });
     expect(geforce.variant).toBe('cu118');
-    expect(geforce.reasons.join('\n')).toMatch(/cu128: rejected — driver 535\.183\.01 runs CUDA 12\.2 natively, below the image's 12\.8; nvidia\/cuda:12\.8\.1 admits R535 only for .*tesla.* GPUs, not GeForce RTX/);
+    expect(geforce.reasons.join('\n')).toMatch(
+      /cu128: rejected — driver 535\.183\.01 runs CUDA 12\.2 natively, below the image's 12\.8; nvidia\/cuda:12\.8\.1 admits R535 only for .*tesla.* GPUs, not GeForce RTX/,
+    );
   });
 
   it('a branch the image does not list (R545) is not admitted, whatever the brand', () => {
@@ -58,7 +62,7 @@ describe('brand exceptions in the resolution ({source=cuda})', () => {
 });
 
 describe('brand detection and the run preflight', () => {
-  it('reads every GPU\'s Product Brand from nvidia-smi -q', () => {
+  it("reads every GPU's Product Brand from nvidia-smi -q", () => {
     expect(parseNvidiaSmiBrands(Q)).toEqual(['NVIDIA', 'Tesla']);
     expect(parseNvidiaSmiBrands('No devices were found')).toEqual([]);
   });
@@ -67,7 +71,10 @@ describe('brand detection and the run preflight', () => {
     const bin = path.join(tempDir('fake-smi-'), 'bin');
     mkdirSync(bin);
     const smi = (q: string) => {
-      writeFileSync(path.join(bin, 'nvidia-smi'), `#!/bin/sh\ncase "$1" in\n  -q) cat <<'EOF'\n${q}\nEOF\n;;\n  *) printf '${R535}, NVIDIA A100-SXM4-80GB, 8.0, 81920\\n${R535}, Tesla V100-SXM2-32GB, 7.0, 32768\\n';;\nesac\n`);
+      writeFileSync(
+        path.join(bin, 'nvidia-smi'),
+        `#!/bin/sh\ncase "$1" in\n  -q) cat <<'EOF'\n${q}\nEOF\n;;\n  *) printf '${R535}, NVIDIA A100-SXM4-80GB, 8.0, 81920\\n${R535}, Tesla V100-SXM2-32GB, 7.0, 32768\\n';;\nesac\n`,
+      );
       chmodSync(path.join(bin, 'nvidia-smi'), 0o755);
     };
     smi(Q);
@@ -82,10 +89,20 @@ describe('brand detection and the run preflight', () => {
   });
 
   it('preflight: an nvidia/cuda 12.8 image on R535 passes with data-center brands, and is refused without them', () => {
-    const docker: DockerReport = { available: true, serverVersion: '26.1.5', runtimes: ['runc', 'nvidia'], nvidiaRuntime: true, nvidiaHook: null, cdiSpecDirs: [], registryMirrors: [] };
+    const docker: DockerReport = {
+      available: true,
+      serverVersion: '26.1.5',
+      runtimes: ['runc', 'nvidia'],
+      nvidiaRuntime: true,
+      nvidiaHook: null,
+      cdiSpecDirs: [],
+      registryMirrors: [],
+    };
     const base = { docker, gpus: 'all' as const, driverCuda: '12.2', imageCuda: '12.8', requiresNativeCuda: true, driver: R535 };
     expect(preflight({ ...base, gpuBrands: ['NVIDIA', 'Tesla'] })).toEqual([]);
-    expect(preflight({ ...base, gpuBrands: [] })).toEqual(['the image needs CUDA 12.8 but the driver runs CUDA ≤ 12.2 natively — update the driver or pick an older image']);
+    expect(preflight({ ...base, gpuBrands: [] })).toEqual([
+      'the image needs CUDA 12.8 but the driver runs CUDA ≤ 12.2 natively — update the driver or pick an older image',
+    ]);
     expect(preflight({ ...base, gpuBrands: ['NVIDIA', 'GeForce'] })).toHaveLength(1); // every GPU must be of a listed brand
   });
 });

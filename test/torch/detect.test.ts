@@ -69,10 +69,14 @@ describe('detectGpu', () => {
   });
 
   it('reads the proprietary kernel module line too', () => {
-    expect(parseProcDriverVersion('NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.154.05  Thu Dec 28 15:37:48 UTC 2023\nGCC version:  gcc version 12.2.0 (Debian 12.2.0-14)\n'))
-      .toBe('535.154.05');
-    expect(parseProcDriverVersion('NVRM version: NVIDIA UNIX Open Kernel Module for aarch64  570.124.06  Release Build  (dvs-builder@U16)  Wed Feb 26 2025\n'))
-      .toBe('570.124.06');
+    expect(
+      parseProcDriverVersion(
+        'NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.154.05  Thu Dec 28 15:37:48 UTC 2023\nGCC version:  gcc version 12.2.0 (Debian 12.2.0-14)\n',
+      ),
+    ).toBe('535.154.05');
+    expect(
+      parseProcDriverVersion('NVRM version: NVIDIA UNIX Open Kernel Module for aarch64  570.124.06  Release Build  (dvs-builder@U16)  Wed Feb 26 2025\n'),
+    ).toBe('570.124.06');
     expect(parseProcDriverVersion('garbage\n')).toBeNull();
   });
 
@@ -115,10 +119,20 @@ describe('detectGpu', () => {
 describe('nativeCudaForDriver (NVIDIA Table 3)', () => {
   const cases: [string, string | null][] = [
     ['580.159.04', '13.0'], // the H100 machine; its nvidia-smi says "CUDA Version: 13.0"
-    ['595.45.04', '13.2'], ['590.48.01', '13.1'], ['580.65.06', '13.0'], ['580.65.05', '12.9'],
-    ['575.57.08', '12.9'], ['570.124.06', '12.8'], ['565.57.01', '12.6'], ['560.35.05', '12.6'],
-    ['550.144.03', '12.4'], ['535.183.01', '12.2'], ['525.60.13', '12.0'], ['470.256.02', '11.4'],
-    ['418.39', '10.1'], ['390.157', null],
+    ['595.45.04', '13.2'],
+    ['590.48.01', '13.1'],
+    ['580.65.06', '13.0'],
+    ['580.65.05', '12.9'],
+    ['575.57.08', '12.9'],
+    ['570.124.06', '12.8'],
+    ['565.57.01', '12.6'],
+    ['560.35.05', '12.6'],
+    ['550.144.03', '12.4'],
+    ['535.183.01', '12.2'],
+    ['525.60.13', '12.0'],
+    ['470.256.02', '11.4'],
+    ['418.39', '10.1'],
+    ['390.157', null],
   ];
   for (const [driver, cuda] of cases) it(`${driver} → ${cuda}`, () => expect(nativeCudaForDriver(driver)).toBe(cuda));
 });

@@ -23,45 +23,88 @@ beforeAll(() => {
     // a PyPI mirror: PyPI's torch 2.14.0 is the cu130 build, with no local version
     '/simple': [torchWheel(dir, tag, { version: '2.14.0', cuda: '13.0', arches: CU130 }), torchvisionWheel(dir, tag, '0.29.0', '2.14.0'), demo],
     // a mirror whose torch was built without Hopper kernels
-    '/bad/simple': [torchWheel(dir, tag, { version: '2.14.0', cuda: '13.0', arches: CU130.filter((a) => a !== 'sm_90') }), torchvisionWheel(dir, tag, '0.29.0', '2.14.0')],
+    '/bad/simple': [
+      torchWheel(dir, tag, { version: '2.14.0', cuda: '13.0', arches: CU130.filter((a) => a !== 'sm_90') }),
+      torchvisionWheel(dir, tag, '0.29.0', '2.14.0'),
+    ],
     // a mirror that lost torchvision
     '/partial/simple': [torchWheel(dir, tag, { version: '2.14.0', cuda: '13.0', arches: CU130 })],
     // download.pytorch.org's layout
     '/whl/cpu': [torchWheel(dir, tag, { version: '2.14.0+cpu', cuda: null }), torchvisionWheel(dir, tag, '0.29.0+cpu', '2.14.0+cpu')],
-  }).then((h) => { house = h; });
+  }).then((h) => {
+    house = h;
+  });
 });
 
 function venv(): { python: string; env: NodeJS.ProcessEnv } {
   const home = tempDir('tuna-install-');
   execFileSync('python3', ['-m', 'venv', path.join(home, 'venv')]);
   // no driver on this machine whatever the test box has, and no index but the ones given
-  return { python: path.join(home, 'venv/bin/python'), env: { ...isolatedPipEnv(home), TUNA_SETUP_DRIVER_VERSION: '', PATH: `/nonexistent-nvidia:${process.env.PATH}` } };
+  return {
+    python: path.join(home, 'venv/bin/python'),
+    env: { ...isolatedPipEnv(home), TUNA_SETUP_DRIVER_VERSION: '', PATH: `/nonexistent-nvidia:${process.env.PATH}` },
+  };
 }
 
 const requested = (since: number, prefix: string) => house.log.slice(since).filter((l) => l.startsWith(`GET ${prefix}`));
 
 describe('install through real pip', () => {
-  it('on a GPU-less runner: torch 2.14 from the PyPI mirror (its cu130 build), the user\'s package in the same command, verified by importing it', async () => {
+  it("on a GPU-less runner: torch 2.14 from the PyPI mirror (its cu130 build), the user's package in the same command, verified by importing it", async () => {
     const { python, env } = venv();
     const since = house.log.length;
-    const r = await runCliAsync(['install', 'tunademo', '--torch', '2.14', '--driver', 'none', '--mirror', `${house.url}/simple`, '--allow-http', '--python', python, '--json'], env);
+    const r = await runCliAsync(
+      ['install', 'tunademo', '--torch', '2.14', '--driver', 'none', '--mirror', `${house.url}/simple`, '--allow-http', '--python', python, '--json'],
+      env,
+    );
     expect(r.code, r.stderr).toBe(0);
     const out = r.json();
-    expect(out).toMatchObject({ torch: '2.14.0', torchvision: '0.29.0', variant: 'cu130', cuda: '13.0', wheelSource: 'pypi', torchIndexUrl: `${house.url}/simple`, installer: 'pip' });
-    expect(out.commands).toEqual([[python, '-m', 'pip', 'install', '--disable-pip-version-check', 'torch==2.14.0', 'torchvision==0.29.0', '--index-url', `${house.url}/simple`, 'tunademo']]);
+    expect(out).toMatchObject({
+      torch: '2.14.0',
+      torchvision: '0.29.0',
+      variant: 'cu130',
+      cuda: '13.0',
+      wheelSource: 'pypi',
+      torchIndexUrl: `${house.url}/simple`,
+      installer: 'pip',
+    });
+    expect(out.commands).toEqual([
+      [python, '-m', 'pip', 'install', '--disable-pip-version-check', 'torch==2.14.0', 'torchvision==0.29.0', '--index-url', `${house.url}/simple`, 'tunademo'],
+    ]);
     expect(out.verified).toEqual({ torch: '2.14.0', cuda: '13.0', arches: CU130, cudaAvailable: false, devices: [], torchvision: '0.29.0', torchaudio: null });
     expect(out.warnings.join()).toMatch(/no NVIDIA driver/);
-    expect(out.python).toMatchObject({ executable: python, version: execFileSync(python, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8' }).trim() });
+    expect(out.python).toMatchObject({
+      executable: python,
+      version: execFileSync(python, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8' }).trim(),
+    });
     expect(r.stderr).toMatch(/Successfully installed .*torch-2\.14\.0/); // pip's own output, passed through on stderr
-    expect(requested(since, '/files/simple/').map((l) => l.split('/').pop()!.split('-')[0])).toEqual(expect.arrayContaining(['torch', 'torchvision', 'tunademo']));
+    expect(requested(since, '/files/simple/').map((l) => l.split('/').pop()!.split('-')[0])).toEqual(
+      expect.arrayContaining(['torch', 'torchvision', 'tunademo']),
+    );
     expect(execFileSync(python, ['-c', 'import tunademo, torch; print(torch.__version__)'], { encoding: 'utf8' }).trim()).toBe('2.14.0');
   });
 
-  it('a CPU build from a PyTorch wheel mirror URL; the user\'s package from the user\'s own index, torch held by a constraint', async () => {
+  it("a CPU build from a PyTorch wheel mirror URL; the user's package from the user's own index, torch held by a constraint", async () => {
     const { python, env } = venv();
     const since = house.log.length;
-    const r = await runCliAsync(['install', 'tunademo', '--torch', '2.14.0', '--cuda', 'cpu', '--wheels', 'mirror', '--wheel-mirror', `${house.url}/whl`, '--allow-http', '--python', python, '--json'],
-      { ...env, PIP_INDEX_URL: `${house.url}/simple` });
+    const r = await runCliAsync(
+      [
+        'install',
+        'tunademo',
+        '--torch',
+        '2.14.0',
+        '--cuda',
+        'cpu',
+        '--wheels',
+        'mirror',
+        '--wheel-mirror',
+        `${house.url}/whl`,
+        '--allow-http',
+        '--python',
+        python,
+        '--json',
+      ],
+      { ...env, PIP_INDEX_URL: `${house.url}/simple` },
+    );
     expect(r.code, r.stderr).toBe(0);
     const out = r.json();
     expect(out).toMatchObject({ variant: 'cpu', cuda: null, wheelSource: 'mirror', torchIndexUrl: `${house.url}/whl/cpu` });
@@ -77,7 +120,24 @@ describe('install through real pip', () => {
 
   it('catches a torch without kernels for the GPU: exit 1, VERIFY_FAILED naming the compute capability and the arch list', async () => {
     const { python, env } = venv();
-    const r = await runCliAsync(['install', '--torch', '2.14', '--driver', '580.95.05', '--gpu-cc', '9.0', '--mirror', `${house.url}/bad/simple`, '--allow-http', '--python', python, '--json'], env);
+    const r = await runCliAsync(
+      [
+        'install',
+        '--torch',
+        '2.14',
+        '--driver',
+        '580.95.05',
+        '--gpu-cc',
+        '9.0',
+        '--mirror',
+        `${house.url}/bad/simple`,
+        '--allow-http',
+        '--python',
+        python,
+        '--json',
+      ],
+      env,
+    );
     expect(r.code, r.stderr).toBe(1);
     const { error, problems, installed } = r.json();
     expect(error.code).toBe('VERIFY_FAILED');
@@ -89,16 +149,21 @@ describe('install through real pip', () => {
 
   it('a torch that sees a GPU it has no kernels for (torch.cuda reports the device) fails too', async () => {
     const { python, env } = venv();
-    const r = await runCliAsync(['install', '--torch', '2.14', '--driver', '580.95.05', '--mirror', `${house.url}/bad/simple`, '--allow-http', '--python', python, '--json'],
-      { ...env, FAKE_TORCH_DEVICES: 'NVIDIA H100 80GB HBM3=9.0' });
+    const r = await runCliAsync(
+      ['install', '--torch', '2.14', '--driver', '580.95.05', '--mirror', `${house.url}/bad/simple`, '--allow-http', '--python', python, '--json'],
+      { ...env, FAKE_TORCH_DEVICES: 'NVIDIA H100 80GB HBM3=9.0' },
+    );
     expect(r.code, r.stderr).toBe(1);
     expect(r.json().error.message).toMatch(/compute capability 9\.0/);
     expect(r.json().installed.devices).toEqual([{ name: 'NVIDIA H100 80GB HBM3', capability: '9.0' }]);
   });
 
-  it('pip failing (the mirror has no torchvision): INSTALL_FAILED with pip\'s reason, the command and the index', async () => {
+  it("pip failing (the mirror has no torchvision): INSTALL_FAILED with pip's reason, the command and the index", async () => {
     const { python, env } = venv();
-    const r = await runCliAsync(['install', '--torch', '2.14', '--driver', 'none', '--mirror', `${house.url}/partial/simple`, '--allow-http', '--python', python, '--json'], env);
+    const r = await runCliAsync(
+      ['install', '--torch', '2.14', '--driver', 'none', '--mirror', `${house.url}/partial/simple`, '--allow-http', '--python', python, '--json'],
+      env,
+    );
     expect(r.code).toBe(1);
     const { error, command, output } = r.json();
     expect(error.code).toBe('INSTALL_FAILED');
@@ -131,7 +196,15 @@ describe('install refuses before installing anything', () => {
 
 describe('checkInstalled: what makes an installed torch wrong', () => {
   const env = { torch: '2.14.0', torchvision: '0.29.0', variant: 'cu130', cuda: '13.0' as string | null, gpus: ['8.6'], wheelSource: 'upstream' as const };
-  const seen: InstalledTorch = { torch: '2.14.0+cu130', cuda: '13.0', arches: CU130, cudaAvailable: true, devices: [], torchvision: '0.29.0+cu130', torchaudio: null };
+  const seen: InstalledTorch = {
+    torch: '2.14.0+cu130',
+    cuda: '13.0',
+    arches: CU130,
+    cudaAvailable: true,
+    devices: [],
+    torchvision: '0.29.0+cu130',
+    torchaudio: null,
+  };
   it.each<[string, Partial<typeof env>, Partial<InstalledTorch>, RegExp | null, number?]>([
     ['right', {}, {}, null],
     ['sm_86 runs 8.9 (same major, higher minor)', { gpus: ['8.9'] }, {}, null],
@@ -156,8 +229,10 @@ describe("the Action's install-torch", () => {
   it('a GPU-less hosted runner: pytorch 2.14 through the mirror, installed into python with the written pip.conf, checked; torch-version out', async () => {
     const { python } = venv();
     const r = newRunner();
-    const main = await r.main({ mirror: `${house.url}/simple`, 'allow-http': 'true', configure: 'pip', cache: 'false', pytorch: '2.14', 'install-torch': 'true', python },
-      { TUNA_SETUP_OFFLINE: '1', TUNA_SETUP_DRIVER_VERSION: '', PATH: `/nonexistent-nvidia:${process.env.PATH}` });
+    const main = await r.main(
+      { mirror: `${house.url}/simple`, 'allow-http': 'true', configure: 'pip', cache: 'false', pytorch: '2.14', 'install-torch': 'true', python },
+      { TUNA_SETUP_OFFLINE: '1', TUNA_SETUP_DRIVER_VERSION: '', PATH: `/nonexistent-nvidia:${process.env.PATH}` },
+    );
     expect(main.code, main.log).toBe(0);
     expect(main.outputs).toMatchObject({ 'torch-index-url': `${house.url}/simple`, cuda: '13.0', 'torch-version': '2.14.0' });
     expect(main.log).toMatch(/::group::Install torch 2\.14\.0 \(cu130\) into .*venv\/bin\/python/);
@@ -168,7 +243,10 @@ describe("the Action's install-torch", () => {
 
   it.each([
     [{ 'install-torch': 'true' }, /input 'install-torch'::install-torch: true needs pytorch/],
-    [{ 'install-torch': 'true', pytorch: '2.14', run: 'python -V' }, /input 'install-torch'::install-torch: installs on the runner, but run's job uses the image's torch/],
+    [
+      { 'install-torch': 'true', pytorch: '2.14', run: 'python -V' },
+      /input 'install-torch'::install-torch: installs on the runner, but run's job uses the image's torch/,
+    ],
     [{ python: 'python3' }, /input 'python'::python: is only used with install-torch: true/],
   ])('%j: an input problem before anything is written', async (inputs, message) => {
     const r = newRunner();

@@ -9,11 +9,19 @@ import { linuxWheels, startPypiLike } from '../helpers/torch-index.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const PY = ['cp310', 'cp311', 'cp312', 'cp313', 'cp314', 'cp314t', 'cp315'];
-const index = (extra: Record<string, string[]> = {}) => startPypiLike({
-  torch: [...linuxWheels('torch', '2.14.0', PY), ...linuxWheels('torch', '2.15.0', PY), 'torch-2.15.0-cp311-none-macosx_11_0_arm64.whl'],
-  torchvision: [...linuxWheels('torchvision', '0.29.0', PY), ...linuxWheels('torchvision', '0.30.0', PY.filter((p) => p !== 'cp315'))],
-  ...extra,
-});
+const index = (extra: Record<string, string[]> = {}) =>
+  startPypiLike({
+    torch: [...linuxWheels('torch', '2.14.0', PY), ...linuxWheels('torch', '2.15.0', PY), 'torch-2.15.0-cp311-none-macosx_11_0_arm64.whl'],
+    torchvision: [
+      ...linuxWheels('torchvision', '0.29.0', PY),
+      ...linuxWheels(
+        'torchvision',
+        '0.30.0',
+        PY.filter((p) => p !== 'cp315'),
+      ),
+    ],
+    ...extra,
+  });
 
 describe('a release newer than the tables', () => {
   it('is built from the index: versions, the torchvision beside it, the Pythons both have; the rest inferred from the newest table release', async () => {
@@ -22,11 +30,16 @@ describe('a release newer than the tables', () => {
     const live = await liveRelease(i.url, { allowHttp: true, stateDir });
     const base = TORCH_RELEASES.at(-1)!;
     expect(live.release).toMatchObject({
-      minor: '2.15', patches: [{ torch: '2.15.0', torchvision: '0.30.0', torchaudio: null }],
+      minor: '2.15',
+      patches: [{ torch: '2.15.0', torchvision: '0.30.0', torchaudio: null }],
       python: ['3.10', '3.11', '3.12', '3.13', '3.14', '3.14t'], // 3.15: torch only, like the tables' rule
-      cuda: base.cuda, pypiDefault: base.pypiDefault, inferredFrom: base.minor,
+      cuda: base.cuda,
+      pypiDefault: base.pypiDefault,
+      inferredFrom: base.minor,
     });
-    expect(live.release!.source).toMatch(/^live index http:\/\/127\.0\.0\.1:\d+\/simple \(read \d{4}-\d\d-\d\d\): torch 2\.15\.0, torchvision 0\.30\.0, no torchaudio; .*inferred/);
+    expect(live.release!.source).toMatch(
+      /^live index http:\/\/127\.0\.0\.1:\d+\/simple \(read \d{4}-\d\d-\d\d\): torch 2\.15\.0, torchvision 0\.30\.0, no torchaudio; .*inferred/,
+    );
     // latest resolves to it, from the mirror, with kernels checked as the newest table release has them
     const r = resolveTorch({ torch: 'latest', driver: '580.95.05', gpus: ['9.0'], pypiIndex: i.url, releases: [...TORCH_RELEASES, live.release!] });
     expect(r).toMatchObject({ torch: '2.15.0', torchvision: '0.30.0', torchaudio: null, variant: base.pypiDefault, wheelSource: 'pypi', torchIndexUrl: i.url });
@@ -50,7 +63,7 @@ describe('a release newer than the tables', () => {
     expect(i.requests).toEqual(['/simple/torch/']);
   });
 
-  it('a patch newer than the tables (2.14.1 on the index, the tables stop at 2.14.0) resolves from the index, its minor\'s data kept', async () => {
+  it("a patch newer than the tables (2.14.1 on the index, the tables stop at 2.14.0) resolves from the index, its minor's data kept", async () => {
     const i = await startPypiLike({
       torch: [...linuxWheels('torch', '2.14.0', PY), ...linuxWheels('torch', '2.14.1', PY)],
       torchvision: [...linuxWheels('torchvision', '0.29.0', PY), ...linuxWheels('torchvision', '0.29.1', PY)],
@@ -63,14 +76,35 @@ describe('a release newer than the tables', () => {
     // '2.14' (the newest patch) and an exact '2.14.1' both resolve to it, online, with no table change
     const stateDir = tempDir();
     for (const torch of ['2.14', '2.14.1']) {
-      const r = await resolveEnvironment({ torch, driver: '580.95.05', gpus: ['9.0'], pypiIndex: i.url, allowHttp: true, offline: false, checkImage: false, platform: 'linux-x86_64', stateDir });
+      const r = await resolveEnvironment({
+        torch,
+        driver: '580.95.05',
+        gpus: ['9.0'],
+        pypiIndex: i.url,
+        allowHttp: true,
+        offline: false,
+        checkImage: false,
+        platform: 'linux-x86_64',
+        stateDir,
+      });
       expect(r).toMatchObject({ torch: '2.14.1', torchvision: '0.29.1', wheelSource: 'pypi' });
     }
     // an exact patch the tables list needs no new look at the index (the wheel check reads the cached listing)
     const before = i.requests.length;
-    const exact = await resolveEnvironment({ torch: '2.14.0', driver: '580.95.05', pypiIndex: i.url, allowHttp: true, offline: false, checkImage: false, platform: 'linux-x86_64', stateDir });
+    const exact = await resolveEnvironment({
+      torch: '2.14.0',
+      driver: '580.95.05',
+      pypiIndex: i.url,
+      allowHttp: true,
+      offline: false,
+      checkImage: false,
+      platform: 'linux-x86_64',
+      stateDir,
+    });
     expect(exact.torch).toBe('2.14.0');
-    expect(exact.reasons).toContainEqual(expect.stringMatching(/^listed: torch 2\.14\.0 on linux-x86_64 on http:\/\/127\.0\.0\.1:\d+\/simple \(cached listing\)$/));
+    expect(exact.reasons).toContainEqual(
+      expect.stringMatching(/^listed: torch 2\.14\.0 on linux-x86_64 on http:\/\/127\.0\.0\.1:\d+\/simple \(cached listing\)$/),
+    );
     expect(i.requests).toHaveLength(before);
   });
 });

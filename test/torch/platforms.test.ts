@@ -7,7 +7,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  AARCH64_WHEELS, archesFor, detectL4t, forPlatform, machinePlatform, platformOf, resolveTorch, TORCH_RELEASES, type ResolveRequest,
+  AARCH64_WHEELS,
+  archesFor,
+  detectL4t,
+  forPlatform,
+  machinePlatform,
+  platformOf,
+  resolveTorch,
+  TORCH_RELEASES,
+  type ResolveRequest,
 } from '@tuna-setup/sdk/torch';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -16,12 +24,12 @@ const MIRROR = 'https://pypi.tuna.tsinghua.edu.cn/simple';
 const aarch64 = (req: Partial<ResolveRequest>) => resolveTorch({ driver: '580.95.05', platform: 'linux-aarch64', ...req });
 
 describe('linux-aarch64 (SBSA: Grace Hopper, Graviton with GPUs, Thor)', () => {
-  it('2.14 on a GH200: PyPI\'s aarch64 torch is the cu130 build since 2.11 (test-infra 0cd5e78a1), so it comes from the mirror', () => {
+  it("2.14 on a GH200: PyPI's aarch64 torch is the cu130 build since 2.11 (test-infra 0cd5e78a1), so it comes from the mirror", () => {
     const r = aarch64({ torch: '2.14', gpus: ['9.0'], pypiIndex: MIRROR });
     expect(r).toMatchObject({ variant: 'cu130', wheelSource: 'pypi', torchIndexUrl: MIRROR });
   });
 
-  it('2.9 on a GH200: PyPI\'s aarch64 torch is CPU-only (pytorch #168065), so the CUDA build comes from the PyTorch index, saying why', () => {
+  it("2.9 on a GH200: PyPI's aarch64 torch is CPU-only (pytorch #168065), so the CUDA build comes from the PyTorch index, saying why", () => {
     const r = aarch64({ torch: '2.9', gpus: ['9.0'], pypiIndex: MIRROR });
     expect(r).toMatchObject({ variant: 'cu130', wheelSource: 'upstream', torchIndexUrl: 'https://download.pytorch.org/whl/cu130' });
     expect(r.reasons.join('\n')).toContain("not from PyPI: its build of torch 2.9 is cpu — PyPI's torch 2.9 for linux-aarch64 is the CPU build");
@@ -32,7 +40,7 @@ describe('linux-aarch64 (SBSA: Grace Hopper, Graviton with GPUs, Thor)', () => {
     expect(() => aarch64({ torch: '2.8', cuda: '12.8' })).toThrow(/torch 2\.8 publishes no cu128 wheels for linux-aarch64 \(it has cu129\)/);
   });
 
-  it('kernels per aarch64 variant: 2.7\'s cu128 (9.0;10.0;12.0, pytorch #146378) has none for an A100; cu126 (8.0;9.0) none for Blackwell', () => {
+  it("kernels per aarch64 variant: 2.7's cu128 (9.0;10.0;12.0, pytorch #146378) has none for an A100; cu126 (8.0;9.0) none for Blackwell", () => {
     expect(() => aarch64({ torch: '2.7', gpus: ['8.0'] })).toThrow(/no kernels for compute capability 8\.0 \(cu128 of torch 2\.7 has sm_90, sm_100, sm_120\)/);
     expect(aarch64({ torch: '2.14', cuda: '13.0', gpus: ['11.0'] }).variant).toBe('cu130'); // Thor's sm_110, only on aarch64
     expect(() => resolveTorch({ torch: '2.14', cuda: '13.0', gpus: ['11.0'], driver: '580.95.05' })).toThrow(/no kernels for compute capability 11\.0/); // x86_64 has no sm_110
@@ -91,7 +99,9 @@ describe('macOS and Windows', () => {
     const r = resolveTorch({ torch: '2.14', driver: null, platform: 'macos-arm64', pypiIndex: MIRROR });
     expect(r).toMatchObject({ variant: 'cpu', wheelSource: 'pypi', torchIndexUrl: MIRROR, image: null });
     expect(r.imageProblem).toMatch(/images are Linux/);
-    expect(() => resolveTorch({ torch: '2.14', cuda: '12.6', driver: null, platform: 'macos-arm64' })).toThrow(/PyTorch publishes no CUDA builds of torch 2\.14 for macos-arm64/);
+    expect(() => resolveTorch({ torch: '2.14', cuda: '12.6', driver: null, platform: 'macos-arm64' })).toThrow(
+      /PyTorch publishes no CUDA builds of torch 2\.14 for macos-arm64/,
+    );
   });
 
   it('macos-x86_64: nothing after 2.2 (test-infra 934243719 removed the macOS x86 artifacts)', () => {
@@ -99,21 +109,31 @@ describe('macOS and Windows', () => {
     expect(resolveTorch({ torch: '2.2', driver: null, platform: 'macos-x86_64' }).variant).toBe('cpu');
   });
 
-  it('windows-x86_64: PyPI\'s torch is the +cpu build, so a GPU takes CUDA from the PyTorch index; 2.13\'s cu129 is Linux-only', () => {
+  it("windows-x86_64: PyPI's torch is the +cpu build, so a GPU takes CUDA from the PyTorch index; 2.13's cu129 is Linux-only", () => {
     const gpu = resolveTorch({ torch: '2.14', driver: '580.88', gpus: ['8.9'], platform: 'windows-x86_64', pypiIndex: MIRROR });
     expect(gpu).toMatchObject({ variant: 'cu132', wheelSource: 'upstream' }); // the newest the driver runs: PyPI has no CUDA build to prefer
     const cpu = resolveTorch({ torch: '2.14', driver: null, platform: 'windows-x86_64', pypiIndex: MIRROR });
     expect(cpu).toMatchObject({ variant: 'cpu', wheelSource: 'pypi' });
-    expect(() => resolveTorch({ torch: '2.13', cuda: '12.9', driver: '580.88', platform: 'windows-x86_64' })).toThrow(/publishes no cu129 wheels for windows-x86_64/);
+    expect(() => resolveTorch({ torch: '2.13', cuda: '12.9', driver: '580.88', platform: 'windows-x86_64' })).toThrow(
+      /publishes no cu129 wheels for windows-x86_64/,
+    );
     expect(resolveTorch({ torch: '2.13', cuda: '12.9', driver: '580.65.06' }).variant).toBe('cu129'); // Linux has it
   });
 });
 
-describe('platformOf: Node\'s and Python\'s names', () => {
+describe("platformOf: Node's and Python's names", () => {
   it.each([
-    ['linux', 'x86_64', 'linux-x86_64'], ['linux', 'x64', 'linux-x86_64'], ['linux', 'aarch64', 'linux-aarch64'], ['linux', 'arm64', 'linux-aarch64'],
-    ['darwin', 'arm64', 'macos-arm64'], ['darwin', 'x86_64', 'macos-x86_64'], ['win32', 'AMD64', 'windows-x86_64'], ['win32', 'x64', 'windows-x86_64'],
-    ['linux', 'ppc64le', undefined], ['freebsd', 'amd64', undefined], ['win32', 'ARM64', undefined],
+    ['linux', 'x86_64', 'linux-x86_64'],
+    ['linux', 'x64', 'linux-x86_64'],
+    ['linux', 'aarch64', 'linux-aarch64'],
+    ['linux', 'arm64', 'linux-aarch64'],
+    ['darwin', 'arm64', 'macos-arm64'],
+    ['darwin', 'x86_64', 'macos-x86_64'],
+    ['win32', 'AMD64', 'windows-x86_64'],
+    ['win32', 'x64', 'windows-x86_64'],
+    ['linux', 'ppc64le', undefined],
+    ['freebsd', 'amd64', undefined],
+    ['win32', 'ARM64', undefined],
   ])('%s %s → %s', (system, machine, platform) => {
     expect(platformOf(system, machine)).toBe(platform);
   });

@@ -10,8 +10,15 @@ import { isTunaSetupError } from '@tuna-setup/sdk';
 import { resolveTorch, type ResolveRequest } from '@tuna-setup/sdk/torch';
 
 const D = {
-  r418: '418.226.00', r470: '470.256.02', r525: '525.147.05', r535: '535.230.02', r550: '550.144.03',
-  r560: '560.35.05', r570: '570.172.08', r575: '575.64.05', r580: '580.95.05',
+  r418: '418.226.00',
+  r470: '470.256.02',
+  r525: '525.147.05',
+  r535: '535.230.02',
+  r550: '550.144.03',
+  r560: '560.35.05',
+  r570: '570.172.08',
+  r575: '575.64.05',
+  r580: '580.95.05',
 };
 
 function rejects(req: ResolveRequest): { message: string; hint: string; reasons: string[] } {
@@ -80,7 +87,7 @@ describe('wheels and pytorch/pytorch images (minor-version compatibility + kerne
     expect(r.pipArgs).toEqual(['install', 'torch==2.14.0', 'torchvision==0.29.0', '--index-url', 'https://download.pytorch.org/whl/cu126']);
   });
 
-  it('a kernel rejection names the GPU and the variant\'s architectures', () => {
+  it("a kernel rejection names the GPU and the variant's architectures", () => {
     const r = resolveTorch({ torch: '2.7', driver: D.r535, gpus: ['6.1'] });
     expect(r.reasons).toContain('cu128: rejected — no kernels for compute capability 6.1 (cu128 of torch 2.7 has sm_75, sm_80, sm_86, sm_90, sm_100, sm_120)');
   });
@@ -89,14 +96,34 @@ describe('wheels and pytorch/pytorch images (minor-version compatibility + kerne
     // MVC: 418 is below every floor the tables have
     ['driver 418', { torch: '2.7', driver: D.r418, gpus: ['7.5'] }, /older than 450\.80\.02/, /a driver ≥ 450\.80\.02 \(for cu118\); or cuda: cpu$/],
     // 2.13 has no 11.x; REL: the newest release with cu118 is 2.7
-    ['torch 2.13 on 470', { torch: '2.13', driver: D.r470, gpus: ['7.5'] }, /older than 525\.60\.13/, /a driver ≥ 525\.60\.13 \(for cu126\); or torch 2\.7 \(cu118\); or cuda: cpu/],
+    [
+      'torch 2.13 on 470',
+      { torch: '2.13', driver: D.r470, gpus: ['7.5'] },
+      /older than 525\.60\.13/,
+      /a driver ≥ 525\.60\.13 \(for cu126\); or torch 2\.7 \(cu118\); or cuda: cpu/,
+    ],
     // SM: 2.14 cu126 lacks sm_120; cu130 needs 580 (MVC); 2.13 cu129 has sm_120 and runs on 570
-    ['RTX 50 (12.0) on 570, torch 2.14', { torch: '2.14', driver: D.r570, gpus: ['12.0'] }, /no kernels for compute capability 12\.0/, /a driver ≥ 580\.65\.06 \(for cu130\); or torch 2\.13 \(cu129\)/],
+    [
+      'RTX 50 (12.0) on 570, torch 2.14',
+      { torch: '2.14', driver: D.r570, gpus: ['12.0'] },
+      /no kernels for compute capability 12\.0/,
+      /a driver ≥ 580\.65\.06 \(for cu130\); or torch 2\.13 \(cu129\)/,
+    ],
     // SM: nothing in 2.6 has sm_100; 2.7 cu128 does
     ['B200 (10.0) on torch 2.6', { torch: '2.6', driver: D.r575, gpus: ['10.0'] }, /no kernels for compute capability 10\.0/, /torch 2\.7 \(cu128\)/],
-    ['--cuda 12.8 on 470', { torch: '2.7', driver: D.r470, gpus: ['8.6'], cuda: '12.8' }, /^cu128 of torch 2\.7 does not fit: driver 470\.256\.02 is older than 525\.60\.13/, /a driver ≥ 525\.60\.13/],
+    [
+      '--cuda 12.8 on 470',
+      { torch: '2.7', driver: D.r470, gpus: ['8.6'], cuda: '12.8' },
+      /^cu128 of torch 2\.7 does not fit: driver 470\.256\.02 is older than 525\.60\.13/,
+      /a driver ≥ 525\.60\.13/,
+    ],
     // REL: 2.7 has no cu130; 2.9–2.14 do
-    ['--cuda 13.0 on torch 2.7', { torch: '2.7', driver: D.r580, cuda: '13.0' }, /torch 2\.7 publishes no cu130 wheels \(it has cu118, cu126, cu128\)/, /torch 2\.9, 2\.10, 2\.11, 2\.12, 2\.13, 2\.14 for cu130/],
+    [
+      '--cuda 13.0 on torch 2.7',
+      { torch: '2.7', driver: D.r580, cuda: '13.0' },
+      /torch 2\.7 publishes no cu130 wheels \(it has cu118, cu126, cu128\)/,
+      /torch 2\.9, 2\.10, 2\.11, 2\.12, 2\.13, 2\.14 for cu130/,
+    ],
   ])('impossible: %s', (_name, req, message, hint) => {
     const e = rejects(req);
     expect(e.message).toMatch(message);
@@ -104,7 +131,7 @@ describe('wheels and pytorch/pytorch images (minor-version compatibility + kerne
   });
 });
 
-describe('nvidia/cuda images (the driver\'s own CUDA, NVIDIA_REQUIRE_CUDA)', () => {
+describe("nvidia/cuda images (the driver's own CUDA, NVIDIA_REQUIRE_CUDA)", () => {
   it('driver 550 runs CUDA ≤ 12.4 natively (T3): cu128 and cu126 are out, cu118 is in', () => {
     const r = resolveTorch({ torch: '2.7', driver: D.r550, gpus: ['8.6'], source: 'cuda' });
     expect(r.variant).toBe('cu118');
@@ -119,7 +146,9 @@ describe('nvidia/cuda images (the driver\'s own CUDA, NVIDIA_REQUIRE_CUDA)', () 
   });
 
   it('the smallest driver upgrade is offered', () => {
-    expect(rejects({ torch: 'latest', driver: D.r535, gpus: ['8.6'], source: 'cuda' }).hint).toMatch(/^would work: a driver ≥ 560\.28\.03 \(for cu126\); or torch 2\.7 \(cu118\)/);
+    expect(rejects({ torch: 'latest', driver: D.r535, gpus: ['8.6'], source: 'cuda' }).hint).toMatch(
+      /^would work: a driver ≥ 560\.28\.03 \(for cu126\); or torch 2\.7 \(cu118\)/,
+    );
   });
 });
 
@@ -137,7 +166,9 @@ describe('NGC images', () => {
   });
 
   it('a torch without an NGC release in the tables says which exist', () => {
-    expect(rejects({ torch: '2.14', driver: D.r580, source: 'ngc' }).hint).toMatch(/NGC ships torch 2\.3, 2\.4, 2\.5, 2\.6, 2\.7, 2\.8, 2\.9, 2\.10, 2\.11, 2\.12, 2\.13/);
+    expect(rejects({ torch: '2.14', driver: D.r580, source: 'ngc' }).hint).toMatch(
+      /NGC ships torch 2\.3, 2\.4, 2\.5, 2\.6, 2\.7, 2\.8, 2\.9, 2\.10, 2\.11, 2\.12, 2\.13/,
+    );
   });
 });
 
@@ -149,7 +180,10 @@ describe('images, companions and inputs', () => {
     // no GPU: the release's PyPI-default CUDA image (it runs on CPU too)
     [{ torch: '2.8', driver: null }, 'pytorch/pytorch:2.8.0-cuda12.8-cudnn9-runtime'],
     // through a registry mirror (Docker Hub images only)
-    [{ torch: '2.7', driver: D.r570, gpus: ['8.6'], registryMirror: 'hub.example.cn:5000' }, 'hub.example.cn:5000/pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime'],
+    [
+      { torch: '2.7', driver: D.r570, gpus: ['8.6'], registryMirror: 'hub.example.cn:5000' },
+      'hub.example.cn:5000/pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime',
+    ],
     [{ torch: '2.7', driver: D.r575, gpus: ['9.0'], source: 'ngc' as const, registryMirror: 'hub.example.cn' }, 'nvcr.io/nvidia/pytorch:25.04-py3'],
   ])('%j → %s', (req, image) => {
     expect(resolveTorch(req).image).toBe(image);

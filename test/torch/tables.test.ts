@@ -6,7 +6,16 @@
 import { describe, expect, it } from 'vitest';
 import { isTunaSetupError } from '@tuna-setup/sdk';
 import {
-  archCovers, archesFor, findRelease, minDriverFor, nativeCudaForDriver, NGC_RELEASES, CUDA_FULL, resolveTorch, TORCH_RELEASES, type ResolveRequest,
+  archCovers,
+  archesFor,
+  findRelease,
+  minDriverFor,
+  nativeCudaForDriver,
+  NGC_RELEASES,
+  CUDA_FULL,
+  resolveTorch,
+  TORCH_RELEASES,
+  type ResolveRequest,
 } from '@tuna-setup/sdk/torch';
 import { hasPytorchImage } from '../../packages/sdk/src/torch/releases.js';
 import { CUDA_IMAGE_REQUIREMENTS, cudaImageAcceptsDriver, gpuBrand } from '../../packages/sdk/src/torch/cuda-drivers.js';
@@ -35,7 +44,10 @@ describe('kernels per wheel variant', () => {
   });
 
   it.each([
-    ['cu121', '2.1'], ['cu121', '2.5'], ['cu124', '2.4'], ['cu124', '2.6'],
+    ['cu121', '2.1'],
+    ['cu121', '2.5'],
+    ['cu124', '2.4'],
+    ['cu124', '2.6'],
   ])('%s of torch %s builds sm_60, not sm_61 (pytorch/builder release/2.1–2.5 build_cuda.sh: 5.0;6.0;7.0;7.5;8.0;8.6;9.0)', (variant, minor) => {
     expect(archesFor(variant, minor)).toEqual([50, 60, 70, 75, 80, 86, 90]);
     // sm_60 kernels still run a Pascal 6.1 GPU (same major, lower minor)
@@ -98,7 +110,7 @@ describe('driver table', () => {
     expect(nativeCudaForDriver('595.71.05')).toBe('13.2');
   });
 
-  it('every NGC release\'s CUDA has a driver row, so each can be chosen (CUDA_DRIVERS covers NGC_RELEASES)', () => {
+  it("every NGC release's CUDA has a driver row, so each can be chosen (CUDA_DRIVERS covers NGC_RELEASES)", () => {
     for (const n of NGC_RELEASES) expect(minDriverFor(n.cuda, 'native'), n.tag).toBeDefined();
   });
 });
@@ -120,7 +132,9 @@ describe('NGC releases', () => {
   });
 
   it('26.06 (CUDA 13.3) is not chosen for a driver that runs 13.2 at most (Table 3: 595 → 13.2)', () => {
-    expect(rejection({ torch: '2.13', driver: '595.71.05', gpus: ['9.0'], source: 'ngc' })).toMatch(/no NGC PyTorch release with torch 2\.13 runs on driver 595\.71\.05/);
+    expect(rejection({ torch: '2.13', driver: '595.71.05', gpus: ['9.0'], source: 'ngc' })).toMatch(
+      /no NGC PyTorch release with torch 2\.13 runs on driver 595\.71\.05/,
+    );
   });
 });
 
@@ -159,17 +173,27 @@ describe('nvidia/cuda NVIDIA_REQUIRE_CUDA with brand exceptions (nvidia/containe
   it('says why a brand exception does not apply', () => {
     expect(cudaImageAcceptsDriver('12.8', '535.230.02').why).toMatch(/admits R535 only for .*tesla.* GPUs, and the GPU brand is unknown/);
     expect(cudaImageAcceptsDriver('12.8', '535.230.02', ['GeForce']).why).toMatch(/not GeForce$/);
-    expect(cudaImageAcceptsDriver('12.8', '535.230.02', ['Tesla'])).toMatchObject({ via: 'brand-exception', why: expect.stringMatching(/nvidia\/cuda:12\.8\.1 admits R535 for tesla GPUs/) });
+    expect(cudaImageAcceptsDriver('12.8', '535.230.02', ['Tesla'])).toMatchObject({
+      via: 'brand-exception',
+      why: expect.stringMatching(/nvidia\/cuda:12\.8\.1 admits R535 for tesla GPUs/),
+    });
     expect(cudaImageAcceptsDriver('12.8', '570.172.08').via).toBe('native');
   });
 
   it('reads NVML and nvidia-smi brand names', () => {
-    expect(['Tesla', 'Quadro RTX', 'NVML_BRAND_NVIDIA_VWS', 'NVIDIA RTX Virtual Workstation', 'NVIDIA Virtual Compute Server', 'GeForce RTX', 'Matrox'].map(gpuBrand))
-      .toEqual(['tesla', 'quadrortx', 'vws', 'vws', 'vcs', 'geforcertx', undefined]);
+    expect(
+      ['Tesla', 'Quadro RTX', 'NVML_BRAND_NVIDIA_VWS', 'NVIDIA RTX Virtual Workstation', 'NVIDIA Virtual Compute Server', 'GeForce RTX', 'Matrox'].map(
+        gpuBrand,
+      ),
+    ).toEqual(['tesla', 'quadrortx', 'vws', 'vws', 'vcs', 'geforcertx', undefined]);
   });
 
   it('has a row for each nvidia/cuda image the resolver tags (CUDA_FULL)', () => {
-    for (const cuda of Object.keys(CUDA_FULL)) expect(CUDA_IMAGE_REQUIREMENTS.find((r) => r.cuda === cuda), cuda).toBeDefined();
+    for (const cuda of Object.keys(CUDA_FULL))
+      expect(
+        CUDA_IMAGE_REQUIREMENTS.find((r) => r.cuda === cuda),
+        cuda,
+      ).toBeDefined();
     for (const r of CUDA_IMAGE_REQUIREMENTS) expect(r.tag.startsWith(`${r.cuda}.`)).toBe(true);
   });
 });

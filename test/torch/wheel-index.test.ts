@@ -8,14 +8,27 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isTunaSetupError } from '@tuna-setup/sdk';
 import { parseIndexPage } from '@tuna-setup/sdk/probe';
 import {
-  comparePep440, newestVersion, normalizePlatform, parseWheelName, readWheelIndex, summarizeTorchIndex, wheelIndexCacheFile, type WheelFile, type WheelIndexOptions,
+  comparePep440,
+  newestVersion,
+  normalizePlatform,
+  parseWheelName,
+  readWheelIndex,
+  summarizeTorchIndex,
+  wheelIndexCacheFile,
+  type WheelFile,
+  type WheelIndexOptions,
 } from '@tuna-setup/sdk/torch';
 import { CU130_FILES, PYPI_FILES, startTorchIndex, type TorchIndexServer } from '../helpers/torch-index.js';
 import { tempDir } from '../helpers/tmp.js';
 
 let srv: TorchIndexServer;
-beforeAll(async () => { srv = await startTorchIndex({ slowMs: 5_000 }); });
-afterEach(() => { srv.json = true; srv.gzip = false; });
+beforeAll(async () => {
+  srv = await startTorchIndex({ slowMs: 5_000 });
+});
+afterEach(() => {
+  srv.json = true;
+  srv.gzip = false;
+});
 
 const read = (base: string, options: WheelIndexOptions = {}) => readWheelIndex(`${srv.url}${base}`, 'torch', { allowHttp: true, offline: false, ...options });
 const named = (files: readonly WheelFile[], filename: string) => files.find((f) => f.filename === filename);
@@ -35,12 +48,23 @@ async function rejects(p: Promise<unknown>): Promise<{ code: string; message: st
 describe('reading an index', () => {
   it('reads a PyPI-like mirror as PEP 691 JSON: PyPI builds have no local version', async () => {
     const r = await read('/simple');
-    expect(r).toMatchObject({ format: 'json', source: 'network', requests: 1, project: 'torch', url: `${srv.url}/simple/torch/`, indexUrl: `${srv.url}/simple` });
+    expect(r).toMatchObject({
+      format: 'json',
+      source: 'network',
+      requests: 1,
+      project: 'torch',
+      url: `${srv.url}/simple/torch/`,
+      indexUrl: `${srv.url}/simple`,
+    });
     expect(srv.log.at(-1)?.accept).toBe('application/vnd.pypi.simple.v1+json, text/html;q=0.1');
     const f = named(r.files, 'torch-2.14.0-cp311-cp311-manylinux_2_28_x86_64.whl');
     expect(f).toEqual({
-      filename: 'torch-2.14.0-cp311-cp311-manylinux_2_28_x86_64.whl', version: '2.14.0', local: null,
-      python: ['cp311'], abi: 'cp311', platforms: ['manylinux_2_28_x86_64'],
+      filename: 'torch-2.14.0-cp311-cp311-manylinux_2_28_x86_64.whl',
+      version: '2.14.0',
+      local: null,
+      python: ['cp311'],
+      abi: 'cp311',
+      platforms: ['manylinux_2_28_x86_64'],
       url: expect.stringMatching(new RegExp(`^${srv.url}/packages/[0-9a-f]{2}/[0-9a-f]{2}/torch-2\\.14\\.0-cp311-cp311-manylinux_2_28_x86_64\\.whl$`)),
       requiresPython: '>=3.10',
     });
@@ -55,8 +79,12 @@ describe('reading an index', () => {
     const r = await read('/whl/cu130/');
     expect(r.files).toHaveLength(CU130_FILES.length);
     expect(named(r.files, 'torch-2.14.0+cu130-cp311-cp311-manylinux_2_28_x86_64.whl')).toEqual({
-      filename: 'torch-2.14.0+cu130-cp311-cp311-manylinux_2_28_x86_64.whl', version: '2.14.0', local: 'cu130',
-      python: ['cp311'], abi: 'cp311', platforms: ['manylinux_2_28_x86_64'],
+      filename: 'torch-2.14.0+cu130-cp311-cp311-manylinux_2_28_x86_64.whl',
+      version: '2.14.0',
+      local: 'cu130',
+      python: ['cp311'],
+      abi: 'cp311',
+      platforms: ['manylinux_2_28_x86_64'],
       url: `${srv.url}/whl/cu130/torch-2.14.0%2Bcu130-cp311-cp311-manylinux_2_28_x86_64.whl`,
     });
   });
@@ -106,28 +134,44 @@ describe('reading an index', () => {
   it('marks yanked files and requires-python from PEP 503 data- attributes (HTML)', async () => {
     srv.json = false;
     const r = await read('/simple');
-    expect(named(r.files, 'torch-2.13.1-cp312-cp312-win_amd64.whl')).toMatchObject({ yanked: true, yankedReason: 'broken CUDA libraries', requiresPython: '>=3.10' });
+    expect(named(r.files, 'torch-2.13.1-cp312-cp312-win_amd64.whl')).toMatchObject({
+      yanked: true,
+      yankedReason: 'broken CUDA libraries',
+      requiresPython: '>=3.10',
+    });
   });
 
   it('reads free-threaded builds (cp313-cp313t) as cp313t, and aarch64 wheels', async () => {
     const r = await read('/whl/cu130');
     expect(named(r.files, 'torch-2.14.0+cu130-cp313-cp313t-manylinux_2_28_aarch64.whl')).toMatchObject({
-      python: ['cp313t'], abi: 'cp313t', platforms: ['manylinux_2_28_aarch64'], local: 'cu130',
+      python: ['cp313t'],
+      abi: 'cp313t',
+      platforms: ['manylinux_2_28_aarch64'],
+      local: 'cu130',
     });
   });
 });
 
 describe('wheel names (PEP 427)', () => {
   it.each<[string, Partial<WheelFile> | undefined]>([
-    ['torch-2.14.0-cp311-cp311-manylinux_2_28_x86_64.whl', { version: '2.14.0', local: null, python: ['cp311'], abi: 'cp311', platforms: ['manylinux_2_28_x86_64'] }],
+    [
+      'torch-2.14.0-cp311-cp311-manylinux_2_28_x86_64.whl',
+      { version: '2.14.0', local: null, python: ['cp311'], abi: 'cp311', platforms: ['manylinux_2_28_x86_64'] },
+    ],
     ['torch-2.14.0+cu130-cp311-cp311-manylinux_2_28_x86_64.whl', { version: '2.14.0', local: 'cu130' }],
-    ['torch-2.14.0%2Bcu130-cp311-cp311-linux_aarch64.whl', { filename: 'torch-2.14.0+cu130-cp311-cp311-linux_aarch64.whl', local: 'cu130', platforms: ['linux_aarch64'] }],
+    [
+      'torch-2.14.0%2Bcu130-cp311-cp311-linux_aarch64.whl',
+      { filename: 'torch-2.14.0+cu130-cp311-cp311-linux_aarch64.whl', local: 'cu130', platforms: ['linux_aarch64'] },
+    ],
     ['torch-2.9.0+rocm6.4-cp312-cp312-manylinux_2_28_x86_64.whl', { version: '2.9.0', local: 'rocm6.4' }],
     ['torch-2.15.0.dev20260901+cpu-cp311-cp311-manylinux_2_28_x86_64.whl', { version: '2.15.0.dev20260901', local: 'cpu' }],
     ['torch-2.14.0-cp313-cp313t-manylinux_2_28_x86_64.whl', { python: ['cp313t'], abi: 'cp313t' }],
     ['torch-2.14.0-cp313t-cp313t-win_amd64.whl', { python: ['cp313t'], abi: 'cp313t' }],
     ['torch-2.14.0-cp311-none-macosx_11_0_arm64.whl', { python: ['cp311'], abi: 'none', platforms: ['macosx_11_0_arm64'] }],
-    ['triton-3.1.0-1-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl', { version: '3.1.0', platforms: ['manylinux_2_17_x86_64', 'manylinux2014_x86_64'] }],
+    [
+      'triton-3.1.0-1-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl',
+      { version: '3.1.0', platforms: ['manylinux_2_17_x86_64', 'manylinux2014_x86_64'] },
+    ],
     ['numpy-2.0.0-cp39.cp310-abi3-win_amd64.whl', { python: ['cp39', 'cp310'], abi: 'abi3' }],
     ['torch-2.14.0.tar.gz', undefined],
     ['torch-2.14.0-cp311-manylinux_2_28_x86_64.whl', undefined],
@@ -141,10 +185,20 @@ describe('wheel names (PEP 427)', () => {
   });
 
   it.each<[string, string[]]>([
-    ['manylinux_2_28_x86_64', ['linux-x86_64']], ['manylinux2014_x86_64', ['linux-x86_64']], ['linux_x86_64', ['linux-x86_64']],
-    ['manylinux_2_28_aarch64', ['linux-aarch64']], ['linux_aarch64', ['linux-aarch64']], ['musllinux_1_2_aarch64', ['linux-aarch64']],
-    ['macosx_11_0_arm64', ['macos-arm64']], ['macosx_10_9_x86_64', ['macos-x86_64']], ['macosx_10_9_universal2', ['macos-arm64', 'macos-x86_64']],
-    ['win_amd64', ['windows-x86_64']], ['win_arm64', ['windows-arm64']], ['any', ['any']], ['manylinux_2_28_ppc64le', ['linux-ppc64le']], ['ios_13_0_arm64_iphoneos', ['ios_13_0_arm64_iphoneos']],
+    ['manylinux_2_28_x86_64', ['linux-x86_64']],
+    ['manylinux2014_x86_64', ['linux-x86_64']],
+    ['linux_x86_64', ['linux-x86_64']],
+    ['manylinux_2_28_aarch64', ['linux-aarch64']],
+    ['linux_aarch64', ['linux-aarch64']],
+    ['musllinux_1_2_aarch64', ['linux-aarch64']],
+    ['macosx_11_0_arm64', ['macos-arm64']],
+    ['macosx_10_9_x86_64', ['macos-x86_64']],
+    ['macosx_10_9_universal2', ['macos-arm64', 'macos-x86_64']],
+    ['win_amd64', ['windows-x86_64']],
+    ['win_arm64', ['windows-arm64']],
+    ['any', ['any']],
+    ['manylinux_2_28_ppc64le', ['linux-ppc64le']],
+    ['ios_13_0_arm64_iphoneos', ['ios_13_0_arm64_iphoneos']],
   ])('platform %s is %j', (tag, want) => expect(normalizePlatform(tag)).toEqual(want));
 });
 
@@ -171,15 +225,22 @@ describe('what the listing says', () => {
     expect(newestVersion(files, { minor: '2.1' })).toBeUndefined(); // 2.13 and 2.14 are not 2.1
     expect(newestVersion([...files, ...cu], { variant: 'cu130', minor: '2.13' })).toBe('2.13.0');
     expect(newestVersion(files, { variant: 'cu130' })).toBeUndefined();
-    const nightly = ['torch-2.15.0.dev20260901+cu130-cp311-cp311-manylinux_2_28_x86_64.whl', 'torch-2.15.0rc1+cu130-cp311-cp311-manylinux_2_28_x86_64.whl']
-      .map((n) => ({ ...parseWheelName(n)!, url: 'http://h/' }));
+    const nightly = ['torch-2.15.0.dev20260901+cu130-cp311-cp311-manylinux_2_28_x86_64.whl', 'torch-2.15.0rc1+cu130-cp311-cp311-manylinux_2_28_x86_64.whl'].map(
+      (n) => ({ ...parseWheelName(n)!, url: 'http://h/' }),
+    );
     expect(newestVersion([...cu, ...nightly])).toBe('2.14.0');
     expect(newestVersion([...cu, ...nightly], { prerelease: true })).toBe('2.15.0rc1');
   });
 
   it.each<[string, string, number]>([
-    ['2.14.0', '2.13.1', 1], ['2.10.0', '2.9.1', 1], ['2.14', '2.14.0', 0], ['2.15.0.dev20260901', '2.15.0a1', -1],
-    ['2.15.0a1', '2.15.0rc1', -1], ['2.15.0rc1', '2.15.0', -1], ['2.15.0', '2.15.0.post1', -1], ['1!1.0', '2.0', 1],
+    ['2.14.0', '2.13.1', 1],
+    ['2.10.0', '2.9.1', 1],
+    ['2.14', '2.14.0', 0],
+    ['2.15.0.dev20260901', '2.15.0a1', -1],
+    ['2.15.0a1', '2.15.0rc1', -1],
+    ['2.15.0rc1', '2.15.0', -1],
+    ['2.15.0', '2.15.0.post1', -1],
+    ['1!1.0', '2.0', 1],
   ])('%s vs %s', (a, b, sign) => expect(Math.sign(comparePep440(a, b))).toBe(sign));
 });
 
@@ -222,8 +283,12 @@ describe('the cache', () => {
     const b = await read('/whl/cu130', { stateDir });
     expect(b.files).toBe(a.files);
     expect(() => (a.files as WheelFile[]).pop()).toThrow(TypeError);
-    expect(() => { (a.files[0]!.python as string[]).push('cp27'); }).toThrow(TypeError);
-    expect(() => { (a.files[0] as { version: string }).version = '0'; }).toThrow(TypeError);
+    expect(() => {
+      (a.files[0]!.python as string[]).push('cp27');
+    }).toThrow(TypeError);
+    expect(() => {
+      (a.files[0] as { version: string }).version = '0';
+    }).toThrow(TypeError);
   });
 
   it('is keyed by index URL and project', async () => {
@@ -348,7 +413,9 @@ describe('cost', () => {
     // a file this process has not read (another process wrote it): parsed from disk
     const cold = await time(20, (i) => utimesSync(file, new Date(), new Date(Date.now() + i * 1000)));
     expect(srv.count('/big/') - before).toBe(1);
-    console.info(`wheel index, 2,000 files: loopback read ${networkMs.toFixed(1)} ms (1 request, ${r.format}, cache written); cached read median ${warm.toFixed(3)} ms in-process, ${cold.toFixed(2)} ms from disk`);
+    console.info(
+      `wheel index, 2,000 files: loopback read ${networkMs.toFixed(1)} ms (1 request, ${r.format}, cache written); cached read median ${warm.toFixed(3)} ms in-process, ${cold.toFixed(2)} ms from disk`,
+    );
     expect(networkMs).toBeLessThan(2_000);
     expect(warm).toBeLessThan(1);
     expect(cold).toBeLessThan(50);

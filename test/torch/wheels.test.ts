@@ -24,7 +24,9 @@ describe('--wheels auto with a PyPI mirror', () => {
   it('a newer CUDA also fits (driver 580 runs cu130): the fast source still wins, and the reason says how to get the newer one', () => {
     const r = on({ torch: '2.9', driver: D.r580, gpus: ['9.0'] });
     expect(r).toMatchObject({ variant: 'cu128', wheelSource: 'pypi', torchIndexUrl: TUNA });
-    expect(inWords(r.reasons.find((x) => x.includes('chosen instead'))!, 'cli')).toMatch(/^cu128: chosen instead — the PyPI build of torch 2\.9, from the mirror .* --wheels upstream for cu130$/);
+    expect(inWords(r.reasons.find((x) => x.includes('chosen instead'))!, 'cli')).toMatch(
+      /^cu128: chosen instead — the PyPI build of torch 2\.9, from the mirror .* --wheels upstream for cu130$/,
+    );
     const up = on({ torch: '2.9', driver: D.r580, gpus: ['9.0'], wheels: 'upstream' });
     expect(up).toMatchObject({ variant: 'cu130', wheelSource: 'upstream', torchIndexUrl: 'https://download.pytorch.org/whl/cu130' });
   });
@@ -45,15 +47,25 @@ describe('--wheels auto with a PyPI mirror', () => {
     expect(on({ torch: '2.9', driver: D.r580, cuda: '12.8' })).toMatchObject({ variant: 'cu128', wheelSource: 'pypi' });
   });
 
-  it('cpu comes from the PyTorch index (PyPI\'s Linux torch is a CUDA build)', () => {
-    expect(on({ torch: '2.9', driver: D.r580, cuda: 'cpu' })).toMatchObject({ variant: 'cpu', wheelSource: 'upstream', torchIndexUrl: 'https://download.pytorch.org/whl/cpu' });
+  it("cpu comes from the PyTorch index (PyPI's Linux torch is a CUDA build)", () => {
+    expect(on({ torch: '2.9', driver: D.r580, cuda: 'cpu' })).toMatchObject({
+      variant: 'cpu',
+      wheelSource: 'upstream',
+      torchIndexUrl: 'https://download.pytorch.org/whl/cpu',
+    });
   });
 
   it('without a PyPI mirror nothing changes: the newest fitting variant from download.pytorch.org', () => {
     expect(resolveTorch({ torch: '2.9', driver: D.r580, gpus: ['9.0'] })).toMatchObject({ variant: 'cu130', wheelSource: 'upstream' });
     // pypi.org itself is no faster than download.pytorch.org: auto does not trade the newer CUDA for it
-    expect(resolveTorch({ torch: '2.9', driver: D.r580, gpus: ['9.0'], pypiIndex: 'https://pypi.org/simple' })).toMatchObject({ variant: 'cu130', wheelSource: 'upstream' });
-    expect(resolveTorch({ torch: '2.9', driver: D.r580, gpus: ['9.0'], pypiIndex: 'https://pypi.org/simple', wheels: 'pypi' })).toMatchObject({ variant: 'cu128', wheelSource: 'pypi' });
+    expect(resolveTorch({ torch: '2.9', driver: D.r580, gpus: ['9.0'], pypiIndex: 'https://pypi.org/simple' })).toMatchObject({
+      variant: 'cu130',
+      wheelSource: 'upstream',
+    });
+    expect(resolveTorch({ torch: '2.9', driver: D.r580, gpus: ['9.0'], pypiIndex: 'https://pypi.org/simple', wheels: 'pypi' })).toMatchObject({
+      variant: 'cu128',
+      wheelSource: 'pypi',
+    });
   });
 });
 
@@ -69,7 +81,8 @@ describe('--wheels pypi', () => {
   };
   it('refuses when the PyPI build does not fit the GPU, naming the way out', () => {
     expect(fail({ torch: '2.7', driver: D.r570, gpus: ['12.0'], wheels: 'pypi', pypiIndex: TUNA })).toEqual({
-      message: 'the PyPI build of torch 2.7 (cu126) does not fit: no kernels for compute capability 12.0 (cu126 of torch 2.7 has sm_50, sm_60, sm_70, sm_75, sm_80, sm_86, sm_90)',
+      message:
+        'the PyPI build of torch 2.7 (cu126) does not fit: no kernels for compute capability 12.0 (cu126 of torch 2.7 has sm_50, sm_60, sm_70, sm_75, sm_80, sm_86, sm_90)',
       hint: '--wheels auto takes cu128 from the PyTorch index',
     });
   });
@@ -101,7 +114,9 @@ describe('wheels that fit, with no image that does', () => {
   it('B200 (10.0) on 575, torch 2.13: cu129 wheels (Linux-only build, no pytorch/pytorch image); the image is null with what would give one', () => {
     const r = resolveTorch({ torch: '2.13', driver: '575.64.05', gpus: ['10.0'] });
     expect(r).toMatchObject({ variant: 'cu129', torchIndexUrl: 'https://download.pytorch.org/whl/cu129', image: null, imageCuda: null });
-    expect(inWords(r.imageProblem!, 'cli')).toMatch(/pytorch\/pytorch has no cu129 image of torch 2\.13.*--source cuda installs the cu129 wheels into an nvidia\/cuda image/);
+    expect(inWords(r.imageProblem!, 'cli')).toMatch(
+      /pytorch\/pytorch has no cu129 image of torch 2\.13.*--source cuda installs the cu129 wheels into an nvidia\/cuda image/,
+    );
     // nvidia/cuda: the driver runs 12.9 natively
     expect(resolveTorch({ torch: '2.13', driver: '575.64.05', gpus: ['10.0'], source: 'cuda' }).image).toMatch(/^nvidia\/cuda:12\.9/);
   });
@@ -115,9 +130,15 @@ describe('uv: the same choice for a uv project (pyproject.toml)', () => {
   const MIRROR = 'https://pypi.tuna.tsinghua.edu.cn/simple';
   it('from the PyTorch index: an explicit index that only the trio comes from — no other package can be taken from it', () => {
     const r = resolveTorch({ torch: '2.11', driver: '580.95.05', gpus: ['8.6'] });
-    const toml = parseToml(r.uvPyproject) as { tool: { uv: { index: { name: string; url: string; explicit: boolean }[]; sources: Record<string, { index: string }> } } };
+    const toml = parseToml(r.uvPyproject) as {
+      tool: { uv: { index: { name: string; url: string; explicit: boolean }[]; sources: Record<string, { index: string }> } };
+    };
     expect(toml.tool.uv.index).toEqual([{ name: `pytorch-${r.variant}`, url: r.torchIndexUrl, explicit: true }]);
-    expect(toml.tool.uv.sources).toEqual({ torch: { index: `pytorch-${r.variant}` }, torchvision: { index: `pytorch-${r.variant}` }, torchaudio: { index: `pytorch-${r.variant}` } });
+    expect(toml.tool.uv.sources).toEqual({
+      torch: { index: `pytorch-${r.variant}` },
+      torchvision: { index: `pytorch-${r.variant}` },
+      torchaudio: { index: `pytorch-${r.variant}` },
+    });
     expect(Object.keys(parseToml(resolveTorch({ torch: '2.14', driver: '580.95.05' }).uvPyproject) as object)).toEqual(['tool']);
     expect(resolveTorch({ torch: '2.14', driver: '580.95.05' }).uvPyproject).not.toContain('torchaudio'); // no torchaudio release for 2.14
   });
@@ -133,7 +154,13 @@ describe('the request is checked in the SDK (not only by the CLI)', () => {
     [{ driver: '580.95.05', gpus: ['sm_86'] }, /^gpuCc 'sm_86' is not a compute capability like 8\.6$/],
     [{ driver: null, python: 'three' }, /^python 'three' is not a version like 3\.12$/],
   ])('%j: USAGE before anything is resolved', (req, message) => {
-    const e = (() => { try { resolveTorch(req as ResolveRequest); } catch (x) { return x; } })() as InstanceType<typeof import('@tuna-setup/sdk').TunaSetupError>;
+    const e = (() => {
+      try {
+        resolveTorch(req as ResolveRequest);
+      } catch (x) {
+        return x;
+      }
+    })() as InstanceType<typeof import('@tuna-setup/sdk').TunaSetupError>;
     expect(e.code).toBe('USAGE');
     expect(e.message).toMatch(message);
   });

@@ -7,7 +7,13 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 export function parse<T extends Options>(args: string[], options: T, { allowPositionals = false } = {}) {
   let parsed;
   try {
-    parsed = parseArgs({ args, options: { ...options, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true, tokens: true, allowPositionals });
+    parsed = parseArgs({
+      args,
+      options: { ...options, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      tokens: true,
+      allowPositionals,
+    });
   } catch (e) {
     throw new UsageError((e as Error).message.replace(/\s*\n\s*/g, ' ')); // one line, as every error
   }

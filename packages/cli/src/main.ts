@@ -36,7 +36,9 @@ usage: tuna-setup <command> [options]   (every command takes --json)
 exit codes: 0 ok, 1 failure, 2 usage error; run: the job's own code.
 with --json, stdout carries exactly one JSON object: the result, or {"error":{"code","message","hint"}}.
 
-${Object.values(commands).map((c) => c.usage).join('\n\n')}`;
+${Object.values(commands)
+  .map((c) => c.usage)
+  .join('\n\n')}`;
 
 async function main(argv: string[], json: boolean): Promise<number> {
   const command = argv[0] === undefined ? undefined : commands[argv[0]];
@@ -56,6 +58,10 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 const argv = process.argv.slice(2);
 const json = (argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv).includes('--json');
 main(argv, json).then(
-  (code) => { process.exitCode = code; },
-  (e) => { process.exitCode = reportError(e, { json, ...(argv[0] && argv[0] in commands ? { command: argv[0] } : {}) }); },
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.exitCode = reportError(e, { json, ...(argv[0] && argv[0] in commands ? { command: argv[0] } : {}) });
+  },
 );

@@ -10,7 +10,10 @@ import { inWords, isTunaSetupError } from '@tuna-setup/sdk';
 
 /** A mistake in the command line itself; `command` names the command whose --help to read. */
 export class UsageError extends Error {
-  constructor(message: string, readonly hint?: string) {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
     super(message);
   }
 }

@@ -57,12 +57,27 @@ export type ErrorCode =
   | 'BAD_WORKDIR'
   | 'IMAGE_NOT_LOCAL';
 
-
 /** Codes that mean "this value, or this combination of settings, cannot work". */
 const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'USAGE', 'UNKNOWN_MIRROR', 'BAD_URL', 'INSECURE_URL', 'BAD_TARGET', 'BAD_SERVICE', 'BAD_CANDIDATE', 'BAD_BUDGET',
-  'BAD_TORCH_SPEC', 'UNKNOWN_TORCH', 'BAD_CUDA', 'BAD_GPUS', 'BAD_ENV', 'BAD_IMAGE', 'UNSUPPORTED_SERVICE',
-  'BAD_PULL', 'BAD_PUBLISH', 'BAD_VOLUME', 'BAD_WORKDIR',
+  'USAGE',
+  'UNKNOWN_MIRROR',
+  'BAD_URL',
+  'INSECURE_URL',
+  'BAD_TARGET',
+  'BAD_SERVICE',
+  'BAD_CANDIDATE',
+  'BAD_BUDGET',
+  'BAD_TORCH_SPEC',
+  'UNKNOWN_TORCH',
+  'BAD_CUDA',
+  'BAD_GPUS',
+  'BAD_ENV',
+  'BAD_IMAGE',
+  'UNSUPPORTED_SERVICE',
+  'BAD_PULL',
+  'BAD_PUBLISH',
+  'BAD_VOLUME',
+  'BAD_WORKDIR',
 ]);
 
 /** How each front end names a setting; null: that front end has no such setting. */

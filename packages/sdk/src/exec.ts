@@ -42,21 +42,30 @@ export function exec(argv: readonly string[], options: ExecOptions = {}): Promis
     let stderr = '';
     let timedOut = false;
     // our own timer, cleared whatever happens, so a finished command never keeps the process alive
-    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, options.timeoutMs ?? 30_000);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, options.timeoutMs ?? 30_000);
     const max = options.maxChars ?? 4 * 1024 * 1024;
     // the tail is what explains a failure; a chatty command cannot fill memory
     const keep = (all: string) => (all.length > max ? all.slice(all.length - max) : all);
     child.stdout!.setEncoding('utf8');
     child.stderr!.setEncoding('utf8');
-    child.stdout!.on('data', (d: string) => { stdout = keep(stdout + d); options.onOutput?.(d, 'stdout'); });
-    child.stderr!.on('data', (d: string) => { stderr = keep(stderr + d); options.onOutput?.(d, 'stderr'); });
+    child.stdout!.on('data', (d: string) => {
+      stdout = keep(stdout + d);
+      options.onOutput?.(d, 'stdout');
+    });
+    child.stderr!.on('data', (d: string) => {
+      stderr = keep(stderr + d);
+      options.onOutput?.(d, 'stderr');
+    });
     child.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       resolve({ code: e.code === 'ENOENT' ? 127 : 126, stdout, stderr: stderr + e.message });
     });
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code: timedOut ? 124 : code ?? 128, stdout, stderr });
+      resolve({ code: timedOut ? 124 : (code ?? 128), stdout, stderr });
     });
   });
 }

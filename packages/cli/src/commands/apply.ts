@@ -6,7 +6,6 @@ import { formatRanking, workloadFromFiles } from '@tuna-setup/sdk/probe';
 import { parse, positiveInt, refuseIgnored } from '../args.js';
 import { printJson, say, printUsage } from '../output.js';
 
-
 export const usage = `tuna-setup apply [options]
   Point pip, uv, conda (and Docker, containerd, Podman, BuildKit) at mirrors; originals are
   journaled for 'restore'.
@@ -72,12 +71,21 @@ export async function apply(args: string[]): Promise<number> {
   });
   if (v.help) return printUsage(usage, v.json);
   const targets = parseTargets(v.targets);
-  const per = { pip: 'pip-config', uv: 'uv-config', conda: 'conda-config', containerd: 'containerd-dir', podman: 'podman-config', buildkit: 'buildkit-config' } as const;
+  const per = {
+    pip: 'pip-config',
+    uv: 'uv-config',
+    conda: 'conda-config',
+    containerd: 'containerd-dir',
+    podman: 'podman-config',
+    buildkit: 'buildkit-config',
+  } as const;
   for (const [t, flag] of Object.entries(per)) if (!targets.includes(t as Target)) refuseIgnored(v, [flag], `with ${t} in --targets`);
   if (!targets.includes('docker')) refuseIgnored(v, ['docker-config', 'reload-docker', 'docker-pidfile'], 'with docker in --targets');
-  if (!targets.some((t) => ENGINE_TARGETS.includes(t))) refuseIgnored(v, ['docker-mirror', 'registry-mirror'], 'with docker, containerd, podman or buildkit in --targets');
+  if (!targets.some((t) => ENGINE_TARGETS.includes(t)))
+    refuseIgnored(v, ['docker-mirror', 'registry-mirror'], 'with docker, containerd, podman or buildkit in --targets');
   if (!v['reload-docker']) refuseIgnored(v, ['docker-pidfile'], 'with --reload-docker');
-  if (v.mirror !== 'auto' && !v.mirror.includes(',')) refuseIgnored(v, ['budget-ms', 'fresh', 'requirements'], 'when --mirror is auto or a list to choose among');
+  if (v.mirror !== 'auto' && !v.mirror.includes(','))
+    refuseIgnored(v, ['budget-ms', 'fresh', 'requirements'], 'when --mirror is auto or a list to choose among');
   if (v['dry-run']) refuseIgnored(v, ['reload-docker'], 'when files are written (not with --dry-run)');
   const allowHttp = v['allow-http'] ?? false;
   const extra = v['mirror-file'] ? loadMirrorFile(v['mirror-file'], { allowHttp }) : [];
@@ -94,7 +102,11 @@ export async function apply(args: string[]): Promise<number> {
   const budgetMs = v['budget-ms'] === undefined ? undefined : positiveInt(v['budget-ms'], '--budget-ms');
   const workload = v.requirements?.length ? await workloadFromFiles(v.requirements) : undefined;
   const { mirror, selections, warnings } = await chooseMirror({
-    spec: v.mirror, targets, extra, allowHttp, stateDir,
+    spec: v.mirror,
+    targets,
+    extra,
+    allowHttp,
+    stateDir,
     ...(budgetMs ? { budgetMs } : {}),
     ...(v.fresh ? { fresh: true } : {}),
     ...(workload ? { workload } : {}),

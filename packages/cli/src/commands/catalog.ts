@@ -36,11 +36,10 @@ export async function catalog(args: string[]): Promise<number> {
   if (v.help) return printUsage(usage, v.json);
   const allowHttp = v['allow-http'] === true;
   const extra = v['mirror-file'] ? loadMirrorFile(v['mirror-file'], { allowHttp }) : [];
-  const mirrors: Mirror[] = v.mirror?.length
-    ? v.mirror.map((name) => findMirror(name, { allowHttp, extra }))
-    : extra.length ? extra : [...listMirrors()];
+  const mirrors: Mirror[] = v.mirror?.length ? v.mirror.map((name) => findMirror(name, { allowHttp, extra })) : extra.length ? extra : [...listMirrors()];
   const rows = await verifyCatalog({
-    mirrors, allowHttp,
+    mirrors,
+    allowHttp,
     ...(v.concurrency ? { concurrency: positiveInt(v.concurrency, '--concurrency') } : {}),
     ...(v['stale-days'] ? { staleDays: positiveInt(v['stale-days'], '--stale-days') } : {}),
   });
@@ -48,7 +47,11 @@ export async function catalog(args: string[]): Promise<number> {
   if (v.json) printJson({ rows, counts });
   else {
     for (const r of rows) say(`${r.verdict.padEnd(11)} ${r.mirror.padEnd(8)} ${r.row.padEnd(28)} ${r.url}${r.verdict === 'ok' ? '' : `  — ${r.detail}`}`);
-    say(Object.entries(counts).map(([k, n]) => `${n} ${k}`).join(', '));
+    say(
+      Object.entries(counts)
+        .map(([k, n]) => `${n} ${k}`)
+        .join(', '),
+    );
   }
   return rows.every((r) => r.verdict === 'ok') ? 0 : 1;
 }

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { syncImages, type SyncEvent } from '@tuna-setup/sdk/registry';
 import { IMAGE_SOURCES, parseMachine, planImages, type ImageFlavor, type ImagePlan, type ImageSource } from '@tuna-setup/sdk/torch';
-import { parse, positiveInt, refuseIgnored } from '../args.js';
+import { parse, positiveInt } from '../args.js';
 import { printJson, printUsage, say, UsageError } from '../output.js';
 
 export const usage = `tuna-setup images plan [options]
@@ -32,7 +32,11 @@ tuna-setup images sync --to REGISTRY[/PREFIX] [IMAGE…] [--plan FILE|-]
   --json                  {"images":[{"source","target","digest","platforms","skipped","blobs",
                           "bytes"}],"requests","seconds"}`;
 
-const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const list = (v: string | undefined) =>
+  (v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
 
 export async function images(args: string[]): Promise<number> {
@@ -54,7 +58,8 @@ async function plan(args: string[]): Promise<number> {
   if (v.help) return printUsage(usage, v.json);
   if (!v.machine?.length) throw new UsageError('give at least one --machine (DRIVER[:CC,…] or none)');
   const sources = list(v.source);
-  for (const s of sources) if (!(IMAGE_SOURCES as readonly string[]).includes(s)) throw new UsageError(`--source '${s}' is not one of ${IMAGE_SOURCES.join(', ')}`);
+  for (const s of sources)
+    if (!(IMAGE_SOURCES as readonly string[]).includes(s)) throw new UsageError(`--source '${s}' is not one of ${IMAGE_SOURCES.join(', ')}`);
   const flavors = list(v.flavor);
   for (const f of flavors) if (f !== 'runtime' && f !== 'devel') throw new UsageError(`--flavor '${f}' is not one of runtime, devel`);
   const result = planImages({
@@ -63,9 +68,10 @@ async function plan(args: string[]): Promise<number> {
     sources: sources as ImageSource[],
     flavors: flavors as ImageFlavor[],
   });
-  if (v.json) return printJson(result), 0;
+  if (v.json) return (printJson(result), 0);
   for (const i of result.images) say(`${i.image}   (torch ${i.torch} ${i.variant}; ${i.for.length} combination${i.for.length > 1 ? 's' : ''})`);
-  for (const u of result.unresolved) say(`none: torch ${u.torch}, driver ${u.driver ?? 'none'}${u.gpus.length ? ` (${u.gpus.join(',')})` : ''}, ${u.source} ${u.flavor} — ${u.problem}`);
+  for (const u of result.unresolved)
+    say(`none: torch ${u.torch}, driver ${u.driver ?? 'none'}${u.gpus.length ? ` (${u.gpus.join(',')})` : ''}, ${u.source} ${u.flavor} — ${u.problem}`);
   return 0;
 }
 
@@ -76,17 +82,22 @@ function imagesFromPlan(file: string): string[] {
   } catch (e) {
     throw new UsageError(`--plan ${file}: ${(e as Error).message}`, "give the JSON that 'tuna-setup images plan --json' prints");
   }
-  if (!Array.isArray(data.images) || data.images.some((i) => typeof i?.image !== 'string')) throw new UsageError(`--plan ${file}: no "images":[{"image":…}] in it`, "give the JSON that 'tuna-setup images plan --json' prints");
+  if (!Array.isArray(data.images) || data.images.some((i) => typeof i?.image !== 'string'))
+    throw new UsageError(`--plan ${file}: no "images":[{"image":…}] in it`, "give the JSON that 'tuna-setup images plan --json' prints");
   return data.images.map((i) => i.image);
 }
 
 async function sync(args: string[]): Promise<number> {
-  const { values: v, positionals } = parse(args, {
-    to: { type: 'string' },
-    plan: { type: 'string' },
-    concurrency: { type: 'string' },
-    'allow-http': { type: 'boolean' },
-  }, { allowPositionals: true });
+  const { values: v, positionals } = parse(
+    args,
+    {
+      to: { type: 'string' },
+      plan: { type: 'string' },
+      concurrency: { type: 'string' },
+      'allow-http': { type: 'boolean' },
+    },
+    { allowPositionals: true },
+  );
   if (v.help) return printUsage(usage, v.json);
   if (!v.to) throw new UsageError('give --to REGISTRY[/PREFIX], e.g. --to harbor.corp/pytorch');
   const refs = [...positionals, ...(v.plan ? imagesFromPlan(v.plan) : [])];
@@ -102,7 +113,8 @@ async function sync(args: string[]): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const report = await syncImages({
-    images: refs, to: v.to,
+    images: refs,
+    to: v.to,
     ...(v.concurrency ? { concurrency: positiveInt(v.concurrency, '--concurrency') } : {}),
     ...(v['allow-http'] ? { allowHttp: true } : {}),
     onProgress: progress,
@@ -111,9 +123,11 @@ async function sync(args: string[]): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   });
-  if (v.json) return printJson(report), 0;
+  if (v.json) return (printJson(report), 0);
   for (const i of report.images) say(`${i.target}@${i.digest}`);
   const copied = report.images.reduce((n, i) => n + i.blobs.copied, 0);
-  process.stderr.write(`tuna-setup: ${report.images.length} image${report.images.length > 1 ? 's' : ''}, ${copied} blob${copied === 1 ? '' : 's'} copied (${mib(report.images.reduce((n, i) => n + i.bytes, 0))}) in ${report.seconds} s\n`);
+  process.stderr.write(
+    `tuna-setup: ${report.images.length} image${report.images.length > 1 ? 's' : ''}, ${copied} blob${copied === 1 ? '' : 's'} copied (${mib(report.images.reduce((n, i) => n + i.bytes, 0))}) in ${report.seconds} s\n`,
+  );
   return 0;
 }

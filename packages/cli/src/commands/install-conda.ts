@@ -15,7 +15,11 @@ export const usage = `tuna-setup install-conda [miniforge|micromamba] --prefix D
   --json                  {"prefix","source","bin"}`;
 
 export async function installConda(args: string[]): Promise<number> {
-  const { values: v, positionals } = parse(args, { prefix: { type: 'string' }, mirror: { type: 'string' }, 'allow-http': { type: 'boolean' } }, { allowPositionals: true });
+  const { values: v, positionals } = parse(
+    args,
+    { prefix: { type: 'string' }, mirror: { type: 'string' }, 'allow-http': { type: 'boolean' } },
+    { allowPositionals: true },
+  );
   if (v.help) return printUsage(usage, v.json);
   const [kind = 'miniforge', ...extra] = positionals;
   if (extra.length) throw new UsageError(`one kind at a time: '${extra.join(' ')}' is extra`);
@@ -23,11 +27,15 @@ export async function installConda(args: string[]): Promise<number> {
   if (!v.prefix) throw new UsageError('give --prefix DIR (where conda goes)');
   if (kind === 'micromamba' && v.mirror) throw new UsageError('--mirror is only used for miniforge (no mirror carries micromamba)');
   const log = (l: string) => process.stderr.write(`tuna-setup: ${l}\n`);
-  const installed = kind === 'miniforge'
-    ? await installMiniforge(findMirror(v.mirror ?? 'tuna', { allowHttp: v['allow-http'] === true }), v.prefix, { log, ...(v['allow-http'] ? { allowHttp: true } : {}) })
-    : await installMicromamba(v.prefix, { log });
+  const installed =
+    kind === 'miniforge'
+      ? await installMiniforge(findMirror(v.mirror ?? 'tuna', { allowHttp: v['allow-http'] === true }), v.prefix, {
+          log,
+          ...(v['allow-http'] ? { allowHttp: true } : {}),
+        })
+      : await installMicromamba(v.prefix, { log });
   const bin = `${installed.prefix}/bin`;
-  if (v.json) return printJson({ ...installed, bin }), 0;
+  if (v.json) return (printJson({ ...installed, bin }), 0);
   say(`${kind} installed in ${installed.prefix} (from ${installed.source}); put ${bin} on PATH`);
   return 0;
 }

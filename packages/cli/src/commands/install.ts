@@ -28,19 +28,25 @@ export async function install(args: string[]): Promise<number> {
   const dash = args.indexOf('--');
   // the interpreter decides the Python version and platform; no image is involved
   const { python: _version, platform: _platform, source: _s, flavor: _f, 'registry-mirror': _r, ...flags } = resolveFlags;
-  const { values: v, positionals } = parse(dash === -1 ? args : args.slice(0, dash), {
-    ...flags, ...wheelFlags,
-    python: { type: 'string' },
-    installer: { type: 'string' },
-    'no-verify': { type: 'boolean' },
-  }, { allowPositionals: true });
+  const { values: v, positionals } = parse(
+    dash === -1 ? args : args.slice(0, dash),
+    {
+      ...flags,
+      ...wheelFlags,
+      python: { type: 'string' },
+      installer: { type: 'string' },
+      'no-verify': { type: 'boolean' },
+    },
+    { allowPositionals: true },
+  );
   if (v.help) return printUsage(usage, v.json);
   const installer = v.installer ?? 'auto';
   if (!(INSTALLERS as readonly string[]).includes(installer)) throw new UsageError(`--installer '${installer}' is not one of ${INSTALLERS.join(', ')}`);
   const { python, ...resolveValues } = v;
   const { request, reason } = await wheelsRequest(resolveValues);
   const report = await installTorch({
-    ...request, checkImage: false,
+    ...request,
+    checkImage: false,
     ...(python ? { interpreter: python } : {}),
     packages: positionals,
     installerArgs: dash === -1 ? [] : args.slice(dash + 1),
@@ -55,16 +61,33 @@ export async function install(args: string[]): Promise<number> {
   if (v.json) {
     const { executable, version, system, machine } = report.python;
     printJson({
-      torch: env.torch, torchvision: env.torchvision, torchaudio: env.torchaudio, variant: env.variant, cuda: env.cuda,
-      wheelSource: env.wheelSource, torchIndexUrl: env.torchIndexUrl, python: { executable, version, system, machine },
-      installer: report.installer, commands: report.commands, verified: report.verified, seconds: report.seconds, reasons, warnings: env.warnings,
+      torch: env.torch,
+      torchvision: env.torchvision,
+      torchaudio: env.torchaudio,
+      variant: env.variant,
+      cuda: env.cuda,
+      wheelSource: env.wheelSource,
+      torchIndexUrl: env.torchIndexUrl,
+      python: { executable, version, system, machine },
+      installer: report.installer,
+      commands: report.commands,
+      verified: report.verified,
+      seconds: report.seconds,
+      reasons,
+      warnings: env.warnings,
     });
     return 0;
   }
-  say(`installed: torch ${env.torch}, torchvision ${env.torchvision}${env.torchaudio ? `, torchaudio ${env.torchaudio}` : ''} (${env.variant}) into ${report.python.executable}`);
+  say(
+    `installed: torch ${env.torch}, torchvision ${env.torchvision}${env.torchaudio ? `, torchaudio ${env.torchaudio}` : ''} (${env.variant}) into ${report.python.executable}`,
+  );
   say(`from:      ${env.torchIndexUrl} (${env.wheelSource}), with ${report.installer}, in ${report.seconds.install.toFixed(1)} s`);
   const seen = report.verified;
-  say(seen ? `verified:  torch ${seen.torch}, CUDA ${seen.cuda ?? 'none (CPU build)'}${seen.arches.length ? `, kernels ${seen.arches.join(' ')}` : ''}${seen.devices.length ? `; sees ${seen.devices.map((d) => `${d.name} (${d.capability})`).join(', ')}` : ''}` : 'verified:  no (--no-verify)');
+  say(
+    seen
+      ? `verified:  torch ${seen.torch}, CUDA ${seen.cuda ?? 'none (CPU build)'}${seen.arches.length ? `, kernels ${seen.arches.join(' ')}` : ''}${seen.devices.length ? `; sees ${seen.devices.map((d) => `${d.name} (${d.capability})`).join(', ')}` : ''}`
+      : 'verified:  no (--no-verify)',
+  );
   say('why:');
   for (const r of reasons) say(`  - ${r}`);
   return 0;

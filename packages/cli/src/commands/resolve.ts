@@ -1,7 +1,16 @@
 /** `tuna-setup resolve`: the PyTorch wheel index and image that fit this driver and GPU, with the tag checked. */
 import { defaultStateDir, inWords, resolveEnvironment, type EnvironmentRequest } from '@tuna-setup/sdk';
 import { pypiIndexFor } from '@tuna-setup/sdk/config';
-import { checkResolveRequest, IMAGE_SOURCES, TORCH_PLATFORMS, type TorchPlatform, WHEEL_SOURCES, type WheelSource, type ImageFlavor, type ImageSource } from '@tuna-setup/sdk/torch';
+import {
+  checkResolveRequest,
+  IMAGE_SOURCES,
+  TORCH_PLATFORMS,
+  type TorchPlatform,
+  WHEEL_SOURCES,
+  type WheelSource,
+  type ImageFlavor,
+  type ImageSource,
+} from '@tuna-setup/sdk/torch';
 import { parseRegistryMirror } from '@tuna-setup/sdk/registry';
 import { parse, refuseIgnored } from '../args.js';
 import { printJson, say, UsageError, printUsage } from '../output.js';
@@ -65,15 +74,25 @@ export const resolveFlags = {
   sysroot: { type: 'string' },
 } as const;
 
-export type ResolveValues = { [K in keyof typeof resolveFlags]?: (typeof resolveFlags)[K]['type'] extends 'boolean' ? boolean : (typeof resolveFlags)[K] extends { multiple: true } ? string[] : string };
+export type ResolveValues = {
+  [K in keyof typeof resolveFlags]?: (typeof resolveFlags)[K]['type'] extends 'boolean'
+    ? boolean
+    : (typeof resolveFlags)[K] extends { multiple: true }
+      ? string[]
+      : string;
+};
 
 export function resolveRequest(v: ResolveValues): EnvironmentRequest {
   const source = pick<ImageSource>(v.source, IMAGE_SOURCES, '--source');
   const flavor = pick<ImageFlavor>(v.flavor, ['runtime', 'devel'], '--flavor');
   const platform = pick<TorchPlatform>(v.platform, TORCH_PLATFORMS, '--platform');
   if (v.driver === 'none') refuseIgnored(v, ['gpu-cc'], 'with a driver (--driver none means no GPU)');
-  if (v['wheel-mirror'] === undefined && (v as { wheels?: string }).wheels !== 'mirror') refuseIgnored(v, ['state-dir'], 'with --wheel-mirror auto or --wheels mirror (the ranking is cached there)');
-  const gpus = (v['gpu-cc'] ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  if (v['wheel-mirror'] === undefined && (v as { wheels?: string }).wheels !== 'mirror')
+    refuseIgnored(v, ['state-dir'], 'with --wheel-mirror auto or --wheels mirror (the ranking is cached there)');
+  const gpus = (v['gpu-cc'] ?? [])
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
   // the values themselves are checked by the SDK (checkResolveRequest), before anything is detected or fetched
   checkResolveRequest({ driver: v.driver === 'none' ? null : v.driver, gpus, ...(v.python !== undefined ? { python: v.python } : {}) });
   const allowHttp = (v as { 'allow-http'?: boolean })['allow-http'] === true;
@@ -105,14 +124,22 @@ export const wheelFlags = {
 } as const;
 
 /** The request `resolve` and `install` make: the resolve flags, and where the wheels come from; `reasons` for the report. */
-export async function wheelsRequest(v: ResolveValues & { wheels?: string; mirror?: string; fresh?: boolean; 'allow-http'?: boolean }): Promise<{ request: EnvironmentRequest; reason?: string }> {
+export async function wheelsRequest(
+  v: ResolveValues & { wheels?: string; mirror?: string; fresh?: boolean; 'allow-http'?: boolean },
+): Promise<{ request: EnvironmentRequest; reason?: string }> {
   const wheels = pick<WheelSource>(v.wheels, WHEEL_SOURCES, '--wheels') ?? 'auto';
   if (wheels === 'upstream' || wheels === 'pypi') refuseIgnored(v, ['wheel-mirror'], 'with --wheels auto or mirror');
   if (wheels === 'mirror' || wheels === 'upstream') refuseIgnored(v, ['mirror'], 'with --wheels auto or pypi');
   const allowHttp = v['allow-http'] === true;
   const pypi = wheels === 'auto' || wheels === 'pypi' ? await pypiIndexFor(v.mirror, { allowHttp }) : undefined;
   return {
-    request: { ...resolveRequest(v), wheels, ...(pypi ? { pypiIndex: pypi.url } : {}), ...(v.fresh ? { fresh: true } : {}), ...(allowHttp ? { allowHttp } : {}) },
+    request: {
+      ...resolveRequest(v),
+      wheels,
+      ...(pypi ? { pypiIndex: pypi.url } : {}),
+      ...(v.fresh ? { fresh: true } : {}),
+      ...(allowHttp ? { allowHttp } : {}),
+    },
     ...(pypi ? { reason: `PyPI index: ${pypi.url} (${pypi.from})` } : {}),
   };
 }
@@ -127,12 +154,16 @@ export async function resolve(args: string[]): Promise<number> {
   const { detected: _detected, ...out } = env;
   out.reasons = out.reasons.map((r) => inWords(r, 'cli'));
   if (out.imageProblem) out.imageProblem = inWords(out.imageProblem, 'cli');
-  if (v.json) return printJson(out), 0;
+  if (v.json) return (printJson(out), 0);
   say(`torch:   ${env.torch} (torchvision ${env.torchvision}${env.torchaudio ? `, torchaudio ${env.torchaudio}` : ''})`);
-  say(`variant: ${env.variant}${env.cuda ? ` (CUDA ${env.cuda})` : ''} — driver ${env.driver ?? 'none'}${env.gpus.length ? `, GPUs ${env.gpus.join(', ')}` : ''}`);
+  say(
+    `variant: ${env.variant}${env.cuda ? ` (CUDA ${env.cuda})` : ''} — driver ${env.driver ?? 'none'}${env.gpus.length ? `, GPUs ${env.gpus.join(', ')}` : ''}`,
+  );
   say(`index:   ${env.torchIndexUrl} (${env.wheelSource})`);
   say(`pip:     pip ${env.pipArgs.join(' ')}`);
-  say(`image:   ${env.image ? `${env.image}${env.digest ? `@${env.digest}` : ' (not checked: offline)'}` : `none — ${inWords(env.imageProblem ?? '', 'cli')}`}`);
+  say(
+    `image:   ${env.image ? `${env.image}${env.digest ? `@${env.digest}` : ' (not checked: offline)'}` : `none — ${inWords(env.imageProblem ?? '', 'cli')}`}`,
+  );
   say('why:');
   for (const r of out.reasons) say(`  - ${r}`);
   return 0;

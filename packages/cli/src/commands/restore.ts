@@ -18,12 +18,20 @@ export async function restore(args: string[]): Promise<number> {
   const { values: v } = parse(args, { 'state-dir': { type: 'string' }, force: { type: 'boolean' }, session: { type: 'string' }, all: { type: 'boolean' } });
   if (v.help) return printUsage(usage, v.json);
   if (v.all) refuseIgnored(v, ['session'], 'without --all (--all takes back every session)');
-  const restored = await restoreMirror(v['state-dir'] ?? defaultStateDir(), { force: v.force ?? false, all: v.all ?? false, ...(v.session !== undefined ? { session: v.session } : {}) });
+  const restored = await restoreMirror(v['state-dir'] ?? defaultStateDir(), {
+    force: v.force ?? false,
+    all: v.all ?? false,
+    ...(v.session !== undefined ? { session: v.session } : {}),
+  });
   const conflicts = restored.filter((r) => r.action === 'conflict');
   if (!v.json) for (const r of restored) say(`  ${r.action.padEnd(9)} ${r.path}`);
   if (conflicts.length) {
-    throw new TunaSetupError('RESTORE_CONFLICT', `${conflicts.map((c) => c.path).join(', ')} changed by hand since apply; left as is`,
-      'keep your edits, or restore with {force=true} to put the originals back anyway', { details: { restored } });
+    throw new TunaSetupError(
+      'RESTORE_CONFLICT',
+      `${conflicts.map((c) => c.path).join(', ')} changed by hand since apply; left as is`,
+      'keep your edits, or restore with {force=true} to put the originals back anyway',
+      { details: { restored } },
+    );
   }
   if (v.json) printJson({ restored });
   return 0;

@@ -66,7 +66,11 @@ export async function run(args: string[]): Promise<number> {
   if (v.image !== 'auto') {
     parseRunImage(v.image);
     // the resolve flags choose an image; with one given they would be ignored (--sysroot still serves the preflight)
-    refuseIgnored(v, Object.keys(resolveFlags).filter((f) => f !== 'sysroot' && f !== 'registry-mirror'), 'with --image auto (they choose the image)');
+    refuseIgnored(
+      v,
+      Object.keys(resolveFlags).filter((f) => f !== 'sysroot' && f !== 'registry-mirror'),
+      'with --image auto (they choose the image)',
+    );
   }
   const env: Record<string, string> = {};
   for (const kv of v.env ?? []) {
@@ -81,7 +85,12 @@ export async function run(args: string[]): Promise<number> {
 
   const resolved = v.image === 'auto' ? await resolveEnvironment(resolveRequest(v)) : undefined;
   if (resolved && resolved.image === null) throw new TunaSetupError('UNRESOLVABLE', 'no image to run in', resolved.imageProblem ?? 'give one with {image}');
-  const given = v['registry-mirror']?.length ? pullThrough(v.image, v['registry-mirror'].map((m) => parseRegistryMirror(m, '--registry-mirror', { allowHttp: v['allow-http'] === true }))) : v.image;
+  const given = v['registry-mirror']?.length
+    ? pullThrough(
+        v.image,
+        v['registry-mirror'].map((m) => parseRegistryMirror(m, '--registry-mirror', { allowHttp: v['allow-http'] === true })),
+      )
+    : v.image;
   const image = resolved?.image ?? given;
   if (resolved) process.stderr.write(`tuna-setup: ${image} (${resolved.variant}${resolved.digest ? `, ${resolved.digest}` : ''})\n`);
 
@@ -89,17 +98,36 @@ export async function run(args: string[]): Promise<number> {
   // what the Action's job gets too: the mirror pip and uv were pointed at, the resolved torch index; --env wins
   const job = jobEnvironment(resolved ? { torchIndexUrl: resolved.torchIndexUrl } : {});
   const result = await runInContainer(
-    { image, command, gpus, name: `tuna-setup-run-${process.pid}`, workspace, env: { ...job.env, ...env }, volumes, publish, interactive: v.interactive ?? false },
     {
-      pull, imageCuda: resolved?.imageCuda ?? null, requiresNativeCuda: (v.source ?? 'pytorch') !== 'pytorch', ...(v.sysroot ? { sysroot: v.sysroot } : {}),
-      ...(v.json ? { stdout: 'stderr' as const } : {}), log, warn: (l) => log(`warning: ${l}`),
+      image,
+      command,
+      gpus,
+      name: `tuna-setup-run-${process.pid}`,
+      workspace,
+      env: { ...job.env, ...env },
+      volumes,
+      publish,
+      interactive: v.interactive ?? false,
+    },
+    {
+      pull,
+      imageCuda: resolved?.imageCuda ?? null,
+      requiresNativeCuda: (v.source ?? 'pytorch') !== 'pytorch',
+      ...(v.sysroot ? { sysroot: v.sysroot } : {}),
+      ...(v.json ? { stdout: 'stderr' as const } : {}),
+      log,
+      warn: (l) => log(`warning: ${l}`),
     },
   );
   if (v.json) {
     const digest = result.digest ?? resolved?.digest ?? undefined;
     printJson({
-      image, ...(digest ? { digest } : {}), exitCode: result.exitCode, seconds: Math.round(result.seconds * 1000) / 1000,
-      ...(result.signal ? { signal: result.signal } : {}), pulled: result.pulled,
+      image,
+      ...(digest ? { digest } : {}),
+      exitCode: result.exitCode,
+      seconds: Math.round(result.seconds * 1000) / 1000,
+      ...(result.signal ? { signal: result.signal } : {}),
+      pulled: result.pulled,
     });
   }
   return result.exitCode;

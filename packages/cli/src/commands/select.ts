@@ -44,17 +44,25 @@ export async function select(args: string[]): Promise<number> {
   const budgetMs = v['budget-ms'] === undefined ? undefined : positiveInt(v['budget-ms'], '--budget-ms');
   const allowHttp = v['allow-http'] ?? false;
   const extra = v['mirror-file'] ? loadMirrorFile(v['mirror-file'], { allowHttp }) : [];
-  const names = v.mirrors?.split(',').map((s) => s.trim()).filter(Boolean) ?? [];
-  const candidates = names.length || v.candidate?.length
-    ? userCandidates(service, { names, pairs: v.candidate ?? [], extra, allowHttp })
-    : catalogCandidates(service, extra);
+  const names =
+    v.mirrors
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean) ?? [];
+  const candidates =
+    names.length || v.candidate?.length ? userCandidates(service, { names, pairs: v.candidate ?? [], extra, allowHttp }) : catalogCandidates(service, extra);
   if (isOffline()) {
-    throw new TunaSetupError('OFFLINE', 'TUNA_SETUP_OFFLINE=1: select probes the network and was told not to',
-      'unset TUNA_SETUP_OFFLINE, or name a mirror with apply {mirror=NAME}');
+    throw new TunaSetupError(
+      'OFFLINE',
+      'TUNA_SETUP_OFFLINE=1: select probes the network and was told not to',
+      'unset TUNA_SETUP_OFFLINE, or name a mirror with apply {mirror=NAME}',
+    );
   }
   const workload = v.requirements?.length ? await workloadFromFiles(v.requirements) : undefined;
   const report = await selectMirror({
-    service, candidates, allowHttp,
+    service,
+    candidates,
+    allowHttp,
     ...(workload ? { workload } : {}),
     stateDir: v['state-dir'] ?? defaultStateDir(),
     ...(budgetMs ? { budgetMs } : {}),

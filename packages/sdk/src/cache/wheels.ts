@@ -111,7 +111,12 @@ export interface LocalCacheOptions {
   readScopes: readonly string[];
 }
 
-interface IndexEntry { scope: string; key: string; bytes: number; usedAt: number }
+interface IndexEntry {
+  scope: string;
+  key: string;
+  bytes: number;
+  usedAt: number;
+}
 const INDEX = 'index.json';
 const ENTRY = /^tuna-setup-wheels-[\w.+-]+$/;
 
@@ -119,7 +124,12 @@ async function readIndex(root: string): Promise<IndexEntry[]> {
   const raw = await readFile(path.join(root, INDEX), 'utf8').catch(() => '');
   try {
     const v = JSON.parse(raw) as { entries?: unknown };
-    return Array.isArray(v.entries) ? v.entries.filter((e): e is IndexEntry => typeof e?.key === 'string' && ENTRY.test(e.key) && typeof e.scope === 'string' && typeof e.bytes === 'number' && typeof e.usedAt === 'number') : [];
+    return Array.isArray(v.entries)
+      ? v.entries.filter(
+          (e): e is IndexEntry =>
+            typeof e?.key === 'string' && ENTRY.test(e.key) && typeof e.scope === 'string' && typeof e.bytes === 'number' && typeof e.usedAt === 'number',
+        )
+      : [];
   } catch {
     return []; // a lost index: entries not in it are swept on the next save
   }
@@ -128,7 +138,11 @@ const writeIndex = (root: string, entries: IndexEntry[]) => writeFileAtomic(path
 const scopeDir = (root: string, scope: string) => path.join(root, clean(scope));
 
 /** Restores the newest entry matching a restore key (scopes in order) into `targets`; returns its key. */
-export async function restoreLocalCache(o: LocalCacheOptions, restoreKeys: readonly string[], targets: Readonly<Record<string, string>>): Promise<string | undefined> {
+export async function restoreLocalCache(
+  o: LocalCacheOptions,
+  restoreKeys: readonly string[],
+  targets: Readonly<Record<string, string>>,
+): Promise<string | undefined> {
   return withStateLock(o.root, async () => {
     const index = await readIndex(o.root);
     let hit: IndexEntry | undefined;
@@ -142,7 +156,13 @@ export async function restoreLocalCache(o: LocalCacheOptions, restoreKeys: reado
     if (!hit) return undefined;
     const dir = path.join(o.root, hit.scope, hit.key);
     for (const [name, target] of Object.entries(targets)) {
-      if (await stat(path.join(dir, name)).then(() => true, () => false)) await copyTree(path.join(dir, name), target);
+      if (
+        await stat(path.join(dir, name)).then(
+          () => true,
+          () => false,
+        )
+      )
+        await copyTree(path.join(dir, name), target);
     }
     hit.usedAt = Date.now();
     await writeIndex(o.root, index);
@@ -151,14 +171,25 @@ export async function restoreLocalCache(o: LocalCacheOptions, restoreKeys: reado
 }
 
 /** Stores `sources` as the entry `key` in this job's scope (whole, or not at all), then evicts beyond the cap. */
-export async function saveLocalCache(o: LocalCacheOptions, key: string, sources: Readonly<Record<string, string>>, bytes: number): Promise<{ evicted: string[] }> {
+export async function saveLocalCache(
+  o: LocalCacheOptions,
+  key: string,
+  sources: Readonly<Record<string, string>>,
+  bytes: number,
+): Promise<{ evicted: string[] }> {
   if (!ENTRY.test(key)) throw new Error(`not a wheel cache key: ${key}`);
   const scope = clean(o.scope);
   const tmp = path.join(scopeDir(o.root, scope), `.${key}.${process.pid}.tmp`);
   await rm(tmp, { recursive: true, force: true });
   // the copy happens outside the lock; only the rename and the index are under it
   for (const [name, src] of Object.entries(sources)) {
-    if (await stat(src).then((s) => s.isDirectory(), () => false)) await copyTree(src, path.join(tmp, name));
+    if (
+      await stat(src).then(
+        (s) => s.isDirectory(),
+        () => false,
+      )
+    )
+      await copyTree(src, path.join(tmp, name));
   }
   await mkdir(tmp, { recursive: true });
   return withStateLock(o.root, async () => {

@@ -43,16 +43,25 @@ const MiB = 1024 * 1024;
 class SourceError extends Error {}
 
 /** The verified file from the first source that works; INSTALL_FAILED naming every source's failure. */
-export async function fetchVerified(what: string, sources: readonly InstallerSource[], o: FetchOptions = {}): Promise<{ path: string; source: string; sha256: string }> {
+export async function fetchVerified(
+  what: string,
+  sources: readonly InstallerSource[],
+  o: FetchOptions = {},
+): Promise<{ path: string; source: string; sha256: string }> {
   const log = o.log ?? (() => {});
   const failures: string[] = [];
   for (const [i, s] of sources.entries()) {
     const deadline = AbortSignal.timeout(o.timeoutMs ?? 600_000);
     const dispatcher = await createDispatcher({ deadline, timeoutMs: 60_000 });
-    const get = (url: string, maxBytes: number) => httpRequest(url, {
-      dispatcher, signal: deadline, maxBytes, whole: true, ...(o.allowHttp ? { allowHttp: true } : {}),
-      ...(o.token && new URL(url).hostname === 'github.com' ? { headers: { authorization: `token ${o.token}` } } : {}),
-    });
+    const get = (url: string, maxBytes: number) =>
+      httpRequest(url, {
+        dispatcher,
+        signal: deadline,
+        maxBytes,
+        whole: true,
+        ...(o.allowHttp ? { allowHttp: true } : {}),
+        ...(o.token && new URL(url).hostname === 'github.com' ? { headers: { authorization: `token ${o.token}` } } : {}),
+      });
     try {
       const sums = await get(s.sha256Url, 64 * 1024);
       if (sums.status !== 200) throw new SourceError(`HTTP ${sums.status} for ${s.sha256Url}`);
@@ -80,8 +89,11 @@ export async function fetchVerified(what: string, sources: readonly InstallerSou
       await dispatcher.destroy().catch(() => {});
     }
   }
-  throw new TunaSetupError('INSTALL_FAILED', `cannot get the ${what} — ${failures.join('; ')}`,
-    "check the mirror's github-release copy and the network, or install conda yourself ({installConda=none})");
+  throw new TunaSetupError(
+    'INSTALL_FAILED',
+    `cannot get the ${what} — ${failures.join('; ')}`,
+    "check the mirror's github-release copy and the network, or install conda yourself ({installConda=none})",
+  );
 }
 
 /** An installed conda: its prefix and the source its file came from. */
@@ -99,7 +111,11 @@ export async function installMiniforge(mirror: Mirror, prefix: string, o: FetchO
   const r = await exec(['bash', installer.path, '-b', '-u', '-p', prefix], { timeoutMs: 15 * 60_000 });
   if (!o.cache) await rm(path.dirname(installer.path), { recursive: true, force: true });
   if (r.code !== 0) {
-    throw new TunaSetupError('INSTALL_FAILED', `the Miniforge installer exited ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join(' / ')}`, `it ran as: bash ${installer.path} -b -u -p ${prefix}`);
+    throw new TunaSetupError(
+      'INSTALL_FAILED',
+      `the Miniforge installer exited ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join(' / ')}`,
+      `it ran as: bash ${installer.path} -b -u -p ${prefix}`,
+    );
   }
   return { prefix, source: installer.source };
 }

@@ -29,8 +29,11 @@ const NAMES: Record<string, string> = {
 export function miniforgeInstallerName(platform: NodeJS.Platform = process.platform, arch: string = process.arch): string {
   const name = NAMES[`${platform}-${arch}`];
   if (!name) {
-    throw new TunaSetupError('UNSUPPORTED_SERVICE', `no Miniforge shell installer for ${platform}/${arch}`,
-      '{installConda} supports Linux (x86_64, aarch64, ppc64le) and macOS; on Windows use conda-incubator/setup-miniconda');
+    throw new TunaSetupError(
+      'UNSUPPORTED_SERVICE',
+      `no Miniforge shell installer for ${platform}/${arch}`,
+      '{installConda} supports Linux (x86_64, aarch64, ppc64le) and macOS; on Windows use conda-incubator/setup-miniconda',
+    );
   }
   return name;
 }
@@ -47,7 +50,8 @@ export interface InstallerSource {
 export function miniforgeSources(mirror: Mirror, file = miniforgeInstallerName(), env: NodeJS.ProcessEnv = process.env): InstallerSource[] {
   const out: InstallerSource[] = [];
   const base = mirror.miniforge?.url.replace(/\/+$/, '');
-  if (base && base !== MINIFORGE_UPSTREAM) out.push({ name: mirror.name, url: `${base}/LatestRelease/${file}`, sha256Url: `${base}/LatestRelease/${file}.sha256` });
+  if (base && base !== MINIFORGE_UPSTREAM)
+    out.push({ name: mirror.name, url: `${base}/LatestRelease/${file}`, sha256Url: `${base}/LatestRelease/${file}.sha256` });
   const up = upstream(env);
   out.push({ name: 'official', url: `${up}/latest/download/${file}`, sha256Url: `${up}/latest/download/${file}.sha256` });
   return out;
@@ -73,10 +77,18 @@ const MICROMAMBA: Record<string, string> = {
  * Where the micromamba binary for a platform and arch comes from: the upstream release only, as no
  * catalog mirror carries it. UNSUPPORTED_SERVICE except on Linux (x86_64, aarch64, ppc64le) and macOS (x86_64, arm64).
  */
-export function micromambaSources(platform: NodeJS.Platform = process.platform, arch: string = process.arch, env: NodeJS.ProcessEnv = process.env): InstallerSource[] {
+export function micromambaSources(
+  platform: NodeJS.Platform = process.platform,
+  arch: string = process.arch,
+  env: NodeJS.ProcessEnv = process.env,
+): InstallerSource[] {
   const file = MICROMAMBA[`${platform}-${arch}`];
   if (!file) {
-    throw new TunaSetupError('UNSUPPORTED_SERVICE', `no micromamba binary for ${platform}/${arch}`, '{installConda=micromamba} supports Linux (x86_64, aarch64, ppc64le) and macOS');
+    throw new TunaSetupError(
+      'UNSUPPORTED_SERVICE',
+      `no micromamba binary for ${platform}/${arch}`,
+      '{installConda=micromamba} supports Linux (x86_64, aarch64, ppc64le) and macOS',
+    );
   }
   const up = (env.TUNA_SETUP_MICROMAMBA_UPSTREAM || MICROMAMBA_UPSTREAM).replace(/\/+$/, '');
   return [{ name: 'official', url: `${up}/latest/download/${file}`, sha256Url: `${up}/latest/download/${file}.sha256` }];

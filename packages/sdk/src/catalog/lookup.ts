@@ -38,8 +38,13 @@ export function findMirror(spec: string, options: LookupOptions = {}): Mirror {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed)) return mirrorFromUrl(trimmed, options);
   const mirror = listMirrors(options.extra).find((m) => m.name === trimmed.toLowerCase());
   if (!mirror) {
-    throw new TunaSetupError('UNKNOWN_MIRROR', `unknown mirror '${spec}'`,
-      `use one of: ${listMirrors(options.extra).map((m) => m.name).join(', ')}; or a https:// URL`);
+    throw new TunaSetupError(
+      'UNKNOWN_MIRROR',
+      `unknown mirror '${spec}'`,
+      `use one of: ${listMirrors(options.extra)
+        .map((m) => m.name)
+        .join(', ')}; or a https:// URL`,
+    );
   }
   return mirror;
 }
@@ -59,7 +64,11 @@ export function mirrorFromUrl(input: string, policy: UrlPolicy = {}): Mirror {
     name: host,
     title: host,
     url,
-    pypi: { index: `${url}/pypi/web/simple`, ...provenance, note: 'TUNA-style layout assumed (USTC-style sites serve /pypi/simple: give that index URL itself)' },
+    pypi: {
+      index: `${url}/pypi/web/simple`,
+      ...provenance,
+      note: 'TUNA-style layout assumed (USTC-style sites serve /pypi/simple: give that index URL itself)',
+    },
     conda: {
       defaultChannels: ['main', 'r', 'msys2'].map((c) => `${url}/anaconda/pkgs/${c}`),
       cloud: `${url}/anaconda/cloud`,
@@ -81,15 +90,13 @@ export function loadMirrorFile(path: string, policy: UrlPolicy = {}): Mirror[] {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new TunaSetupError('BAD_MIRROR_FILE', `cannot read mirror file ${path}: ${(e as Error).message}`,
-      'check the path given to {mirrorFile}');
+    throw new TunaSetupError('BAD_MIRROR_FILE', `cannot read mirror file ${path}: ${(e as Error).message}`, 'check the path given to {mirrorFile}');
   }
   let data: unknown;
   try {
     data = parseYaml(text); // YAML is a superset of JSON
   } catch (e) {
-    throw new TunaSetupError('BAD_MIRROR_FILE', `${path}: ${(e as Error).message.split('\n')[0]}`,
-      'fix the JSON/YAML syntax at that line');
+    throw new TunaSetupError('BAD_MIRROR_FILE', `${path}: ${(e as Error).message.split('\n')[0]}`, 'fix the JSON/YAML syntax at that line');
   }
   const list = Array.isArray(data) ? data : [data];
   return list.map((entry, i) => checkMirrorEntry(entry, `${path} entry ${i + 1}`, policy));
@@ -97,8 +104,11 @@ export function loadMirrorFile(path: string, policy: UrlPolicy = {}): Mirror[] {
 
 function checkMirrorEntry(entry: unknown, where: string, policy: UrlPolicy): Mirror {
   const fail = (what: string): never => {
-    throw new TunaSetupError('BAD_MIRROR_FILE', `${where}: ${what}`,
-      'a mirror needs name (lower-case) and url, plus any of pypi.index, conda.{defaultChannels,cloud,channels}, pytorchWheels.index, dockerHub.url, status.{url,format}');
+    throw new TunaSetupError(
+      'BAD_MIRROR_FILE',
+      `${where}: ${what}`,
+      'a mirror needs name (lower-case) and url, plus any of pypi.index, conda.{defaultChannels,cloud,channels}, pytorchWheels.index, dockerHub.url, status.{url,format}',
+    );
   };
   if (!entry || typeof entry !== 'object' || Array.isArray(entry)) fail('not a mapping');
   const m = entry as Record<string, any>;
@@ -110,7 +120,8 @@ function checkMirrorEntry(entry: unknown, where: string, policy: UrlPolicy): Mir
   if (m.pypi !== undefined) mirror.pypi = { index: url(m.pypi?.index, 'pypi.index'), ...provenance };
   if (m.conda !== undefined) {
     const c = m.conda ?? {};
-    const strings = (v: unknown, key: string) => (Array.isArray(v) && v.every((s) => typeof s === 'string') ? (v as string[]) : fail(`${key} must be a list of strings`));
+    const strings = (v: unknown, key: string) =>
+      Array.isArray(v) && v.every((s) => typeof s === 'string') ? (v as string[]) : fail(`${key} must be a list of strings`);
     mirror.conda = {
       defaultChannels: strings(c.defaultChannels, 'conda.defaultChannels').map((u, i) => url(u, `conda.defaultChannels[${i}]`)),
       cloud: url(c.cloud, 'conda.cloud'),

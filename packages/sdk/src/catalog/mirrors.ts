@@ -12,10 +12,7 @@
 import type { Mirror } from './types.js';
 
 // MindSpore left CONDA_CLOUD_REPOS in tuna/tunasync-scripts commit aa79192 (2024-12-19): no longer synced
-const TUNA_CLOUD_CHANNELS = [
-  'conda-forge', 'pytorch', 'pytorch-lts', 'pytorch-test', 'pytorch3d', 'bioconda',
-  'rapidsai', 'dglteam', 'Paddle',
-];
+const TUNA_CLOUD_CHANNELS = ['conda-forge', 'pytorch', 'pytorch-lts', 'pytorch-test', 'pytorch3d', 'bioconda', 'rapidsai', 'dglteam', 'Paddle'];
 const THIRD_PARTY = 'third-party use only: no page of the mirror documents it';
 const TUNASYNC_SCRIPTS = 'tuna/tunasync-scripts anaconda.py CONDA_REPOS, CONDA_CLOUD_REPOS';
 
@@ -41,8 +38,12 @@ export const MIRRORS: readonly Mirror[] = [
       checked: '2026-08-20',
     },
     conda: {
-      ...tunaLayoutConda('https://mirrors.tuna.tsinghua.edu.cn', TUNASYNC_SCRIPTS, '2026-08-20',
-        'off-campus IPv4 requests may be redirected to BFSU (tuna/issues #1633)'),
+      ...tunaLayoutConda(
+        'https://mirrors.tuna.tsinghua.edu.cn',
+        TUNASYNC_SCRIPTS,
+        '2026-08-20',
+        'off-campus IPv4 requests may be redirected to BFSU (tuna/issues #1633)',
+      ),
       channels: TUNA_CLOUD_CHANNELS,
       lacks: ['nvidia', 'pytorch-nightly', 'MindSpore'],
       // the catalog review of tunasync-scripts anaconda.py (2026-11): conda-forge is synced without linux-ppc64le
@@ -70,11 +71,15 @@ export const MIRRORS: readonly Mirror[] = [
       checked: '2026-08-20',
     },
     conda: {
-      ...tunaLayoutConda('https://mirrors.bfsu.edu.cn', 'RubyMetric/chsrc issue #21 (.condarc output)', '2026-07-23',
-        'cloud channel list assumed equal to TUNA (same tunasync-scripts); not verified per channel'),
+      ...tunaLayoutConda(
+        'https://mirrors.bfsu.edu.cn',
+        'RubyMetric/chsrc issue #21 (.condarc output)',
+        '2026-07-23',
+        'cloud channel list assumed equal to TUNA (same tunasync-scripts); not verified per channel',
+      ),
       channels: ['conda-forge', 'pytorch', 'bioconda'],
       lacks: ['nvidia'],
-      unverified: 'the channel list: BFSU publishes none (assumed as TUNA\'s, whose scripts it runs)',
+      unverified: "the channel list: BFSU publishes none (assumed as TUNA's, whose scripts it runs)",
     },
     status: {
       url: 'https://mirrors.bfsu.edu.cn/static/tunasync.json',
@@ -94,8 +99,12 @@ export const MIRRORS: readonly Mirror[] = [
       note: 'metadata synced from TUNA; files cached on demand, misses redirect to TUNA',
     },
     conda: {
-      ...tunaLayoutConda('https://mirrors.ustc.edu.cn', 'ustclug/mirrorhelp docs/anaconda.md', '2026-06-28',
-        'main/r/msys2 redirect to TUNA (licence); cloud channels are a dynamic cache, misses go to TUNA'),
+      ...tunaLayoutConda(
+        'https://mirrors.ustc.edu.cn',
+        'ustclug/mirrorhelp docs/anaconda.md',
+        '2026-06-28',
+        'main/r/msys2 redirect to TUNA (licence); cloud channels are a dynamic cache, misses go to TUNA',
+      ),
       channels: ['conda-forge', 'bioconda'],
       lacks: ['nvidia'],
     },
@@ -129,10 +138,10 @@ export const MIRRORS: readonly Mirror[] = [
     conda: {
       defaultChannels: ['main', 'r', 'msys2'].map((c) => `https://mirror.sjtu.edu.cn/anaconda/pkgs/${c}`),
       cloud: 'https://mirror.sjtu.edu.cn/anaconda/cloud',
-      channels: ['conda-forge', 'pytorch', 'pytorch-lts', 'pytorch-test', 'bioconda', 'dglteam',
-        'atztogo', 'matsci', 'menpo', 'soumith', 'viscid-hub'],
+      channels: ['conda-forge', 'pytorch', 'pytorch-lts', 'pytorch-test', 'bioconda', 'dglteam', 'atztogo', 'matsci', 'menpo', 'soumith', 'viscid-hub'],
       lacks: ['nvidia'],
-      source: 'sjtug/mirror-test-scripts .condarc; mirrorz-org/mirrorz-docs customs.zh.md; sjtug/mirror-docker-unified worker configs (pkgs main/r/msys2; subdirs synced)',
+      source:
+        'sjtug/mirror-test-scripts .condarc; mirrorz-org/mirrorz-docs customs.zh.md; sjtug/mirror-docker-unified worker configs (pkgs main/r/msys2; subdirs synced)',
       checked: '2026-11-27',
       note: 'answers 403 instead of 404 for missing files (sjtug #360)',
       lacksSubdirs: { 'pkgs/main': ['linux-aarch64', 'osx-arm64'], 'conda-forge': ['linux-aarch64'], pytorch: ['linux-aarch64', 'osx-arm64'] },
@@ -162,8 +171,7 @@ export const MIRRORS: readonly Mirror[] = [
       unverified: THIRD_PARTY,
     },
     conda: {
-      ...tunaLayoutConda('https://mirror.nju.edu.cn', 'RubyMetric/chsrc; nju-lug/Mira #30', '2026-07-23',
-        'cloud base seen only in third-party use'),
+      ...tunaLayoutConda('https://mirror.nju.edu.cn', 'RubyMetric/chsrc; nju-lug/Mira #30', '2026-07-23', 'cloud base seen only in third-party use'),
       channels: ['conda-forge', 'pytorch', 'bioconda'],
       lacks: ['nvidia'],
       unverified: THIRD_PARTY,

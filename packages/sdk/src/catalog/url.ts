@@ -21,20 +21,24 @@ export function checkMirrorUrl(input: string, what: string, policy: UrlPolicy = 
   try {
     url = new URL(input);
   } catch {
-    throw new TunaSetupError('BAD_URL', `${what}: '${input}' is not a URL`,
-      'give a full URL such as https://mirrors.example.edu.cn');
+    throw new TunaSetupError('BAD_URL', `${what}: '${input}' is not a URL`, 'give a full URL such as https://mirrors.example.edu.cn');
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new TunaSetupError('BAD_URL', `${what}: '${input}' uses ${url.protocol.replace(':', '')}, not http(s)`,
-      'give an https:// URL');
+    throw new TunaSetupError('BAD_URL', `${what}: '${input}' uses ${url.protocol.replace(':', '')}, not http(s)`, 'give an https:// URL');
   }
   if (url.protocol === 'http:' && !policy.allowHttp) {
-    throw new TunaSetupError('INSECURE_URL', `${what}: '${input}' is plain http`,
-      'use https://, or pass {allowHttp=true} if this mirror really has no TLS (traffic can then be read and altered)');
+    throw new TunaSetupError(
+      'INSECURE_URL',
+      `${what}: '${input}' is plain http`,
+      'use https://, or pass {allowHttp=true} if this mirror really has no TLS (traffic can then be read and altered)',
+    );
   }
   if (url.username || url.password) {
-    throw new TunaSetupError('BAD_URL', `${what}: '${url.host}' URL carries credentials`,
-      'keep tokens out of config files: put them in ~/.netrc or a keyring and give the URL without user:password@');
+    throw new TunaSetupError(
+      'BAD_URL',
+      `${what}: '${url.host}' URL carries credentials`,
+      'keep tokens out of config files: put them in ~/.netrc or a keyring and give the URL without user:password@',
+    );
   }
   if (url.search || url.hash) {
     throw new TunaSetupError('BAD_URL', `${what}: '${input}' has a query or fragment`, 'give the URL without ?… or #…');

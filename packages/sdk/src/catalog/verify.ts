@@ -54,7 +54,12 @@ export interface VerifyOptions {
 }
 
 /** One URL `verifyCatalog` fetches for a catalog row: the mirror, the row's name, and whether its answer carries a date. */
-export interface VerifyProbe { mirror: string; row: string; url: string; dated?: boolean }
+export interface VerifyProbe {
+  mirror: string;
+  row: string;
+  url: string;
+  dated?: boolean;
+}
 
 /** The URLs a row configures, each with the one resource that proves it serves. */
 export function verifyTargets(m: Mirror): VerifyProbe[] {
@@ -93,18 +98,34 @@ export async function verifyCatalog(options: VerifyOptions = {}): Promise<RowChe
     const base = { mirror: p.mirror, row: p.row, url: p.url };
     try {
       const res = await httpRequest(p.url, {
-        dispatcher, signal: AbortSignal.any([deadline, AbortSignal.timeout(timeoutMs)]), method: 'HEAD', maxBytes: 0, ...(options.allowHttp ? { allowHttp: true } : {}),
+        dispatcher,
+        signal: AbortSignal.any([deadline, AbortSignal.timeout(timeoutMs)]),
+        method: 'HEAD',
+        maxBytes: 0,
+        ...(options.allowHttp ? { allowHttp: true } : {}),
       });
       const moved = res.chain.length > 1 ? { movedTo: res.url } : {};
       const status = res.status;
-      if (status === 404 || status === 403 || status === 410) return { ...base, status, ...moved, verdict: 'missing', detail: `HTTP ${status}${res.chain.length > 1 ? ` at ${res.url}` : ''}` };
+      if (status === 404 || status === 403 || status === 410)
+        return { ...base, status, ...moved, verdict: 'missing', detail: `HTTP ${status}${res.chain.length > 1 ? ` at ${res.url}` : ''}` };
       if (status >= 400) return { ...base, status, ...moved, verdict: 'unreachable', detail: `HTTP ${status}` };
-      if (res.chain.length > 1) return { ...base, status, ...moved, verdict: 'moved', detail: `redirects to ${res.url} (HTTP ${status}): the row should name where it serves from` };
+      if (res.chain.length > 1)
+        return { ...base, status, ...moved, verdict: 'moved', detail: `redirects to ${res.url} (HTTP ${status}): the row should name where it serves from` };
       const modified = Date.parse(res.headers['last-modified'] ?? '');
       if (p.dated && Number.isFinite(modified) && now() - modified > staleMs) {
-        return { ...base, status, verdict: 'stale', detail: `last modified ${new Date(modified).toISOString().slice(0, 10)}, ${Math.floor((now() - modified) / 86_400_000)} days ago` };
+        return {
+          ...base,
+          status,
+          verdict: 'stale',
+          detail: `last modified ${new Date(modified).toISOString().slice(0, 10)}, ${Math.floor((now() - modified) / 86_400_000)} days ago`,
+        };
       }
-      return { ...base, status, verdict: 'ok', detail: `HTTP ${status}${Number.isFinite(modified) ? `, modified ${new Date(modified).toISOString().slice(0, 10)}` : ''}` };
+      return {
+        ...base,
+        status,
+        verdict: 'ok',
+        detail: `HTTP ${status}${Number.isFinite(modified) ? `, modified ${new Date(modified).toISOString().slice(0, 10)}` : ''}`,
+      };
     } catch (e) {
       return { ...base, verdict: 'unreachable', detail: describeHttpError(e, p.url) };
     }

@@ -34,7 +34,8 @@ export function renderBuildkitdToml(existing: string, settings: BuildkitSettings
     if (new URL(m.url).protocol === 'http:') want.set(new URL(m.url).host, { ...(want.get(new URL(m.url).host) ?? { mirrors: [] }), http: true });
   }
 
-  const find = (name: string): Table | undefined => tables(lines).find((t) => !t.array && t.keys.length === 2 && t.keys[0] === 'registry' && t.keys[1] === name);
+  const find = (name: string): Table | undefined =>
+    tables(lines).find((t) => !t.array && t.keys.length === 2 && t.keys[0] === 'registry' && t.keys[1] === name);
   const append = (name: string, body: string[]) => {
     let text = withTrailingEol(lines.join(''), eol);
     text += `${text.trim() ? eol : ''}[registry.${tomlString(name)}]${eol}${body.map((b) => `  ${b}${eol}`).join('')}`;

@@ -48,8 +48,11 @@ function parseCondarc(text: string, file: string): Parsed {
   const err = doc.errors[0];
   if (err) {
     const line = err.linePos?.[0]?.line;
-    throw new TunaSetupError('PARSE_ERROR', `${file}${line ? `:${line}` : ''}: ${err.message.split('\n')[0]}`,
-      'conda cannot read this file either; fix it by hand (tuna-setup left it untouched)');
+    throw new TunaSetupError(
+      'PARSE_ERROR',
+      `${file}${line ? `:${line}` : ''}: ${err.message.split('\n')[0]}`,
+      'conda cannot read this file either; fix it by hand (tuna-setup left it untouched)',
+    );
   }
   const top = doc.contents;
   if (top !== null && !isMap(top) && !(isScalar(top) && top.value === null)) {
@@ -69,16 +72,22 @@ function parseCondarc(text: string, file: string): Parsed {
   });
   if (dangling) {
     const line = lineCounter.linePos(dangling.range?.[0] ?? 0).line;
-    throw new TunaSetupError('PARSE_ERROR', `${file}:${line}: alias *${dangling.source} has no anchor &${dangling.source} before it`,
-      `conda cannot read this file either; define &${dangling.source} before its use or write the value out, by hand (tuna-setup left the file untouched)`);
+    throw new TunaSetupError(
+      'PARSE_ERROR',
+      `${file}:${line}: alias *${dangling.source} has no anchor &${dangling.source} before it`,
+      `conda cannot read this file either; define &${dangling.source} before its use or write the value out, by hand (tuna-setup left the file untouched)`,
+    );
   }
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (e) {
     if (/excessive alias count/i.test((e as Error).message)) {
-      throw broken(file, `its aliases expand to too many values (over ${MAX_ALIAS_COUNT} nested alias uses: an alias bomb?)`,
-        'replace the aliases (*name) with the values they stand for, by hand (tuna-setup left the file untouched)');
+      throw broken(
+        file,
+        `its aliases expand to too many values (over ${MAX_ALIAS_COUNT} nested alias uses: an alias bomb?)`,
+        'replace the aliases (*name) with the values they stand for, by hand (tuna-setup left the file untouched)',
+      );
     }
     throw broken(file, (e as Error).message.split('\n')[0]!);
   }
@@ -91,9 +100,16 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const inline = (value: unknown) => stringify(value, { lineWidth: 0, collectionStyle: 'flow', flowCollectionPadding: false }).replace(/\n$/, '');
 /** One value as block-style YAML lines, each starting with `indent`. */
 const block = (value: unknown, indent: string) =>
-  stringify(value, { lineWidth: 0, collectionStyle: 'block' }).replace(/\n$/, '').split('\n').map((l) => indent + l);
+  stringify(value, { lineWidth: 0, collectionStyle: 'block' })
+    .replace(/\n$/, '')
+    .split('\n')
+    .map((l) => indent + l);
 
-interface Edit { start: number; end: number; text: string }
+interface Edit {
+  start: number;
+  end: number;
+  text: string;
+}
 
 /**
  * .condarc with the settings spliced into the user's text, its comments, layout and other keys kept; the text as it
@@ -220,8 +236,11 @@ export function renderCondarc(existing: string, settings: CondaSettings, file = 
     after = undefined;
   }
   if (!isDeepStrictEqual(after, expected)) {
-    throw new TunaSetupError('PARSE_ERROR', `${file}: cannot edit safely: the edited file would not read as the settings tuna-setup meant`,
-      'set default_channels, custom_channels and show_channel_urls by hand as the mirror documents, or drop conda from {targets}');
+    throw new TunaSetupError(
+      'PARSE_ERROR',
+      `${file}: cannot edit safely: the edited file would not read as the settings tuna-setup meant`,
+      'set default_channels, custom_channels and show_channel_urls by hand as the mirror documents, or drop conda from {targets}',
+    );
   }
   return text;
 }

@@ -90,7 +90,10 @@ export interface ContainerdConfig {
 
 /** Reads config.toml's registry settings for config versions 2 (containerd 1.x) and 3 (2.x). */
 export function readContainerdConfig(text: string, file: string): ContainerdConfig {
-  const doc = parseTomlFile(text, file, 'containerd') as { version?: number; plugins?: Record<string, { registry?: { config_path?: unknown; mirrors?: unknown } }> };
+  const doc = parseTomlFile(text, file, 'containerd') as {
+    version?: number;
+    plugins?: Record<string, { registry?: { config_path?: unknown; mirrors?: unknown } }>;
+  };
   const version = typeof doc.version === 'number' ? doc.version : 1;
   const registry = doc.plugins?.[version >= 3 ? 'io.containerd.cri.v1.images' : 'io.containerd.grpc.v1.cri']?.registry;
   return {

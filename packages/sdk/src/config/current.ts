@@ -31,14 +31,18 @@ const readers: Record<Target, (text: string, file: string) => string[]> = {
   uv: (text, file) => uvIndexUrls(text, file),
   conda: (text, file) => {
     const rc = readCondarc(text, file) as { default_channels?: unknown; channel_alias?: unknown };
-    return [...(Array.isArray(rc.default_channels) ? rc.default_channels.map(String) : []),
-      ...(typeof rc.channel_alias === 'string' ? [rc.channel_alias] : [])];
+    return [
+      ...(Array.isArray(rc.default_channels) ? rc.default_channels.map(String) : []),
+      ...(typeof rc.channel_alias === 'string' ? [rc.channel_alias] : []),
+    ];
   },
   docker: (text, file) => (parseDaemonJson(text, file)['registry-mirrors'] as string[] | undefined) ?? [],
   // the engines: their Docker Hub mirrors
   containerd: (text) => Object.keys((parseToml(text).host as Record<string, unknown> | undefined) ?? {}),
-  podman: (text) => ((parseToml(text).registry as { prefix?: string; mirror?: { location: string }[] }[] | undefined) ?? [])
-    .filter((r) => r.prefix === 'docker.io').flatMap((r) => (r.mirror ?? []).map((m) => m.location)),
+  podman: (text) =>
+    ((parseToml(text).registry as { prefix?: string; mirror?: { location: string }[] }[] | undefined) ?? [])
+      .filter((r) => r.prefix === 'docker.io')
+      .flatMap((r) => (r.mirror ?? []).map((m) => m.location)),
   buildkit: (text) => {
     const hub = (parseToml(text).registry as Record<string, { mirrors?: unknown }> | undefined)?.['docker.io'];
     return Array.isArray(hub?.mirrors) ? hub.mirrors.map(String) : [];
@@ -77,7 +81,10 @@ export async function readCurrentConfigs(platform: Platform = hostPlatform()): P
  * PyPI itself); undefined otherwise (a private index is not ours to send
  * torch downloads to).
  */
-export async function pypiIndexNow(env: NodeJS.ProcessEnv = process.env, platform: Platform = hostPlatform()): Promise<{ url: string; from: string } | undefined> {
+export async function pypiIndexNow(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: Platform = hostPlatform(),
+): Promise<{ url: string; from: string } | undefined> {
   const fromEnv = env.PIP_INDEX_URL?.trim();
   if (fromEnv) return isPublicPypiIndex(fromEnv) ? { url: fromEnv, from: 'PIP_INDEX_URL' } : undefined;
   const pip = (await readCurrentConfigs(platform)).pip;

@@ -33,8 +33,11 @@ export function parseDaemonJson(text: string, file: string): Record<string, unkn
     const msg = (e as Error).message;
     const pos = /position (\d+)/.exec(msg);
     const line = pos ? text.slice(0, Number(pos[1])).split('\n').length : undefined;
-    throw new TunaSetupError('PARSE_ERROR', `${file}${line ? `:${line}` : ''}: ${msg}`,
-      'dockerd refuses to start with a broken daemon.json; fix it by hand (tuna-setup left it untouched)');
+    throw new TunaSetupError(
+      'PARSE_ERROR',
+      `${file}${line ? `:${line}` : ''}: ${msg}`,
+      'dockerd refuses to start with a broken daemon.json; fix it by hand (tuna-setup left it untouched)',
+    );
   }
   if (!data || typeof data !== 'object' || Array.isArray(data)) {
     throw new TunaSetupError('PARSE_ERROR', `${file}: the top level is not a JSON object`, 'daemon.json holds one object { … }');
@@ -56,8 +59,9 @@ export function renderDaemonJson(existing: string, settings: DockerSettings, fil
   const data = parseDaemonJson(existing, file);
   const norm = (u: string) => u.replace(/\/+$/, '');
   const seen = new Set<string>();
-  const mirrors = [...settings.registryMirrors, ...((data['registry-mirrors'] as string[] | undefined) ?? [])]
-    .filter((u) => !seen.has(norm(u)) && seen.add(norm(u)));
+  const mirrors = [...settings.registryMirrors, ...((data['registry-mirrors'] as string[] | undefined) ?? [])].filter(
+    (u) => !seen.has(norm(u)) && seen.add(norm(u)),
+  );
   const next = { ...data, 'registry-mirrors': mirrors };
   if (isDeepStrictEqual(next, data)) return existing;
   return JSON.stringify(next, null, indentOf(existing)) + (existing.endsWith('\r\n') ? '\r\n' : '\n');
@@ -77,11 +81,18 @@ async function dockerdPid(pidFile: string): Promise<number> {
   try {
     pid = Number((await readFile(pidFile, 'utf8')).trim());
   } catch (e) {
-    throw new TunaSetupError('RELOAD_FAILED', `cannot read dockerd's pid file ${pidFile}: ${(e as Error).message}`,
-      'is dockerd running? pass {dockerPidFile}, or reload it yourself (systemctl reload docker); nothing was written');
+    throw new TunaSetupError(
+      'RELOAD_FAILED',
+      `cannot read dockerd's pid file ${pidFile}: ${(e as Error).message}`,
+      'is dockerd running? pass {dockerPidFile}, or reload it yourself (systemctl reload docker); nothing was written',
+    );
   }
   if (!Number.isInteger(pid) || pid <= 1) {
-    throw new TunaSetupError('RELOAD_FAILED', `${pidFile} does not hold a pid`, 'pass {dockerPidFile}, or reload dockerd yourself (systemctl reload docker); nothing was written');
+    throw new TunaSetupError(
+      'RELOAD_FAILED',
+      `${pidFile} does not hold a pid`,
+      'pass {dockerPidFile}, or reload dockerd yourself (systemctl reload docker); nothing was written',
+    );
   }
   return pid;
 }
@@ -91,8 +102,11 @@ function signal(pid: number, sig: NodeJS.Signals | 0): void {
     process.kill(pid, sig);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new TunaSetupError('RELOAD_FAILED', code === 'ESRCH' ? `dockerd (pid ${pid}) is not running` : `cannot signal dockerd (pid ${pid}): ${(e as Error).message}`,
-      code === 'ESRCH' ? 'start dockerd, or pass {dockerPidFile} of the running one' : 'run as root, or reload dockerd yourself (systemctl reload docker)');
+    throw new TunaSetupError(
+      'RELOAD_FAILED',
+      code === 'ESRCH' ? `dockerd (pid ${pid}) is not running` : `cannot signal dockerd (pid ${pid}): ${(e as Error).message}`,
+      code === 'ESRCH' ? 'start dockerd, or pass {dockerPidFile} of the running one' : 'run as root, or reload dockerd yourself (systemctl reload docker)',
+    );
   }
 }
 

@@ -8,6 +8,19 @@ export { renderHostsToml, readContainerdConfig, configPathSnippet, hostKey, upst
 export { renderRegistriesConf, type RegistriesSettings } from './podman.js';
 export { renderBuildkitdToml, type BuildkitSettings } from './buildkit.js';
 export { planApply, parseTargets, type Plan, type PlannedChange, type PlanOptions, type TextEncoding } from './plan.js';
-export { applyPlan, restoreFiles, readJournal, journalFile, canonicalPath, DEFAULT_SESSION, type Applied, type RestoredFile, type RestoreOptions, type Journal, type JournalEntry, type JournalLayer } from './journal.js';
+export {
+  applyPlan,
+  restoreFiles,
+  readJournal,
+  journalFile,
+  canonicalPath,
+  DEFAULT_SESSION,
+  type Applied,
+  type RestoredFile,
+  type RestoreOptions,
+  type Journal,
+  type JournalEntry,
+  type JournalLayer,
+} from './journal.js';
 export { applyMirror, restoreMirror, checkSession, type ApplyMirrorOptions, type ApplyMirrorResult } from './apply.js';
 export { readCurrentConfigs, pypiIndexNow, pypiIndexFor, type CurrentConfig } from './current.js';

@@ -28,9 +28,7 @@
  */
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import {
-  access, lstat, mkdir, readFile, readlink, realpath, rmdir, stat, unlink,
-} from 'node:fs/promises';
+import { access, lstat, mkdir, readFile, readlink, realpath, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { TunaSetupError } from '../errors.js';
 import { removeStaleTemps, writeFileAtomic } from '../fs/atomic.js';
@@ -114,9 +112,15 @@ export async function readJournal(stateDir: string): Promise<Journal | null> {
   const entries: JournalEntry[] = [];
   for (const [i, e] of (data.entries as any[]).entries()) {
     const layers = data.version === 1 ? [{ session: DEFAULT_SESSION, written: e?.written }] : e?.layers;
-    const ok = isString(e?.path) && e.path !== '' && (e.original === null || isString(e.original)) && Array.isArray(e.createdDirs)
-      && e.createdDirs.every(isString) && Array.isArray(layers) && layers.length > 0
-      && layers.every((l: any) => isString(l?.session) && isString(l.written) && (l.bytes === undefined || isString(l.bytes)));
+    const ok =
+      isString(e?.path) &&
+      e.path !== '' &&
+      (e.original === null || isString(e.original)) &&
+      Array.isArray(e.createdDirs) &&
+      e.createdDirs.every(isString) &&
+      Array.isArray(layers) &&
+      layers.length > 0 &&
+      layers.every((l: any) => isString(l?.session) && isString(l.written) && (l.bytes === undefined || isString(l.bytes)));
     if (!ok) throw corrupt(file, `entry ${i + 1} is malformed`);
     // a format-1 journal may hold a path as typed (relative): the directory restore runs in is the best guess
     entries.push({ path: await canonicalPath(e.path), target: isString(e.target) ? e.target : '', original: e.original, createdDirs: e.createdDirs, layers });
@@ -125,18 +129,27 @@ export async function readJournal(stateDir: string): Promise<Journal | null> {
 }
 
 function corrupt(file: string, why: string) {
-  return new TunaSetupError('JOURNAL_CORRUPT', `journal ${file} is unreadable: ${why}`,
-    'nothing was changed; the original bytes are inside it (base64 in "original") — keep a copy before you remove it');
+  return new TunaSetupError(
+    'JOURNAL_CORRUPT',
+    `journal ${file} is unreadable: ${why}`,
+    'nothing was changed; the original bytes are inside it (base64 in "original") — keep a copy before you remove it',
+  );
 }
 
 async function writeJournal(stateDir: string, journal: Journal): Promise<void> {
   const file = journalFile(stateDir);
   try {
-    if (journal.entries.length === 0) await unlink(file).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'ENOENT') throw e; });
+    if (journal.entries.length === 0)
+      await unlink(file).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'ENOENT') throw e;
+      });
     else await writeFileAtomic(file, JSON.stringify(journal, null, 2) + '\n', 0o600);
   } catch (e) {
-    throw new TunaSetupError('WRITE_FAILED', `cannot write the journal ${file}: ${(e as Error).message}`,
-      'free some space or fix the permissions there (or point {stateDir} elsewhere); no config file was changed by this step');
+    throw new TunaSetupError(
+      'WRITE_FAILED',
+      `cannot write the journal ${file}: ${(e as Error).message}`,
+      'free some space or fix the permissions there (or point {stateDir} elsewhere); no config file was changed by this step',
+    );
   }
 }
 
@@ -147,14 +160,20 @@ async function writeJournal(stateDir: string, journal: Journal): Promise<void> {
  */
 async function checkWritable(file: string): Promise<void> {
   const fail = (why: string): never => {
-    throw new TunaSetupError('NOT_WRITABLE', `cannot write ${file}: ${why}`,
-      'run with permission to write it (sudo for /etc), or point the option for this file elsewhere; nothing was written');
+    throw new TunaSetupError(
+      'NOT_WRITABLE',
+      `cannot write ${file}: ${why}`,
+      'run with permission to write it (sudo for /etc), or point the option for this file elsewhere; nothing was written',
+    );
   };
   const gone = (e: unknown) => (e as NodeJS.ErrnoException).code === 'ENOENT';
   const real = await stat(file).catch((e) => (gone(e) ? null : fail((e as Error).message)));
   if (real) {
     if (!real.isFile()) fail('it is not a regular file');
-    const ok = await access(file, constants.W_OK).then(() => true, (e) => (gone(e) ? false : fail('permission denied')));
+    const ok = await access(file, constants.W_OK).then(
+      () => true,
+      (e) => (gone(e) ? false : fail('permission denied')),
+    );
     const dir = ok ? await realpath(file).then(path.dirname, (e) => (gone(e) ? null : fail((e as Error).message))) : null;
     if (dir !== null) {
       await access(dir, constants.W_OK).catch(() => fail('its directory is not writable'));
@@ -184,7 +203,10 @@ async function makeParents(file: string): Promise<string[]> {
 
 /** Puts a file back to `bytes` (null: removes it). */
 async function putBack(file: string, bytes: Buffer | null): Promise<void> {
-  if (bytes === null) await unlink(file).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'ENOENT') throw e; });
+  if (bytes === null)
+    await unlink(file).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw e;
+    });
   else await writeFileAtomic(file, bytes);
 }
 
@@ -248,8 +270,11 @@ export async function applyPlan(plan: Plan, stateDir: string, session = DEFAULT_
     for (const p of [...done].reverse()) await putBack(p, current.get(p)!).catch(() => stuck.push(p));
     for (const dir of made) await rmdir(dir).catch(() => {}); // only if empty
     if (stuck.length) {
-      throw new TunaSetupError('WRITE_FAILED', `could not put back ${stuck.join(', ')} after a failure`,
-        `the journal keeps ${stuck.length > 1 ? 'their' : 'its'} original bytes: fix the cause and run restore {session=${session}}`);
+      throw new TunaSetupError(
+        'WRITE_FAILED',
+        `could not put back ${stuck.join(', ')} after a failure`,
+        `the journal keeps ${stuck.length > 1 ? 'their' : 'its'} original bytes: fix the cause and run restore {session=${session}}`,
+      );
     }
     if (previous) await writeJournal(stateDir, previous);
     else await unlink(journalFile(stateDir)).catch(() => {});
@@ -268,14 +293,21 @@ export async function applyPlan(plan: Plan, stateDir: string, session = DEFAULT_
     }
   } catch (e) {
     await rollback();
-    throw new TunaSetupError('WRITE_FAILED', `writing ${toWrite[done.length]?.path} failed: ${(e as Error).message}`,
-      'every file this run touched was put back; fix the cause and run again');
+    throw new TunaSetupError(
+      'WRITE_FAILED',
+      `writing ${toWrite[done.length]?.path} failed: ${(e as Error).message}`,
+      'every file this run touched was put back; fix the cause and run again',
+    );
   }
   return { rollback };
 }
 
-export const noJournal = (stateDir: string) => new TunaSetupError('JOURNAL_MISSING', `no journal in ${stateDir}: nothing was applied with this state dir`,
-  'pass the {stateDir} used for apply; without a journal tuna-setup cannot know the original bytes');
+export const noJournal = (stateDir: string) =>
+  new TunaSetupError(
+    'JOURNAL_MISSING',
+    `no journal in ${stateDir}: nothing was applied with this state dir`,
+    'pass the {stateDir} used for apply; without a journal tuna-setup cannot know the original bytes',
+  );
 
 /**
  * What restore did with one file. A conflict (changed by hand since tuna-setup wrote it, and no force) is left as it
@@ -305,8 +337,11 @@ export async function restoreFiles(stateDir: string, options: RestoreOptions = {
   const mine = (e: JournalEntry) => options.all || e.layers.some((l) => l.session === session);
   if (!journal.entries.some(mine)) {
     const sessions = [...new Set(journal.entries.flatMap((e) => e.layers.map((l) => l.session)))];
-    throw new TunaSetupError('JOURNAL_MISSING', `nothing in ${journalFile(stateDir)} was applied by session '${session}' (it holds: ${sessions.join(', ')})`,
-      'restore that {session}, or {all=true} to put every file back to its original');
+    throw new TunaSetupError(
+      'JOURNAL_MISSING',
+      `nothing in ${journalFile(stateDir)} was applied by session '${session}' (it holds: ${sessions.join(', ')})`,
+      'restore that {session}, or {all=true} to put every file back to its original',
+    );
   }
   const results: RestoredFile[] = [];
   // last journaled first, so directories made for an earlier file are empty by the time it is removed
@@ -336,8 +371,11 @@ export async function restoreFiles(stateDir: string, options: RestoreOptions = {
         await putBack(entry.path, want);
       } catch (e) {
         await writeJournal(stateDir, { ...journal, entries: journal.entries.filter((x) => x.layers.length) });
-        throw new TunaSetupError('WRITE_FAILED', `putting back ${entry.path} failed: ${(e as Error).message}`,
-          'the files restored so far are recorded; fix the cause and run restore again');
+        throw new TunaSetupError(
+          'WRITE_FAILED',
+          `putting back ${entry.path} failed: ${(e as Error).message}`,
+          'the files restored so far are recorded; fix the cause and run restore again',
+        );
       }
       if (want === null) for (const dir of entry.createdDirs) await rmdir(dir).catch(() => {}); // only if empty
       results.push({ path: entry.path, action: want === null ? 'removed' : 'restored' });

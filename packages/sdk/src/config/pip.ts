@@ -50,9 +50,10 @@ interface ParsedIni {
 
 // Python's str.isspace(), which configparser's strip() and `\S` use: not JS's \s,
 // which also counts U+FEFF and misses \x1c-\x1f and \x85.
-const PY_SPACE = new Set([0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x85, 0xa0, 0x1680,
-  0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200a, 0x2028, 0x2029,
-  0x202f, 0x205f, 0x3000]);
+const PY_SPACE = new Set([
+  0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x85, 0xa0, 0x1680, 0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2007, 0x2008,
+  0x2009, 0x200a, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000,
+]);
 const isSpace = (s: string, i: number) => PY_SPACE.has(s.charCodeAt(i));
 
 function indentOf(s: string): number {
@@ -80,8 +81,11 @@ export function parsePipConf(text: string, file: string): ParsedIni {
   };
   if (text.startsWith('\ufeff')) {
     // pip decodes with the locale's encoding, not utf-8-sig: the BOM is a character of line 1, and no header matches
-    fail(0, 'the file starts with a UTF-8 byte order mark, which pip reads as part of line 1 and then rejects the whole file',
-      'save the file as UTF-8 without a BOM (tuna-setup left it untouched)');
+    fail(
+      0,
+      'the file starts with a UTF-8 byte order mark, which pip reads as part of line 1 and then rejects the whole file',
+      'save the file as UTF-8 without a BOM (tuna-setup left it untouched)',
+    );
   }
   const lines = pythonLines(text);
   const sections = new Map<string, Section>();
@@ -120,8 +124,11 @@ export function parsePipConf(text: string, file: string): ParsedIni {
       // configparser's `\[(?P<header>.+)\]`: up to the last `]`, nothing trimmed, anything after it ignored
       const name = value.slice(1, close);
       if (indentOf(name) > 0 || rstripEnd(name) < name.length) {
-        fail(i, `pip reads '${value.slice(0, close + 1)}' as a section named '${name}', spaces included, not [${pyStrip(name)}], and ignores its keys`,
-          `write it as [${pyStrip(name)}], without spaces inside the brackets (tuna-setup left the file untouched)`);
+        fail(
+          i,
+          `pip reads '${value.slice(0, close + 1)}' as a section named '${name}', spaces included, not [${pyStrip(name)}], and ignores its keys`,
+          `write it as [${pyStrip(name)}], without spaces inside the brackets (tuna-setup left the file untouched)`,
+        );
       }
       sectionName = name;
       if (name === 'DEFAULT') {
@@ -142,8 +149,11 @@ export function parsePipConf(text: string, file: string): ParsedIni {
     const name = at < 0 ? '' : value.slice(0, rstripEnd(value, at)).toLowerCase();
     if (!name) fail(i, `'${value}' is neither a section, a key = value, nor a comment`);
     if (sectionName === 'DEFAULT') {
-      fail(i, `'${name}' is in [DEFAULT], whose keys configparser copies into every section, so pip reads it under [global] and every command section`,
-        'move it into [global] (or the sections that need it), then run tuna-setup again (it left the file untouched)');
+      fail(
+        i,
+        `'${name}' is in [DEFAULT], whose keys configparser copies into every section, so pip reads it under [global] and every command section`,
+        'move it into [global] (or the sections that need it), then run tuna-setup again (it left the file untouched)',
+      );
     }
     if (section!.keys.has(name)) fail(i, `key '${name.replace(/_/g, '-')}' appears twice in [${sectionName}]`);
     section!.keys.add(name);
@@ -170,7 +180,9 @@ export function pipValue(parsed: ParsedIni, key: string, section = 'global'): st
 
 /** Every index-url the file sets, with its section: what applying would replace. */
 export function pipIndexUrls(text: string, file: string): { section: string; value: string }[] {
-  return parsePipConf(text, file).keys.filter((k) => k.key === 'index-url').map((k) => ({ section: k.section, value: k.value }));
+  return parsePipConf(text, file)
+    .keys.filter((k) => k.key === 'index-url')
+    .map((k) => ({ section: k.section, value: k.value }));
 }
 
 /**
@@ -235,10 +247,15 @@ export function renderPipConf(existing: string, settings: PipSettings, file = 'p
 /** Reads the result as pip would and fails, rather than write it, if pip would not read what we meant. */
 function check(before: ParsedIni, text: string, wanted: Map<string, string>, file: string): void {
   const after = parsePipConf(text, file);
-  const unsafe = (why: string) => new TunaSetupError('PARSE_ERROR', `${file}: cannot edit safely: ${why}`,
-    'set index-url in [global] by hand, or drop pip from {targets} and export PIP_INDEX_URL instead');
+  const unsafe = (why: string) =>
+    new TunaSetupError(
+      'PARSE_ERROR',
+      `${file}: cannot edit safely: ${why}`,
+      'set index-url in [global] by hand, or drop pip from {targets} and export PIP_INDEX_URL instead',
+    );
   for (const [key, value] of wanted) if (pipValue(after, key) !== value) throw unsafe(`pip would not read ${key} = ${value} in [global]`);
-  for (const k of after.keys) if (k.key === 'index-url' && k.value !== wanted.get('index-url')) throw unsafe(`[${k.section}] would keep index-url = ${k.value}`);
+  for (const k of after.keys)
+    if (k.key === 'index-url' && k.value !== wanted.get('index-url')) throw unsafe(`[${k.section}] would keep index-url = ${k.value}`);
   const added = after.keys.length - before.keys.length;
   if (added < 0 || added > wanted.size || after.sections.size - before.sections.size > 1) throw unsafe('the edit would change keys other than ours');
 }

@@ -110,11 +110,17 @@ function unifiedDiff(from: string, to: string, before: string, after: string): s
 
 /** A comma list of target names (case-insensitive, duplicates dropped); throws BAD_TARGET for an unknown name or an empty list. */
 export function parseTargets(list: string): Target[] {
-  const items = list.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const items = list
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
   const bad = items.filter((t) => !(TARGETS as readonly string[]).includes(t));
   if (bad.length || items.length === 0) {
-    throw new TunaSetupError('BAD_TARGET', `unknown target${bad.length > 1 ? 's' : ''} '${bad.join(',') || list}'`,
-      `targets are a comma list of: ${TARGETS.join(', ')}`);
+    throw new TunaSetupError(
+      'BAD_TARGET',
+      `unknown target${bad.length > 1 ? 's' : ''} '${bad.join(',') || list}'`,
+      `targets are a comma list of: ${TARGETS.join(', ')}`,
+    );
   }
   return [...new Set(items)] as Target[];
 }
@@ -131,15 +137,21 @@ function guardPrivateIndex(existing: string[], ours: string, file: string, optio
   if (options.replaceIndex) return;
   const foreign = existing.find((u) => u.replace(/\/+$/, '') !== ours && !isPublicPypiIndex(u, options.extraMirrors));
   if (foreign) {
-    throw new TunaSetupError('PRIVATE_INDEX', `${file} already uses an index tuna-setup does not know: ${safeUrl(foreign)}`,
-      'that looks like a private index, and mixing a public mirror into it invites dependency confusion; pass {replaceIndex=true} if you mean it, or drop this tool from {targets}');
+    throw new TunaSetupError(
+      'PRIVATE_INDEX',
+      `${file} already uses an index tuna-setup does not know: ${safeUrl(foreign)}`,
+      'that looks like a private index, and mixing a public mirror into it invites dependency confusion; pass {replaceIndex=true} if you mean it, or drop this tool from {targets}',
+    );
   }
 }
 
 function requireService<T>(value: T | undefined, mirror: Mirror, what: string, target: Target): T {
   if (value === undefined) {
-    throw new TunaSetupError('UNSUPPORTED_SERVICE', `mirror '${mirror.name}' has no ${what} in the catalog`,
-      `drop ${target} from {targets}, or pick a mirror that serves ${what}`);
+    throw new TunaSetupError(
+      'UNSUPPORTED_SERVICE',
+      `mirror '${mirror.name}' has no ${what} in the catalog`,
+      `drop ${target} from {targets}, or pick a mirror that serves ${what}`,
+    );
   }
   return value;
 }
@@ -151,7 +163,12 @@ function engineMirrors(options: PlanOptions): RegistryMirror[] {
     ...(options.registryMirrors ?? []).map((m) => (typeof m === 'string' ? parseRegistryMirror(m, '{registryMirror}', { allowHttp: options.allowHttp }) : m)),
     ...(options.dockerMirrors ?? []).map((u) => {
       const m = parseRegistryMirror(checkMirrorUrl(u, '{dockerMirror}', { allowHttp: options.allowHttp }), '{dockerMirror}', { allowHttp: true });
-      if (mirrorPrefix(m) !== '') throw new TunaSetupError('BAD_URL', `{dockerMirror}: '${u}' has a path`, 'a Docker Hub mirror for dockerd is a registry root, e.g. https://docker.example.com; a path-prefix mirror goes in {registryMirror}');
+      if (mirrorPrefix(m) !== '')
+        throw new TunaSetupError(
+          'BAD_URL',
+          `{dockerMirror}: '${u}' has a path`,
+          'a Docker Hub mirror for dockerd is a registry root, e.g. https://docker.example.com; a path-prefix mirror goes in {registryMirror}',
+        );
       return m;
     }),
     ...(options.mirror.dockerHub ? [{ registry: 'docker.io', url: options.mirror.dockerHub.url.replace(/\/+$/, '') }] : []),
@@ -160,8 +177,11 @@ function engineMirrors(options: PlanOptions): RegistryMirror[] {
 }
 
 function noRegistryMirror(mirror: Mirror, target: Target, what: string): TunaSetupError {
-  return new TunaSetupError('UNSUPPORTED_SERVICE', `${target}: no registry mirror to write — mirror '${mirror.name}' has no ${what} in the catalog`,
-    `no institutional Chinese Docker Hub mirror is open since 2024; pass ${target === 'docker' ? '{dockerMirror} or ' : ''}{registryMirror} (your own, your cloud's, or a Harbor/Nexus proxy), or drop ${target} from {targets}`);
+  return new TunaSetupError(
+    'UNSUPPORTED_SERVICE',
+    `${target}: no registry mirror to write — mirror '${mirror.name}' has no ${what} in the catalog`,
+    `no institutional Chinese Docker Hub mirror is open since 2024; pass ${target === 'docker' ? '{dockerMirror} or ' : ''}{registryMirror} (your own, your cloud's, or a Harbor/Nexus proxy), or drop ${target} from {targets}`,
+  );
 }
 
 /**
@@ -192,7 +212,12 @@ export async function planApply(options: PlanOptions): Promise<Plan> {
         env.PIP_INDEX_URL = pypi.index;
         if (trustedHost) env.PIP_TRUSTED_HOST = trustedHost;
         add((text) => {
-          guardPrivateIndex(pipIndexUrls(text, file).map((k) => k.value), pypi.index, file, options);
+          guardPrivateIndex(
+            pipIndexUrls(text, file).map((k) => k.value),
+            pypi.index,
+            file,
+            options,
+          );
           return renderPipConf(text, settings, file);
         });
         break;
@@ -202,7 +227,11 @@ export async function planApply(options: PlanOptions): Promise<Plan> {
         if (pypi.note) notes.add(`${mirror.name} PyPI: ${pypi.note}`);
         const insecureHost = hostOf(pypi.index);
         const python = mirror.pythonBuilds;
-        const settings: UvSettings = { indexUrl: pypi.index, ...(insecureHost ? { insecureHost } : {}), ...(python ? { pythonInstallMirror: python.url } : {}) };
+        const settings: UvSettings = {
+          indexUrl: pypi.index,
+          ...(insecureHost ? { insecureHost } : {}),
+          ...(python ? { pythonInstallMirror: python.url } : {}),
+        };
         env.UV_DEFAULT_INDEX = pypi.index;
         if (insecureHost) env.UV_INSECURE_HOST = insecureHost;
         if (python) {
@@ -211,7 +240,9 @@ export async function planApply(options: PlanOptions): Promise<Plan> {
         }
         const locked = lockedIndexes(options.projectDir ?? process.cwd()).filter((u) => u.replace(/\/+$/, '') !== pypi.index);
         if (locked.length) {
-          notes.add(`uv.lock records packages from ${locked.join(', ')}: with ${pypi.index} as uv's default index, \`uv lock\` and \`uv sync\` rewrite those URLs (uv #6349) — keep them with \`uv sync --frozen\`, or lock with UV_INDEX=${locked[0]}`);
+          notes.add(
+            `uv.lock records packages from ${locked.join(', ')}: with ${pypi.index} as uv's default index, \`uv lock\` and \`uv sync\` rewrite those URLs (uv #6349) — keep them with \`uv sync --frozen\`, or lock with UV_INDEX=${locked[0]}`,
+          );
         }
         add((text) => {
           guardPrivateIndex(uvIndexUrls(text, file), pypi.index, file, options);
@@ -243,11 +274,17 @@ export async function planApply(options: PlanOptions): Promise<Plan> {
         if (hub.length === 0) throw noRegistryMirror(mirror, target, 'Docker Hub registry mirror');
         const prefixed = hub.find((m) => mirrorPrefix(m) !== '');
         if (prefixed) {
-          throw new TunaSetupError('UNSUPPORTED_SERVICE', `docker: ${prefixed.url} is a path prefix inside a registry, which dockerd's registry-mirrors cannot express (up to Engine 24 a mirror is a registry root; from 25 a path goes before /v2, not after it as a proxy project's does)`,
-            'give Docker a mirror at a registry root (a distribution pull-through cache, or a Harbor/Nexus proxy on its own host or port); a path-prefix mirror works for containerd, podman and buildkit in {targets}');
+          throw new TunaSetupError(
+            'UNSUPPORTED_SERVICE',
+            `docker: ${prefixed.url} is a path prefix inside a registry, which dockerd's registry-mirrors cannot express (up to Engine 24 a mirror is a registry root; from 25 a path goes before /v2, not after it as a proxy project's does)`,
+            'give Docker a mirror at a registry root (a distribution pull-through cache, or a Harbor/Nexus proxy on its own host or port); a path-prefix mirror works for containerd, podman and buildkit in {targets}',
+          );
         }
         const others = [...new Set(registryMirrors.filter((m) => m.registry !== 'docker.io').map((m) => m.registry))];
-        if (others.length) notes.add(`docker: dockerd mirrors Docker Hub only; images from ${others.join(', ')} are pulled through their mirrors by rewriting the image name (run/resolve --registry-mirror)`);
+        if (others.length)
+          notes.add(
+            `docker: dockerd mirrors Docker Hub only; images from ${others.join(', ')} are pulled through their mirrors by rewriting the image name (run/resolve --registry-mirror)`,
+          );
         add((text) => renderDaemonJson(text, { registryMirrors: hub.map((m) => m.url) }, file));
         break;
       }
@@ -256,11 +293,18 @@ export async function planApply(options: PlanOptions): Promise<Plan> {
         const config = await readFile(path.join(path.dirname(file), 'config.toml'), 'utf8').catch(() => '');
         const cfg = readContainerdConfig(config, path.join(path.dirname(file), 'config.toml'));
         const dir = options.paths?.containerd === undefined && cfg.configPaths[0] ? await canonicalPath(cfg.configPaths[0]) : file;
-        if (cfg.legacyMirrors) notes.add(`containerd: ${path.join(path.dirname(file), 'config.toml')} still has the deprecated registry.mirrors section; containerd refuses it together with config_path — remove it so the hosts.toml files below are read`);
+        if (cfg.legacyMirrors)
+          notes.add(
+            `containerd: ${path.join(path.dirname(file), 'config.toml')} still has the deprecated registry.mirrors section; containerd refuses it together with config_path — remove it so the hosts.toml files below are read`,
+          );
         if (!cfg.configPaths.some((p) => path.resolve(p) === dir)) {
-          notes.add(`containerd: the CRI plugin (kubelet's pulls) reads these hosts.toml files only when config.toml says so — add\n${configPathSnippet(dir, cfg.version)}\nand restart containerd; \`ctr image pull --hosts-dir ${dir}\` reads them as they are`);
+          notes.add(
+            `containerd: the CRI plugin (kubelet's pulls) reads these hosts.toml files only when config.toml says so — add\n${configPathSnippet(dir, cfg.version)}\nand restart containerd; \`ctr image pull --hosts-dir ${dir}\` reads them as they are`,
+          );
         } else if (cfg.configPaths.length > 1) {
-          notes.add(`containerd: config_path lists several directories; containerd 2.1+ pulls through its transfer service, which reads it as one directory and then ignores every hosts.toml (containerd#12415) — set it to ${dir} alone`);
+          notes.add(
+            `containerd: config_path lists several directories; containerd 2.1+ pulls through its transfer service, which reads it as one directory and then ignores every hosts.toml (containerd#12415) — set it to ${dir} alone`,
+          );
         }
         for (const registry of new Set(registryMirrors.map((m) => m.registry))) {
           const at = path.join(dir, hostsDirName(registry), 'hosts.toml');
@@ -271,7 +315,9 @@ export async function planApply(options: PlanOptions): Promise<Plan> {
       case 'podman': {
         if (registryMirrors.length === 0) throw noRegistryMirror(mirror, target, 'registry mirror');
         const mainFile = path.join(path.dirname(path.dirname(file)), 'registries.conf');
-        const main = await readFile(mainFile, 'utf8').catch(() => (options.paths?.podman === undefined ? readFile('/etc/containers/registries.conf', 'utf8').catch(() => '') : ''));
+        const main = await readFile(mainFile, 'utf8').catch(() =>
+          options.paths?.podman === undefined ? readFile('/etc/containers/registries.conf', 'utf8').catch(() => '') : '',
+        );
         add((text) => renderRegistriesConf(text, { mirrors: registryMirrors, main, mainFile }, file));
         break;
       }

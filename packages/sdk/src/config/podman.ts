@@ -46,10 +46,16 @@ export function renderRegistriesConf(existing: string, settings: RegistriesSetti
   const doc = parseTomlFile<RegistriesConf>(existing, file, 'podman');
   // a drop-in we wrote (its journal elsewhere): its mirrors are ours, not the user's to carry over
   const oursBefore = existing.startsWith(HEADER);
-  for (const [name, d] of [[settings.mainFile ?? 'registries.conf', main], [file, doc]] as const) {
+  for (const [name, d] of [
+    [settings.mainFile ?? 'registries.conf', main],
+    [file, doc],
+  ] as const) {
     if (d.registries !== undefined) {
-      throw new TunaSetupError('PARSE_ERROR', `${name} is in the old v1 format ([registries.search]…), which cannot be mixed with a v2 drop-in`,
-        'convert it to the v2 format ([[registry]] tables, see containers-registries.conf(5)), or drop podman from {targets}');
+      throw new TunaSetupError(
+        'PARSE_ERROR',
+        `${name} is in the old v1 format ([registries.search]…), which cannot be mixed with a v2 drop-in`,
+        'convert it to the v2 format ([[registry]] tables, see containers-registries.conf(5)), or drop podman from {targets}',
+      );
     }
   }
   const registries = [...new Set(settings.mirrors.map((m) => m.registry))];
@@ -72,10 +78,14 @@ export function renderRegistriesConf(existing: string, settings: RegistriesSetti
   for (const registry of registries) {
     const theirs = [...(main.registry ?? []), ...(oursBefore ? [] : (doc.registry ?? []))].filter((e) => prefixOf(e) === registry);
     const merged: RegistryEntry = Object.assign({}, ...theirs);
-    const ours = settings.mirrors.filter((m) => m.registry === registry).map((m) => ({
-      location: mirrorLocation(m), ...(new URL(m.url).protocol === 'http:' ? { insecure: true } : {}),
-    }));
-    const others = theirs.flatMap((e) => e.mirror ?? [])
+    const ours = settings.mirrors
+      .filter((m) => m.registry === registry)
+      .map((m) => ({
+        location: mirrorLocation(m),
+        ...(new URL(m.url).protocol === 'http:' ? { insecure: true } : {}),
+      }));
+    const others = theirs
+      .flatMap((e) => e.mirror ?? [])
       .filter((m, i, all) => !ours.some((o) => o.location === m.location) && all.findIndex((o) => o.location === m.location) === i);
     entries.push({ ...merged, prefix: registry, location: merged.location ?? registry, mirror: [...ours, ...others] });
   }

@@ -14,8 +14,11 @@ export function parseTomlFile<T = Record<string, unknown>>(text: string, file: s
     return parseToml(text) as T;
   } catch (e) {
     const line = e instanceof TomlError ? `:${e.line}` : '';
-    throw new TunaSetupError('PARSE_ERROR', `${file}${line}: ${(e as Error).message.split('\n')[0]}`,
-      `${tool} cannot read this file either; fix it by hand (tuna-setup left it untouched)`);
+    throw new TunaSetupError(
+      'PARSE_ERROR',
+      `${file}${line}: ${(e as Error).message.split('\n')[0]}`,
+      `${tool} cannot read this file either; fix it by hand (tuna-setup left it untouched)`,
+    );
   }
 }
 
@@ -54,7 +57,7 @@ function headerKeys(inside: string): string[] | undefined {
   for (;;) {
     const m = KEY_PART.exec(rest);
     if (!m) return undefined;
-    keys.push(m[1] ?? (m[2] !== undefined ? JSON.parse(`"${m[2]}"`) as string : m[3]!));
+    keys.push(m[1] ?? (m[2] !== undefined ? (JSON.parse(`"${m[2]}"`) as string) : m[3]!));
     rest = rest.slice(m[0].length);
     if (rest === '') return keys;
     if (!rest.startsWith('.')) return undefined;

@@ -85,7 +85,10 @@ export function renderUvToml(existing: string, settings: UvSettings, file = 'uv.
     const insertAt = ts.length > 1 ? ts[1]!.start : lines.length;
     if (insertAt > 0 && !lines[insertAt - 1]!.endsWith('\n')) lines[insertAt - 1] += eol;
     lines.splice(insertAt, 0, `${key} = ${value}${eol}`);
-    for (const t of ts.slice(1)) { t.start++; t.end++; }
+    for (const t of ts.slice(1)) {
+      t.start++;
+      t.end++;
+    }
   };
   if (settings.insecureHost) {
     const hosts = new Set((before['allow-insecure-host'] as string[] | undefined) ?? []);
@@ -102,7 +105,8 @@ export function renderUvToml(existing: string, settings: UvSettings, file = 'uv.
   const after = parseEdited(out, file, FIX_UV);
   const defaults = uvIndexUrls(out, file);
   if (!defaults.length || defaults.some((u) => u !== settings.indexUrl)) throw unsafe(file, 'the edited file would not name our index as the default');
-  if (settings.insecureHost && !(after['allow-insecure-host'] as string[]).includes(settings.insecureHost)) throw unsafe(file, 'allow-insecure-host was not set');
+  if (settings.insecureHost && !(after['allow-insecure-host'] as string[]).includes(settings.insecureHost))
+    throw unsafe(file, 'allow-insecure-host was not set');
   if (settings.pythonInstallMirror && after['python-install-mirror'] !== settings.pythonInstallMirror) throw unsafe(file, 'python-install-mirror was not set');
   return out;
 }

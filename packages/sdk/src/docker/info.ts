@@ -33,7 +33,13 @@ export interface DockerReport {
 async function onPath(name: string, env: NodeJS.ProcessEnv): Promise<string | null> {
   for (const dir of (env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
     const file = path.join(dir, name);
-    if (await access(file, constants.X_OK).then(() => true, () => false)) return file;
+    if (
+      await access(file, constants.X_OK).then(
+        () => true,
+        () => false,
+      )
+    )
+      return file;
   }
   return null;
 }
@@ -47,7 +53,7 @@ export async function inspectDocker(env: NodeJS.ProcessEnv = process.env): Promi
   const nvidiaHook = await onPath('nvidia-container-runtime-hook', env);
   const empty = { available: false, serverVersion: null, runtimes: [], nvidiaRuntime: false, nvidiaHook, cdiSpecDirs: [], registryMirrors: [] };
   if (r.code !== 0) {
-    const why = r.code === 127 ? 'docker CLI not found on PATH' : (r.stderr.trim().split('\n').pop() || `docker info exited ${r.code}`);
+    const why = r.code === 127 ? 'docker CLI not found on PATH' : r.stderr.trim().split('\n').pop() || `docker info exited ${r.code}`;
     return { ...empty, error: why };
   }
   let info: any;
@@ -90,10 +96,16 @@ export async function inspectLocalImage(ref: string, env: NodeJS.ProcessEnv = pr
   const r = await exec(['docker', 'image', 'inspect', '--format', '{{json .Id}}\t{{json .RepoTags}}\t{{json .RepoDigests}}', ref], { env, timeoutMs: 30_000 });
   if (r.code !== 0) {
     const why = r.stderr.trim().split('\n').pop() ?? '';
-    return /no such (image|object)/i.test(why) ? {} : { error: r.code === 127 ? 'docker CLI not found on PATH' : why || `docker image inspect exited ${r.code}` };
+    return /no such (image|object)/i.test(why)
+      ? {}
+      : { error: r.code === 127 ? 'docker CLI not found on PATH' : why || `docker image inspect exited ${r.code}` };
   }
   try {
-    const [id, tags, digests] = r.stdout.trim().split('\n')[0]!.split('\t').map((f) => JSON.parse(f));
+    const [id, tags, digests] = r.stdout
+      .trim()
+      .split('\n')[0]!
+      .split('\t')
+      .map((f) => JSON.parse(f));
     return { image: { id, repoTags: tags ?? [], repoDigests: digests ?? [] } };
   } catch {
     return { error: `docker image inspect printed ${JSON.stringify(r.stdout.slice(0, 200))}` };

@@ -22,8 +22,11 @@ export const PULL_POLICIES: readonly PullPolicy[] = ['missing', 'always', 'never
 export function parsePullPolicy(input: string): PullPolicy {
   const s = input.trim().toLowerCase();
   if ((PULL_POLICIES as readonly string[]).includes(s)) return s as PullPolicy;
-  throw new TunaSetupError('BAD_PULL', `{pull} '${input}' is not missing, always or never`,
-    'missing uses the image on this machine when it is there (air-gapped runners), always pulls first, never only uses a local image');
+  throw new TunaSetupError(
+    'BAD_PULL',
+    `{pull} '${input}' is not missing, always or never`,
+    'missing uses the image on this machine when it is there (air-gapped runners), always pulls first, never only uses a local image',
+  );
 }
 
 /** A checked image reference for `docker run`, with the name and tag or digest the engine lists it by. */
@@ -50,11 +53,16 @@ const BAD_IMAGE_HINT = 'write it as [registry/]name[:tag] or name[:tag]@sha256:<
  */
 export function parseRunImage(input: string): RunImage {
   const ref = input.trim();
-  if (ref.startsWith('-')) throw new TunaSetupError('BAD_IMAGE', `{image} '${input}' is not an image reference (it starts with '-', like a flag)`, BAD_IMAGE_HINT);
+  if (ref.startsWith('-'))
+    throw new TunaSetupError('BAD_IMAGE', `{image} '${input}' is not an image reference (it starts with '-', like a flag)`, BAD_IMAGE_HINT);
   const at = ref.indexOf('@');
   const digest = at === -1 ? null : ref.slice(at + 1);
   if (digest !== null && !DIGEST.test(digest)) {
-    throw new TunaSetupError('BAD_IMAGE', `{image} '${input}': '${digest}' is not a digest`, 'a pinned image ends in @sha256: and 64 lower-case hex digits (docker images --digests lists them)');
+    throw new TunaSetupError(
+      'BAD_IMAGE',
+      `{image} '${input}': '${digest}' is not a digest`,
+      'a pinned image ends in @sha256: and 64 lower-case hex digits (docker images --digests lists them)',
+    );
   }
   const named = at === -1 ? ref : ref.slice(0, at);
   let parsed;
@@ -63,7 +71,8 @@ export function parseRunImage(input: string): RunImage {
   } catch {
     throw new TunaSetupError('BAD_IMAGE', `{image} '${input}' is not a valid image reference`, BAD_IMAGE_HINT);
   }
-  if (named.endsWith(':') || !REGISTRY_HOST.test(parsed.registry)) throw new TunaSetupError('BAD_IMAGE', `{image} '${input}' is not a valid image reference`, BAD_IMAGE_HINT);
+  if (named.endsWith(':') || !REGISTRY_HOST.test(parsed.registry))
+    throw new TunaSetupError('BAD_IMAGE', `{image} '${input}' is not a valid image reference`, BAD_IMAGE_HINT);
   const hub = parsed.registry === 'docker.io' || parsed.registry === 'index.docker.io';
   const name = hub ? parsed.repository.replace(/^library\//, '') : `${parsed.registry}/${parsed.repository}`;
   const tagged = /:[^/]*$/.test(named);
@@ -100,7 +109,10 @@ export function parsePublish(input: string): PortMapping {
 
 function checkPortMapping(p: PortMapping, as: string): void {
   const bad = (why: string) => new TunaSetupError('BAD_PUBLISH', `{publish} '${as}': ${why}`, PUBLISH_HINT);
-  for (const [what, n] of [['host port', p.hostPort], ['container port', p.containerPort]] as const) {
+  for (const [what, n] of [
+    ['host port', p.hostPort],
+    ['container port', p.containerPort],
+  ] as const) {
     if (!Number.isInteger(n) || n < 1 || n > 65535) throw bad(`the ${what} is not a number from 1 to 65535`);
   }
   if (p.protocol !== 'tcp' && p.protocol !== 'udp') throw bad(`protocol '${p.protocol}' is not tcp or udp`);
@@ -123,7 +135,8 @@ export interface Volume {
   readOnly: boolean;
 }
 
-const VOLUME_HINT = 'write it as SRC:DST or SRC:DST:ro — SRC an existing host path (made absolute), DST an absolute path in the container, neither with a comma or a colon';
+const VOLUME_HINT =
+  'write it as SRC:DST or SRC:DST:ro — SRC an existing host path (made absolute), DST an absolute path in the container, neither with a comma or a colon';
 
 /** `SRC:DST[:ro|:rw]` — SRC must exist on the host and is made absolute against `cwd`. */
 export function parseVolume(input: string, cwd: string = process.cwd()): Volume {
@@ -187,12 +200,17 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 export function renderEnvFile(env: Readonly<Record<string, string>>): string {
   let text = '';
   for (const [name, value] of Object.entries(env)) {
-    if (!ENV_NAME.test(name)) throw new TunaSetupError('BAD_ENV', `environment variable name '${name}' is not valid`, 'names are letters, digits and _; not starting with a digit');
-    const bad = (why: string) => new TunaSetupError('BAD_ENV', `{env} ${name}: the value ${why}`,
-      `put the value in a file, mount it ({volume=FILE:/run/secrets/${name}:ro}) and read it there (e.g. ${name}=$(cat /run/secrets/${name}))`);
-    if (/[\r\n]/.test(value)) throw bad('has a line break, which docker\'s env file cannot carry (one variable a line)');
+    if (!ENV_NAME.test(name))
+      throw new TunaSetupError('BAD_ENV', `environment variable name '${name}' is not valid`, 'names are letters, digits and _; not starting with a digit');
+    const bad = (why: string) =>
+      new TunaSetupError(
+        'BAD_ENV',
+        `{env} ${name}: the value ${why}`,
+        `put the value in a file, mount it ({volume=FILE:/run/secrets/${name}:ro}) and read it there (e.g. ${name}=$(cat /run/secrets/${name}))`,
+      );
+    if (/[\r\n]/.test(value)) throw bad("has a line break, which docker's env file cannot carry (one variable a line)");
     if (value.includes('\0')) throw bad('has a NUL character, which no environment can carry');
-    if (LONE_SURROGATE.test(value)) throw bad('is not valid Unicode text (docker\'s env file must be UTF-8)');
+    if (LONE_SURROGATE.test(value)) throw bad("is not valid Unicode text (docker's env file must be UTF-8)");
     const line = `${name}=${value}`;
     if (Buffer.byteLength(line) > ENV_LINE_MAX_BYTES) throw bad(`is over 64 KiB, more than one line of docker's env file holds`);
     text += `${line}\n`;

@@ -28,7 +28,15 @@ import { cudaImageAcceptsDriver } from '../torch/cuda-drivers.js';
 import { detectGpu } from '../torch/detect.js';
 import { inspectDocker, inspectLocalImage, type DockerReport, type LocalImage } from './info.js';
 import {
-  checkVolume, parseRunImage, publishArg, renderEnvFile, resolveWorkdir, type PortMapping, type PullPolicy, type RunImage, type Volume,
+  checkVolume,
+  parseRunImage,
+  publishArg,
+  renderEnvFile,
+  resolveWorkdir,
+  type PortMapping,
+  type PullPolicy,
+  type RunImage,
+  type Volume,
 } from './options.js';
 
 /** The GPUs a job gets: `all`, `none`, or a count (1–64, as parseGpus checks). */
@@ -85,7 +93,12 @@ export function dockerRunArgs(job: JobSpec, o: { envFile?: string; tty?: boolean
   for (const v of job.volumes ?? []) args.push(...bindMount(v.source, v.target, v.readOnly));
   for (const p of job.publish ?? []) args.push('-p', publishArg(p));
   if (Object.keys(job.env ?? {}).length) {
-    if (!o.envFile) throw new TunaSetupError('RUN_FAILED', `the job's variables (${Object.keys(job.env!).join(', ')}) need an env file`, 'pass envFile (a file with renderEnvFile\'s text), or use runJob, which writes one');
+    if (!o.envFile)
+      throw new TunaSetupError(
+        'RUN_FAILED',
+        `the job's variables (${Object.keys(job.env!).join(', ')}) need an env file`,
+        "pass envFile (a file with renderEnvFile's text), or use runJob, which writes one",
+      );
     args.push('--env-file', o.envFile);
   }
   args.push(job.image, ...job.command);
@@ -101,7 +114,8 @@ export function checkJob(job: JobSpec): RunImage {
   const image = parseRunImage(job.image);
   renderEnvFile(job.env ?? {});
   if (job.workspace !== undefined) {
-    if (!path.isAbsolute(job.workspace)) throw new TunaSetupError('BAD_WORKDIR', `{workdir} ${job.workspace} is not an absolute path`, 'give the workspace as an absolute path');
+    if (!path.isAbsolute(job.workspace))
+      throw new TunaSetupError('BAD_WORKDIR', `{workdir} ${job.workspace} is not an absolute path`, 'give the workspace as an absolute path');
     resolveWorkdir(job.workspace);
   }
   for (const v of job.volumes ?? []) checkVolume(v);
@@ -132,10 +146,18 @@ export function preflight(p: PreflightInput): string[] {
   const problems: string[] = [];
   if (!p.docker.available) problems.push(`Docker is not usable: ${p.docker.error ?? 'unknown error'}`);
   if (p.docker.available && p.gpus !== 'none' && !p.docker.nvidiaRuntime && !p.docker.nvidiaHook && p.docker.cdiSpecDirs.length === 0) {
-    problems.push(`{gpus=${p.gpus}} needs the NVIDIA Container Toolkit (nvidia-container-toolkit): no nvidia-container-runtime-hook on PATH, no 'nvidia' runtime and no CDI spec dirs in docker info (runtimes: ${p.docker.runtimes.join(', ') || 'none'}) — install it, or set {gpus=none}`);
+    problems.push(
+      `{gpus=${p.gpus}} needs the NVIDIA Container Toolkit (nvidia-container-toolkit): no nvidia-container-runtime-hook on PATH, no 'nvidia' runtime and no CDI spec dirs in docker info (runtimes: ${p.docker.runtimes.join(', ') || 'none'}) — install it, or set {gpus=none}`,
+    );
   }
-  if (p.gpus !== 'none' && p.requiresNativeCuda && p.imageCuda && p.driverCuda && compareVersions(p.imageCuda, p.driverCuda) > 0
-    && !(p.driver && p.gpuBrands?.length && cudaImageAcceptsDriver(p.imageCuda, p.driver, p.gpuBrands).ok)) {
+  if (
+    p.gpus !== 'none' &&
+    p.requiresNativeCuda &&
+    p.imageCuda &&
+    p.driverCuda &&
+    compareVersions(p.imageCuda, p.driverCuda) > 0 &&
+    !(p.driver && p.gpuBrands?.length && cudaImageAcceptsDriver(p.imageCuda, p.driver, p.gpuBrands).ok)
+  ) {
     problems.push(`the image needs CUDA ${p.imageCuda} but the driver runs CUDA ≤ ${p.driverCuda} natively — update the driver or pick an older image`);
   }
   return problems;
@@ -153,18 +175,29 @@ export interface PullOptions {
 /** `docker pull` with retries on transient failures (network, 429, 5xx); a missing image fails at once. */
 export async function pullImage(image: string, options: PullOptions = {}): Promise<void> {
   const attempts = options.attempts ?? 4;
-  const failed = (why: string, permanent: boolean) => new TunaSetupError('PULL_FAILED', `cannot pull ${image}: ${why}`,
-    permanent ? 'check the image name and tag (tuna-setup resolve checks tags)' : 'the registry or the network keeps failing; set {dockerMirror}, or try again later');
-  await withRetries({
-    attempts, backoffMs: options.backoffMs ?? 2_000,
-    onRetry: (why, attempt, delay) => options.log?.(`pull ${image} failed (${why}); retrying in ${delay / 1000} s (${attempt}/${attempts})`),
-  }, async () => {
-    const r = await exec(['docker', 'pull', image], { timeoutMs: 30 * 60_000, ...(options.env ? { env: options.env } : {}) });
-    if (r.code === 0) return { value: undefined };
-    const why = (r.stderr.trim().split('\n').pop() ?? '') || `docker pull exited ${r.code}`;
-    if (/manifest unknown|not found|repository does not exist|unauthorized|denied|invalid reference/i.test(r.stderr)) throw failed(why, true);
-    return { retry: why };
-  }, (why) => failed(why, false));
+  const failed = (why: string, permanent: boolean) =>
+    new TunaSetupError(
+      'PULL_FAILED',
+      `cannot pull ${image}: ${why}`,
+      permanent
+        ? 'check the image name and tag (tuna-setup resolve checks tags)'
+        : 'the registry or the network keeps failing; set {dockerMirror}, or try again later',
+    );
+  await withRetries(
+    {
+      attempts,
+      backoffMs: options.backoffMs ?? 2_000,
+      onRetry: (why, attempt, delay) => options.log?.(`pull ${image} failed (${why}); retrying in ${delay / 1000} s (${attempt}/${attempts})`),
+    },
+    async () => {
+      const r = await exec(['docker', 'pull', image], { timeoutMs: 30 * 60_000, ...(options.env ? { env: options.env } : {}) });
+      if (r.code === 0) return { value: undefined };
+      const why = (r.stderr.trim().split('\n').pop() ?? '') || `docker pull exited ${r.code}`;
+      if (/manifest unknown|not found|repository does not exist|unauthorized|denied|invalid reference/i.test(r.stderr)) throw failed(why, true);
+      return { retry: why };
+    },
+    (why) => failed(why, false),
+  );
 }
 
 /** How runJob runs: the docker CLI's environment, where output goes, where the env file is made, and what stops it. */
@@ -206,7 +239,9 @@ async function writeEnvFile(text: string, dir: string): Promise<{ path: string; 
     return { path: file, remove };
   } catch (e) {
     remove();
-    throw new TunaSetupError('RUN_FAILED', `cannot write the job's env file in ${dir}: ${(e as Error).message}`, 'make the temp directory writable (TMPDIR)', { cause: e });
+    throw new TunaSetupError('RUN_FAILED', `cannot write the job's env file in ${dir}: ${(e as Error).message}`, 'make the temp directory writable (TMPDIR)', {
+      cause: e,
+    });
   }
 }
 
@@ -260,19 +295,23 @@ export async function runJob(job: JobSpec, options: RunOptions = {}): Promise<Jo
   try {
     if (envText) envFile = await writeEnvFile(envText, options.tempDir ?? tmpdir());
     const args = dockerRunArgs(job, { ...(envFile ? { envFile: envFile.path } : {}), tty: Boolean(job.interactive && process.stdin.isTTY) });
-    const { code, signal } = received ? { code: null, signal: null } : await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-      const out = options.onOutput ? 'pipe' : options.stdout === 'stderr' ? 2 : 'inherit';
-      const child = spawn('docker', args, {
-        env: options.env ?? process.env,
-        stdio: [job.interactive ? 'inherit' : 'ignore', out, options.onOutput ? 'pipe' : 'inherit'],
-      });
-      if (options.onOutput) {
-        child.stdout!.on('data', (d) => options.onOutput!(String(d)));
-        child.stderr!.on('data', (d) => options.onOutput!(String(d)));
-      }
-      child.on('error', (e) => reject(new TunaSetupError('RUN_FAILED', `cannot start docker: ${e.message}`, 'install the Docker CLI and make sure it is on PATH')));
-      child.on('close', (c, sig) => resolve({ code: c, signal: sig }));
-    });
+    const { code, signal } = received
+      ? { code: null, signal: null }
+      : await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+          const out = options.onOutput ? 'pipe' : options.stdout === 'stderr' ? 2 : 'inherit';
+          const child = spawn('docker', args, {
+            env: options.env ?? process.env,
+            stdio: [job.interactive ? 'inherit' : 'ignore', out, options.onOutput ? 'pipe' : 'inherit'],
+          });
+          if (options.onOutput) {
+            child.stdout!.on('data', (d) => options.onOutput!(String(d)));
+            child.stderr!.on('data', (d) => options.onOutput!(String(d)));
+          }
+          child.on('error', (e) =>
+            reject(new TunaSetupError('RUN_FAILED', `cannot start docker: ${e.message}`, 'install the Docker CLI and make sure it is on PATH')),
+          );
+          child.on('close', (c, sig) => resolve({ code: c, signal: sig }));
+        });
     ended = true;
     const stoppedBy = received ?? signal;
     if (stoppedBy) {
@@ -305,11 +344,16 @@ export async function restoreWorkspaceOwner(image: string, workspace: string, en
   // a root-owned directory (`--workdir /`, /srv, …) already owns what a root job wrote; `chown -R root` there
   // would only take files away from the other users who own things under it
   if (uid === 0 || path.resolve(workspace) === path.parse(path.resolve(workspace)).root) return null;
-  const r = await exec(['docker', 'run', '--rm', ...bindMount(workspace, '/workspace'), '--entrypoint', 'chown', image, '-R', `${uid}:${gid}`, '/workspace'],
-    { timeoutMs: 10 * 60_000, ...(env ? { env } : {}) });
+  const r = await exec(['docker', 'run', '--rm', ...bindMount(workspace, '/workspace'), '--entrypoint', 'chown', image, '-R', `${uid}:${gid}`, '/workspace'], {
+    timeoutMs: 10 * 60_000,
+    ...(env ? { env } : {}),
+  });
   if (r.code !== 0) {
-    throw new TunaSetupError('RUN_FAILED', `cannot give ${workspace} back to ${uid}:${gid}: ${r.stderr.trim().split('\n').pop()}`,
-      'files the job wrote as root are left as they are; remove them with sudo before the next checkout');
+    throw new TunaSetupError(
+      'RUN_FAILED',
+      `cannot give ${workspace} back to ${uid}:${gid}: ${r.stderr.trim().split('\n').pop()}`,
+      'files the job wrote as root are left as they are; remove them with sudo before the next checkout',
+    );
   }
   return { uid, gid };
 }
@@ -323,7 +367,11 @@ export async function restoreWorkspaceOwner(image: string, workspace: string, en
  * and digests (docker would also match an image-id prefix). `digest` is the
  * registry digest the image is known by under this name, when it has one.
  */
-export async function ensureImage(image: RunImage, policy: PullPolicy, o: { env?: NodeJS.ProcessEnv; log?: (line: string) => void } = {}): Promise<{ pulled: boolean; digest?: string }> {
+export async function ensureImage(
+  image: RunImage,
+  policy: PullPolicy,
+  o: { env?: NodeJS.ProcessEnv; log?: (line: string) => void } = {},
+): Promise<{ pulled: boolean; digest?: string }> {
   const log = o.log ?? (() => {});
   const env = o.env ?? process.env;
   const digestOf = (local: LocalImage | undefined) => {
@@ -338,8 +386,11 @@ export async function ensureImage(image: RunImage, policy: PullPolicy, o: { env?
       return { pulled: false, ...digestOf(local) };
     }
     if (policy === 'never') {
-      throw new TunaSetupError('IMAGE_NOT_LOCAL', `${image.ref} is not on this machine, and {pull=never} does not pull it${error ? ` (docker image inspect: ${error})` : ''}`,
-        'load it first (docker load -i FILE.tar, from docker save where there is a network), or let it be pulled: {pull=missing}');
+      throw new TunaSetupError(
+        'IMAGE_NOT_LOCAL',
+        `${image.ref} is not on this machine, and {pull=never} does not pull it${error ? ` (docker image inspect: ${error})` : ''}`,
+        'load it first (docker load -i FILE.tar, from docker save where there is a network), or let it be pulled: {pull=missing}',
+      );
     }
     log(`${image.ref} is not on this machine: pulling it`);
   }
@@ -393,23 +444,42 @@ export async function runInContainer(job: JobSpec, o: ContainerRunOptions = {}):
   const phase = o.phase ?? (<T>(_title: string, fn: () => Promise<T>) => fn());
   const log = o.log ?? (() => {});
   await phase('Preflight', async () => {
-    const [docker, gpu] = await Promise.all([inspectDocker(), job.gpus === 'none' ? undefined : detectGpu({ ...(o.sysroot ? { sysroot: o.sysroot } : {}), ...(o.requiresNativeCuda ? { brands: true } : {}) })]);
+    const [docker, gpu] = await Promise.all([
+      inspectDocker(),
+      job.gpus === 'none' ? undefined : detectGpu({ ...(o.sysroot ? { sysroot: o.sysroot } : {}), ...(o.requiresNativeCuda ? { brands: true } : {}) }),
+    ]);
     log(`docker ${docker.serverVersion ?? 'unavailable'}; runtimes: ${docker.runtimes.join(', ') || 'none'}; gpus: ${job.gpus}`);
     const brands = gpu?.gpus.length && gpu.gpus.every((g) => g.brand) ? gpu.gpus.map((g) => g.brand!) : [];
-    const problems = preflight({ docker, gpus: job.gpus, driverCuda: gpu?.cudaMax ?? null, imageCuda: o.imageCuda ?? null, requiresNativeCuda: o.requiresNativeCuda ?? false, driver: gpu?.driver ?? null, gpuBrands: brands });
-    if (problems.length) throw new TunaSetupError('RUN_FAILED', `cannot run in ${job.image}: ${problems.join('; ')}`, 'fix the above, or use {gpus=none} for a CPU-only run');
+    const problems = preflight({
+      docker,
+      gpus: job.gpus,
+      driverCuda: gpu?.cudaMax ?? null,
+      imageCuda: o.imageCuda ?? null,
+      requiresNativeCuda: o.requiresNativeCuda ?? false,
+      driver: gpu?.driver ?? null,
+      gpuBrands: brands,
+    });
+    if (problems.length)
+      throw new TunaSetupError('RUN_FAILED', `cannot run in ${job.image}: ${problems.join('; ')}`, 'fix the above, or use {gpus=none} for a CPU-only run');
   });
   const title = { missing: `Pull ${image.ref} unless it is on this machine`, always: `Pull ${image.ref}`, never: `Find ${image.ref} on this machine` }[pull];
   const { pulled, digest } = await phase(title, () => ensureImage(image, pull, { log }));
   // mount points we create are ours, so their owner gets back what the job writes
   for (const host of Object.keys(job.mounts ?? {})) await mkdir(host, { recursive: true });
   const t0 = performance.now();
-  const { exitCode, signal } = await phase(`Run in ${image.ref}`, () => runJob(job, {
-    ...(o.stdout ? { stdout: o.stdout } : {}), ...(o.tempDir ? { tempDir: o.tempDir } : {}), ...(o.signal ? { signal: o.signal } : {}),
-  }));
+  const { exitCode, signal } = await phase(`Run in ${image.ref}`, () =>
+    runJob(job, {
+      ...(o.stdout ? { stdout: o.stdout } : {}),
+      ...(o.tempDir ? { tempDir: o.tempDir } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+    }),
+  );
   const seconds = (performance.now() - t0) / 1000;
   log(`the job ${signal ? `was stopped by ${signal} (exit ${exitCode})` : `exited with ${exitCode}`} after ${seconds.toFixed(1)} s`);
-  const dirs = [...(job.workspace ? [[job.workspace, 'workspace'] as const] : []), ...Object.entries(job.mounts ?? {}).map(([host, inside]) => [host, inside] as const)];
+  const dirs = [
+    ...(job.workspace ? [[job.workspace, 'workspace'] as const] : []),
+    ...Object.entries(job.mounts ?? {}).map(([host, inside]) => [host, inside] as const),
+  ];
   for (const [dir, label] of dirs) {
     try {
       const owner = await restoreWorkspaceOwner(job.image, dir);
@@ -431,7 +501,10 @@ export const CACHE_IN_CONTAINER = '/tuna-setup-wheels';
  * (TUNA_SETUP_TORCH_INDEX_URL), and the wheel cache directories mounted at
  * CACHE_IN_CONTAINER with PIP_CACHE_DIR/UV_CACHE_DIR pointing there.
  */
-export function jobEnvironment(o: { env?: NodeJS.ProcessEnv; torchIndexUrl?: string; cacheDirs?: Readonly<Record<string, string>> } = {}): { env: Record<string, string>; mounts: Record<string, string> } {
+export function jobEnvironment(o: { env?: NodeJS.ProcessEnv; torchIndexUrl?: string; cacheDirs?: Readonly<Record<string, string>> } = {}): {
+  env: Record<string, string>;
+  mounts: Record<string, string>;
+} {
   const host = o.env ?? process.env;
   const cache = o.cacheDirs ?? {};
   const env: Record<string, string> = {};

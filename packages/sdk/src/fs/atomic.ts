@@ -50,4 +50,3 @@ export async function removeStaleTemps(file: string): Promise<void> {
     if (st?.isFile() && Date.now() - st.mtimeMs > STALE_TEMP_MS) await unlink(p).catch(() => {});
   }
 }
-

@@ -55,8 +55,11 @@ type Release = () => Promise<void>;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function lockedError(stateDir: string, who: string): TunaSetupError {
-  return new TunaSetupError('STATE_LOCKED', `another tuna-setup (${who}) has held the state dir ${stateDir} for too long`,
-    'wait for it to finish, or use another {stateDir}; nothing was written');
+  return new TunaSetupError(
+    'STATE_LOCKED',
+    `another tuna-setup (${who}) has held the state dir ${stateDir} for too long`,
+    'wait for it to finish, or use another {stateDir}; nothing was written',
+  );
 }
 
 async function describeHolder(stateDir: string): Promise<string> {
@@ -72,12 +75,15 @@ export async function withStateLock<T>(stateDir: string, fn: () => Promise<T>, o
   try {
     await mkdir(stateDir, { recursive: true, mode: 0o700 });
   } catch (e) {
-    throw new TunaSetupError('NOT_WRITABLE', `cannot create the state dir ${stateDir}: ${(e as Error).message}`,
-      'point {stateDir} somewhere writable; nothing was written');
+    throw new TunaSetupError(
+      'NOT_WRITABLE',
+      `cannot create the state dir ${stateDir}: ${(e as Error).message}`,
+      'point {stateDir} somewhere writable; nothing was written',
+    );
   }
   const waitMs = options.waitMs ?? DEFAULT_WAIT_MS;
   const method = options.method ?? (process.env.TUNA_SETUP_LOCK === 'file' ? 'file' : 'flock');
-  const release = (method === 'flock' ? await flockDir(stateDir, waitMs) : null) ?? await fileLock(stateDir, waitMs, options.staleMs ?? STALE_MS);
+  const release = (method === 'flock' ? await flockDir(stateDir, waitMs) : null) ?? (await fileLock(stateDir, waitMs, options.staleMs ?? STALE_MS));
   const me: Holder = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
   await writeFile(holderFile(stateDir), JSON.stringify(me) + '\n', { mode: 0o600 }).catch(() => {});
   try {
@@ -109,15 +115,27 @@ async function flockDir(dir: string, waitMs: number): Promise<Release | null> {
         else reject(new TunaSetupError('NOT_WRITABLE', `cannot lock ${dir} with flock: ${e.message}`, 'check that flock (util-linux) runs here'));
       });
       child.stdin.on('error', () => {}); // flock gone before our byte: its exit says why
-      child.stderr.on('data', (d) => { stderr += d; });
+      child.stderr.on('data', (d) => {
+        stderr += d;
+      });
       child.stdout.once('data', () => {
         held = true;
-        resolve(async () => { child.stdin.end(); await done; });
+        resolve(async () => {
+          child.stdin.end();
+          await done;
+        });
       });
       child.once('close', (code) => {
         if (held) return;
         if (code === 75) void describeHolder(dir).then((who) => reject(lockedError(dir, who)));
-        else reject(new TunaSetupError('NOT_WRITABLE', `cannot lock ${dir}: ${stderr.trim() || `flock exited ${code}`}`, 'the state dir must be readable by this user; nothing was written'));
+        else
+          reject(
+            new TunaSetupError(
+              'NOT_WRITABLE',
+              `cannot lock ${dir}: ${stderr.trim() || `flock exited ${code}`}`,
+              'the state dir must be readable by this user; nothing was written',
+            ),
+          );
       });
       child.stdin.write('\n');
     });
@@ -203,12 +221,16 @@ async function fileLock(stateDir: string, waitMs: number, staleMs: number): Prom
     try {
       taken = await tryTake(file, content, token);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') { // the state dir went away: make it again
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+        // the state dir went away: make it again
         await mkdir(stateDir, { recursive: true, mode: 0o700 });
         continue;
       }
-      throw new TunaSetupError('NOT_WRITABLE', `cannot take the lock ${file}: ${(e as Error).message}`,
-        'the state dir must be writable by this user (or point {stateDir} elsewhere); nothing was written');
+      throw new TunaSetupError(
+        'NOT_WRITABLE',
+        `cannot take the lock ${file}: ${(e as Error).message}`,
+        'the state dir must be writable by this user (or point {stateDir} elsewhere); nothing was written',
+      );
     }
     if (taken) break;
     const now = await readLock(file);
@@ -226,7 +248,9 @@ async function fileLock(stateDir: string, waitMs: number, staleMs: number): Prom
     delay = Math.min(delay * 2, 100);
   }
   await removeLeftovers(stateDir);
-  const beat = setInterval(() => { void utimes(file, new Date(), new Date()).catch(() => {}); }, HEARTBEAT_MS);
+  const beat = setInterval(() => {
+    void utimes(file, new Date(), new Date()).catch(() => {});
+  }, HEARTBEAT_MS);
   beat.unref();
   return async () => {
     clearInterval(beat);

@@ -58,7 +58,10 @@ function hostsFile(): Map<string, LookupAddress[]> {
 }
 
 const AAAA_GRACE_MS = 50;
-const LOCALHOST: LookupAddress[] = [{ address: '127.0.0.1', family: 4 }, { address: '::1', family: 6 }];
+const LOCALHOST: LookupAddress[] = [
+  { address: '127.0.0.1', family: 4 },
+  { address: '::1', family: 6 },
+];
 /** answers from DNS that the name does not exist there (worth asking the other NSS sources) */
 const NOT_IN_DNS = new Set(['ENOTFOUND', 'ENODATA', 'ENOTIMP', 'EREFUSED', 'ECONNREFUSED', 'ESERVFAIL', 'EBADRESP', 'EFORMERR', 'ENONAME']);
 
@@ -105,7 +108,10 @@ export function deadlineLookup(signal: AbortSignal): LookupFunction {
       const list = [...(found.get(4)?.list ?? []), ...(found.get(6)?.list ?? [])];
       const all = (family ? 1 : 2) === found.size;
       if (list.length && !all && !grace) {
-        grace = setTimeout(() => { resolver?.cancel(); answer(null, [...(found.get(4)?.list ?? []), ...(found.get(6)?.list ?? [])]); }, AAAA_GRACE_MS);
+        grace = setTimeout(() => {
+          resolver?.cancel();
+          answer(null, [...(found.get(4)?.list ?? []), ...(found.get(6)?.list ?? [])]);
+        }, AAAA_GRACE_MS);
         return;
       }
       if (!all) return;
@@ -115,7 +121,8 @@ export function deadlineLookup(signal: AbortSignal): LookupFunction {
       if (!NOT_IN_DNS.has(code)) return answer(dnsError(code, hostname), []);
       // not in DNS: the other name services may know it (raced with the deadline by onAbort)
       systemLookup(name, { all: true, ...(family ? { family } : {}) }, (err, addresses) =>
-        answer(err ? dnsError(err.code ?? 'ENOTFOUND', hostname) : null, err ? [] : addresses));
+        answer(err ? dnsError(err.code ?? 'ENOTFOUND', hostname) : null, err ? [] : addresses),
+      );
     };
     const query = (fn: 'resolve4' | 'resolve6', fam: 4 | 6) => {
       if (family && family !== fam) return;

@@ -72,7 +72,9 @@ export async function createDispatcher(options: DispatcherOptions): Promise<Disp
       socket.once('close', () => sockets.delete(socket));
       // a TCP handshake is one round trip, timed from the end of the name lookup (a tunnel's socket is
       // already connected: no event, no sample)
-      socket.once('lookup', () => { started = performance.now(); });
+      socket.once('lookup', () => {
+        started = performance.now();
+      });
       const { onConnect } = options;
       if (onConnect) {
         socket.once('connect', () => {
@@ -86,11 +88,21 @@ export async function createDispatcher(options: DispatcherOptions): Promise<Disp
       }
     }
   };
-  deadline.addEventListener('abort', () => { for (const s of sockets) s.destroy(); }, { once: true });
+  deadline.addEventListener(
+    'abort',
+    () => {
+      for (const s of sockets) s.destroy();
+    },
+    { once: true },
+  );
   const timeouts = { headersTimeout: timeoutMs, bodyTimeout: timeoutMs, maxHeaderSize: MAX_HEADER_BYTES };
   return new EnvHttpProxyAgent({
-    httpProxy: proxies.http ?? '', httpsProxy: proxies.https ?? '', noProxy: proxies.noProxy,
-    connect, keepAliveTimeout: 4_000, ...timeouts,
+    httpProxy: proxies.http ?? '',
+    httpsProxy: proxies.https ?? '',
+    noProxy: proxies.noProxy,
+    connect,
+    keepAliveTimeout: 4_000,
+    ...timeouts,
     // the proxy's own connection (the CONNECT request) gets the same connector and timeouts
     clientFactory: (origin: URL, opts: object) => new Pool(origin, { ...opts, connect, ...timeouts }),
   } as ConstructorParameters<typeof EnvHttpProxyAgent>[0]);
@@ -159,7 +171,8 @@ export async function httpRequest(input: string, options: RequestOptions): Promi
   const maxRedirects = options.maxRedirects ?? 5;
   const { request } = await loadUndici();
   let headers = { 'user-agent': USER_AGENT, ...options.headers };
-  if (new URL(input).protocol !== 'https:' && !options.allowHttp) throw new HttpError(`refusing plain http (${new URL(input).host}): only https unless http is allowed`);
+  if (new URL(input).protocol !== 'https:' && !options.allowHttp)
+    throw new HttpError(`refusing plain http (${new URL(input).host}): only https unless http is allowed`);
   const chain = [input];
   for (;;) {
     const url = chain[chain.length - 1]!;
@@ -182,14 +195,24 @@ export async function httpRequest(input: string, options: RequestOptions): Promi
     if (truncated && options.whole) throw new HttpError(`response too large: over ${mib(options.maxBytes)} MiB`);
     const totalMs = performance.now() - t0;
     return {
-      url, chain, status: res.statusCode, headers: resHeaders, ttfbMs, totalMs,
-      body: decode(raw, resHeaders['content-encoding'], complete, options.maxInflated ?? 16 * MiB), wireBytes: size, complete,
+      url,
+      chain,
+      status: res.statusCode,
+      headers: resHeaders,
+      ttfbMs,
+      totalMs,
+      body: decode(raw, resHeaders['content-encoding'], complete, options.maxInflated ?? 16 * MiB),
+      wireBytes: size,
+      complete,
     };
   }
 }
 
 const mib = (n: number) => Math.max(1, Math.round(n / MiB));
-const hostPath = (u: string) => { const x = new URL(u); return untrusted(x.host + x.pathname, 80); };
+const hostPath = (u: string) => {
+  const x = new URL(u);
+  return untrusted(x.host + x.pathname, 80);
+};
 
 /**
  * Where a redirect from `from` to `location` goes, checked like the first URL: http(s) only, never
@@ -296,7 +319,8 @@ export function describeHttpError(e: unknown, url?: string, proxies?: ProxySetti
   const tunnel = /Proxy response \((\d+)\)/.exec(err.message ?? '');
   if (tunnel) {
     const who = proxyHost ? `proxy ${proxyHost}` : 'the proxy';
-    return tunnel[1] === '407' ? `${who} requires authentication (407): put the credentials in the proxy URL (http://user:pass@host:port)`
+    return tunnel[1] === '407'
+      ? `${who} requires authentication (407): put the credentials in the proxy URL (http://user:pass@host:port)`
       : `${who} refused the tunnel (HTTP ${tunnel[1]})`;
   }
   if (proxyHost) {
@@ -309,15 +333,31 @@ export function describeHttpError(e: unknown, url?: string, proxies?: ProxySetti
   const tls = code ? TLS[code] : undefined;
   if (tls) return `TLS: ${tls} (${code})${via}`;
   switch (code) {
-    case 'ECONNREFUSED': return 'connection refused';
-    case 'ECONNRESET': case 'UND_ERR_SOCKET': return `connection reset${via}`;
-    case 'ENOTFOUND': case 'EAI_AGAIN': case 'ENODATA': return `host not found (DNS)${via}`;
-    case 'ETIMEOUT': return `DNS: ${untrusted(err.message?.replace(/^DNS: /, '') ?? 'no answer', 120)}`;
-    case 'UND_ERR_CONNECT_TIMEOUT': return `connect timed out${via}`;
-    case 'UND_ERR_HEADERS_TIMEOUT': case 'UND_ERR_BODY_TIMEOUT': return `timed out${via}`;
-    case 'UND_ERR_HEADERS_OVERFLOW': return 'response headers too large';
-    case 'EHOSTUNREACH': case 'ENETUNREACH': return `host unreachable${via}`;
-    case 'HPE_INVALID_CONSTANT': case 'HPE_INVALID_HEADER_TOKEN': case 'HPE_INVALID_STATUS': case 'HPE_HEADER_OVERFLOW':
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ECONNRESET':
+    case 'UND_ERR_SOCKET':
+      return `connection reset${via}`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'ENODATA':
+      return `host not found (DNS)${via}`;
+    case 'ETIMEOUT':
+      return `DNS: ${untrusted(err.message?.replace(/^DNS: /, '') ?? 'no answer', 120)}`;
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return `connect timed out${via}`;
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+      return `timed out${via}`;
+    case 'UND_ERR_HEADERS_OVERFLOW':
+      return 'response headers too large';
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return `host unreachable${via}`;
+    case 'HPE_INVALID_CONSTANT':
+    case 'HPE_INVALID_HEADER_TOKEN':
+    case 'HPE_INVALID_STATUS':
+    case 'HPE_HEADER_OVERFLOW':
       return `not an HTTP response${via}`;
   }
   if (err.name === 'AbortError' || code === 'UND_ERR_ABORTED' || code === 'ABORT_ERR') return `timed out${via}`;

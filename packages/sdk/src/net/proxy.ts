@@ -30,18 +30,24 @@ function checked(name: string, value: string | undefined): string | undefined {
   try {
     url = new URL(value.trim());
   } catch {
-    throw new TunaSetupError('BAD_PROXY', `${name}='${redactUrl(value)}' is not a valid proxy URL`,
-      `fix or unset ${name}, e.g. ${name}=http://proxy.example.com:3128`);
+    throw new TunaSetupError(
+      'BAD_PROXY',
+      `${name}='${redactUrl(value)}' is not a valid proxy URL`,
+      `fix or unset ${name}, e.g. ${name}=http://proxy.example.com:3128`,
+    );
   }
   if (!PROXY_PROTOCOLS.has(url.protocol) || !url.hostname) {
-    throw new TunaSetupError('BAD_PROXY', `${name}='${redactUrl(value)}' is not an http(s) or socks5 proxy URL`,
-      `fix or unset ${name}, e.g. ${name}=http://proxy.example.com:3128`);
+    throw new TunaSetupError(
+      'BAD_PROXY',
+      `${name}='${redactUrl(value)}' is not an http(s) or socks5 proxy URL`,
+      `fix or unset ${name}, e.g. ${name}=http://proxy.example.com:3128`,
+    );
   }
   return url.href;
 }
 
 export function readProxyEnv(env: NodeJS.ProcessEnv = process.env): ProxySettings {
-  const pick = (lower: string, upper: string) => (env[lower] !== undefined ? [lower, env[lower]] as const : [upper, env[upper]] as const);
+  const pick = (lower: string, upper: string) => (env[lower] !== undefined ? ([lower, env[lower]] as const) : ([upper, env[upper]] as const));
   const [httpName, httpValue] = pick('http_proxy', 'HTTP_PROXY');
   const [httpsName, httpsValue] = pick('https_proxy', 'HTTPS_PROXY');
   const http = checked(httpName, httpValue);

@@ -18,7 +18,11 @@ export interface RetryOptions {
 export type Attempt<T> = { value: T } | { retry: string; afterMs?: number };
 
 /** `once` until it is done; after the last attempt, what `giveUp(why, attempts)` returns is thrown. An error `once` throws ends the loop at once. */
-export async function withRetries<T>(o: RetryOptions, once: (attempt: number) => Promise<Attempt<T>>, giveUp: (why: string, attempts: number) => Error): Promise<T> {
+export async function withRetries<T>(
+  o: RetryOptions,
+  once: (attempt: number) => Promise<Attempt<T>>,
+  giveUp: (why: string, attempts: number) => Error,
+): Promise<T> {
   let delay = o.backoffMs;
   for (let attempt = 1; ; attempt++) {
     const r = await once(attempt);
@@ -27,7 +31,11 @@ export async function withRetries<T>(o: RetryOptions, once: (attempt: number) =>
     if (r.afterMs !== undefined) delay = r.afterMs;
     o.onRetry?.(r.retry, attempt, delay);
     await new Promise<void>((resolve) => {
-      const done = () => { clearTimeout(t); o.signal?.removeEventListener('abort', done); resolve(); };
+      const done = () => {
+        clearTimeout(t);
+        o.signal?.removeEventListener('abort', done);
+        resolve();
+      };
       const t = setTimeout(done, delay);
       o.signal?.addEventListener('abort', done, { once: true });
     });

@@ -16,7 +16,14 @@ import type { Workload } from './workload.js';
 /** 2: rankings by a workload's predicted time (0.3.0) */
 const FORMAT = 2;
 
-export function rankingCacheFile(stateDir: string, service: ProbeService, candidates: readonly Candidate[], project: string, workload: Workload, env: NodeJS.ProcessEnv = process.env): string {
+export function rankingCacheFile(
+  stateDir: string,
+  service: ProbeService,
+  candidates: readonly Candidate[],
+  project: string,
+  workload: Workload,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
   const proxy = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy'].map((k) => env[k] ?? '');
   const key = JSON.stringify([service, project, candidates.map((c) => [c.name, c.url]).sort(), proxy, workload]);
   return path.join(stateDir, 'rankings', `${service}-${createHash('sha256').update(key).digest('hex').slice(0, 16)}.json`);

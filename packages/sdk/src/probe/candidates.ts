@@ -26,10 +26,14 @@ const UPSTREAM = 'official';
 export function candidateOf(mirror: Mirror, service: ProbeService): Candidate | undefined {
   const base = { name: mirror.name, upstream: mirror.name === UPSTREAM, mirror, ...(mirror.status ? { status: mirror.status } : {}) };
   switch (service) {
-    case 'pypi': return mirror.pypi && { ...base, url: mirror.pypi.index };
-    case 'conda': return mirror.conda && { ...base, url: mirror.conda.cloud };
-    case 'pytorch': return mirror.pytorchWheels && { ...base, url: mirror.pytorchWheels.index, layout: mirror.pytorchWheels.layout };
-    case 'docker': return mirror.dockerHub && { ...base, url: mirror.dockerHub.url };
+    case 'pypi':
+      return mirror.pypi && { ...base, url: mirror.pypi.index };
+    case 'conda':
+      return mirror.conda && { ...base, url: mirror.conda.cloud };
+    case 'pytorch':
+      return mirror.pytorchWheels && { ...base, url: mirror.pytorchWheels.index, layout: mirror.pytorchWheels.layout };
+    case 'docker':
+      return mirror.dockerHub && { ...base, url: mirror.dockerHub.url };
   }
 }
 
@@ -65,8 +69,13 @@ export function userCandidates(service: ProbeService, spec: CandidateSpec): Cand
     const mirror = findMirror(name, { ...spec, ...(spec.extra ? { extra: spec.extra } : {}) });
     const c = candidateOf(mirror, service);
     if (!c) {
-      throw new TunaSetupError('UNSUPPORTED_SERVICE', `mirror '${mirror.name}' does not serve ${service}`,
-        `drop it from the list, or pick from: ${catalogCandidates(service, spec.extra).map((c) => c.name).join(', ')}`);
+      throw new TunaSetupError(
+        'UNSUPPORTED_SERVICE',
+        `mirror '${mirror.name}' does not serve ${service}`,
+        `drop it from the list, or pick from: ${catalogCandidates(service, spec.extra)
+          .map((c) => c.name)
+          .join(', ')}`,
+      );
     }
     out.push(c);
   }
@@ -87,20 +96,27 @@ export function userCandidates(service: ProbeService, spec: CandidateSpec): Cand
 export function candidateFromPair(service: ProbeService, pair: string, policy: UrlPolicy = {}): Candidate {
   const m = /^([a-z][a-z0-9-]*)=(.+)$/.exec(pair.trim());
   if (!m) {
-    throw new TunaSetupError('BAD_CANDIDATE', `candidate '${pair}' is not NAME=URL`,
-      'write it as name=https://mirror.example.org (name: lower-case letters, digits, dashes)');
+    throw new TunaSetupError(
+      'BAD_CANDIDATE',
+      `candidate '${pair}' is not NAME=URL`,
+      'write it as name=https://mirror.example.org (name: lower-case letters, digits, dashes)',
+    );
   }
   const name = m[1]!;
   const url = checkMirrorUrl(m[2]!, `candidate ${name}`, policy);
   const upstream = name === UPSTREAM;
   const provenance = { source: 'given on the command line', checked: new Date().toISOString().slice(0, 10) };
   switch (service) {
-    case 'pypi': case 'conda': {
+    case 'pypi':
+    case 'conda': {
       const site = findMirror(url, policy);
       const c = candidateOf({ ...site, name, title: name }, service);
       if (!c) {
-        throw new TunaSetupError('BAD_CANDIDATE', `candidate ${name}: ${url} is a PyPI index, not a site with conda channels`,
-          'for conda give the site root laid out like TUNA (…/anaconda/cloud/conda-forge)');
+        throw new TunaSetupError(
+          'BAD_CANDIDATE',
+          `candidate ${name}: ${url} is a PyPI index, not a site with conda channels`,
+          'for conda give the site root laid out like TUNA (…/anaconda/cloud/conda-forge)',
+        );
       }
       return c;
     }

@@ -56,7 +56,6 @@ function distinctNames(mirrors: Mirror[]): Mirror[] {
   });
 }
 
-
 /**
  * The mirror to configure for some targets, as `apply` decides it: a name or
  * URL as given, `auto` (selection per service: pip/uv by PyPI, conda by its
@@ -65,7 +64,10 @@ function distinctNames(mirrors: Mirror[]): Mirror[] {
  */
 export async function chooseMirror(options: ChooseOptions): Promise<ChosenMirror> {
   const spec = options.spec.trim();
-  const names = spec.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (spec !== 'auto' && names.length === 1) return { mirror: findMirror(spec, options), selections: [], warnings: [] };
   if (names.length === 0) throw new TunaSetupError('UNKNOWN_MIRROR', 'mirror is empty', "give 'auto', a mirror name, a comma list of names, or a URL");
 
@@ -76,25 +78,33 @@ export async function chooseMirror(options: ChooseOptions): Promise<ChosenMirror
   }
   // a named list: every name must exist, and each service chooses among the names that serve it
   const pool = spec === 'auto' ? undefined : distinctNames(names.map((n) => findMirror(n, options)));
-  const runs = await Promise.all(services.map(async (service) => {
-    const candidates = pool ? pool.flatMap((m) => candidateOf(m, service) ?? []) : catalogCandidates(service, options.extra);
-    if (candidates.length === 0) {
-      throw new TunaSetupError('UNSUPPORTED_SERVICE', `none of ${names.join(', ')} serves ${service}`,
-        `add a mirror that does (${catalogCandidates(service, options.extra).map((c) => c.name).join(', ')}), or drop the targets that need ${service}`);
-    }
-    const report = await selectMirror({
-      service, candidates,
-      ...(options.budgetMs !== undefined ? { budgetMs: options.budgetMs } : {}),
-      ...(options.stateDir ? { stateDir: options.stateDir } : {}),
-      ...(options.fresh ? { fresh: true } : {}),
-      ...(options.allowHttp ? { allowHttp: true } : {}),
-      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
-      ...(options.workload ? { workload: options.workload } : {}),
-    });
-    // the winner is the candidate with that name and URL: what is configured is exactly what won
-    const winner = report.chosen && candidates.find((c) => c.name === report.chosen!.name && c.url === report.chosen!.url);
-    return { report, winner: winner?.mirror };
-  }));
+  const runs = await Promise.all(
+    services.map(async (service) => {
+      const candidates = pool ? pool.flatMap((m) => candidateOf(m, service) ?? []) : catalogCandidates(service, options.extra);
+      if (candidates.length === 0) {
+        throw new TunaSetupError(
+          'UNSUPPORTED_SERVICE',
+          `none of ${names.join(', ')} serves ${service}`,
+          `add a mirror that does (${catalogCandidates(service, options.extra)
+            .map((c) => c.name)
+            .join(', ')}), or drop the targets that need ${service}`,
+        );
+      }
+      const report = await selectMirror({
+        service,
+        candidates,
+        ...(options.budgetMs !== undefined ? { budgetMs: options.budgetMs } : {}),
+        ...(options.stateDir ? { stateDir: options.stateDir } : {}),
+        ...(options.fresh ? { fresh: true } : {}),
+        ...(options.allowHttp ? { allowHttp: true } : {}),
+        ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+        ...(options.workload ? { workload: options.workload } : {}),
+      });
+      // the winner is the candidate with that name and URL: what is configured is exactly what won
+      const winner = report.chosen && candidates.find((c) => c.name === report.chosen!.name && c.url === report.chosen!.url);
+      return { report, winner: winner?.mirror };
+    }),
+  );
   const selections = runs.map((r) => r.report);
 
   const warnings: string[] = [];

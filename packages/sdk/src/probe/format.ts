@@ -11,7 +11,9 @@ export function formatRanking(r: SelectReport): string[] {
   lines.push(`  ${'#'.padEnd(3)}${'mirror'.padEnd(width + 2)}${'latency'.padStart(8)}${'throughput'.padStart(13)}  status`);
   r.ranking.forEach((m, i) => {
     const status = m.ok ? 'ok' : `excluded: ${m.excluded}`;
-    lines.push(`  ${(m.ok ? String(i + 1) : '-').padEnd(3)}${names[i]!.padEnd(width + 2)}${(m.latencyMs === null ? '-' : `${m.latencyMs} ms`).padStart(8)}${rate(m.throughputBps).padStart(13)}  ${status}${m.sync ? ` [${m.sync}]` : ''}${m.unverified ? ' (unverified row)' : ''}`);
+    lines.push(
+      `  ${(m.ok ? String(i + 1) : '-').padEnd(3)}${names[i]!.padEnd(width + 2)}${(m.latencyMs === null ? '-' : `${m.latencyMs} ms`).padStart(8)}${rate(m.throughputBps).padStart(13)}  ${status}${m.sync ? ` [${m.sync}]` : ''}${m.unverified ? ' (unverified row)' : ''}`,
+    );
   });
   return lines;
 }

@@ -71,18 +71,21 @@ function parseJson(body: string, pageUrl: string): IndexFile[] {
     if (!url) continue;
     const time = typeof f['upload-time'] === 'string' ? Date.parse(f['upload-time']) : NaN;
     out.push({
-      filename: f.filename, url,
+      filename: f.filename,
+      url,
       ...(Number.isFinite(time) ? { uploadTime: time } : {}),
       ...(typeof f.size === 'number' ? { size: f.size } : {}),
-      ...meta(typeof f['requires-python'] === 'string' ? f['requires-python'] : undefined, f.yanked === true ? '' : typeof f.yanked === 'string' ? f.yanked : undefined),
+      ...meta(
+        typeof f['requires-python'] === 'string' ? f['requires-python'] : undefined,
+        f.yanked === true ? '' : typeof f.yanked === 'string' ? f.yanked : undefined,
+      ),
     });
   }
   return out;
 }
 
 function unescapeHtml(s: string): string {
-  return s.replace(/&(amp|lt|gt|quot|#39|#x27);/g, (_, e: string) =>
-    ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'", '#x27': "'" })[e] ?? _);
+  return s.replace(/&(amp|lt|gt|quot|#39|#x27);/g, (_, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'", '#x27': "'" })[e] ?? _);
 }
 
 /** `href` of one tag's attribute text (`<a` … `>`), or undefined */
@@ -125,7 +128,10 @@ function* anchors(body: string): Generator<{ href: string; text: string; attrs: 
     if (open === -1) return;
     const after = lower.charCodeAt(open + 2);
     // `<a` then whitespace: an anchor (not <abbr>, <area>)
-    if (!(after === 0x20 || after === 0x09 || after === 0x0a || after === 0x0d || after === 0x0c)) { at = open + 2; continue; }
+    if (!(after === 0x20 || after === 0x09 || after === 0x0a || after === 0x0d || after === 0x0c)) {
+      at = open + 2;
+      continue;
+    }
     const end = lower.indexOf('>', open);
     if (end === -1) return;
     const attrs = body.slice(open + 2, end);

@@ -38,7 +38,7 @@ const MiB = 1024 * KiB;
 const FIRST_MIN = 256 * KiB;
 const FIRST_MAX = 1 * MiB;
 /** the most one sample reads (its Range): past a throttle at 1–2 MiB */
-const HORIZON_BYTES = 5 * MiB / 2;
+const HORIZON_BYTES = (5 * MiB) / 2;
 /** all samples together */
 const TOTAL_BYTES = 13 * MiB;
 const SETTLED_BYTES = 192 * KiB;
@@ -112,12 +112,23 @@ export class Sampler {
   start(key: string, url: string): void {
     if (this.closed || this.samples.has(key) || performance.now() >= this.options.deadline || this.total >= TOTAL_BYTES) return;
     const s: Sample = {
-      url, sentAt: performance.now(), arrivals: [], bytes: 0, allowance: this.first, stop: new AbortController(), running: true,
-      done: Promise.resolve(), estimate: estimateRate([], 0),
+      url,
+      sentAt: performance.now(),
+      arrivals: [],
+      bytes: 0,
+      allowance: this.first,
+      stop: new AbortController(),
+      running: true,
+      done: Promise.resolve(),
+      estimate: estimateRate([], 0),
     };
     this.samples.set(key, s);
     s.done = httpRequest(url, {
-      dispatcher: this.options.dispatcher, signal: this.options.signal, stop: s.stop.signal, maxBytes: HORIZON_BYTES, discard: true,
+      dispatcher: this.options.dispatcher,
+      signal: this.options.signal,
+      stop: s.stop.signal,
+      maxBytes: HORIZON_BYTES,
+      discard: true,
       headers: { range: `bytes=0-${HORIZON_BYTES - 1}`, 'accept-encoding': 'identity' },
       ...(this.options.allowHttp ? { allowHttp: true } : {}),
       onChunk: (bytes, at) => {
@@ -129,12 +140,23 @@ export class Sampler {
         if (s.bytes >= s.allowance) this.steer();
         if (s.bytes >= s.allowance || this.total >= TOTAL_BYTES) s.stop.abort();
       },
-    }).then(
-      (res) => { s.result = { status: res.status, contentType: res.headers['content-type'] ?? '' }; },
-      (e: unknown) => { s.result = { error: describeHttpError(e, url, this.options.proxies) }; },
-    ).finally(() => { s.running = false; });
+    })
+      .then(
+        (res) => {
+          s.result = { status: res.status, contentType: res.headers['content-type'] ?? '' };
+        },
+        (e: unknown) => {
+          s.result = { error: describeHttpError(e, url, this.options.proxies) };
+        },
+      )
+      .finally(() => {
+        s.running = false;
+      });
     // a failure of the steering surfaces in finish(), never as an unhandled rejection
-    this.loop ??= this.steerUntilDone().then(() => undefined, (e: unknown) => e);
+    this.loop ??= this.steerUntilDone().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
   }
 
   /** Stops every sample and the steering (the selection is over, however it ended). */
@@ -169,7 +191,12 @@ export class Sampler {
 
   /** one tick every TICK_MS from the first sample until the last has stopped and no more will start */
   private async steerUntilDone(): Promise<void> {
-    const deadlineTimer = setTimeout(() => { for (const s of this.samples.values()) s.stop.abort(); }, Math.max(0, this.options.deadline - performance.now()));
+    const deadlineTimer = setTimeout(
+      () => {
+        for (const s of this.samples.values()) s.stop.abort();
+      },
+      Math.max(0, this.options.deadline - performance.now()),
+    );
     try {
       while (!this.closed || [...this.samples.values()].some((s) => s.running)) {
         this.steer();
@@ -205,16 +232,28 @@ export class Sampler {
       // a flow that stopped growing, or a large timed round, may be off by a quarter; one small round (under
       // 128 KiB: a late read skews it) by a factor of three; a flow still growing with no round timed says
       // nothing yet about its ceiling
-      const factor = !e.rateBps ? undefined : !e.rising || (e.basis === 'burst' && e.roundBytes >= CONFIDENT_ROUND) ? 1.25 : e.basis === 'burst' ? 3 : undefined;
+      const factor = !e.rateBps
+        ? undefined
+        : !e.rising || (e.basis === 'burst' && e.roundBytes >= CONFIDENT_ROUND)
+          ? 1.25
+          : e.basis === 'burst'
+            ? 3
+            : undefined;
       const optimistic = factor ? Math.min(OPTIMISTIC_CAP, e.rateBps! * factor) : OPTIMISTIC_CAP;
       opt.set(s, workloadMs(w, { ...path, rateBps: optimistic }));
     }
     const ranked = [...pess].filter(([, ms]) => Number.isFinite(ms)).sort((a, b) => a[1] - b[1]);
     const best = ranked[0]?.[1] ?? Infinity;
-    const contenders = new Set(ranked.filter(([s]) => s.running).slice(0, CONTENDERS).map(([s]) => s));
+    const contenders = new Set(
+      ranked
+        .filter(([s]) => s.running)
+        .slice(0, CONTENDERS)
+        .map(([s]) => s),
+    );
     const open = (s: Sample) => s.running && opt.get(s)! <= best;
     // what the mirrors still ramping may need for a first timed round: the settled ones do not spend it
-    const reserve = [...this.samples.values()].filter((s) => s.running && (s.ttfbMs === undefined || (open(s) && s.estimate.rising)))
+    const reserve = [...this.samples.values()]
+      .filter((s) => s.running && (s.ttfbMs === undefined || (open(s) && s.estimate.rising)))
       .reduce((n, s) => n + Math.max(0, this.first - s.bytes), 0);
     let spare = Math.max(0, TOTAL_BYTES - this.total - reserve);
     for (const s of measured) {

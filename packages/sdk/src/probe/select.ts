@@ -162,7 +162,8 @@ export async function selectMirror(options: SelectOptions): Promise<SelectReport
   }
   const project = options.project ?? DEFAULT_PYPI_PROJECT;
   const budgetMs = options.budgetMs ?? DEFAULT_BUDGET_MS;
-  if (!(budgetMs > 0)) throw new TunaSetupError('BAD_BUDGET', `budget ${budgetMs} ms is not a positive number`, 'give {budgetMs} a number of milliseconds, e.g. 3000');
+  if (!(budgetMs > 0))
+    throw new TunaSetupError('BAD_BUDGET', `budget ${budgetMs} ms is not a positive number`, 'give {budgetMs} a number of milliseconds, e.g. 3000');
 
   const workload = options.workload ?? PYTORCH_CI_WORKLOAD;
   const cacheFile = options.stateDir ? rankingCacheFile(options.stateDir, service, candidates, project, workload) : undefined;
@@ -178,12 +179,17 @@ export async function selectMirror(options: SelectOptions): Promise<SelectReport
   // each origin's TCP handshake time: its network round trip, apart from the server's own time to answer
   const handshakes = new Map<string, number>();
   const onConnect = (origin: string, ms: number) => handshakes.set(origin, Math.min(ms, handshakes.get(origin) ?? Infinity));
-  const dispatcher = options.dispatcher ?? await createDispatcher({ deadline: hard.signal, timeoutMs: budgetMs, proxies, onConnect });
+  const dispatcher = options.dispatcher ?? (await createDispatcher({ deadline: hard.signal, timeoutMs: budgetMs, proxies, onConnect }));
   const elapsed = () => performance.now() - t0;
   const sampler = new Sampler({
-    dispatcher, signal: hard.signal, proxies, workload,
-    rttOf: (url) => handshakes.get(originOf(url)), expected: candidates.length,
-    deadline: t0 + Math.min(budgetMs - 100, DECISION_MS), ...(options.allowHttp ? { allowHttp: true } : {}),
+    dispatcher,
+    signal: hard.signal,
+    proxies,
+    workload,
+    rttOf: (url) => handshakes.get(originOf(url)),
+    expected: candidates.length,
+    deadline: t0 + Math.min(budgetMs - 100, DECISION_MS),
+    ...(options.allowHttp ? { allowHttp: true } : {}),
   });
   try {
     const probe = SERVICE_PROBES[service];
@@ -210,13 +216,20 @@ export async function selectMirror(options: SelectOptions): Promise<SelectReport
     const probed: Probed[] = candidates.map((candidate) => ({
       candidate,
       entry: {
-        name: candidate.name, url: candidate.url, upstream: candidate.upstream, ok: false, latencyMs: null, throughputBps: null, excluded: null, bytes: 0,
+        name: candidate.name,
+        url: candidate.url,
+        upstream: candidate.upstream,
+        ok: false,
+        latencyMs: null,
+        throughputBps: null,
+        excluded: null,
+        bytes: 0,
         ...(serviceRow(candidate, service)?.unverified ? { unverified: serviceRow(candidate, service)!.unverified! } : {}),
       },
       settled: false,
       abort: linked(hard.signal),
     }));
-    const subdir = service === 'conda' ? (options.condaSubdir === undefined ? condaSubdir() : options.condaSubdir ?? undefined) : undefined;
+    const subdir = service === 'conda' ? (options.condaSubdir === undefined ? condaSubdir() : (options.condaSubdir ?? undefined)) : undefined;
     const runs = probed.map(async (p) => {
       const req = probe.request(p.candidate, project);
       // the catalog already knows the mirror has nothing for this platform: no request
@@ -228,8 +241,12 @@ export async function selectMirror(options: SelectOptions): Promise<SelectReport
       }
       try {
         const res = await httpRequest(req.url, {
-          dispatcher, signal: p.abort.signal, headers: req.headers, maxBytes: req.maxBytes,
-          ...(req.whole ? { whole: true } : {}), ...(options.allowHttp ? { allowHttp: true } : {}),
+          dispatcher,
+          signal: p.abort.signal,
+          headers: req.headers,
+          maxBytes: req.maxBytes,
+          ...(req.whole ? { whole: true } : {}),
+          ...(options.allowHttp ? { allowHttp: true } : {}),
         });
         if (p.abort.signal.aborted) return false; // the phase ended first: already counted as no answer
         p.entry.bytes += res.wireBytes;
@@ -240,7 +257,11 @@ export async function selectMirror(options: SelectOptions): Promise<SelectReport
           // conda reads a missing platform subdir as an empty channel, silently: the mirror must have this machine's
           const path = `conda-forge/${subdir}/repodata.json`;
           const head = await httpRequest(`${p.candidate.url}/${path}`, {
-            dispatcher, signal: p.abort.signal, method: 'HEAD', maxBytes: 0, ...(options.allowHttp ? { allowHttp: true } : {}),
+            dispatcher,
+            signal: p.abort.signal,
+            method: 'HEAD',
+            maxBytes: 0,
+            ...(options.allowHttp ? { allowHttp: true } : {}),
           });
           p.entry.bytes += head.wireBytes;
           if (head.status >= 400) verdict = { ok: false, reason: `HTTP ${head.status} for ${path}: no packages for this machine's platform (${subdir})` };
@@ -283,11 +304,24 @@ export async function selectMirror(options: SelectOptions): Promise<SelectReport
     }
     const healthy = () => probed.filter((p) => p.entry.ok);
     if (probe.freshness === 'listing') {
-      const stale = staleByListing(healthy().map((p) => ({ name: p.candidate.name, upstream: p.candidate.upstream, files: p.files ?? [] })), now0, FRESHNESS_GRACE_MS);
-      for (const p of healthy()) { const why = stale.get(p.candidate.name); if (why) exclude(p, why); }
+      const stale = staleByListing(
+        healthy().map((p) => ({ name: p.candidate.name, upstream: p.candidate.upstream, files: p.files ?? [] })),
+        now0,
+        FRESHNESS_GRACE_MS,
+      );
+      for (const p of healthy()) {
+        const why = stale.get(p.candidate.name);
+        if (why) exclude(p, why);
+      }
     } else if (probe.freshness === 'date') {
-      const stale = staleByDate(healthy().map((p) => ({ name: p.candidate.name, upstream: p.candidate.upstream, ...(p.date !== undefined ? { date: p.date } : {}) })), CONDA_MAX_LAG_MS);
-      for (const p of healthy()) { const why = stale.get(p.candidate.name); if (why) exclude(p, why); }
+      const stale = staleByDate(
+        healthy().map((p) => ({ name: p.candidate.name, upstream: p.candidate.upstream, ...(p.date !== undefined ? { date: p.date } : {}) })),
+        CONDA_MAX_LAG_MS,
+      );
+      for (const p of healthy()) {
+        const why = stale.get(p.candidate.name);
+        if (why) exclude(p, why);
+      }
     }
 
     // phase 2: the samples started in phase 1 run on, steered, to their end; an excluded mirror's stops now
@@ -298,7 +332,10 @@ export async function selectMirror(options: SelectOptions): Promise<SelectReport
       if (r) judgeSample(p, r);
     }
 
-    const ranking = rank(probed.map((p) => p.entry), workload);
+    const ranking = rank(
+      probed.map((p) => p.entry),
+      workload,
+    );
     const first = ranking[0];
     const report: SelectReport = {
       service,
@@ -361,23 +398,38 @@ function firstPhase(runs: Promise<boolean>[], capMs: number, elapsed: () => numb
 /** Each status URL's parsed JSON (undefined when it cannot be had), fetched once per site, all at once. */
 function fetchStatuses(candidates: readonly Candidate[], dispatcher: Dispatcher, signal: AbortSignal, allowHttp?: boolean): Map<string, Promise<unknown>> {
   const urls = [...new Set(candidates.flatMap((c) => (c.status ? [c.status.url] : [])))];
-  return new Map(urls.map((url) => [url, (async () => {
-    try {
-      const res = await httpRequest(url, {
-        dispatcher, signal, headers: { accept: 'application/json', 'accept-encoding': 'gzip' },
-        maxBytes: 2 * 1024 * 1024, whole: true, maxInflated: 8 * 1024 * 1024, ...(allowHttp ? { allowHttp: true } : {}),
-      });
-      return res.status === 200 && res.complete ? JSON.parse(res.body.toString('utf8')) as unknown : undefined;
-    } catch {
-      return undefined; // unknown status is not a verdict: the probe decides
-    }
-  })()]));
+  return new Map(
+    urls.map((url) => [
+      url,
+      (async () => {
+        try {
+          const res = await httpRequest(url, {
+            dispatcher,
+            signal,
+            headers: { accept: 'application/json', 'accept-encoding': 'gzip' },
+            maxBytes: 2 * 1024 * 1024,
+            whole: true,
+            maxInflated: 8 * 1024 * 1024,
+            ...(allowHttp ? { allowHttp: true } : {}),
+          });
+          return res.status === 200 && res.complete ? (JSON.parse(res.body.toString('utf8')) as unknown) : undefined;
+        } catch {
+          return undefined; // unknown status is not a verdict: the probe decides
+        }
+      })(),
+    ]),
+  );
 }
 
 /** `promise`'s value, or undefined after `ms` */
 function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
-  return Promise.race([promise, new Promise<undefined>((r) => { timer = setTimeout(() => r(undefined), ms); })]).finally(() => clearTimeout(timer));
+  return Promise.race([
+    promise,
+    new Promise<undefined>((r) => {
+      timer = setTimeout(() => r(undefined), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 /** A mirror's sample as its rate and predicted time, or its exclusion. */
@@ -398,14 +450,13 @@ function judgeSample(p: Probed, r: SampleResult): void {
 /** the linked file's name for a reason: as the mirror spelled it, decoded where it decodes, as data */
 const fileName = (url: string) => untrusted(safeDecode(new URL(url).pathname.split('/').pop() || url), 120);
 
-
 /**
  * Usable mirrors by the workload's predicted time (from the rate and the
  * latency when no prediction was made), unsampled ones after by latency, then the rest.
  */
 export function rank(entries: readonly RankedMirror[], workload: Workload = PYTORCH_CI_WORKLOAD): RankedMirror[] {
-  const cost = (r: RankedMirror) => r.predictedMs
-    ?? (r.throughputBps ? workloadMs(workload, { rateBps: r.throughputBps, rttMs: r.latencyMs ?? 0, latencyMs: r.latencyMs ?? 0 }) : Infinity);
+  const cost = (r: RankedMirror) =>
+    r.predictedMs ?? (r.throughputBps ? workloadMs(workload, { rateBps: r.throughputBps, rttMs: r.latencyMs ?? 0, latencyMs: r.latencyMs ?? 0 }) : Infinity);
   const usable = entries.filter((r) => r.ok).sort((a, b) => cost(a) - cost(b) || a.latencyMs! - b.latencyMs!);
   return [...usable, ...entries.filter((r) => !r.ok)];
 }
@@ -413,6 +464,10 @@ export function rank(entries: readonly RankedMirror[], workload: Workload = PYTO
 /** The error for a selection where nothing may be chosen, listing every candidate's reason. */
 export function noHealthyMirror(report: SelectReport): TunaSetupError {
   const reasons = report.ranking.map((r) => `${r.name}: ${r.excluded ?? 'not usable'}`).join('; ');
-  return new TunaSetupError('NO_HEALTHY_MIRROR', `no healthy ${report.service} mirror among ${report.ranking.length} candidates — ${reasons}`,
-    'check the network or proxy (HTTPS_PROXY), raise {budgetMs}, or name a mirror you know works', { details: { ...report } });
+  return new TunaSetupError(
+    'NO_HEALTHY_MIRROR',
+    `no healthy ${report.service} mirror among ${report.ranking.length} candidates — ${reasons}`,
+    'check the network or proxy (HTTPS_PROXY), raise {budgetMs}, or name a mirror you know works',
+    { details: { ...report } },
+  );
 }

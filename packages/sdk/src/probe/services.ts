@@ -42,9 +42,7 @@ export interface ProbeRequest {
 }
 
 /** A probe's judgement of an answer: usable (with what it listed, the artifact to time, a sync date), or why not. */
-export type ProbeVerdict =
-  | { ok: true; files?: IndexFile[]; artifact?: string; date?: number }
-  | { ok: false; reason: string };
+export type ProbeVerdict = { ok: true; files?: IndexFile[]; artifact?: string; date?: number } | { ok: false; reason: string };
 
 /** How one service is probed: the request to send a candidate, the check of its answer, and how freshness is judged. */
 export interface ServiceProbe {
@@ -65,7 +63,9 @@ export function serviceRow(c: Candidate, service: ProbeService): Provenance | un
 
 /** Why a conda mirror has nothing for this platform, per the catalog; undefined when it says nothing against it. */
 export function condaSubdirGap(c: Candidate, subdir: string): string | undefined {
-  const lacking = Object.entries(c.mirror?.conda?.lacksSubdirs ?? {}).filter(([, subdirs]) => subdirs.includes(subdir)).map(([channel]) => channel);
+  const lacking = Object.entries(c.mirror?.conda?.lacksSubdirs ?? {})
+    .filter(([, subdirs]) => subdirs.includes(subdir))
+    .map(([channel]) => channel);
   return lacking.length ? `no ${subdir} packages in ${lacking.join(', ')} (the catalog: ${c.mirror!.conda!.source})` : undefined;
 }
 
@@ -93,7 +93,10 @@ function checkIndexPage(res: HttpResult, project: string, what: string): ProbeVe
     throw e;
   }
   if (files.length === 0) {
-    return { ok: false, reason: `200 ${untrusted(type.split(';')[0] || 'without content-type', 60)} for ${what} lists no ${project} files (a login or error page?)` };
+    return {
+      ok: false,
+      reason: `200 ${untrusted(type.split(';')[0] || 'without content-type', 60)} for ${what} lists no ${project} files (a login or error page?)`,
+    };
   }
   // the newest wheel makes the best sample: by upload time where the index says, else the last listed
   const timed = files.some((f) => f.uploadTime !== undefined);
@@ -155,7 +158,8 @@ export const SERVICE_PROBES: Record<ProbeService, ServiceProbe> = {
     check: (res) => {
       const api = res.headers['docker-distribution-api-version'] ?? '';
       if ((res.status === 200 || res.status === 401) && api.startsWith('registry/2')) return { ok: true };
-      if (res.status === 200 || res.status === 401) return { ok: false, reason: `/v2/ answered ${res.status} without Docker-Distribution-Api-Version (not a registry)` };
+      if (res.status === 200 || res.status === 401)
+        return { ok: false, reason: `/v2/ answered ${res.status} without Docker-Distribution-Api-Version (not a registry)` };
       return { ok: false, reason: `HTTP ${res.status} for /v2/` };
     },
   },

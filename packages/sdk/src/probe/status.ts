@@ -42,9 +42,13 @@ export function readTunasync(data: unknown, rule: SyncRule, now: number): SyncVe
   const what = `tunasync ${untrusted(String(job.name), 40)} ${untrusted(String(job.status), 60)}`;
   const last = seconds(job.last_update_ts);
   switch (job.status) {
-    case 'failed': return { state: 'failed', ...(last ? { lastSuccess: last } : {}), detail: `${what} (last success ${last ? hours(now - last) + ' ago' : 'unknown'})` };
-    case 'paused': case 'disabled': return { state: 'paused', ...(last ? { lastSuccess: last } : {}), detail: what };
-    default: return byAge(last, rule, now, what);
+    case 'failed':
+      return { state: 'failed', ...(last ? { lastSuccess: last } : {}), detail: `${what} (last success ${last ? hours(now - last) + ' ago' : 'unknown'})` };
+    case 'paused':
+    case 'disabled':
+      return { state: 'paused', ...(last ? { lastSuccess: last } : {}), detail: what };
+    default:
+      return byAge(last, rule, now, what);
   }
 }
 
@@ -53,18 +57,27 @@ export function readMirrorz(data: unknown, rule: SyncRule, now: number): SyncVer
   const mirrors = (data as { mirrors?: unknown })?.mirrors;
   if (!Array.isArray(mirrors)) return { state: 'unknown', detail: 'mirrorz.json has no mirrors list' };
   const entry = mirrors.find((m) => m && typeof m === 'object' && rule.jobs.includes(String(m.cname)));
-  if (!entry || typeof entry.status !== 'string' || entry.status.length > 200) return { state: 'unknown', detail: `mirrorz.json has no ${rule.jobs.join('/')}` };
+  if (!entry || typeof entry.status !== 'string' || entry.status.length > 200)
+    return { state: 'unknown', detail: `mirrorz.json has no ${rule.jobs.join('/')}` };
   const parts = new Map<string, number | undefined>();
   for (const m of entry.status.matchAll(/([A-Z])(\d*)/g)) if (!parts.has(m[1]!)) parts.set(m[1]!, m[2] ? Number(m[2]) * 1000 : undefined);
   const main = entry.status.match(/^[A-Z]/)?.[0];
   const what = `mirrorz ${untrusted(String(entry.cname), 40)} ${untrusted(entry.status, 60)}`;
   const old = parts.get('O');
   switch (main) {
-    case 'S': return byAge(parts.get('S'), rule, now, what);
-    case 'Y': case 'D': return old !== undefined ? byAge(old, rule, now, what) : { state: 'unknown', detail: `${what}: syncing, no previous success` };
-    case 'F': return { state: 'failed', ...(old ? { lastSuccess: old } : {}), detail: what };
-    case 'P': return { state: 'paused', detail: what };
-    case 'C': case 'R': return { state: 'ok', detail: `${what}: reverse proxy` };
-    default: return { state: 'unknown', detail: what };
+    case 'S':
+      return byAge(parts.get('S'), rule, now, what);
+    case 'Y':
+    case 'D':
+      return old !== undefined ? byAge(old, rule, now, what) : { state: 'unknown', detail: `${what}: syncing, no previous success` };
+    case 'F':
+      return { state: 'failed', ...(old ? { lastSuccess: old } : {}), detail: what };
+    case 'P':
+      return { state: 'paused', detail: what };
+    case 'C':
+    case 'R':
+      return { state: 'ok', detail: `${what}: reverse proxy` };
+    default:
+      return { state: 'unknown', detail: what };
   }
 }

@@ -79,7 +79,9 @@ export function estimateRate(arrivals: readonly Arrival[], rttMs: number): RateE
   const largest = Math.max(0, ...timed.map((r) => r.bytes));
   const rounds = timed.length;
   const roundBytes = largest;
-  const best = timed.filter((r) => r.bytes >= largest / 2).map((r) => ({ bytes: r.bytes, rate: r.bytes / (r.ms / 1000) }))
+  const best = timed
+    .filter((r) => r.bytes >= largest / 2)
+    .map((r) => ({ bytes: r.bytes, rate: r.bytes / (r.ms / 1000) }))
     .sort((a, b) => b.rate - a.rate)[0];
 
   // sustained: complete windows of max(RTT, 25 ms) from the first arrival
@@ -112,7 +114,8 @@ export function estimateRate(arrivals: readonly Arrival[], rttMs: number): RateE
     // a throttler keeps delivering, slowly; windows with nothing at all are a stall (the reader's, or the path's)
     // the rate it is ranked at: the slowest of those windows — a reader lagging at the end still reads
     // fast bytes the kernel buffered before the collapse, which only ever inflates a window
-    if (last.every((r) => r > 0) && tail < THROTTLE_RATIO * peak) return { rateBps: Math.round(Math.min(...last)), basis: 'throttled', rising: false, rounds, roundBytes };
+    if (last.every((r) => r > 0) && tail < THROTTLE_RATIO * peak)
+      return { rateBps: Math.round(Math.min(...last)), basis: 'throttled', rising: false, rounds, roundBytes };
   }
   if (best && best.rate >= sustained) return { rateBps: Math.round(best.rate), basis: 'burst', rising, rounds, roundBytes };
   if (sustained > 0) return { rateBps: Math.round(sustained), basis: 'sustained', rising, rounds, roundBytes };
@@ -121,7 +124,13 @@ export function estimateRate(arrivals: readonly Arrival[], rttMs: number): RateE
   return { rateBps: end > t0 ? Math.round(total / ((end - t0) / 1000)) : null, basis: 'none', rising: true, rounds, roundBytes };
 }
 
-interface Run { start: number; end: number; first: number; bytes: number; count: number }
+interface Run {
+  start: number;
+  end: number;
+  first: number;
+  bytes: number;
+  count: number;
+}
 
 /** arrivals split at gaps of at least `gapMs` */
 function split(arrivals: readonly Arrival[], gapMs: number): Run[] {

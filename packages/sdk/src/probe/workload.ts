@@ -46,7 +46,8 @@ export function workloadMs(w: Workload, p: PathEstimate): number {
  * wheel per requirement, plus torch's large wheels when torch is among them.
  */
 export function workloadFromRequirements(texts: readonly string[]): Workload {
-  const names = texts.flatMap((t) => t.split('\n'))
+  const names = texts
+    .flatMap((t) => t.split('\n'))
     .map((l) => l.replace(/#.*/, '').trim())
     .filter((l) => l && !l.startsWith('-'))
     .map((l) => l.split(/[\s<>=!~;[@]/)[0]!.toLowerCase());
@@ -74,7 +75,12 @@ export async function workloadFromFiles(paths: readonly string[]): Promise<Workl
     } catch {
       throw new TunaSetupError('BAD_REQUIREMENTS', `cannot read requirements file ${file}`, 'give the path of a pip requirements file (requirements.txt)');
     }
-    if (size > MAX_REQUIREMENTS_FILE) throw new TunaSetupError('BAD_REQUIREMENTS', `${file} is ${Math.round(size / 1024)} KiB: not a requirements file`, 'give the path of a pip requirements file (at most 1 MiB)');
+    if (size > MAX_REQUIREMENTS_FILE)
+      throw new TunaSetupError(
+        'BAD_REQUIREMENTS',
+        `${file} is ${Math.round(size / 1024)} KiB: not a requirements file`,
+        'give the path of a pip requirements file (at most 1 MiB)',
+      );
     texts.push(await readFile(file, 'utf8'));
   }
   return workloadFromRequirements(texts);

@@ -48,7 +48,11 @@ export function parseImageRef(ref: string): ImageRef {
   const digest = at === -1 ? undefined : whole.slice(at + 1);
   const s = at === -1 ? whole : whole.slice(0, at);
   if (!s || /\s/.test(whole) || s.includes('@') || (digest !== undefined && !/^sha256:[0-9a-f]{64}$/.test(digest))) {
-    throw new TunaSetupError('BAD_IMAGE', `'${ref}' is not an image reference`, 'write it as [registry/]name[:tag][@sha256:<64 hex>], e.g. pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime');
+    throw new TunaSetupError(
+      'BAD_IMAGE',
+      `'${ref}' is not an image reference`,
+      'write it as [registry/]name[:tag][@sha256:<64 hex>], e.g. pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime',
+    );
   }
   const slash = s.indexOf('/');
   const first = slash === -1 ? '' : s.slice(0, slash);
@@ -60,7 +64,11 @@ export function parseImageRef(ref: string): ImageRef {
   if (colon > rest.lastIndexOf('/')) rest = rest.slice(0, colon);
   const repository = registry === HUB && !rest.includes('/') ? `library/${rest}` : rest;
   if (!/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/.test(repository) || !/^[\w][\w.-]{0,127}$/.test(tag)) {
-    throw new TunaSetupError('BAD_IMAGE', `'${ref}' is not a valid image reference`, 'names are lower-case [a-z0-9._-] path parts; tags are up to 128 of [A-Za-z0-9_.-]');
+    throw new TunaSetupError(
+      'BAD_IMAGE',
+      `'${ref}' is not a valid image reference`,
+      'names are lower-case [a-z0-9._-] path parts; tags are up to 128 of [A-Za-z0-9_.-]',
+    );
   }
   return { registry, repository, tag, ...(digest ? { digest } : {}) };
 }
@@ -103,11 +111,15 @@ export function parseChallenge(header: string | undefined): Challenge | undefine
   const m = /^\s*(\w+)\s*(.*)$/s.exec(header);
   if (!m) return undefined;
   const params: Record<string, string> = {};
-  for (const p of m[2]!.matchAll(/([\w-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))/g)) params[p[1]!.toLowerCase()] = (p[2] ?? p[3] ?? '').replace(/\\(.)/g, '$1');
+  for (const p of m[2]!.matchAll(/([\w-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))/g))
+    params[p[1]!.toLowerCase()] = (p[2] ?? p[3] ?? '').replace(/\\(.)/g, '$1');
   return { scheme: m[1]!.toLowerCase(), params };
 }
 
-interface Token { value: string; expires: number }
+interface Token {
+  value: string;
+  expires: number;
+}
 
 /** A repository's tags as far as the listing was read. */
 export interface TagList {
@@ -219,9 +231,18 @@ export class RegistryClient {
       try {
         nextUrl = new URL(next, url);
       } catch {
-        throw this.error(registry, `tags/list of ${repository} has a malformed Link header (${untrusted(next, 80)})`, 'the registry is misbehaving; try again later or use another registry mirror');
+        throw this.error(
+          registry,
+          `tags/list of ${repository} has a malformed Link header (${untrusted(next, 80)})`,
+          'the registry is misbehaving; try again later or use another registry mirror',
+        );
       }
-      if (nextUrl.origin !== new URL(url).origin) throw this.error(registry, `tags/list of ${repository} links to another host (${nextUrl.host})`, 'the registry is misbehaving; try again later or use another registry mirror');
+      if (nextUrl.origin !== new URL(url).origin)
+        throw this.error(
+          registry,
+          `tags/list of ${repository} links to another host (${nextUrl.host})`,
+          'the registry is misbehaving; try again later or use another registry mirror',
+        );
       if (seen.has(nextUrl.href)) return { tags, complete: false, stopped: 'where its Link header loops back to a page already read' };
       url = nextUrl.href;
     }
@@ -242,12 +263,17 @@ export class RegistryClient {
     if (res.status !== 401) return res;
     const challenge = parseChallenge(res.headers['www-authenticate']);
     if (challenge?.scheme !== 'bearer' || !challenge.params.realm) {
-      throw this.error(ref.registry, `${ref.repository} needs ${untrusted(challenge?.scheme ?? 'unknown', 20)} authentication${challenge?.scheme === 'bearer' ? ' without a token realm' : ''}`, 'only anonymous (Bearer token) access is supported; use a public image or a mirror that serves it');
+      throw this.error(
+        ref.registry,
+        `${ref.repository} needs ${untrusted(challenge?.scheme ?? 'unknown', 20)} authentication${challenge?.scheme === 'bearer' ? ' without a token realm' : ''}`,
+        'only anonymous (Bearer token) access is supported; use a public image or a mirror that serves it',
+      );
     }
     const token = await this.fetchToken(ref, challenge);
     this.tokens.set(key, token);
     res = await this.send(ref.registry, method, url, { ...headers, ...auth(token) }, maxBytes);
-    if (res.status === 401) throw this.error(ref.registry, `${ref.repository}: the anonymous token was refused`, 'the repository may be private; check its name');
+    if (res.status === 401)
+      throw this.error(ref.registry, `${ref.repository}: the anonymous token was refused`, 'the repository may be private; check its name');
     return res;
   }
 
@@ -256,7 +282,11 @@ export class RegistryClient {
     try {
       realm = new URL(challenge.params.realm!);
     } catch {
-      throw this.error(ref.registry, `its token realm '${untrusted(challenge.params.realm!, 80)}' is not a URL`, 'the registry is misconfigured; use another registry mirror');
+      throw this.error(
+        ref.registry,
+        `its token realm '${untrusted(challenge.params.realm!, 80)}' is not a URL`,
+        'the registry is misconfigured; use another registry mirror',
+      );
     }
     if (realm.protocol !== 'https:' && !(realm.protocol === 'http:' && (this.options.allowHttp || this.baseUrl(ref.registry).startsWith('http:')))) {
       throw this.error(ref.registry, `token realm ${realm.origin} is not https`, 'refusing to fetch a token over plain http');
@@ -265,7 +295,11 @@ export class RegistryClient {
     realm.searchParams.set('scope', challenge.params.scope ?? `repository:${ref.repository}:pull`);
     const res = await this.send(ref.registry, 'GET', realm.href, { accept: 'application/json' }, 64 * KiB);
     if (res.status !== 200) {
-      throw this.error(ref.registry, `no anonymous token for ${ref.repository} from ${realm.host} (HTTP ${res.status})`, 'the repository may be private or misspelled');
+      throw this.error(
+        ref.registry,
+        `no anonymous token for ${ref.repository} from ${realm.host} (HTTP ${res.status})`,
+        'the repository may be private or misspelled',
+      );
     }
     try {
       const data = JSON.parse(res.body) as { token?: string; access_token?: string; expires_in?: number };
@@ -283,32 +317,49 @@ export class RegistryClient {
     const where = `${method} ${untrusted(new URL(url).pathname, 80)}`;
     const timedOut = () => {
       const proxy = this.proxies && proxyFor(this.proxies, url);
-      return this.error(registry, `no answer within ${seconds(this.options.deadlineMs ?? DEADLINE_MS)} (${where}${proxy ? `, through the proxy ${new URL(proxy).origin}` : ''})`, OFFLINE_HINT);
+      return this.error(
+        registry,
+        `no answer within ${seconds(this.options.deadlineMs ?? DEADLINE_MS)} (${where}${proxy ? `, through the proxy ${new URL(proxy).origin}` : ''})`,
+        OFFLINE_HINT,
+      );
     };
-    return withRetries<Response>({ attempts: this.options.attempts ?? 3, backoffMs: this.options.backoffMs ?? 250, signal: deadline }, async () => {
-      try {
-        this.requests++;
-        const dispatcher = await this.session();
-        if (deadline.aborted) throw timedOut();
-        const res = await httpRequest(url, {
-          dispatcher, method, headers, maxBytes, whole: true,
-          signal: AbortSignal.any([AbortSignal.timeout(this.options.timeoutMs ?? 10_000), deadline]),
-          ...(this.options.allowHttp || url.startsWith('http:') ? { allowHttp: true } : {}),
-        });
-        const body = res.body.toString('utf8');
-        if (res.status !== 429 && res.status < 500) return { value: { status: res.status, headers: res.headers, body } };
-        const after = Number(res.headers['retry-after']);
-        return { retry: `HTTP ${res.status}`, ...(Number.isFinite(after) && after > 0 ? { afterMs: Math.min(after * 1000, 5_000) } : {}) };
-      } catch (e) {
-        if (isTunaSetupError(e)) throw e;
-        if (deadline.aborted) throw timedOut();
-        const why = describeHttpError(e, url, this.proxies);
-        // our own verdicts on what the registry sent (too large, a bad redirect): retrying cannot help
-        if (e instanceof HttpError) throw this.error(registry, `${where}: ${why}`, 'the registry is misbehaving; try again later or use another registry mirror');
-        return { retry: why };
-      }
-    }, (why, attempts) => this.error(registry, `${where}: ${why} after ${attempts} attempts`,
-      why.startsWith('HTTP') ? 'the registry is overloaded or failing; try again later or use a registry mirror' : OFFLINE_HINT));
+    return withRetries<Response>(
+      { attempts: this.options.attempts ?? 3, backoffMs: this.options.backoffMs ?? 250, signal: deadline },
+      async () => {
+        try {
+          this.requests++;
+          const dispatcher = await this.session();
+          if (deadline.aborted) throw timedOut();
+          const res = await httpRequest(url, {
+            dispatcher,
+            method,
+            headers,
+            maxBytes,
+            whole: true,
+            signal: AbortSignal.any([AbortSignal.timeout(this.options.timeoutMs ?? 10_000), deadline]),
+            ...(this.options.allowHttp || url.startsWith('http:') ? { allowHttp: true } : {}),
+          });
+          const body = res.body.toString('utf8');
+          if (res.status !== 429 && res.status < 500) return { value: { status: res.status, headers: res.headers, body } };
+          const after = Number(res.headers['retry-after']);
+          return { retry: `HTTP ${res.status}`, ...(Number.isFinite(after) && after > 0 ? { afterMs: Math.min(after * 1000, 5_000) } : {}) };
+        } catch (e) {
+          if (isTunaSetupError(e)) throw e;
+          if (deadline.aborted) throw timedOut();
+          const why = describeHttpError(e, url, this.proxies);
+          // our own verdicts on what the registry sent (too large, a bad redirect): retrying cannot help
+          if (e instanceof HttpError)
+            throw this.error(registry, `${where}: ${why}`, 'the registry is misbehaving; try again later or use another registry mirror');
+          return { retry: why };
+        }
+      },
+      (why, attempts) =>
+        this.error(
+          registry,
+          `${where}: ${why} after ${attempts} attempts`,
+          why.startsWith('HTTP') ? 'the registry is overloaded or failing; try again later or use a registry mirror' : OFFLINE_HINT,
+        ),
+    );
   }
 }
 
@@ -331,7 +382,11 @@ export function nearestTag(wanted: string, tags: readonly string[]): string | un
   return below[0] ?? above[0];
 }
 
-interface Response { status: number; headers: Record<string, string>; body: string }
+interface Response {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
 
 /** checkImageTag's answer: the tag exists, with its digest, or not, with the nearest existing tag when there is one. */
 export type TagCheck = { exists: true; digest: string } | { exists: false; nearest?: string };

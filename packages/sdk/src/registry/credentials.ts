@@ -70,7 +70,12 @@ export async function dockerCredentials(registry: string, options: { configFile?
   if (entry.auth) {
     const plain = Buffer.from(entry.auth, 'base64').toString('utf8');
     const colon = plain.indexOf(':');
-    if (colon <= 0) throw new TunaSetupError('PARSE_ERROR', `${file}: the auth for ${untrusted(authKey!, 80)} is not base64 of user:password`, `log in again: docker login ${host}`);
+    if (colon <= 0)
+      throw new TunaSetupError(
+        'PARSE_ERROR',
+        `${file}: the auth for ${untrusted(authKey!, 80)} is not base64 of user:password`,
+        `log in again: docker login ${host}`,
+      );
     return { username: plain.slice(0, colon), password: plain.slice(colon + 1) };
   }
   if (entry.username && entry.password) return { username: entry.username, password: entry.password };
@@ -79,14 +84,27 @@ export async function dockerCredentials(registry: string, options: { configFile?
 
 async function fromHelper(name: string, server: string, env?: NodeJS.ProcessEnv): Promise<Credentials | undefined> {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) {
-    throw new TunaSetupError('PARSE_ERROR', `credential helper name '${untrusted(name, 64)}' is not a plain name`, 'credHelpers/credsStore name a docker-credential-<name> program');
+    throw new TunaSetupError(
+      'PARSE_ERROR',
+      `credential helper name '${untrusted(name, 64)}' is not a plain name`,
+      'credHelpers/credsStore name a docker-credential-<name> program',
+    );
   }
   const bin = `docker-credential-${name}`;
   const r = await exec([bin, 'get'], { input: server, timeoutMs: 30_000, maxChars: 64 * 1024, ...(env ? { env } : {}) });
-  if (r.code === 127) throw new TunaSetupError('REGISTRY', `${bin} is not installed (config.json names it for ${server})`, `install it, or remove it from config.json and log in with docker login`);
+  if (r.code === 127)
+    throw new TunaSetupError(
+      'REGISTRY',
+      `${bin} is not installed (config.json names it for ${server})`,
+      `install it, or remove it from config.json and log in with docker login`,
+    );
   if (r.code !== 0) {
     if (/credentials not found/i.test(r.stdout + r.stderr)) return undefined;
-    throw new TunaSetupError('REGISTRY', `${bin} get failed for ${server} (exit ${r.code}): ${untrusted((r.stderr || r.stdout).trim(), 200)}`, 'check the helper (is its keychain unlocked?), or log in again');
+    throw new TunaSetupError(
+      'REGISTRY',
+      `${bin} get failed for ${server} (exit ${r.code}): ${untrusted((r.stderr || r.stdout).trim(), 200)}`,
+      'check the helper (is its keychain unlocked?), or log in again',
+    );
   }
   let out: { Username?: unknown; Secret?: unknown };
   try {

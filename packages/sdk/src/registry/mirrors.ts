@@ -22,7 +22,11 @@ const HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.
 
 /** A registry name as image references write it: Docker Hub's aliases are `docker.io`, lower-case, no scheme. */
 export function normalizeRegistry(name: string): string {
-  const host = name.trim().toLowerCase().replace(/^https?:\/\//, '').replace(/\/+$/, '');
+  const host = name
+    .trim()
+    .toLowerCase()
+    .replace(/^https?:\/\//, '')
+    .replace(/\/+$/, '');
   return HUB_ALIASES.has(host) ? 'docker.io' : host;
 }
 
@@ -41,7 +45,11 @@ export function parseRegistryMirror(spec: string, what: string, policy: { allowH
   const registry = normalizeRegistry(eq === -1 ? 'docker.io' : spec.slice(0, eq));
   const raw = (eq === -1 ? spec : spec.slice(eq + 1)).trim();
   if (!REGISTRY_NAME.test(registry)) {
-    throw new TunaSetupError('BAD_URL', `${what}: '${registry}' is not a registry name`, 'write it as REGISTRY=URL, e.g. nvcr.io=https://harbor.corp/ngc-proxy (REGISTRY defaults to docker.io)');
+    throw new TunaSetupError(
+      'BAD_URL',
+      `${what}: '${registry}' is not a registry name`,
+      'write it as REGISTRY=URL, e.g. nvcr.io=https://harbor.corp/ngc-proxy (REGISTRY defaults to docker.io)',
+    );
   }
   const host = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? undefined : raw.split('/')[0]!;
   const loopback = LOOPBACK.test(host ?? raw.replace(/^[a-z]+:\/\//i, '').split('/')[0]!);
@@ -49,8 +57,11 @@ export function parseRegistryMirror(spec: string, what: string, policy: { allowH
   const url = checkMirrorUrl(withScheme, what, { allowHttp: policy.allowHttp || loopback });
   const prefix = new URL(url).pathname.replace(/^\/+|\/+$/g, '');
   if (prefix !== '' && (!PREFIX.test(prefix) || prefix === 'v2' || prefix.startsWith('v2/'))) {
-    throw new TunaSetupError('BAD_URL', `${what}: '${raw}' has the path '/${prefix}', which is not a repository prefix`,
-      'give the registry root (https://mirror.example.com) or the prefix images are pulled under (https://harbor.corp/dockerhub-proxy), without /v2');
+    throw new TunaSetupError(
+      'BAD_URL',
+      `${what}: '${raw}' has the path '/${prefix}', which is not a repository prefix`,
+      'give the registry root (https://mirror.example.com) or the prefix images are pulled under (https://harbor.corp/dockerhub-proxy), without /v2',
+    );
   }
   return { registry, url };
 }

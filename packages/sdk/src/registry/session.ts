@@ -40,7 +40,10 @@ export class RegistrySession {
   private basic = false;
   requests = 0;
 
-  constructor(readonly registry: string, private readonly options: SessionOptions) {}
+  constructor(
+    readonly registry: string,
+    private readonly options: SessionOptions,
+  ) {}
 
   /** `https://host` (Docker Hub: its API host); http for loopback, or when allowed. */
   get base(): string {
@@ -56,7 +59,11 @@ export class RegistrySession {
    * goes only to this registry's own origin (an upload Location elsewhere gets
    * none). The body of the response is the caller's to read or dump.
    */
-  async request(method: string, pathOrUrl: string, o: { repo: string; push?: boolean; alsoPull?: readonly string[]; headers?: Record<string, string>; body?: Buffer | Readable; follow?: boolean }): Promise<RegistryResponse> {
+  async request(
+    method: string,
+    pathOrUrl: string,
+    o: { repo: string; push?: boolean; alsoPull?: readonly string[]; headers?: Record<string, string>; body?: Buffer | Readable; follow?: boolean },
+  ): Promise<RegistryResponse> {
     const scopes = [`repository:${o.repo}:${o.push ? 'pull,push' : 'pull'}`, ...(o.alsoPull ?? []).map((r) => `repository:${r}:pull`)];
     const key = scopes.join(' ');
     const url = pathOrUrl.startsWith('/') ? this.base + pathOrUrl : pathOrUrl;
@@ -67,7 +74,8 @@ export class RegistrySession {
     const challenge = parseChallenge(res.headers['www-authenticate']);
     await dump(res.body);
     if (challenge?.scheme === 'basic') {
-      if (!this.options.credentials || !('username' in this.options.credentials)) throw this.error(`${o.repo} needs a login (Basic)`, `log in first: docker login ${this.registry}`);
+      if (!this.options.credentials || !('username' in this.options.credentials))
+        throw this.error(`${o.repo} needs a login (Basic)`, `log in first: docker login ${this.registry}`);
       this.basic = true;
     } else if (challenge?.scheme === 'bearer' && challenge.params.realm) {
       // the scopes the registry asks for (a mount needs pull on its source too), and ours
@@ -80,8 +88,12 @@ export class RegistrySession {
     res = await this.send(method, url, { ...o.headers, ...auth() }, o.body, o.follow);
     if (res.status === 401 || res.status === 403) {
       await dump(res.body);
-      throw this.error(`${o.repo}: ${o.push ? 'push' : 'pull'} refused (HTTP ${res.status})${this.options.credentials ? ' with the login from config.json' : ' anonymously'}`,
-        o.push ? `log in with a user that may push to ${this.registry}/${o.repo}: docker login ${this.registry}` : `the repository may be private: docker login ${this.registry}`);
+      throw this.error(
+        `${o.repo}: ${o.push ? 'push' : 'pull'} refused (HTTP ${res.status})${this.options.credentials ? ' with the login from config.json' : ' anonymously'}`,
+        o.push
+          ? `log in with a user that may push to ${this.registry}/${o.repo}: docker login ${this.registry}`
+          : `the repository may be private: docker login ${this.registry}`,
+      );
     }
     return res;
   }
@@ -107,16 +119,29 @@ export class RegistrySession {
     let res: RegistryResponse;
     if (c && 'identityToken' in c) {
       // an identity token is an OAuth2 refresh token (distribution's token spec, oauth.md)
-      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: c.identityToken, service: params.service ?? '', scope: scopes.join(' '), client_id: 'tuna-setup' });
+      const form = new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: c.identityToken,
+        service: params.service ?? '',
+        scope: scopes.join(' '),
+        client_id: 'tuna-setup',
+      });
       res = await this.send('POST', realm.href, { 'content-type': 'application/x-www-form-urlencoded' }, Buffer.from(form.toString()));
     } else {
       if (params.service) realm.searchParams.set('service', params.service);
       for (const s of scopes) realm.searchParams.append('scope', s);
-      res = await this.send('GET', realm.href, c && 'username' in c ? { authorization: `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}` } : {});
+      res = await this.send(
+        'GET',
+        realm.href,
+        c && 'username' in c ? { authorization: `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}` } : {},
+      );
     }
     const text = await readText(res.body, 64 * 1024);
     if (res.status !== 200) {
-      throw this.error(`no token for ${scopes.join(' ')} from ${realm.host} (HTTP ${res.status})`, c ? `the login in config.json was refused: docker login ${this.registry}` : `log in first: docker login ${this.registry}`);
+      throw this.error(
+        `no token for ${scopes.join(' ')} from ${realm.host} (HTTP ${res.status})`,
+        c ? `the login in config.json was refused: docker login ${this.registry}` : `log in first: docker login ${this.registry}`,
+      );
     }
     try {
       const data = JSON.parse(text) as { token?: string; access_token?: string };
@@ -134,23 +159,37 @@ export class RegistrySession {
     let at = url;
     let hdrs = { 'user-agent': USER_AGENT, ...headers };
     for (let hop = 0; ; hop++) {
-      if (new URL(at).protocol !== 'https:' && !(this.options.allowHttp || LOOPBACK.test(new URL(at).host))) throw this.error(`refusing plain http (${new URL(at).host})`, 'pass {allowHttp=true} if this registry really has no TLS');
+      if (new URL(at).protocol !== 'https:' && !(this.options.allowHttp || LOOPBACK.test(new URL(at).host)))
+        throw this.error(`refusing plain http (${new URL(at).host})`, 'pass {allowHttp=true} if this registry really has no TLS');
       this.requests++;
       let res: Dispatcher.ResponseData;
       try {
         res = await request(at, {
-          dispatcher: this.options.dispatcher, method: method as Dispatcher.HttpMethod, headers: hdrs, signal: this.options.signal,
-          headersTimeout: timeout, bodyTimeout: timeout, ...(body !== undefined ? { body } : {}),
+          dispatcher: this.options.dispatcher,
+          method: method as Dispatcher.HttpMethod,
+          headers: hdrs,
+          signal: this.options.signal,
+          headersTimeout: timeout,
+          bodyTimeout: timeout,
+          ...(body !== undefined ? { body } : {}),
         });
       } catch (e) {
-        if (this.options.signal.aborted) throw this.error(`${method} ${untrusted(new URL(at).pathname, 80)}: stopped`, 'it was cancelled; run it again to resume (what was copied is skipped)');
-        throw this.error(`${method} ${untrusted(new URL(at).pathname, 80)}: ${untrusted((e as Error).message, 120)}`, 'check the network and the registry; a sync run again skips what was copied');
+        if (this.options.signal.aborted)
+          throw this.error(
+            `${method} ${untrusted(new URL(at).pathname, 80)}: stopped`,
+            'it was cancelled; run it again to resume (what was copied is skipped)',
+          );
+        throw this.error(
+          `${method} ${untrusted(new URL(at).pathname, 80)}: ${untrusted((e as Error).message, 120)}`,
+          'check the network and the registry; a sync run again skips what was copied',
+        );
       }
       const flat = flatHeaders(res.headers);
       if (follow && [301, 302, 303, 307, 308].includes(res.statusCode) && flat.location && hop < 5) {
         await dump(res.body);
         const next = nextHop(at, flat.location, this.options.allowHttp);
-        if (new URL(next).origin !== new URL(at).origin) hdrs = Object.fromEntries(Object.entries(hdrs).filter(([k]) => k.toLowerCase() !== 'authorization')) as typeof hdrs;
+        if (new URL(next).origin !== new URL(at).origin)
+          hdrs = Object.fromEntries(Object.entries(hdrs).filter(([k]) => k.toLowerCase() !== 'authorization')) as typeof hdrs;
         at = next;
         continue;
       }

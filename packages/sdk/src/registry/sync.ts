@@ -73,8 +73,19 @@ export interface SyncReport {
   seconds: number;
 }
 
-interface Descriptor { mediaType?: string; digest: string; size: number; urls?: string[]; platform?: { os?: string; architecture?: string; variant?: string } }
-interface Manifest { mediaType?: string; manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] }
+interface Descriptor {
+  mediaType?: string;
+  digest: string;
+  size: number;
+  urls?: string[];
+  platform?: { os?: string; architecture?: string; variant?: string };
+}
+interface Manifest {
+  mediaType?: string;
+  manifests?: Descriptor[];
+  config?: Descriptor;
+  layers?: Descriptor[];
+}
 
 const MANIFEST_TYPES = [
   'application/vnd.oci.image.index.v1+json',
@@ -92,12 +103,19 @@ export function syncTarget(to: string, ref: ImageRef): { registry: string; repos
 }
 
 function parseTo(to: string): { registry: string; prefix: string } {
-  const s = to.trim().replace(/^https?:\/\//, '').replace(/\/+$/, '');
+  const s = to
+    .trim()
+    .replace(/^https?:\/\//, '')
+    .replace(/\/+$/, '');
   const slash = s.indexOf('/');
   const registry = normalizeRegistry(slash === -1 ? s : s.slice(0, slash));
   const prefix = slash === -1 ? '' : s.slice(slash + 1);
   if (!/^[a-z0-9.-]+(:\d{1,5})?$/.test(registry) || !(registry.includes('.') || registry.includes(':') || registry === 'localhost')) {
-    throw new TunaSetupError('BAD_IMAGE', `{to}: '${to}' does not start with a registry host`, 'write it as REGISTRY[/PREFIX], e.g. harbor.corp/pytorch-mirror or 127.0.0.1:5000');
+    throw new TunaSetupError(
+      'BAD_IMAGE',
+      `{to}: '${to}' does not start with a registry host`,
+      'write it as REGISTRY[/PREFIX], e.g. harbor.corp/pytorch-mirror or 127.0.0.1:5000',
+    );
   }
   if (prefix && !/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/.test(prefix)) {
     throw new TunaSetupError('BAD_IMAGE', `{to}: '${prefix}' is not a repository prefix`, 'lower-case [a-z0-9._-] path parts, e.g. harbor.corp/pytorch-mirror');
@@ -128,15 +146,17 @@ const platformOf = (d: Descriptor) => [d.platform?.os, d.platform?.architecture,
 async function pool<T>(n: number, items: readonly T[], task: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const errors: unknown[] = [];
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
-    while (next < items.length && errors.length === 0) {
-      try {
-        await task(items[next++]!);
-      } catch (e) {
-        errors.push(e);
+  await Promise.all(
+    Array.from({ length: Math.min(n, items.length) }, async () => {
+      while (next < items.length && errors.length === 0) {
+        try {
+          await task(items[next++]!);
+        } catch (e) {
+          errors.push(e);
+        }
       }
-    }
-  }));
+    }),
+  );
   if (errors.length) throw errors[0];
 }
 
@@ -158,7 +178,11 @@ export async function syncImages(options: SyncOptions): Promise<SyncReport> {
     const key = `${targets[i]!.repository}${r.digest ? `@${r.digest}` : `:${r.tag}`}`;
     const other = seenTargets.get(key);
     if (other && other !== `${r.registry}/${r.repository}`) {
-      throw new TunaSetupError('BAD_IMAGE', `${r.registry}/${r.repository} and ${other} would both land at ${dest.registry}/${key}`, 'sync them to different {to} prefixes');
+      throw new TunaSetupError(
+        'BAD_IMAGE',
+        `${r.registry}/${r.repository} and ${other} would both land at ${dest.registry}/${key}`,
+        'sync them to different {to} prefixes',
+      );
     }
     seenTargets.set(key, `${r.registry}/${r.repository}`);
   });
@@ -170,7 +194,13 @@ export async function syncImages(options: SyncOptions): Promise<SyncReport> {
     let s = sessions.get(registry);
     if (!s) {
       const credentials: Credentials | undefined = await dockerCredentials(registry, options.dockerConfig ? { configFile: options.dockerConfig } : {});
-      s = new RegistrySession(registry, { dispatcher, signal, allowHttp: registry === dest.registry && options.allowHttp === true, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}), ...(credentials ? { credentials } : {}) });
+      s = new RegistrySession(registry, {
+        dispatcher,
+        signal,
+        allowHttp: registry === dest.registry && options.allowHttp === true,
+        ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+        ...(credentials ? { credentials } : {}),
+      });
       sessions.set(registry, s);
     }
     return s;
@@ -212,14 +242,25 @@ async function getManifest(s: RegistrySession, repo: string, reference: string):
   const res = await s.request('GET', `/v2/${repo}/manifests/${reference}`, { repo, headers: { accept: MANIFEST_TYPES.join(', ') } });
   if (res.status === 404) {
     await dump(res.body);
-    throw new TunaSetupError('TAG_NOT_FOUND', `${untrusted(s.registry, 100)}/${repo}:${untrusted(reference, 80)} does not exist`, 'check the image name (`tuna-setup resolve` names tags that exist)');
+    throw new TunaSetupError(
+      'TAG_NOT_FOUND',
+      `${untrusted(s.registry, 100)}/${repo}:${untrusted(reference, 80)} does not exist`,
+      'check the image name (`tuna-setup resolve` names tags that exist)',
+    );
   }
-  if (res.status !== 200) throw s.error(`GET manifest ${repo}:${untrusted(reference, 80)} answered HTTP ${res.status}: ${untrusted(await readText(res.body, 64 * 1024).catch(() => ''), 160)}`, 'try again later');
+  if (res.status !== 200)
+    throw s.error(
+      `GET manifest ${repo}:${untrusted(reference, 80)} answered HTTP ${res.status}: ${untrusted(await readText(res.body, 64 * 1024).catch(() => ''), 160)}`,
+      'try again later',
+    );
   const bytes = Buffer.from(await readText(res.body, MAX_MANIFEST), 'utf8');
   const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
   const said = res.headers['docker-content-digest'];
   if ((said && said !== digest) || (DIGEST.test(reference) && reference !== digest)) {
-    throw s.error(`manifest ${repo}:${untrusted(reference, 80)} does not hash to its digest (${said ?? reference})`, 'the registry (or a proxy) altered it; sync from another source');
+    throw s.error(
+      `manifest ${repo}:${untrusted(reference, 80)} does not hash to its digest (${said ?? reference})`,
+      'the registry (or a proxy) altered it; sync from another source',
+    );
   }
   let doc: Manifest;
   try {
@@ -228,7 +269,11 @@ async function getManifest(s: RegistrySession, repo: string, reference: string):
     throw s.error(`manifest ${repo}:${untrusted(reference, 80)} is not JSON`, 'the registry is misbehaving');
   }
   const mediaType = doc.mediaType ?? res.headers['content-type']?.split(';')[0]?.trim() ?? '';
-  if (!MANIFEST_TYPES.includes(mediaType)) throw s.error(`manifest ${repo}:${untrusted(reference, 80)} is a ${untrusted(mediaType, 80)}, which is not copied`, 'only OCI and Docker v2 manifests and indexes are');
+  if (!MANIFEST_TYPES.includes(mediaType))
+    throw s.error(
+      `manifest ${repo}:${untrusted(reference, 80)} is a ${untrusted(mediaType, 80)}, which is not copied`,
+      'only OCI and Docker v2 manifests and indexes are',
+    );
   return { bytes, digest, mediaType, doc };
 }
 
@@ -237,14 +282,19 @@ async function headManifest(s: RegistrySession, repo: string, reference: string)
   const res = await s.request('HEAD', `/v2/${repo}/manifests/${reference}`, { repo, push: true, headers: { accept: MANIFEST_TYPES.join(', ') } });
   await dump(res.body);
   if (res.status === 404) return null;
-  if (res.status !== 200) throw s.error(`HEAD manifest ${repo}:${untrusted(reference, 80)} answered HTTP ${res.status}`, 'check the target registry and your login to it');
+  if (res.status !== 200)
+    throw s.error(`HEAD manifest ${repo}:${untrusted(reference, 80)} answered HTTP ${res.status}`, 'check the target registry and your login to it');
   return res.headers['docker-content-digest'] ?? null;
 }
 
 async function putManifest(s: RegistrySession, repo: string, reference: string, bytes: Buffer, mediaType: string): Promise<void> {
   const res = await s.request('PUT', `/v2/${repo}/manifests/${reference}`, { repo, push: true, headers: { 'content-type': mediaType }, body: bytes });
   const text = await readText(res.body, 64 * 1024).catch(() => '');
-  if (res.status !== 201 && res.status !== 200) throw s.error(`PUT manifest ${repo}:${untrusted(reference, 80)} answered HTTP ${res.status}: ${untrusted(text, 200)}`, 'check your push rights (a proxy-cache project refuses pushes)');
+  if (res.status !== 201 && res.status !== 200)
+    throw s.error(
+      `PUT manifest ${repo}:${untrusted(reference, 80)} answered HTTP ${res.status}: ${untrusted(text, 200)}`,
+      'check your push rights (a proxy-cache project refuses pushes)',
+    );
 }
 
 async function copyBlob(c: CopyContext, d: Descriptor): Promise<{ how: BlobOutcome; bytes: number }> {
@@ -253,7 +303,11 @@ async function copyBlob(c: CopyContext, d: Descriptor): Promise<{ how: BlobOutco
   await dump(head.body);
   if (head.status === 200) return { how: 'present', bytes: 0 };
   const from = c.placed.get(d.digest);
-  let start = from ? await dst.request('POST', `/v2/${target}/blobs/uploads/?mount=${d.digest}&from=${encodeURIComponent(from)}`, { repo: target, push: true, alsoPull: [from] }).catch(() => undefined) : undefined;
+  let start = from
+    ? await dst
+        .request('POST', `/v2/${target}/blobs/uploads/?mount=${d.digest}&from=${encodeURIComponent(from)}`, { repo: target, push: true, alsoPull: [from] })
+        .catch(() => undefined)
+    : undefined;
   if (start) await dump(start.body);
   if (start?.status === 201) return { how: 'mounted', bytes: 0 };
   if (start?.status !== 202) {
@@ -261,7 +315,8 @@ async function copyBlob(c: CopyContext, d: Descriptor): Promise<{ how: BlobOutco
     start = await dst.request('POST', `/v2/${target}/blobs/uploads/`, { repo: target, push: true });
     await dump(start.body);
   }
-  if (start.status !== 202 || !start.headers.location) throw dst.error(`starting an upload to ${target} answered HTTP ${start.status}`, 'check your push rights (a proxy-cache project refuses pushes)');
+  if (start.status !== 202 || !start.headers.location)
+    throw dst.error(`starting an upload to ${target} answered HTTP ${start.status}`, 'check your push rights (a proxy-cache project refuses pushes)');
   const location = new URL(start.headers.location, start.url);
   location.searchParams.set('digest', d.digest);
 
@@ -272,18 +327,36 @@ async function copyBlob(c: CopyContext, d: Descriptor): Promise<{ how: BlobOutco
   }
   const body = get.body.pipe(verifying(d.digest, d.size));
   let broken: Error | undefined;
-  get.body.on('error', (e) => { broken = e; body.destroy(e); });
-  body.on('error', (e) => { broken ??= e; });
+  get.body.on('error', (e) => {
+    broken = e;
+    body.destroy(e);
+  });
+  body.on('error', (e) => {
+    broken ??= e;
+  });
   let put: Awaited<ReturnType<RegistrySession['request']>>;
   try {
-    put = await dst.request('PUT', location.href, { repo: target, push: true, headers: { 'content-type': 'application/octet-stream', 'content-length': String(d.size) }, body });
+    put = await dst.request('PUT', location.href, {
+      repo: target,
+      push: true,
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(d.size) },
+      body,
+    });
   } catch (e) {
     // the upload broke because the download did: say so, naming the source
-    if (broken) throw src.error(`GET blob ${d.digest} of ${c.ref.repository}: ${untrusted(broken.message, 160)}`, 'try again later; a sync run again skips what was copied');
+    if (broken)
+      throw src.error(
+        `GET blob ${d.digest} of ${c.ref.repository}: ${untrusted(broken.message, 160)}`,
+        'try again later; a sync run again skips what was copied',
+      );
     throw e;
   }
   const text = await readText(put.body, 64 * 1024).catch(() => '');
-  if (put.status !== 201) throw dst.error(`PUT blob ${d.digest} to ${target} answered HTTP ${put.status}: ${untrusted(text, 200)}`, 'try again; a sync run again skips what was copied');
+  if (put.status !== 201)
+    throw dst.error(
+      `PUT blob ${d.digest} to ${target} answered HTTP ${put.status}: ${untrusted(text, 200)}`,
+      'try again; a sync run again skips what was copied',
+    );
   return { how: 'copied', bytes: d.size };
 }
 
@@ -302,20 +375,28 @@ async function copyImage(c: CopyContext): Promise<Omit<SyncedImage, 'source' | '
   const platforms = isIndex ? children.map(platformOf) : [];
   if ((await headManifest(c.dst, c.target, reference)) === top.digest) {
     // its blobs are there: later images may mount them from this repository
-    if (!isIndex) for (const d of [top.doc.config, ...(top.doc.layers ?? [])]) if (d && typeof d.digest === 'string' && DIGEST.test(d.digest)) c.placed.set(d.digest, c.target);
+    if (!isIndex)
+      for (const d of [top.doc.config, ...(top.doc.layers ?? [])])
+        if (d && typeof d.digest === 'string' && DIGEST.test(d.digest)) c.placed.set(d.digest, c.target);
     return { digest: top.digest, mediaType: top.mediaType, platforms, skipped: true, blobs, bytes };
   }
   const images = isIndex ? [] : [top];
   for (const child of children) {
     if ((await headManifest(c.dst, c.target, child.digest)) === child.digest) continue;
     const m = await getManifest(c.src, c.ref.repository, child.digest); // checked against the digest it was asked by
-    if (m.bytes.length !== child.size) throw c.src.error(`${c.ref.repository}@${child.digest} is ${m.bytes.length} bytes, not the ${child.size} its index says`, 'the registry is misbehaving; sync from another source');
+    if (m.bytes.length !== child.size)
+      throw c.src.error(
+        `${c.ref.repository}@${child.digest} is ${m.bytes.length} bytes, not the ${child.size} its index says`,
+        'the registry is misbehaving; sync from another source',
+      );
     images.push(m);
   }
   for (const m of images) {
     if (Array.isArray(m.doc.manifests)) throw c.src.error(`${c.ref.repository}: an index inside an index is not copied`, 'sync the inner index by its digest');
     const layers = [m.doc.config, ...(m.doc.layers ?? [])].filter((d): d is Descriptor => !!d && !d.urls?.length);
-    for (const d of layers) if (!DIGEST.test(d.digest) || !Number.isSafeInteger(d.size) || d.size < 0) throw c.src.error(`${c.ref.repository}: a descriptor with a bad digest or size`, 'the registry is misbehaving');
+    for (const d of layers)
+      if (!DIGEST.test(d.digest) || !Number.isSafeInteger(d.size) || d.size < 0)
+        throw c.src.error(`${c.ref.repository}: a descriptor with a bad digest or size`, 'the registry is misbehaving');
     const unique = layers.filter((d, i) => layers.findIndex((o) => o.digest === d.digest) === i);
     await pool(c.concurrency, unique, async (d) => {
       const r = await copyBlob(c, d);

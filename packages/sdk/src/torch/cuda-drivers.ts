@@ -28,7 +28,12 @@ export const CUDA_DRIVERS_SOURCE = 'NVIDIA CUDA release notes, Table 3 (13.2 Upd
 
 /** The driver each CUDA release (GA) shipped with, newest CUDA first, so a driver's native CUDA is the first row it is at least as new as. */
 export const CUDA_DRIVERS: readonly CudaDriverRow[] = [
-  { cuda: '13.3', linux: '610.43.02', windows: null, source: 'CUDA 13.3 release notes, Table 3 (13.3 GA and Update 1: >=610.43.02; Windows N/A), as transcribed in several stored repos' },
+  {
+    cuda: '13.3',
+    linux: '610.43.02',
+    windows: null,
+    source: 'CUDA 13.3 release notes, Table 3 (13.3 GA and Update 1: >=610.43.02; Windows N/A), as transcribed in several stored repos',
+  },
   { cuda: '13.2', linux: '595.45.04', windows: null },
   { cuda: '13.1', linux: '590.44.01', windows: null },
   { cuda: '13.0', linux: '580.65.06', windows: null },
@@ -97,22 +102,64 @@ export function minDriverFor(cuda: string, rule: DriverRule, os: 'linux' | 'wind
  * "Product Brand").
  */
 export type GpuBrand =
-  | 'unknown' | 'quadro' | 'tesla' | 'nvs' | 'grid' | 'geforce' | 'titan' | 'vapps' | 'vpc' | 'vcs' | 'vws'
-  | 'cloudgaming' | 'quadrortx' | 'nvidiartx' | 'nvidia' | 'geforcertx' | 'titanrtx';
+  | 'unknown'
+  | 'quadro'
+  | 'tesla'
+  | 'nvs'
+  | 'grid'
+  | 'geforce'
+  | 'titan'
+  | 'vapps'
+  | 'vpc'
+  | 'vcs'
+  | 'vws'
+  | 'cloudgaming'
+  | 'quadrortx'
+  | 'nvidiartx'
+  | 'nvidia'
+  | 'geforcertx'
+  | 'titanrtx';
 
 // NVML's and nvidia-smi's longer spellings of the brands, squeezed to letters
 const BRAND_SPELLINGS: Readonly<Record<string, GpuBrand>> = {
-  nvidiavapps: 'vapps', nvidiavirtualapplications: 'vapps', nvidiavirtualapplication: 'vapps',
-  nvidiavpc: 'vpc', nvidiavirtualpc: 'vpc',
-  nvidiavcs: 'vcs', nvidiavirtualcomputeserver: 'vcs',
-  nvidiavws: 'vws', nvidiartxvirtualworkstation: 'vws',
-  nvidiacloudgaming: 'cloudgaming', nvidiavgaming: 'cloudgaming',
+  nvidiavapps: 'vapps',
+  nvidiavirtualapplications: 'vapps',
+  nvidiavirtualapplication: 'vapps',
+  nvidiavpc: 'vpc',
+  nvidiavirtualpc: 'vpc',
+  nvidiavcs: 'vcs',
+  nvidiavirtualcomputeserver: 'vcs',
+  nvidiavws: 'vws',
+  nvidiartxvirtualworkstation: 'vws',
+  nvidiacloudgaming: 'cloudgaming',
+  nvidiavgaming: 'cloudgaming',
 };
-const BRANDS: readonly GpuBrand[] = ['unknown', 'quadro', 'tesla', 'nvs', 'grid', 'geforce', 'titan', 'vapps', 'vpc', 'vcs', 'vws', 'cloudgaming', 'quadrortx', 'nvidiartx', 'nvidia', 'geforcertx', 'titanrtx'];
+const BRANDS: readonly GpuBrand[] = [
+  'unknown',
+  'quadro',
+  'tesla',
+  'nvs',
+  'grid',
+  'geforce',
+  'titan',
+  'vapps',
+  'vpc',
+  'vcs',
+  'vws',
+  'cloudgaming',
+  'quadrortx',
+  'nvidiartx',
+  'nvidia',
+  'geforcertx',
+  'titanrtx',
+];
 
 /** "Tesla", "Quadro RTX", "NVML_BRAND_NVIDIA_VWS", "NVIDIA RTX Virtual Workstation" → the NVIDIA_REQUIRE_CUDA name; undefined if not a brand. */
 export function gpuBrand(name: string): GpuBrand | undefined {
-  const squeezed = name.toLowerCase().replace(/^nvml_brand_/, '').replace(/[^a-z]/g, '');
+  const squeezed = name
+    .toLowerCase()
+    .replace(/^nvml_brand_/, '')
+    .replace(/[^a-z]/g, '');
   return BRAND_SPELLINGS[squeezed] ?? BRANDS.find((b) => b === squeezed);
 }
 
@@ -136,7 +183,8 @@ export interface CudaImageRequirement {
 // up to 12.4 the exceptions also name consumer brands; from 12.5 only data-center, workstation and virtual ones
 const UP_TO_12_4: readonly GpuBrand[] = ['tesla', 'unknown', 'nvidia', 'nvidiartx', 'geforce', 'geforcertx', 'quadro', 'quadrortx', 'titan', 'titanrtx'];
 const FROM_12_5: readonly GpuBrand[] = ['unknown', 'grid', 'tesla', 'nvidia', 'quadro', 'quadrortx', 'nvidiartx', 'vapps', 'vpc', 'vcs', 'vws', 'cloudgaming'];
-const DIST = (tag: string) => `gitlab.com/nvidia/container-images/cuda dist/${tag}/ubuntu2204/base/Dockerfile (GitHub mirror pranavmishra90/nvidia-container-images-cuda, Aug 2025)`;
+const DIST = (tag: string) =>
+  `gitlab.com/nvidia/container-images/cuda dist/${tag}/ubuntu2204/base/Dockerfile (GitHub mirror pranavmishra90/nvidia-container-images-cuda, Aug 2025)`;
 
 /** The brand exceptions of the nvidia/cuda images' NVIDIA_REQUIRE_CUDA, one row per image CUDA, each naming its source. */
 export const CUDA_IMAGE_REQUIREMENTS: readonly CudaImageRequirement[] = [
@@ -147,8 +195,20 @@ export const CUDA_IMAGE_REQUIREMENTS: readonly CudaImageRequirement[] = [
   { cuda: '12.6', tag: '12.6.3', branches: [470, 535, 550], brands: FROM_12_5, source: DIST('12.6.3') },
   { cuda: '12.8', tag: '12.8.1', branches: [470, 535, 550, 560, 565], brands: FROM_12_5, source: DIST('12.8.1') },
   { cuda: '12.9', tag: '12.9.1', branches: [535, 550, 560, 565, 570], brands: FROM_12_5, source: DIST('12.9.1') },
-  { cuda: '13.0', tag: '13.0.2', branches: [535, 550, 565, 570, 575], brands: FROM_12_5, source: `${DIST('13.0.0')}; 13.0.2 image env as stored in vllm/vllm-openai:v0.23.0 inspects (same list)` },
-  { cuda: '13.2', tag: '13.2.0', branches: [535, 570, 580, 590], brands: FROM_12_5, source: 'nvidia/cuda 13.2.0 image env from a stored docker inspect (third party); 13.2.1 not seen' },
+  {
+    cuda: '13.0',
+    tag: '13.0.2',
+    branches: [535, 550, 565, 570, 575],
+    brands: FROM_12_5,
+    source: `${DIST('13.0.0')}; 13.0.2 image env as stored in vllm/vllm-openai:v0.23.0 inspects (same list)`,
+  },
+  {
+    cuda: '13.2',
+    tag: '13.2.0',
+    branches: [535, 570, 580, 590],
+    brands: FROM_12_5,
+    source: 'nvidia/cuda 13.2.0 image env from a stored docker inspect (third party); 13.2.1 not seen',
+  },
 ];
 
 /** Whether the container runtime would start an nvidia/cuda image on a driver, how, and why (a line for the user). */
@@ -182,13 +242,31 @@ export function cudaImageAcceptsDriver(imageCuda: string, driver: string, brands
   if (!req) return { ok: false, via: null, why: `${below}, and the tables know no brand exceptions of nvidia/cuda ${imageCuda}` };
   const branch = req.branches.find((n) => compareDriver(driver, `${n}`) >= 0 && compareDriver(driver, `${n + 1}`) < 0);
   if (branch === undefined) {
-    return { ok: false, via: null, why: `${below}, and nvidia/cuda:${req.tag} makes exceptions only for driver branches ${req.branches.map((n) => `R${n}`).join(', ')}` };
+    return {
+      ok: false,
+      via: null,
+      why: `${below}, and nvidia/cuda:${req.tag} makes exceptions only for driver branches ${req.branches.map((n) => `R${n}`).join(', ')}`,
+    };
   }
-  if (!brands.length) return { ok: false, via: null, why: `${below}; nvidia/cuda:${req.tag} admits R${branch} only for ${req.brands.join(', ')} GPUs, and the GPU brand is unknown` };
+  if (!brands.length)
+    return {
+      ok: false,
+      via: null,
+      why: `${below}; nvidia/cuda:${req.tag} admits R${branch} only for ${req.brands.join(', ')} GPUs, and the GPU brand is unknown`,
+    };
   const others = brands.filter((b) => {
     const known = gpuBrand(b);
     return !known || !req.brands.includes(known);
   });
-  if (others.length) return { ok: false, via: null, why: `${below}; nvidia/cuda:${req.tag} admits R${branch} only for ${req.brands.join(', ')} GPUs, not ${[...new Set(others)].join(', ')}` };
-  return { ok: true, via: 'brand-exception', why: `${below}, but nvidia/cuda:${req.tag} admits R${branch} for ${[...new Set(brands.map((b) => gpuBrand(b)))].join(', ')} GPUs (brand exception, cuda-compat)` };
+  if (others.length)
+    return {
+      ok: false,
+      via: null,
+      why: `${below}; nvidia/cuda:${req.tag} admits R${branch} only for ${req.brands.join(', ')} GPUs, not ${[...new Set(others)].join(', ')}`,
+    };
+  return {
+    ok: true,
+    via: 'brand-exception',
+    why: `${below}, but nvidia/cuda:${req.tag} admits R${branch} for ${[...new Set(brands.map((b) => gpuBrand(b)))].join(', ')} GPUs (brand exception, cuda-compat)`,
+  };
 }

@@ -63,7 +63,10 @@ export function parseProcDriverVersion(text: string): string | null {
 export function parseNvidiaSmiQuery(stdout: string, withComputeCap: boolean): { driver: string | null; gpus: Gpu[] } {
   const gpus: Gpu[] = [];
   let driver: string | null = null;
-  for (const line of stdout.split('\n').map((l) => l.trim()).filter(Boolean)) {
+  for (const line of stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)) {
     const fields = line.split(',').map((f) => f.trim());
     const tail = withComputeCap ? 2 : 1;
     if (fields.length < 2 + tail || !VERSION.test(fields[0]!)) continue;
@@ -80,7 +83,10 @@ export function parseNvidiaSmiQuery(stdout: string, withComputeCap: boolean): { 
 }
 
 async function readTrimmed(file: string): Promise<string | null> {
-  return readFile(file, 'utf8').then((t) => t.trim(), () => null);
+  return readFile(file, 'utf8').then(
+    (t) => t.trim(),
+    () => null,
+  );
 }
 
 async function queryNvidiaSmi(env: NodeJS.ProcessEnv, notes: string[]): Promise<{ driver: string | null; gpus: Gpu[] }> {
@@ -132,8 +138,12 @@ export async function detectGpu(options: DetectOptions = {}): Promise<GpuReport>
   if (options.brands && smi.gpus.length) {
     const q = await exec(['nvidia-smi', '-q'], { env, timeoutMs: 30_000, maxChars: 1024 * 1024 });
     const brands = q.code === 0 ? parseNvidiaSmiBrands(q.stdout) : [];
-    if (brands.length !== smi.gpus.length) notes.push(`nvidia-smi -q: ${q.code === 0 ? `${brands.length} brands for ${smi.gpus.length} GPUs` : `exit ${q.code}`}; GPU brands unknown`);
-    else smi.gpus.forEach((g, i) => { g.brand = brands[i]!; });
+    if (brands.length !== smi.gpus.length)
+      notes.push(`nvidia-smi -q: ${q.code === 0 ? `${brands.length} brands for ${smi.gpus.length} GPUs` : `exit ${q.code}`}; GPU brands unknown`);
+    else
+      smi.gpus.forEach((g, i) => {
+        g.brand = brands[i]!;
+      });
   }
   if (!driver) notes.push('no NVIDIA driver found: CPU only');
   return { driver, driverSource, cudaMax: driver ? nativeCudaForDriver(driver) : null, gpus: smi.gpus, notes };

@@ -66,12 +66,19 @@ export async function resolveEnvironment(req: EnvironmentRequest): Promise<Envir
     if (!gpuBrands?.length && detected.gpus.length && detected.gpus.every((g) => g.brand)) gpuBrands = detected.gpus.map((g) => g.brand!);
   }
   if (driver === null && req.gpus?.length) {
-    throw new TunaSetupError('USAGE', `{gpuCc} ${req.gpus.join(',')} was given, but ${detected ? 'this machine has no NVIDIA driver' : 'the driver is none'}: it would be ignored`,
-      'resolving for another machine? give its {driver=VER} too; or leave {gpuCc} out');
+    throw new TunaSetupError(
+      'USAGE',
+      `{gpuCc} ${req.gpus.join(',')} was given, but ${detected ? 'this machine has no NVIDIA driver' : 'the driver is none'}: it would be ignored`,
+      'resolving for another machine? give its {driver=VER} too; or leave {gpuCc} out',
+    );
   }
-  const platform = req.platform ?? await machinePlatform(req.sysroot);
+  const platform = req.platform ?? (await machinePlatform(req.sysroot));
   if (req.platform && req.platform !== 'linux-x86_64' && req.platform !== 'linux-aarch64' && (req.source ?? 'pytorch') !== 'pytorch') {
-    throw new TunaSetupError('USAGE', `{source=${req.source}} images are Linux; ${req.platform} has none`, 'leave {source} out, or resolve for linux-x86_64 / linux-aarch64');
+    throw new TunaSetupError(
+      'USAGE',
+      `{source=${req.source}} images are Linux; ${req.platform} has none`,
+      'leave {source} out, or resolve for linux-x86_64 / linux-aarch64',
+    );
   }
   const offline = req.offline ?? isOffline();
   // a release or patch newer than the tables: known from the PyPI index the wheels would come from
@@ -79,13 +86,29 @@ export async function resolveEnvironment(req: EnvironmentRequest): Promise<Envir
   const spec = (req.torch ?? 'latest').trim().replace(/^v/, '');
   const exact = TORCH_RELEASES.some((r) => r.patches.some((p) => p.torch === spec));
   const minor = /^\d+\.\d+/.exec(spec)?.[0];
-  const live = !offline && !exact && req.pypiIndex && (req.wheels ?? 'auto') !== 'mirror' && (req.wheels ?? 'auto') !== 'upstream'
-    ? await liveRelease(req.pypiIndex, { ...(minor ? { minor } : {}), ...(req.stateDir ? { stateDir: req.stateDir } : {}), ...(req.fresh ? { fresh: true } : {}), ...(req.allowHttp ? { allowHttp: true } : {}) })
-      .catch((e: Error) => ({ release: undefined, why: `live index not read (${e.message}): the tables decide` }))
-    : undefined;
+  const live =
+    !offline && !exact && req.pypiIndex && (req.wheels ?? 'auto') !== 'mirror' && (req.wheels ?? 'auto') !== 'upstream'
+      ? await liveRelease(req.pypiIndex, {
+          ...(minor ? { minor } : {}),
+          ...(req.stateDir ? { stateDir: req.stateDir } : {}),
+          ...(req.fresh ? { fresh: true } : {}),
+          ...(req.allowHttp ? { allowHttp: true } : {}),
+        }).catch((e: Error) => ({ release: undefined, why: `live index not read (${e.message}): the tables decide` }))
+      : undefined;
   const tables = req.releases ?? TORCH_RELEASES;
-  const releases = live?.release ? [...tables.filter((r) => r.minor !== live.release!.minor), live.release].sort((a, b) => compareVersions(a.minor, b.minor)) : undefined;
-  const base = { ...req, registryMirrors, registryMirror: undefined, platform, driver, ...(gpus ? { gpus } : {}), ...(gpuBrands ? { gpuBrands } : {}), ...(releases ? { releases } : {}) };
+  const releases = live?.release
+    ? [...tables.filter((r) => r.minor !== live.release!.minor), live.release].sort((a, b) => compareVersions(a.minor, b.minor))
+    : undefined;
+  const base = {
+    ...req,
+    registryMirrors,
+    registryMirror: undefined,
+    platform,
+    driver,
+    ...(gpus ? { gpus } : {}),
+    ...(gpuBrands ? { gpuBrands } : {}),
+    ...(releases ? { releases } : {}),
+  };
   let resolution = resolveTorch(base);
   // not from PyPI: a wheel mirror when asked for (a name, or auto: the fastest fresh one, upstream included)
   const source = req.wheels ?? 'auto';
@@ -100,16 +123,22 @@ export async function resolveEnvironment(req: EnvironmentRequest): Promise<Envir
   if (!offline) {
     // the wheels themselves, on the index they come from: a mirror that is behind fails here, not in pip
     const listed = await checkListed(resolution, {
-      ...(req.python ? { python: req.python } : {}), platform, ...(req.stateDir ? { stateDir: req.stateDir } : {}), ...(req.fresh ? { fresh: true } : {}), ...(req.allowHttp ? { allowHttp: true } : {}),
+      ...(req.python ? { python: req.python } : {}),
+      platform,
+      ...(req.stateDir ? { stateDir: req.stateDir } : {}),
+      ...(req.fresh ? { fresh: true } : {}),
+      ...(req.allowHttp ? { allowHttp: true } : {}),
     }).catch((e: unknown) => {
       if (isTunaSetupError(e) && e.code === 'UNRESOLVABLE') throw e;
       return `wheels not checked on the index (${(e as Error).message})`;
     });
     resolution.reasons.push(listed);
   }
-  if (detected?.driver) resolution.reasons.unshift(`driver ${detected.driver} (from ${detected.driverSource})${gpus?.length ? `, GPUs ${gpus.join(', ')}` : ''}`);
+  if (detected?.driver)
+    resolution.reasons.unshift(`driver ${detected.driver} (from ${detected.driverSource})${gpus?.length ? `, GPUs ${gpus.join(', ')}` : ''}`);
   if (offline || resolution.image === null || req.checkImage === false) {
-    if (resolution.image) resolution.reasons.push(offline ? 'offline: the tag was not checked in the registry' : 'the tag was not checked in the registry (not needed to install)');
+    if (resolution.image)
+      resolution.reasons.push(offline ? 'offline: the tag was not checked in the registry' : 'the tag was not checked in the registry (not needed to install)');
     return { ...resolution, digest: null, ...(detected ? { detected } : {}) };
   }
   // a mirror the user named over http is reached over http (the tag check goes where the pull will)
@@ -122,9 +151,14 @@ export async function resolveEnvironment(req: EnvironmentRequest): Promise<Envir
       const listing = await client.tags(ref.registry, ref.repository);
       const nearest = nearestAcceptable({ ...req, registryMirrors, registryMirror: undefined, driver, gpus: gpus ?? [] }, ref.tag, listing.tags);
       const partly = listing.complete ? '' : ` (of the ${listing.tags.length} tags listed before the listing stopped ${listing.stopped})`;
-      throw new TunaSetupError('TAG_NOT_FOUND', `${resolution.image} does not exist in ${ref.registry}`,
-        nearest ? `the nearest existing tag${partly} is ${ref.repository}:${nearest.tag}${nearest.fits ? ' (it fits this driver and GPU)' : ' (not checked against this driver and GPU)'} — pass {torch}/{cuda} to match it` : `no tag of ${ref.repository}${partly} looks like it; check the registry mirror`,
-        { details: { reasons: resolution.reasons, ...(nearest ? { nearest: nearest.tag } : {}) } });
+      throw new TunaSetupError(
+        'TAG_NOT_FOUND',
+        `${resolution.image} does not exist in ${ref.registry}`,
+        nearest
+          ? `the nearest existing tag${partly} is ${ref.repository}:${nearest.tag}${nearest.fits ? ' (it fits this driver and GPU)' : ' (not checked against this driver and GPU)'} — pass {torch}/{cuda} to match it`
+          : `no tag of ${ref.repository}${partly} looks like it; check the registry mirror`,
+        { details: { reasons: resolution.reasons, ...(nearest ? { nearest: nearest.tag } : {}) } },
+      );
     }
     resolution.reasons.push(`tag exists: ${digest}`);
     return { ...resolution, digest, ...(detected ? { detected } : {}) };
@@ -142,12 +176,19 @@ export async function resolveEnvironment(req: EnvironmentRequest): Promise<Envir
 export async function machinePlatform(sysroot?: string, reported: TorchPlatform | undefined = hostTorchPlatform()): Promise<TorchPlatform> {
   const platform = reported;
   if (!platform) {
-    throw new TunaSetupError('UNSUPPORTED_PLATFORM', `PyTorch publishes no wheels for ${process.platform}-${process.arch}`, `resolve for another machine with {platform} (${TORCH_PLATFORMS.join(', ')})`);
+    throw new TunaSetupError(
+      'UNSUPPORTED_PLATFORM',
+      `PyTorch publishes no wheels for ${process.platform}-${process.arch}`,
+      `resolve for another machine with {platform} (${TORCH_PLATFORMS.join(', ')})`,
+    );
   }
   const l4t = platform === 'linux-aarch64' ? await detectL4t(sysroot) : null;
   if (l4t && l4t.major < 38) {
-    throw new TunaSetupError('UNSUPPORTED_PLATFORM', `this is a Jetson (L4T ${l4t.release}): the aarch64 wheels on PyPI and download.pytorch.org are server (SBSA) builds without Jetson's kernels (sm_87) or userspace`,
-      "use NVIDIA's Jetson builds: the Jetson AI Lab index (https://pypi.jetson-ai-lab.io/jp6/cu126 on JetPack 6), or a dustynv/l4t-pytorch container; to resolve for a server instead, give {platform=linux-aarch64}");
+    throw new TunaSetupError(
+      'UNSUPPORTED_PLATFORM',
+      `this is a Jetson (L4T ${l4t.release}): the aarch64 wheels on PyPI and download.pytorch.org are server (SBSA) builds without Jetson's kernels (sm_87) or userspace`,
+      "use NVIDIA's Jetson builds: the Jetson AI Lab index (https://pypi.jetson-ai-lab.io/jp6/cu126 on JetPack 6), or a dustynv/l4t-pytorch container; to resolve for a server instead, give {platform=linux-aarch64}",
+    );
   }
   return platform;
 }
@@ -185,8 +226,20 @@ async function wheelIndexFor(spec: string, offline: boolean, stateDir?: string, 
   if (spec !== 'auto') {
     const mirror = findMirror(spec);
     const w = mirror.pytorchWheels;
-    if (!w) throw new TunaSetupError('UNSUPPORTED_SERVICE', `mirror '${mirror.name}' has no PyTorch wheels`, `use one of: ${catalogCandidates('pytorch').map((c) => c.name).join(', ')}`);
-    if (w.layout !== 'pep503') throw new TunaSetupError('UNSUPPORTED_SERVICE', `${mirror.name}'s PyTorch wheels are a flat -f listing, not a PEP 503 index`, 'name a mirror with an index (sjtu, nju) or leave {wheelMirror} out');
+    if (!w)
+      throw new TunaSetupError(
+        'UNSUPPORTED_SERVICE',
+        `mirror '${mirror.name}' has no PyTorch wheels`,
+        `use one of: ${catalogCandidates('pytorch')
+          .map((c) => c.name)
+          .join(', ')}`,
+      );
+    if (w.layout !== 'pep503')
+      throw new TunaSetupError(
+        'UNSUPPORTED_SERVICE',
+        `${mirror.name}'s PyTorch wheels are a flat -f listing, not a PEP 503 index`,
+        'name a mirror with an index (sjtu, nju) or leave {wheelMirror} out',
+      );
     return { index: w.index, why: `wheels from ${mirror.name} (${w.index}), as asked` };
   }
   if (offline) return { index: PYTORCH_WHEEL_INDEX, why: 'wheels from download.pytorch.org: offline, no mirror probed' };

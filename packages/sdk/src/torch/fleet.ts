@@ -62,12 +62,24 @@ export function parseMachine(spec: string, what = '{machine}'): FleetMachine {
   const colon = s.indexOf(':');
   const driver = colon === -1 ? s : s.slice(0, colon);
   const gpus = colon === -1 ? '' : s.slice(colon + 1);
-  if (gpus.includes(':')) throw new TunaSetupError('USAGE', `${what} '${spec}' has more than one ':'`, 'write a machine as DRIVER[:CC[,CC…]], e.g. 570.172.08:8.6,9.0 (the GPUs comma-separated)');
-  const machine = { driver, gpus: gpus.split(',').map((g) => g.trim()).filter(Boolean) };
+  if (gpus.includes(':'))
+    throw new TunaSetupError(
+      'USAGE',
+      `${what} '${spec}' has more than one ':'`,
+      'write a machine as DRIVER[:CC[,CC…]], e.g. 570.172.08:8.6,9.0 (the GPUs comma-separated)',
+    );
+  const machine = {
+    driver,
+    gpus: gpus
+      .split(',')
+      .map((g) => g.trim())
+      .filter(Boolean),
+  };
   try {
     checkResolveRequest({ driver: machine.driver, gpus: machine.gpus });
   } catch (e) {
-    if (isTunaSetupError(e)) throw new TunaSetupError('USAGE', `${what} '${spec}': ${e.message}`, 'write a machine as DRIVER[:CC[,CC…]], e.g. 570.172.08:8.6,9.0, or none for no GPU');
+    if (isTunaSetupError(e))
+      throw new TunaSetupError('USAGE', `${what} '${spec}': ${e.message}`, 'write a machine as DRIVER[:CC[,CC…]], e.g. 570.172.08:8.6,9.0, or none for no GPU');
     throw e;
   }
   return machine;
@@ -82,9 +94,13 @@ export function parseMachine(spec: string, what = '{machine}'): FleetMachine {
 export function planImages(matrix: ImageMatrix): ImagePlan {
   const sources = matrix.sources?.length ? matrix.sources : (['pytorch'] as const);
   const flavors = matrix.flavors?.length ? matrix.flavors : (['runtime'] as const);
-  for (const s of sources) if (!IMAGE_SOURCES.includes(s)) throw new TunaSetupError('USAGE', `{source} '${s}' is not one of ${IMAGE_SOURCES.join(', ')}`, 'pick image sources from that list');
-  for (const f of flavors) if (f !== 'runtime' && f !== 'devel') throw new TunaSetupError('USAGE', `{flavor} '${f}' is not runtime or devel`, 'pick runtime, devel or both');
-  if (!matrix.torch.length || !matrix.machines.length) throw new TunaSetupError('USAGE', 'the matrix needs at least one torch version and one machine', 'give {torch} and {machine}');
+  for (const s of sources)
+    if (!IMAGE_SOURCES.includes(s))
+      throw new TunaSetupError('USAGE', `{source} '${s}' is not one of ${IMAGE_SOURCES.join(', ')}`, 'pick image sources from that list');
+  for (const f of flavors)
+    if (f !== 'runtime' && f !== 'devel') throw new TunaSetupError('USAGE', `{flavor} '${f}' is not runtime or devel`, 'pick runtime, devel or both');
+  if (!matrix.torch.length || !matrix.machines.length)
+    throw new TunaSetupError('USAGE', 'the matrix needs at least one torch version and one machine', 'give {torch} and {machine}');
   const total = matrix.torch.length * matrix.machines.length * sources.length * flavors.length;
   if (total > MAX_CASES) throw new TunaSetupError('USAGE', `the matrix has ${total} combinations (more than ${MAX_CASES})`, 'split it');
 

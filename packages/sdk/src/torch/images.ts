@@ -44,7 +44,12 @@ export const NGC_RELEASES: readonly NgcRelease[] = [
   { tag: '25.09-py3', torch: '2.9.0', cuda: '13.0', source: NGC_SRC },
   { tag: '25.10-py3', torch: '2.9.0', cuda: '13.0', source: `${NGC_SRC}; Triton compat page (driver 580.95.05)` },
   { tag: '25.11-py3', torch: '2.9.0', cuda: '13.0', source: `${NGC_SRC}; Triton compat page (driver 580.95.05)` },
-  { tag: '25.12-py3', torch: '2.10.0', cuda: '13.1', source: `${NGC_SRC}: 2.10.0a0+b4e4ee81d3.nv25.12 with CUDA 13.1 in several stored reports (research/torch-cuda.md corrections)` },
+  {
+    tag: '25.12-py3',
+    torch: '2.10.0',
+    cuda: '13.1',
+    source: `${NGC_SRC}: 2.10.0a0+b4e4ee81d3.nv25.12 with CUDA 13.1 in several stored reports (research/torch-cuda.md corrections)`,
+  },
   { tag: '26.02-py3', torch: '2.11.0', cuda: '13.1', source: NGC_SRC },
   { tag: '26.03-py3', torch: '2.11.0', cuda: '13.2', source: NGC_SRC },
   { tag: '26.04-py3', torch: '2.12.0', cuda: '13.2', source: NGC_SRC },
@@ -53,8 +58,15 @@ export const NGC_RELEASES: readonly NgcRelease[] = [
 
 /** The full CUDA version PyTorch builds (and nvidia/cuda tags) use per X.Y (test-infra CUDA_CUDNN_VERSIONS; nvidia/cuda tags). */
 export const CUDA_FULL: Readonly<Record<string, string>> = {
-  '11.7': '11.7.1', '11.8': '11.8.0', '12.1': '12.1.1', '12.4': '12.4.1', '12.6': '12.6.3',
-  '12.8': '12.8.1', '12.9': '12.9.1', '13.0': '13.0.2', '13.2': '13.2.1',
+  '11.7': '11.7.1',
+  '11.8': '11.8.0',
+  '12.1': '12.1.1',
+  '12.4': '12.4.1',
+  '12.6': '12.6.3',
+  '12.8': '12.8.1',
+  '12.9': '12.9.1',
+  '13.0': '13.0.2',
+  '13.2': '13.2.1',
 };
 
 /** The pytorch/pytorch image reference `pytorch/pytorch:<torch>-cuda<X.Y>-cudnn<N>-<flavor>`; it does not check that the tag exists. */

@@ -101,13 +101,26 @@ print(json.dumps({"executable": sys.executable, "version": "%d.%d%s" % (sys.vers
 /** What the interpreter is. NO_PYTHON when it does not run or is not CPython. */
 export async function probePython(interpreter = 'python3', env: NodeJS.ProcessEnv = process.env): Promise<PythonInfo> {
   const r = await exec([interpreter, '-c', PROBE], { env, timeoutMs: 30_000 });
-  if (r.code === 127) throw new TunaSetupError('NO_PYTHON', `Python '${interpreter}' was not found`, 'give the interpreter to install into with {interpreter=PATH} (a virtual environment\'s bin/python)');
+  if (r.code === 127)
+    throw new TunaSetupError(
+      'NO_PYTHON',
+      `Python '${interpreter}' was not found`,
+      "give the interpreter to install into with {interpreter=PATH} (a virtual environment's bin/python)",
+    );
   const info = r.code === 0 ? lastJson(r.stdout) : undefined;
   if (!info || typeof info.version !== 'string') {
-    throw new TunaSetupError('NO_PYTHON', `Python '${interpreter}' did not run (exit ${r.code}): ${firstLine(r.stderr || r.stdout)}`, 'give a working CPython 3 with {interpreter=PATH}');
+    throw new TunaSetupError(
+      'NO_PYTHON',
+      `Python '${interpreter}' did not run (exit ${r.code}): ${firstLine(r.stderr || r.stdout)}`,
+      'give a working CPython 3 with {interpreter=PATH}',
+    );
   }
   if (info.implementation !== 'cpython') {
-    throw new TunaSetupError('NO_PYTHON', `'${interpreter}' is ${String(info.implementation)}: PyTorch publishes wheels for CPython only`, 'give a CPython interpreter with {interpreter=PATH}');
+    throw new TunaSetupError(
+      'NO_PYTHON',
+      `'${interpreter}' is ${String(info.implementation)}: PyTorch publishes wheels for CPython only`,
+      'give a CPython interpreter with {interpreter=PATH}',
+    );
   }
   const [system, machine] = [String(info.system), String(info.machine)];
   return { interpreter, executable: String(info.executable), version: info.version, system, machine, platform: platformOf(system, machine) };
@@ -153,7 +166,7 @@ function lastJson(stdout: string): Record<string, unknown> | undefined {
   const line = stdout.trim().split('\n').at(-1) ?? '';
   try {
     const v: unknown = JSON.parse(line);
-    return v && typeof v === 'object' && !Array.isArray(v) ? v as Record<string, unknown> : undefined;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }
@@ -171,7 +184,11 @@ const localLabel = (v: string) => (v.includes('+') ? v.slice(v.indexOf('+') + 1)
  * empty when it is right. `gpusHere`: nvidia-smi saw GPUs on this machine
  * (so torch must see them too).
  */
-export function checkInstalled(env: Pick<Environment, 'torch' | 'torchvision' | 'variant' | 'cuda' | 'gpus' | 'wheelSource'>, seen: InstalledTorch, gpusHere: number): string[] {
+export function checkInstalled(
+  env: Pick<Environment, 'torch' | 'torchvision' | 'variant' | 'cuda' | 'gpus' | 'wheelSource'>,
+  seen: InstalledTorch,
+  gpusHere: number,
+): string[] {
   const problems: string[] = [];
   if (publicVersion(seen.torch) !== env.torch) problems.push(`torch ${seen.torch} is installed, not ${env.torch}`);
   const local = localLabel(seen.torch);
@@ -179,17 +196,27 @@ export function checkInstalled(env: Pick<Environment, 'torch' | 'torchvision' | 
   if (env.wheelSource !== 'pypi' && local && local !== env.variant) problems.push(`torch ${seen.torch} is the ${local} build, not ${env.variant}`);
   const cuda = seen.cuda ? seen.cuda.split('.').slice(0, 2).join('.') : null;
   if (env.cuda === null && cuda !== null) problems.push(`torch is a CUDA ${cuda} build where a CPU build was resolved`);
-  if (env.cuda !== null && cuda !== env.cuda) problems.push(cuda === null ? `torch is a CPU build (torch.version.cuda is None), not CUDA ${env.cuda}` : `torch is built for CUDA ${cuda}, not ${env.cuda}`);
-  if (seen.torchvision !== null && publicVersion(seen.torchvision) !== env.torchvision) problems.push(`torchvision ${seen.torchvision} is installed, not ${env.torchvision}`);
+  if (env.cuda !== null && cuda !== env.cuda)
+    problems.push(
+      cuda === null ? `torch is a CPU build (torch.version.cuda is None), not CUDA ${env.cuda}` : `torch is built for CUDA ${cuda}, not ${env.cuda}`,
+    );
+  if (seen.torchvision !== null && publicVersion(seen.torchvision) !== env.torchvision)
+    problems.push(`torchvision ${seen.torchvision} is installed, not ${env.torchvision}`);
   if (seen.torchvision === null) problems.push(`torchvision does not import (torchvision ${env.torchvision} was to be installed)`);
   if (cuda !== null) {
-    const sm = seen.arches.flatMap((a) => { const m = /^sm_(\d+)a?$/.exec(a); return m ? [Number(m[1])] : []; });
+    const sm = seen.arches.flatMap((a) => {
+      const m = /^sm_(\d+)a?$/.exec(a);
+      return m ? [Number(m[1])] : [];
+    });
     const wanted = [...new Set([...env.gpus, ...seen.devices.map((d) => d.capability)])];
     const uncovered = wanted.filter((cc) => !archCovers(sm, cc));
     if (uncovered.length) {
-      problems.push(`no kernels for compute capability ${uncovered.join(', ')}: this torch has ${seen.arches.length ? seen.arches.join(' ') : 'no arch list'} (torch.cuda.get_arch_list())`);
+      problems.push(
+        `no kernels for compute capability ${uncovered.join(', ')}: this torch has ${seen.arches.length ? seen.arches.join(' ') : 'no arch list'} (torch.cuda.get_arch_list())`,
+      );
     }
-    if (gpusHere > 0 && !seen.cudaAvailable) problems.push(`torch.cuda.is_available() is False, though nvidia-smi sees ${gpusHere} GPU${gpusHere > 1 ? 's' : ''}`);
+    if (gpusHere > 0 && !seen.cudaAvailable)
+      problems.push(`torch.cuda.is_available() is False, though nvidia-smi sees ${gpusHere} GPU${gpusHere > 1 ? 's' : ''}`);
   }
   return problems;
 }
@@ -203,7 +230,11 @@ async function pickInstaller(want: Installer, py: PythonInfo, env: NodeJS.Proces
   if (hasUv) return 'uv';
   const pip = await exec([py.interpreter, '-m', 'pip', '--version'], { env, timeoutMs: 30_000 });
   if (pip.code !== 0) {
-    throw new TunaSetupError('INSTALL_FAILED', `${py.interpreter} has no pip (${firstLine(pip.stderr || pip.stdout)})`, `run '${py.interpreter} -m ensurepip', or put uv on PATH`);
+    throw new TunaSetupError(
+      'INSTALL_FAILED',
+      `${py.interpreter} has no pip (${firstLine(pip.stderr || pip.stdout)})`,
+      `run '${py.interpreter} -m ensurepip', or put uv on PATH`,
+    );
   }
   return 'pip';
 }
@@ -218,7 +249,7 @@ export async function installTorch(req: InstallRequest = {}): Promise<InstallRep
   checkInstallOptions(options);
   const py = await probePython(interpreter ?? 'python3', env ?? process.env);
   // the wheels are for the interpreter's platform (an x86_64 Python under emulation on arm64 gets x86_64 wheels)
-  const platform = resolveReq.platform ?? await machinePlatform(resolveReq.sysroot, py.platform);
+  const platform = resolveReq.platform ?? (await machinePlatform(resolveReq.sysroot, py.platform));
   const environment = await resolveEnvironment({ ...resolveReq, python: py.version, platform });
   return installResolved(environment, py, options);
 }
@@ -226,10 +257,16 @@ export async function installTorch(req: InstallRequest = {}): Promise<InstallRep
 /** The installer arguments and packages the user gave: USAGE before anything runs. */
 export function checkInstallOptions(options: InstallOptions): void {
   for (const a of options.installerArgs ?? []) {
-    if (INDEX_ARGS.test(a)) throw new TunaSetupError('USAGE', `the installer argument '${a}' would change the index`, 'the index is resolved: choose it with {wheels} and {mirror}, or use resolve\'s pipArgs with your own');
+    if (INDEX_ARGS.test(a))
+      throw new TunaSetupError(
+        'USAGE',
+        `the installer argument '${a}' would change the index`,
+        "the index is resolved: choose it with {wheels} and {mirror}, or use resolve's pipArgs with your own",
+      );
   }
   for (const p of options.packages ?? []) {
-    if (p.startsWith('-')) throw new TunaSetupError('USAGE', `'${p}' is an option, not a package`, 'give installer options after the packages, as installer arguments');
+    if (p.startsWith('-'))
+      throw new TunaSetupError('USAGE', `'${p}' is an option, not a package`, 'give installer options after the packages, as installer arguments');
   }
 }
 
@@ -243,7 +280,8 @@ export async function installResolved(environment: Environment, py: PythonInfo, 
   const trio = environment.pipArgs.slice(1); // after 'install'
   const extra = [...(options.installerArgs ?? [])];
   const packages = [...(options.packages ?? [])];
-  const base = installer === 'uv' ? ['uv', 'pip', 'install', '--python', py.interpreter] : [py.interpreter, '-m', 'pip', 'install', '--disable-pip-version-check'];
+  const base =
+    installer === 'uv' ? ['uv', 'pip', 'install', '--python', py.interpreter] : [py.interpreter, '-m', 'pip', 'install', '--disable-pip-version-check'];
   const commands: string[][] = [];
   const dir = await mkdtemp(path.join(tmpdir(), 'tuna-setup-install-'));
   try {
@@ -258,7 +296,12 @@ export async function installResolved(environment: Environment, py: PythonInfo, 
     }
     const started = performance.now();
     for (const argv of commands) {
-      const r: ExecResult = await exec(argv, { env, timeoutMs: options.timeoutMs ?? 3_600_000, ...(options.onOutput ? { onOutput: options.onOutput } : {}), maxChars: 256 * 1024 });
+      const r: ExecResult = await exec(argv, {
+        env,
+        timeoutMs: options.timeoutMs ?? 3_600_000,
+        ...(options.onOutput ? { onOutput: options.onOutput } : {}),
+        maxChars: 256 * 1024,
+      });
       if (r.code !== 0) throw installFailure(argv, r, environment);
     }
     const install = (performance.now() - started) / 1000;
@@ -267,11 +310,18 @@ export async function installResolved(environment: Environment, py: PythonInfo, 
     const verified = await importTorch(py, env);
     const problems = checkInstalled(environment, verified, environment.detected?.gpus.length ?? 0);
     if (problems.length) {
-      throw new TunaSetupError('VERIFY_FAILED', `the installed torch is wrong for this machine: ${problems.join('; ')}`,
-        problems.some((p) => p.startsWith('no kernels')) ? 'the index served a build without kernels for this GPU: check the mirror, or take the wheels from {wheels=upstream}' : 'check the index it came from ({wheels}), or reinstall into a clean virtual environment',
-        { details: { problems, installed: verified, reasons: environment.reasons } });
+      throw new TunaSetupError(
+        'VERIFY_FAILED',
+        `the installed torch is wrong for this machine: ${problems.join('; ')}`,
+        problems.some((p) => p.startsWith('no kernels'))
+          ? 'the index served a build without kernels for this GPU: check the mirror, or take the wheels from {wheels=upstream}'
+          : 'check the index it came from ({wheels}), or reinstall into a clean virtual environment',
+        { details: { problems, installed: verified, reasons: environment.reasons } },
+      );
     }
-    environment.reasons.push(`verified: torch ${verified.torch}${verified.cuda ? ` (CUDA ${verified.cuda}, ${verified.arches.join(' ')})` : ' (CPU)'}${verified.devices.length ? `; sees ${verified.devices.map((d) => `${d.name} (${d.capability})`).join(', ')}` : ''}`);
+    environment.reasons.push(
+      `verified: torch ${verified.torch}${verified.cuda ? ` (CUDA ${verified.cuda}, ${verified.arches.join(' ')})` : ' (CPU)'}${verified.devices.length ? `; sees ${verified.devices.map((d) => `${d.name} (${d.capability})`).join(', ')}` : ''}`,
+    );
     return { environment, python: py, installer, commands, verified, seconds: { install, verify: (performance.now() - t) / 1000 } };
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -284,7 +334,11 @@ async function importTorch(py: PythonInfo, env: NodeJS.ProcessEnv): Promise<Inst
   const out = r.code === 0 ? lastJson(r.stdout) : undefined;
   if (!out || typeof out.error === 'string' || typeof out.torch !== 'string') {
     const why = typeof out?.error === 'string' ? out.error : `exit ${r.code}: ${lastLines(r.stderr || r.stdout, 3)}`;
-    throw new TunaSetupError('VERIFY_FAILED', `torch was installed but does not import in ${py.interpreter}: ${why}`, 'reinstall into a clean virtual environment; a half-installed torch (an interrupted download) fails like this');
+    throw new TunaSetupError(
+      'VERIFY_FAILED',
+      `torch was installed but does not import in ${py.interpreter}: ${why}`,
+      'reinstall into a clean virtual environment; a half-installed torch (an interrupted download) fails like this',
+    );
   }
   const strings = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
   return {
@@ -292,7 +346,9 @@ async function importTorch(py: PythonInfo, env: NodeJS.ProcessEnv): Promise<Inst
     cuda: typeof out.cuda === 'string' ? out.cuda : null,
     arches: strings(out.arches),
     cudaAvailable: out.cudaAvailable === true,
-    devices: Array.isArray(out.devices) ? out.devices.filter((d): d is { name: string; capability: string } => typeof d?.name === 'string' && typeof d?.capability === 'string') : [],
+    devices: Array.isArray(out.devices)
+      ? out.devices.filter((d): d is { name: string; capability: string } => typeof d?.name === 'string' && typeof d?.capability === 'string')
+      : [],
     torchvision: typeof out.torchvision === 'string' ? out.torchvision : null,
     torchaudio: typeof out.torchaudio === 'string' ? out.torchaudio : null,
   };
@@ -302,9 +358,22 @@ function installFailure(argv: string[], r: ExecResult, environment: Environment)
   const output = `${r.stderr}\n${r.stdout}`;
   const tail = lastLines(r.stderr.trim() ? r.stderr : r.stdout);
   let hint = `the index was ${environment.torchIndexUrl} (${environment.wheelSource}); its last lines are in the details`;
-  if (/externally-managed-environment/.test(output)) hint = 'this Python is managed by the OS (PEP 668): install into a virtual environment ({interpreter=.venv/bin/python}) or one actions/setup-python made';
-  else if (/No matching distribution|no version of torch|not found in the package registry/i.test(output)) hint = `${environment.torchIndexUrl} has no matching wheel for this Python and platform — try {wheels=upstream}, or another {mirror}`;
+  if (/externally-managed-environment/.test(output))
+    hint = 'this Python is managed by the OS (PEP 668): install into a virtual environment ({interpreter=.venv/bin/python}) or one actions/setup-python made';
+  else if (/No matching distribution|no version of torch|not found in the package registry/i.test(output))
+    hint = `${environment.torchIndexUrl} has no matching wheel for this Python and platform — try {wheels=upstream}, or another {mirror}`;
   else if (r.code === 124) hint = 'the install ran past its time limit: the index is slow or hangs — try another {mirror} or {wheels=upstream}';
-  return new TunaSetupError('INSTALL_FAILED', `${argv.slice(0, argv.indexOf('install') + 1).join(' ')} exited ${r.code}: ${firstLine(tail.split('\n').filter((l) => /error/i.test(l)).at(-1) ?? tail.split('\n').at(-1) ?? '')}`, hint,
-    { details: { command: argv, exitCode: r.code, output: tail } });
+  return new TunaSetupError(
+    'INSTALL_FAILED',
+    `${argv.slice(0, argv.indexOf('install') + 1).join(' ')} exited ${r.code}: ${firstLine(
+      tail
+        .split('\n')
+        .filter((l) => /error/i.test(l))
+        .at(-1) ??
+        tail.split('\n').at(-1) ??
+        '',
+    )}`,
+    hint,
+    { details: { command: argv, exitCode: r.code, output: tail } },
+  );
 }

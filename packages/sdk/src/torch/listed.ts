@@ -40,10 +40,16 @@ export async function checkListed(r: Pick<Resolution, 'torch' | 'variant' | 'tor
   } else {
     const versions = [...new Set(live.filter((f) => f.local === local).map((f) => f.version))].sort(comparePep440);
     const newest = versions.at(-1);
-    has = !newest ? `it lists no ${local ?? 'unlabelled (PyPI)'} torch build at all`
+    has = !newest
+      ? `it lists no ${local ?? 'unlabelled (PyPI)'} torch build at all`
       : `its newest ${local ? `${local} ` : ''}build is ${newest}${comparePep440(newest, r.torch) < 0 ? ' — the index is behind' : ` (${r.torch} is missing or yanked)`}`;
   }
-  throw new TunaSetupError('UNRESOLVABLE', `${r.torchIndexUrl} does not list ${what}: ${has}`,
-    r.wheelSource === 'upstream' ? 'pick a torch, Python or platform it lists ({torch}, {cuda})' : 'take the wheels from another source ({wheels=upstream}, another {mirror}), or a torch it lists ({torch})',
-    { details: { index: r.torchIndexUrl, listed: index.files.length } });
+  throw new TunaSetupError(
+    'UNRESOLVABLE',
+    `${r.torchIndexUrl} does not list ${what}: ${has}`,
+    r.wheelSource === 'upstream'
+      ? 'pick a torch, Python or platform it lists ({torch}, {cuda})'
+      : 'take the wheels from another source ({wheels=upstream}, another {mirror}), or a torch it lists ({torch})',
+    { details: { index: r.torchIndexUrl, listed: index.files.length } },
+  );
 }

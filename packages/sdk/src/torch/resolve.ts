@@ -19,7 +19,17 @@ import { compareDriver, cudaImageAcceptsDriver, minDriverFor, nativeCudaForDrive
 import { cudaImage, ngcImage, NGC_RELEASES, pytorchImage, type ImageFlavor, type ImageSource } from './images.js';
 import { mirrorLocation, parseRegistryMirror, pullThrough, registryOf, type RegistryMirror } from '../registry/mirrors.js';
 import { forPlatform, type TorchPlatform } from './platforms.js';
-import { archCovers, archesFor, compareVersions, cudaOfVariant, hasPytorchImage, TORCH_RELEASES, variantOfCuda, type TorchPatch, type TorchRelease } from './releases.js';
+import {
+  archCovers,
+  archesFor,
+  compareVersions,
+  cudaOfVariant,
+  hasPytorchImage,
+  TORCH_RELEASES,
+  variantOfCuda,
+  type TorchPatch,
+  type TorchRelease,
+} from './releases.js';
 
 /** PyTorch's own wheel index, the upstream: `<index>/<variant>` (cpu, cu128 …) is a PEP 503 index. */
 export const PYTORCH_WHEEL_INDEX = 'https://download.pytorch.org/whl';
@@ -106,8 +116,7 @@ export interface Resolution {
   warnings: string[];
 }
 
-const fail = (message: string, hint: string, reasons: string[]) =>
-  new TunaSetupError('UNRESOLVABLE', message, hint, { details: { reasons } });
+const fail = (message: string, hint: string, reasons: string[]) => new TunaSetupError('UNRESOLVABLE', message, hint, { details: { reasons } });
 
 /** `auto`, `cpu` or `X.Y`: the forms `cuda` takes. */
 export const isCudaSpec = (s: string) => /^(auto|cpu|\d+\.\d)$/.test(s.trim().toLowerCase());
@@ -124,14 +133,23 @@ export function findRelease(spec = 'latest', releases: readonly TorchRelease[] =
   const m = /^(\d+)\.(\d+)(?:\.(\d+))?$/.exec(s);
   if (!m) throw new TunaSetupError('BAD_TORCH_SPEC', `torch '${spec}' is not a version`, `give latest, X.Y or X.Y.Z (${known})`);
   const release = releases.find((r) => r.minor === `${m[1]}.${m[2]}`);
-  if (!release) throw new TunaSetupError('UNKNOWN_TORCH', `torch ${spec} is not in tuna-setup's tables`, `${known}; resolved online with a PyPI mirror that lists it, or a newer tuna-setup, it is known`);
+  if (!release)
+    throw new TunaSetupError(
+      'UNKNOWN_TORCH',
+      `torch ${spec} is not in tuna-setup's tables`,
+      `${known}; resolved online with a PyPI mirror that lists it, or a newer tuna-setup, it is known`,
+    );
   if (m[3] === undefined) return { release, patch: release.patches.at(-1)! };
   const patch = release.patches.find((p) => p.torch === s);
-  if (!patch) throw new TunaSetupError('UNKNOWN_TORCH', `torch ${s} was never released`, `torch ${release.minor} has ${release.patches.map((p) => p.torch).join(', ')}`);
+  if (!patch)
+    throw new TunaSetupError('UNKNOWN_TORCH', `torch ${s} was never released`, `torch ${release.minor} has ${release.patches.map((p) => p.torch).join(', ')}`);
   return { release, patch };
 }
 
-interface Verdict { ok: boolean; why: string }
+interface Verdict {
+  ok: boolean;
+  why: string;
+}
 
 /** Can this driver run this variant under the rule, and do all GPUs have kernels in it? */
 function judge(variant: string, release: TorchRelease, req: ResolveRequest, rule: DriverRule): Verdict {
@@ -153,7 +171,10 @@ function judge(variant: string, release: TorchRelease, req: ResolveRequest, rule
   if (sm && gpus.length) {
     const uncovered = gpus.filter((cc) => !archCovers(sm, cc));
     if (uncovered.length) {
-      return { ok: false, why: `no kernels for compute capability ${[...new Set(uncovered)].join(', ')} (${variant} of torch ${release.minor} has ${sm.map((s) => `sm_${s}`).join(', ')})` };
+      return {
+        ok: false,
+        why: `no kernels for compute capability ${[...new Set(uncovered)].join(', ')} (${variant} of torch ${release.minor} has ${sm.map((s) => `sm_${s}`).join(', ')})`,
+      };
     }
   }
   return { ok: true, why: `${why ?? `driver ${req.driver} ≥ ${need} for ${ruleName}`}${gpus.length ? `; kernels for ${[...new Set(gpus)].join(', ')}` : ''}` };
@@ -169,14 +190,22 @@ function alternatives(release: TorchRelease, req: ResolveRequest, rule: DriverRu
   const out: string[] = [];
   if (req.driver !== null) {
     // the smallest driver upgrade that makes some variant with kernels for these GPUs run
-    const upgrades = release.cuda.flatMap((v) => {
-      const sm = archesFor(v, release.inferredFrom ?? release.minor, release.platform);
-      const need = minDriverFor(cudaOfVariant(v), rule, req.os ?? 'linux');
-      const kernels = !sm || (req.gpus ?? []).every((cc) => archCovers(sm, cc));
-      return kernels && need && compareDriver(req.driver!, need) < 0 ? [{ v, need }] : [];
-    }).sort((a, b) => compareDriver(a.need, b.need));
+    const upgrades = release.cuda
+      .flatMap((v) => {
+        const sm = archesFor(v, release.inferredFrom ?? release.minor, release.platform);
+        const need = minDriverFor(cudaOfVariant(v), rule, req.os ?? 'linux');
+        const kernels = !sm || (req.gpus ?? []).every((cc) => archCovers(sm, cc));
+        return kernels && need && compareDriver(req.driver!, need) < 0 ? [{ v, need }] : [];
+      })
+      .sort((a, b) => compareDriver(a.need, b.need));
     if (upgrades[0]) out.push(`a driver ≥ ${upgrades[0].need} (for ${upgrades[0].v})`);
-    const releases = TORCH_RELEASES.flatMap((r) => { try { return [forPlatform(r, req.platform)]; } catch { return []; } });
+    const releases = TORCH_RELEASES.flatMap((r) => {
+      try {
+        return [forPlatform(r, req.platform)];
+      } catch {
+        return [];
+      }
+    });
     const older = [...releases].reverse().find((r) => compareVersions(r.minor, release.minor) < 0 && bestVariant(r, req, rule));
     if (older) out.push(`torch ${older.minor} (${bestVariant(older, req, rule)})`);
     const newer = releases.find((r) => compareVersions(r.minor, release.minor) > 0 && bestVariant(r, req, rule));
@@ -194,12 +223,18 @@ function alternatives(release: TorchRelease, req: ResolveRequest, rule: DriverRu
  */
 export function checkResolveRequest(req: { driver?: string | null; gpus?: readonly string[]; python?: string }): void {
   if (req.driver !== null && req.driver !== undefined && !/^\d+(\.\d+){0,2}$/.test(req.driver)) {
-    throw new TunaSetupError('USAGE', `{driver} '${req.driver}' is not a driver version like 550.54.15`, 'give the version nvidia-smi reports, or none for a machine without a GPU');
+    throw new TunaSetupError(
+      'USAGE',
+      `{driver} '${req.driver}' is not a driver version like 550.54.15`,
+      'give the version nvidia-smi reports, or none for a machine without a GPU',
+    );
   }
   for (const cc of req.gpus ?? []) {
-    if (!/^\d{1,2}\.\d$/.test(cc)) throw new TunaSetupError('USAGE', `{gpuCc} '${cc}' is not a compute capability like 8.6`, 'nvidia-smi --query-gpu=compute_cap lists them');
+    if (!/^\d{1,2}\.\d$/.test(cc))
+      throw new TunaSetupError('USAGE', `{gpuCc} '${cc}' is not a compute capability like 8.6`, 'nvidia-smi --query-gpu=compute_cap lists them');
   }
-  if (req.python !== undefined && !/^3\.\d+t?$/.test(req.python)) throw new TunaSetupError('USAGE', `{python} '${req.python}' is not a version like 3.12`, 'give X.Y, or X.Yt for a free-threaded build');
+  if (req.python !== undefined && !/^3\.\d+t?$/.test(req.python))
+    throw new TunaSetupError('USAGE', `{python} '${req.python}' is not a version like 3.12`, 'give X.Y, or X.Yt for a free-threaded build');
 }
 
 /**
@@ -218,14 +253,21 @@ export function resolveTorch(request: ResolveRequest): Resolution {
   const source = req.source ?? 'pytorch';
   const flavor = req.flavor ?? 'runtime';
   const gpus = [...(req.gpus ?? [])];
-  reasons.push(`torch ${req.torch ?? 'latest'} → ${patch.torch} (torchvision ${patch.torchvision}${patch.torchaudio ? `, torchaudio ${patch.torchaudio}` : ', no torchaudio release for it'})`);
+  reasons.push(
+    `torch ${req.torch ?? 'latest'} → ${patch.torch} (torchvision ${patch.torchvision}${patch.torchaudio ? `, torchaudio ${patch.torchaudio}` : ', no torchaudio release for it'})`,
+  );
 
   if (req.python) {
     const py = req.python.trim();
     if (!release.python.includes(py)) {
       const works = [...TORCH_RELEASES].reverse().find((r) => r.python.includes(py));
-      throw fail(`torch ${release.minor} has no wheels for Python ${py} (it supports ${release.python.join(', ')})`,
-        works ? `use torch ${works.minor}${compareVersions(works.minor, release.minor) < 0 ? ' or older' : ''} for Python ${py}, or a Python it supports` : `no torch release in the tables supports Python ${py}`, reasons);
+      throw fail(
+        `torch ${release.minor} has no wheels for Python ${py} (it supports ${release.python.join(', ')})`,
+        works
+          ? `use torch ${works.minor}${compareVersions(works.minor, release.minor) < 0 ? ' or older' : ''} for Python ${py}, or a Python it supports`
+          : `no torch release in the tables supports Python ${py}`,
+        reasons,
+      );
     }
     reasons.push(`python ${py}: torch ${release.minor} has wheels for it`);
   }
@@ -246,70 +288,123 @@ export function resolveTorch(request: ResolveRequest): Resolution {
   let variant: string;
   let fromPypi = false;
   const pypiCpu = pypi !== undefined && release.pypiDefault === 'cpu';
-  const noCuda = () => fail(`PyTorch publishes no CUDA builds of torch ${release.minor}${onPlatform}`, `{cuda=cpu}${platform.startsWith('macos') ? ' (MPS is in the CPU build)' : ''}`, reasons);
+  const noCuda = () =>
+    fail(
+      `PyTorch publishes no CUDA builds of torch ${release.minor}${onPlatform}`,
+      `{cuda=cpu}${platform.startsWith('macos') ? ' (MPS is in the CPU build)' : ''}`,
+      reasons,
+    );
   if (wanted === 'cpu') {
-    if (wheels === 'pypi' && !pypiCpu) throw fail(`PyPI's torch ${release.minor}${onPlatform} is the ${release.pypiDefault} build, not cpu`, 'use {wheels=auto} (cpu wheels come from the PyTorch index), or drop {cuda=cpu}', reasons);
+    if (wheels === 'pypi' && !pypiCpu)
+      throw fail(
+        `PyPI's torch ${release.minor}${onPlatform} is the ${release.pypiDefault} build, not cpu`,
+        'use {wheels=auto} (cpu wheels come from the PyTorch index), or drop {cuda=cpu}',
+        reasons,
+      );
     variant = 'cpu';
     fromPypi = pypiCpu;
     reasons.push(`cpu: asked for${fromPypi ? ` — PyPI's build${onPlatform} is the CPU one: from the mirror ${pypiHost}` : ''}`);
   } else if (wanted === 'auto' && (req.driver === null || !release.cuda.length) && (!pypi || pypiCpu)) {
     variant = 'cpu';
     fromPypi = pypiCpu;
-    reasons.push(`cpu: ${req.driver === null ? 'no NVIDIA driver found' : `PyTorch publishes no CUDA builds${onPlatform}`}${fromPypi ? ` — the PyPI build of torch ${release.minor}${onPlatform}, from the mirror ${pypiHost}` : ''}`);
+    reasons.push(
+      `cpu: ${req.driver === null ? 'no NVIDIA driver found' : `PyTorch publishes no CUDA builds${onPlatform}`}${fromPypi ? ` — the PyPI build of torch ${release.minor}${onPlatform}, from the mirror ${pypiHost}` : ''}`,
+    );
   } else if (req.driver === null) {
     // no driver here: a CUDA build still installs, builds and runs on the CPU (the job sees no GPU)
     variant = wanted === 'auto' ? release.pypiDefault : variantOfCuda(wanted);
-    if (!isCudaSpec(wanted)) throw new TunaSetupError('BAD_CUDA', `{cuda} '${req.cuda}' is not auto, X.Y or cpu`, `e.g. {cuda=12.8}; torch ${release.minor} publishes ${release.cuda.map(cudaOfVariant).join(', ')}`);
+    if (!isCudaSpec(wanted))
+      throw new TunaSetupError(
+        'BAD_CUDA',
+        `{cuda} '${req.cuda}' is not auto, X.Y or cpu`,
+        `e.g. {cuda=12.8}; torch ${release.minor} publishes ${release.cuda.map(cudaOfVariant).join(', ')}`,
+      );
     if (!release.cuda.length) throw noCuda();
     if (!release.cuda.includes(variant)) {
-      throw fail(`torch ${release.minor} publishes no ${variant} wheels (it has ${release.cuda.join(', ')})`, `pick one of ${release.cuda.map(cudaOfVariant).join(', ')}`, reasons);
+      throw fail(
+        `torch ${release.minor} publishes no ${variant} wheels (it has ${release.cuda.join(', ')})`,
+        `pick one of ${release.cuda.map(cudaOfVariant).join(', ')}`,
+        reasons,
+      );
     }
     fromPypi = pypi !== undefined && variant === release.pypiDefault;
-    reasons.push(wanted === 'auto'
-      ? `${variant}: no NVIDIA driver found — the PyPI build of torch ${release.minor}, from the mirror ${pypiHost} (it runs on the CPU too; {cuda=cpu} for the smaller CPU-only wheels)`
-      : `${variant}: asked for; no NVIDIA driver here, so the driver and kernels are not checked`);
+    reasons.push(
+      wanted === 'auto'
+        ? `${variant}: no NVIDIA driver found — the PyPI build of torch ${release.minor}, from the mirror ${pypiHost} (it runs on the CPU too; {cuda=cpu} for the smaller CPU-only wheels)`
+        : `${variant}: asked for; no NVIDIA driver here, so the driver and kernels are not checked`,
+    );
     warnings.push(`no NVIDIA driver on this machine: ${variant} of torch ${release.minor} installs, but the job will see no GPU`);
   } else {
     if (!isCudaSpec(wanted)) {
-      throw new TunaSetupError('BAD_CUDA', `{cuda} '${req.cuda}' is not auto, X.Y or cpu`, `e.g. {cuda=12.8}; torch ${release.minor} publishes ${release.cuda.map(cudaOfVariant).join(', ')}`);
+      throw new TunaSetupError(
+        'BAD_CUDA',
+        `{cuda} '${req.cuda}' is not auto, X.Y or cpu`,
+        `e.g. {cuda=12.8}; torch ${release.minor} publishes ${release.cuda.map(cudaOfVariant).join(', ')}`,
+      );
     }
     if (!release.cuda.length) throw noCuda();
     const candidates = wanted === 'auto' ? [...release.cuda].reverse() : [variantOfCuda(wanted)];
     if (wanted !== 'auto' && !release.cuda.includes(candidates[0]!)) {
-      const has = TORCH_RELEASES.filter((r) => { try { return forPlatform(r, platform).cuda.includes(candidates[0]!); } catch { return false; } }).map((r) => r.minor);
-      throw fail(`torch ${release.minor} publishes no ${candidates[0]} wheels${onPlatform} (it has ${release.cuda.join(', ')})`,
-        has.length ? `pick one of those, or torch ${has.join(', ')} for ${candidates[0]}` : `pick one of ${release.cuda.join(', ')}`, reasons);
+      const has = TORCH_RELEASES.filter((r) => {
+        try {
+          return forPlatform(r, platform).cuda.includes(candidates[0]!);
+        } catch {
+          return false;
+        }
+      }).map((r) => r.minor);
+      throw fail(
+        `torch ${release.minor} publishes no ${candidates[0]} wheels${onPlatform} (it has ${release.cuda.join(', ')})`,
+        has.length ? `pick one of those, or torch ${has.join(', ')} for ${candidates[0]}` : `pick one of ${release.cuda.join(', ')}`,
+        reasons,
+      );
     }
-    if (!gpus.length) reasons.push('GPU compute capability unknown (nvidia-smi did not report it): kernels not checked — give the GPUs\' compute capability to check them');
+    if (!gpus.length)
+      reasons.push("GPU compute capability unknown (nvidia-smi did not report it): kernels not checked — give the GPUs' compute capability to check them");
     let chosen: string | undefined;
     let last: Verdict | undefined;
     for (const v of candidates) {
       last = judge(v, release, req, rule);
       reasons.push(`${v}: ${last.ok ? 'chosen' : 'rejected'} — ${last.why}`);
-      if (last.ok) { chosen = v; break; }
+      if (last.ok) {
+        chosen = v;
+        break;
+      }
     }
     if (!chosen) {
       // the last rejection (the oldest variant's) says what even the most compatible build lacks
       const why = last?.why ?? 'no variant';
-      throw fail(wanted === 'auto' ? `no CUDA variant of torch ${release.minor} fits: ${why}` : `${candidates[0]} of torch ${release.minor} does not fit: ${why}`,
-        alternatives(release, req, rule), reasons);
+      throw fail(
+        wanted === 'auto' ? `no CUDA variant of torch ${release.minor} fits: ${why}` : `${candidates[0]} of torch ${release.minor} does not fit: ${why}`,
+        alternatives(release, req, rule),
+        reasons,
+      );
     }
     variant = chosen;
     if (pypi) {
-      const pypiFits = release.pypiDefault === 'cpu' ? { ok: false, why: `PyPI's torch ${release.minor}${onPlatform} is the CPU build` } : judge(release.pypiDefault, release, req, rule);
+      const pypiFits =
+        release.pypiDefault === 'cpu'
+          ? { ok: false, why: `PyPI's torch ${release.minor}${onPlatform} is the CPU build` }
+          : judge(release.pypiDefault, release, req, rule);
       if (variant === release.pypiDefault) {
         fromPypi = true;
         reasons.push(`${variant} is the PyPI build of torch ${release.minor}: from the mirror ${pypiHost}`);
       } else if (wanted === 'auto' && pypiFits.ok) {
         // the fast source wins over a newer CUDA the machine could also run
-        reasons.push(`${release.pypiDefault}: chosen instead — the PyPI build of torch ${release.minor}, from the mirror ${pypiHost}, also fits (${pypiFits.why}); {wheels=upstream} for ${variant}`);
+        reasons.push(
+          `${release.pypiDefault}: chosen instead — the PyPI build of torch ${release.minor}, from the mirror ${pypiHost}, also fits (${pypiFits.why}); {wheels=upstream} for ${variant}`,
+        );
         variant = release.pypiDefault;
         fromPypi = true;
       } else if (wheels === 'pypi') {
-        throw fail(`the PyPI build of torch ${release.minor} (${release.pypiDefault}) does not fit: ${pypiFits.ok ? `${variant} was asked for` : pypiFits.why}`,
-          `{wheels=auto} takes ${variant} from the PyTorch index`, reasons);
+        throw fail(
+          `the PyPI build of torch ${release.minor} (${release.pypiDefault}) does not fit: ${pypiFits.ok ? `${variant} was asked for` : pypiFits.why}`,
+          `{wheels=auto} takes ${variant} from the PyTorch index`,
+          reasons,
+        );
       } else {
-        reasons.push(`not from PyPI: its build of torch ${release.minor} is ${release.pypiDefault}${pypiFits.ok ? `, and ${variant} was asked for` : ` — ${pypiFits.why}`}`);
+        reasons.push(
+          `not from PyPI: its build of torch ${release.minor} is ${release.pypiDefault}${pypiFits.ok ? `, and ${variant} was asked for` : ` — ${pypiFits.why}`}`,
+        );
       }
     }
   }
@@ -317,7 +412,14 @@ export function resolveTorch(request: ResolveRequest): Resolution {
   const mirrored = wheels !== 'upstream' && req.wheelIndex !== undefined && req.wheelIndex.replace(/\/+$/, '') !== PYTORCH_WHEEL_INDEX;
   const wheelSource = fromPypi ? 'pypi' : mirrored ? 'mirror' : 'upstream';
   const index = fromPypi ? pypi! : `${(wheelSource === 'mirror' ? req.wheelIndex! : PYTORCH_WHEEL_INDEX).replace(/\/+$/, '')}/${variant}`;
-  const pipArgs = ['install', `torch==${patch.torch}`, `torchvision==${patch.torchvision}`, ...(patch.torchaudio ? [`torchaudio==${patch.torchaudio}`] : []), '--index-url', index];
+  const pipArgs = [
+    'install',
+    `torch==${patch.torch}`,
+    `torchvision==${patch.torchvision}`,
+    ...(patch.torchaudio ? [`torchaudio==${patch.torchaudio}`] : []),
+    '--index-url',
+    index,
+  ];
   const uvPyproject = uvIndexToml(index, fromPypi ? null : variant, patch.torchaudio !== null);
 
   // the image
@@ -344,17 +446,29 @@ export function resolveTorch(request: ResolveRequest): Resolution {
       const minors = [...new Set(NGC_RELEASES.map((r) => r.torch.split('.').slice(0, 2).join('.')))];
       throw fail(`no NGC PyTorch release with torch ${release.minor} in the tables`, `NGC ships torch ${minors.join(', ')}; or use {source=pytorch}`, reasons);
     }
-    const fits = rows.filter((r) => (req.driver === null || (native !== null && compareVersions(r.cuda, native) <= 0))
-      && (compareVersions(r.cuda, '13.0') < 0 || gpus.every((cc) => compareVersions(cc, '7.5') >= 0)));
+    const fits = rows.filter(
+      (r) =>
+        (req.driver === null || (native !== null && compareVersions(r.cuda, native) <= 0)) &&
+        (compareVersions(r.cuda, '13.0') < 0 || gpus.every((cc) => compareVersions(cc, '7.5') >= 0)),
+    );
     const pick = fits.at(-1);
     for (const r of [...rows].reverse()) {
       if (r === pick) break;
-      reasons.push(`ngc ${r.tag}: rejected — ${native === null ? 'driver CUDA unknown' : compareVersions(r.cuda, native) > 0 ? `CUDA ${r.cuda} needs a driver that runs it natively; driver ${req.driver} runs ≤ ${native}` : `CUDA ${r.cuda} dropped GPUs below compute capability 7.5`}`);
+      reasons.push(
+        `ngc ${r.tag}: rejected — ${native === null ? 'driver CUDA unknown' : compareVersions(r.cuda, native) > 0 ? `CUDA ${r.cuda} needs a driver that runs it natively; driver ${req.driver} runs ≤ ${native}` : `CUDA ${r.cuda} dropped GPUs below compute capability 7.5`}`,
+      );
     }
-    if (!pick) throw fail(`no NGC PyTorch release with torch ${release.minor} runs on driver ${req.driver}`, `update the driver (NGC ${rows[0]!.tag} needs CUDA ${rows[0]!.cuda} natively), or use {source=pytorch}`, reasons);
+    if (!pick)
+      throw fail(
+        `no NGC PyTorch release with torch ${release.minor} runs on driver ${req.driver}`,
+        `update the driver (NGC ${rows[0]!.tag} needs CUDA ${rows[0]!.cuda} natively), or use {source=pytorch}`,
+        reasons,
+      );
     image = ngcImage(pick.tag);
     imageCuda = pick.cuda;
-    reasons.push(`image: NGC ${pick.tag} (torch ${pick.torch} built by NVIDIA, CUDA ${pick.cuda})${req.driver ? `; driver runs CUDA ≤ ${native} natively` : ''}${platform === 'linux-aarch64' ? '; its arm64 build is not checked, only the tag' : ''}`);
+    reasons.push(
+      `image: NGC ${pick.tag} (torch ${pick.torch} built by NVIDIA, CUDA ${pick.cuda})${req.driver ? `; driver runs CUDA ≤ ${native} natively` : ''}${platform === 'linux-aarch64' ? '; its arm64 build is not checked, only the tag' : ''}`,
+    );
   } else {
     // a CPU job still needs an image: the release's PyPI-default CUDA runs fine without a GPU
     imageCuda = cuda ?? cudaOfVariant(table.pypiDefault);
@@ -362,11 +476,15 @@ export function resolveTorch(request: ResolveRequest): Resolution {
       const ref = cudaImage(imageCuda, flavor);
       if (!ref) throw fail(`no nvidia/cuda tag known for CUDA ${imageCuda}`, 'use {source=pytorch}', reasons);
       image = ref;
-      reasons.push(`image: nvidia/cuda for CUDA ${imageCuda}${variant === 'cpu' ? ' (no GPU: the PyPI default, which runs on CPU too)' : ''}; install torch into it from ${index}${platform === 'linux-aarch64' ? '; its arm64 build is not checked, only the tag' : ''}`);
+      reasons.push(
+        `image: nvidia/cuda for CUDA ${imageCuda}${variant === 'cpu' ? ' (no GPU: the PyPI default, which runs on CPU too)' : ''}; install torch into it from ${index}${platform === 'linux-aarch64' ? '; its arm64 build is not checked, only the tag' : ''}`,
+      );
     } else {
       // pytorch/pytorch is not built for every wheel variant (2.13's Linux-only cu129): the best one it has
-      const imageVariant = variant === 'cpu' || hasPytorchImage(release, variant) ? undefined
-        : [...(release.imageVariants ?? release.cuda)].reverse().find((v) => req.driver === null || judge(v, release, req, rule).ok);
+      const imageVariant =
+        variant === 'cpu' || hasPytorchImage(release, variant)
+          ? undefined
+          : [...(release.imageVariants ?? release.cuda)].reverse().find((v) => req.driver === null || judge(v, release, req, rule).ok);
       if (variant !== 'cpu' && !hasPytorchImage(release, variant)) {
         if (!imageVariant) {
           // the wheels fit; an image does not: say so, and what would give one
@@ -380,7 +498,9 @@ export function resolveTorch(request: ResolveRequest): Resolution {
       }
       if (!imageProblem) {
         image = pytorchImage(patch.torch, imageCuda!, release.cudnn, flavor);
-        reasons.push(`image: pytorch/pytorch for torch ${patch.torch}, CUDA ${imageCuda}, cuDNN ${release.cudnn}${variant === 'cpu' ? ' (no GPU: the PyPI default CUDA image, which runs on CPU too)' : ''}`);
+        reasons.push(
+          `image: pytorch/pytorch for torch ${patch.torch}, CUDA ${imageCuda}, cuDNN ${release.cudnn}${variant === 'cpu' ? ' (no GPU: the PyPI default CUDA image, which runs on CPU too)' : ''}`,
+        );
       }
     }
   }
@@ -390,9 +510,23 @@ export function resolveTorch(request: ResolveRequest): Resolution {
   else if (image && mirrors.length) reasons.push(`${image} is on ${registryOf(image)}: no registry mirror given for it`);
 
   return {
-    torch: patch.torch, torchvision: patch.torchvision, torchaudio: patch.torchaudio,
-    variant, cuda, torchIndexUrl: index, wheelSource, pipArgs, uvPyproject, source, image: pulled, imageCuda, ...(imageProblem ? { imageProblem } : {}),
-    driver: req.driver, gpus, reasons, warnings,
+    torch: patch.torch,
+    torchvision: patch.torchvision,
+    torchaudio: patch.torchaudio,
+    variant,
+    cuda,
+    torchIndexUrl: index,
+    wheelSource,
+    pipArgs,
+    uvPyproject,
+    source,
+    image: pulled,
+    imageCuda,
+    ...(imageProblem ? { imageProblem } : {}),
+    driver: req.driver,
+    gpus,
+    reasons,
+    warnings,
   };
 }
 
@@ -401,8 +535,14 @@ function uvIndexToml(index: string, variant: string | null, torchaudio: boolean)
   if (variant === null) return `[[tool.uv.index]]\nurl = ${JSON.stringify(index)}\ndefault = true\n`;
   const name = `pytorch-${variant}`;
   return [
-    '[[tool.uv.index]]', `name = ${JSON.stringify(name)}`, `url = ${JSON.stringify(index)}`, 'explicit = true', '',
-    '[tool.uv.sources]', ...['torch', 'torchvision', ...(torchaudio ? ['torchaudio'] : [])].map((p) => `${p} = { index = ${JSON.stringify(name)} }`), '',
+    '[[tool.uv.index]]',
+    `name = ${JSON.stringify(name)}`,
+    `url = ${JSON.stringify(index)}`,
+    'explicit = true',
+    '',
+    '[tool.uv.sources]',
+    ...['torch', 'torchvision', ...(torchaudio ? ['torchaudio'] : [])].map((p) => `${p} = { index = ${JSON.stringify(name)} }`),
+    '',
   ].join('\n');
 }
 

@@ -111,7 +111,11 @@ export async function readWheelIndex(indexUrl: string, project: string, options:
     if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error(u.protocol);
     page = u.href;
   } catch {
-    throw new TunaSetupError('BAD_URL', `'${untrusted(indexUrl, 120)}' is not an index URL`, 'give an http(s) index base, e.g. https://download.pytorch.org/whl/cu130');
+    throw new TunaSetupError(
+      'BAD_URL',
+      `'${untrusted(indexUrl, 120)}' is not an index URL`,
+      'give an http(s) index base, e.g. https://download.pytorch.org/whl/cu130',
+    );
   }
   const name = normalizeProject(project);
   const now = options.now ?? Date.now;
@@ -124,8 +128,11 @@ export async function readWheelIndex(indexUrl: string, project: string, options:
     if (cached && (offline || (age <= (options.ttlMs ?? DEFAULT_WHEEL_INDEX_TTL_MS) && age > -60_000))) return cached;
   }
   if (offline) {
-    throw new TunaSetupError('OFFLINE', `offline${options.offline === undefined ? ' (TUNA_SETUP_OFFLINE=1)' : ''}: no cached listing of ${name} from ${untrusted(page, 160)}`,
-      `read it once online${options.stateDir ? '' : ' with a state dir ({stateDir})'} to cache it`);
+    throw new TunaSetupError(
+      'OFFLINE',
+      `offline${options.offline === undefined ? ' (TUNA_SETUP_OFFLINE=1)' : ''}: no cached listing of ${name} from ${untrusted(page, 160)}`,
+      `read it once online${options.stateDir ? '' : ' with a state dir ({stateDir})'} to cache it`,
+    );
   }
   const index = await fetchWheelIndex(base, name, page, options, now());
   if (file) await writeCached(file, index);
@@ -143,15 +150,22 @@ async function fetchWheelIndex(base: string, name: string, page: string, options
   let res;
   try {
     res = await httpRequest(page, {
-      dispatcher, signal: deadline.signal, maxBytes, whole: true, maxInflated: maxBytes,
+      dispatcher,
+      signal: deadline.signal,
+      maxBytes,
+      whole: true,
+      maxInflated: maxBytes,
       headers: { accept: `${PYPI_JSON}, text/html;q=0.1`, 'accept-encoding': 'gzip' },
       ...(options.allowHttp ? { allowHttp: true } : {}),
     });
   } catch (e) {
     const why = deadline.signal.aborted ? `no answer within ${seconds(deadlineMs)}` : describeHttpError(e, page);
-    throw fail(why, /too large/.test(why)
-      ? `the index lists more than ${Math.round(maxBytes / MiB)} MiB for ${name}: use a per-variant index (…/whl/cu130) or raise the limit (maxBytes)`
-      : 'check the network, the proxy (HTTPS_PROXY) and the index URL; or use what is cached: offline ({offline=true}, TUNA_SETUP_OFFLINE=1)');
+    throw fail(
+      why,
+      /too large/.test(why)
+        ? `the index lists more than ${Math.round(maxBytes / MiB)} MiB for ${name}: use a per-variant index (…/whl/cu130) or raise the limit (maxBytes)`
+        : 'check the network, the proxy (HTTPS_PROXY) and the index URL; or use what is cached: offline ({offline=true}, TUNA_SETUP_OFFLINE=1)',
+    );
   } finally {
     clearTimeout(timer);
     deadline.abort();
@@ -159,7 +173,12 @@ async function fetchWheelIndex(base: string, name: string, page: string, options
   }
   const where = res.chain.length > 1 ? ` (redirected to ${untrusted(res.url, 160)})` : '';
   if (res.status < 200 || res.status >= 300) {
-    throw fail(`HTTP ${res.status}${where}`, res.status === 404 ? `the index has no ${name} project: check the index URL (a variant that does not exist, a typo?)` : 'the index is failing; try again later or use another mirror');
+    throw fail(
+      `HTTP ${res.status}${where}`,
+      res.status === 404
+        ? `the index has no ${name} project: check the index URL (a variant that does not exist, a typo?)`
+        : 'the index is failing; try again later or use another mirror',
+    );
   }
   const type = res.headers['content-type'] ?? '';
   const body = res.body.toString('utf8');
@@ -171,8 +190,10 @@ async function fetchWheelIndex(base: string, name: string, page: string, options
     throw e;
   }
   if (listed.length === 0) {
-    throw fail(`200 ${untrusted(type.split(';')[0] || 'without content-type', 60)}${where} lists no ${name} files (a login or error page?)`,
-      'a captive portal or a proxy login may be in the way; open the URL in a browser, or use another mirror');
+    throw fail(
+      `200 ${untrusted(type.split(';')[0] || 'without content-type', 60)}${where} lists no ${name} files (a login or error page?)`,
+      'a captive portal or a proxy login may be in the way; open the URL in a browser, or use another mirror',
+    );
   }
   const format = /json/i.test(type) ? 'json' : 'html';
   const files: WheelFile[] = [];
@@ -180,7 +201,8 @@ async function fetchWheelIndex(base: string, name: string, page: string, options
     const w = parseWheelName(f.filename);
     if (!w) continue;
     files.push({
-      ...w, url: f.url,
+      ...w,
+      url: f.url,
       ...(f.requiresPython ? { requiresPython: f.requiresPython } : {}),
       ...(f.yanked ? { yanked: true, ...(f.yankedReason ? { yankedReason: f.yankedReason } : {}) } : {}),
     });
@@ -256,26 +278,33 @@ export function summarizeTorchIndex(files: readonly WheelFile[]): TorchVersionSu
   const versions = new Map<string, { variants: Map<string, { python: Set<string>; platforms: Set<string> }>; yanked: boolean; files: number }>();
   for (const f of files) {
     let v = versions.get(f.version);
-    if (!v) versions.set(f.version, v = { variants: new Map(), yanked: true, files: 0 });
+    if (!v) versions.set(f.version, (v = { variants: new Map(), yanked: true, files: 0 }));
     v.files++;
     v.yanked &&= f.yanked === true;
     const label = f.local ?? 'pypi';
     let s = v.variants.get(label);
-    if (!s) v.variants.set(label, s = { python: new Set(), platforms: new Set() });
+    if (!s) v.variants.set(label, (s = { python: new Set(), platforms: new Set() }));
     for (const p of f.python) s.python.add(p);
     for (const p of f.platforms) for (const n of normalizePlatform(p)) s.platforms.add(n);
   }
   const sorted = (s: Iterable<string>) => [...s].sort(byName);
-  return [...versions].sort(([a], [b]) => comparePep440(b, a)).map(([version, v]) => {
-    const byVariant: TorchVersionSummary['byVariant'] = {};
-    for (const [label, s] of [...v.variants].sort(([a], [b]) => byName(a, b))) byVariant[label] = { python: sorted(s.python), platforms: sorted(s.platforms) };
-    const all = Object.values(byVariant);
-    return {
-      version, variants: Object.keys(byVariant),
-      python: sorted(new Set(all.flatMap((s) => s.python))), platforms: sorted(new Set(all.flatMap((s) => s.platforms))),
-      byVariant, yanked: v.yanked, files: v.files,
-    };
-  });
+  return [...versions]
+    .sort(([a], [b]) => comparePep440(b, a))
+    .map(([version, v]) => {
+      const byVariant: TorchVersionSummary['byVariant'] = {};
+      for (const [label, s] of [...v.variants].sort(([a], [b]) => byName(a, b)))
+        byVariant[label] = { python: sorted(s.python), platforms: sorted(s.platforms) };
+      const all = Object.values(byVariant);
+      return {
+        version,
+        variants: Object.keys(byVariant),
+        python: sorted(new Set(all.flatMap((s) => s.python))),
+        platforms: sorted(new Set(all.flatMap((s) => s.platforms))),
+        byVariant,
+        yanked: v.yanked,
+        files: v.files,
+      };
+    });
 }
 
 /** Filters of `newestVersion`. */
@@ -302,9 +331,18 @@ export function newestVersion(files: readonly WheelFile[], options: NewestOption
   return best;
 }
 
-const PEP440 = /^(?:(\d+)!)?(\d+(?:\.\d+)*)(?:[-_.]?(a|b|c|rc|alpha|beta|pre|preview)[-_.]?(\d*))?(?:(?:-(\d+))|(?:[-_.]?(?:post|rev|r)[-_.]?(\d*)))?(?:[-_.]?dev[-_.]?(\d*))?$/i;
+const PEP440 =
+  /^(?:(\d+)!)?(\d+(?:\.\d+)*)(?:[-_.]?(a|b|c|rc|alpha|beta|pre|preview)[-_.]?(\d*))?(?:(?:-(\d+))|(?:[-_.]?(?:post|rev|r)[-_.]?(\d*)))?(?:[-_.]?dev[-_.]?(\d*))?$/i;
 
-interface VersionKey { epoch: number; release: number[]; phase: number; pre: boolean; n: number; post: number; dev: number }
+interface VersionKey {
+  epoch: number;
+  release: number[];
+  phase: number;
+  pre: boolean;
+  n: number;
+  post: number;
+  dev: number;
+}
 
 /** A PEP 440 public version as a sort key; undefined when it is not one. */
 function versionKey(v: string): VersionKey | undefined {
@@ -316,7 +354,10 @@ function versionKey(v: string): VersionKey | undefined {
   const post = m[5] ?? m[6];
   const dev = m[7];
   return {
-    epoch: Number(m[1] ?? 0), release: m[2]!.split('.').map(Number), phase, n: Number(m[4] || 0),
+    epoch: Number(m[1] ?? 0),
+    release: m[2]!.split('.').map(Number),
+    phase,
+    n: Number(m[4] || 0),
     post: post === undefined ? -1 : Number(post || 0),
     dev: dev === undefined ? Infinity : Number(dev || 0),
     pre: letter !== undefined || dev !== undefined,
@@ -365,9 +406,29 @@ async function readCached(file: string, indexUrl: string, project: string): Prom
     const known = memo.get(file);
     if (known?.stamp === stamp) return { ...known.index, source: 'cache', requests: 0 };
     const data = JSON.parse(await readFile(file, 'utf8'));
-    if (data?.format !== FORMAT || data.indexUrl !== indexUrl || data.project !== project || typeof data.fetchedAt !== 'number' || !Array.isArray(data.files)) return undefined;
-    if (!data.files.every((f: WheelFile) => typeof f?.filename === 'string' && typeof f.url === 'string' && typeof f.version === 'string' && Array.isArray(f.python) && Array.isArray(f.platforms))) return undefined;
-    const index: WheelIndex = { indexUrl, project, url: data.url, format: data.pageFormat, files: freeze(data.files), fetchedAt: data.fetchedAt, source: 'cache', requests: 0 };
+    if (data?.format !== FORMAT || data.indexUrl !== indexUrl || data.project !== project || typeof data.fetchedAt !== 'number' || !Array.isArray(data.files))
+      return undefined;
+    if (
+      !data.files.every(
+        (f: WheelFile) =>
+          typeof f?.filename === 'string' &&
+          typeof f.url === 'string' &&
+          typeof f.version === 'string' &&
+          Array.isArray(f.python) &&
+          Array.isArray(f.platforms),
+      )
+    )
+      return undefined;
+    const index: WheelIndex = {
+      indexUrl,
+      project,
+      url: data.url,
+      format: data.pageFormat,
+      files: freeze(data.files),
+      fetchedAt: data.fetchedAt,
+      source: 'cache',
+      requests: 0,
+    };
     remember(file, stamp, index);
     return index;
   } catch {
