@@ -265,3 +265,29 @@ describe('images sync through Docker Hub-style token auth', () => {
     });
   });
 });
+
+describe('images plan --check', () => {
+  it('checks each planned image through the registry mirror: existing ones get their digest, a missing one moves to unresolved with the nearest tag', async () => {
+    const r = await runCliAsync(
+      ['images', 'plan', '--torch', '2.7,2.8', '--machine', '570.172.08:8.6', '--check', '--registry-mirror', lab!.registry, '--json'],
+      { TUNA_SETUP_OFFLINE: '' },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const plan = r.json();
+    expect(plan.images).toEqual([
+      expect.objectContaining({ image: 'pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime', digest: expect.stringMatching(/^sha256:[a-f0-9]{64}$/) }),
+    ]);
+    expect(plan.unresolved).toEqual([
+      expect.objectContaining({
+        torch: '2.8',
+        problem: expect.stringMatching(
+          new RegExp(`^${lab!.registry.replace(/\./g, '\\.')}/pytorch/pytorch:2\\.8\\.\\d+-cuda12\\.\\d-cudnn9-runtime does not exist \\(the nearest tag is `),
+        ),
+      }),
+    ]);
+    expect(plan.checked.requests).toBeGreaterThan(0);
+    const ignored = await runCliAsync(['images', 'plan', '--machine', 'none', '--registry-mirror', lab!.registry]);
+    expect(ignored.code).toBe(2);
+    expect(ignored.stderr).toMatch(/--registry-mirror is only used with --check/);
+  });
+});

@@ -1,8 +1,8 @@
 /** `tuna-setup images plan|sync`: the images a fleet needs, and copying them into an internal registry. */
 import { readFileSync } from 'node:fs';
-import { syncImages, type SyncEvent } from '@tuna-setup/sdk/registry';
-import { IMAGE_SOURCES, parseMachine, planImages, type ImageFlavor, type ImagePlan, type ImageSource } from '@tuna-setup/sdk/torch';
-import { parse, positiveInt } from '../args.js';
+import { parseRegistryMirror, syncImages, type SyncEvent } from '@tuna-setup/sdk/registry';
+import { checkPlan, IMAGE_SOURCES, parseMachine, planImages, type ImageFlavor, type ImagePlan, type ImageSource } from '@tuna-setup/sdk/torch';
+import { parse, positiveInt, refuseIgnored } from '../args.js';
 import { printJson, printUsage, say, UsageError } from '../output.js';
 
 export const usage = `tuna-setup images plan [options]
@@ -15,7 +15,13 @@ export const usage = `tuna-setup images plan [options]
                           570.172.08:8.6,9.0; none: no GPU (repeatable, at least one)
   --source LIST           pytorch (default), ngc, cuda — comma list
   --flavor LIST           runtime (default), devel — comma list
-  --json                  {"images":[{"image","torch","variant","for":[…]}],"unresolved":[…]}
+  --check                 check every image's tag in its registry (or through --registry-mirror):
+                          existing ones get their digest, missing ones move to "unresolved" with
+                          the nearest tag — so a sync of the plan meets no missing tag
+  --registry-mirror [REGISTRY=]URL
+                          with --check: check through this mirror of its registry (repeatable)
+  --allow-http            with --check: accept an http:// --registry-mirror
+  --json                  {"images":[{"image","torch","variant","digest"?,"for":[…]}],"unresolved":[…]}
 
 tuna-setup images sync --to REGISTRY[/PREFIX] [IMAGE…] [--plan FILE|-]
   Copy images — every platform, byte for byte, so their digests stay the same — into a
@@ -54,31 +60,42 @@ async function plan(args: string[]): Promise<number> {
     machine: { type: 'string', multiple: true },
     source: { type: 'string' },
     flavor: { type: 'string' },
+    check: { type: 'boolean' },
+    'registry-mirror': { type: 'string', multiple: true },
+    'allow-http': { type: 'boolean' },
   });
   if (v.help) return printUsage(usage, v.json);
+  if (!v.check) refuseIgnored(v, ['registry-mirror', 'allow-http'], 'with --check');
+  const mirrors = (v['registry-mirror'] ?? []).map((m) => parseRegistryMirror(m, '--registry-mirror', { allowHttp: v['allow-http'] === true }));
   if (!v.machine?.length) throw new UsageError('give at least one --machine (DRIVER[:CC,…] or none)');
   const sources = list(v.source);
   for (const s of sources)
     if (!(IMAGE_SOURCES as readonly string[]).includes(s)) throw new UsageError(`--source '${s}' is not one of ${IMAGE_SOURCES.join(', ')}`);
   const flavors = list(v.flavor);
   for (const f of flavors) if (f !== 'runtime' && f !== 'devel') throw new UsageError(`--flavor '${f}' is not one of runtime, devel`);
-  const result = planImages({
+  const planned = planImages({
     torch: list(v.torch ?? 'latest'),
     machines: v.machine.map((m) => parseMachine(m, '--machine')),
     sources: sources as ImageSource[],
     flavors: flavors as ImageFlavor[],
   });
+  const result = v.check ? await checkPlan(planned, { mirrors }) : planned;
   if (v.json) return (printJson(result), 0);
-  for (const i of result.images) say(`${i.image}   (torch ${i.torch} ${i.variant}; ${i.for.length} combination${i.for.length > 1 ? 's' : ''})`);
+  for (const i of result.images)
+    say(`${i.image}${i.digest ? `@${i.digest}` : ''}   (torch ${i.torch} ${i.variant}; ${i.for.length} combination${i.for.length > 1 ? 's' : ''})`);
   for (const u of result.unresolved)
     say(`none: torch ${u.torch}, driver ${u.driver ?? 'none'}${u.gpus.length ? ` (${u.gpus.join(',')})` : ''}, ${u.source} ${u.flavor} — ${u.problem}`);
   return 0;
 }
 
+const MAX_PLAN_BYTES = 16 * 1024 * 1024;
+
 function imagesFromPlan(file: string): string[] {
   let data: Partial<ImagePlan>;
   try {
-    data = JSON.parse(readFileSync(file === '-' ? 0 : file, 'utf8')) as Partial<ImagePlan>;
+    const bytes = readFileSync(file === '-' ? 0 : file);
+    if (bytes.length > MAX_PLAN_BYTES) throw new Error(`larger than ${MAX_PLAN_BYTES / 1024 / 1024} MiB`);
+    data = JSON.parse(bytes.toString('utf8')) as Partial<ImagePlan>;
   } catch (e) {
     throw new UsageError(`--plan ${file}: ${(e as Error).message}`, "give the JSON that 'tuna-setup images plan --json' prints");
   }

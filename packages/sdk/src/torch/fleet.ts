@@ -7,6 +7,8 @@
  * no image is listed with why, not dropped.
  */
 import { isTunaSetupError, TunaSetupError } from '../errors.js';
+import { checkImageTag, RegistryClient, type RegistryClientOptions } from '../registry/client.js';
+import { pullThrough, type RegistryMirror } from '../registry/mirrors.js';
 import { IMAGE_SOURCES, type ImageFlavor, type ImageSource } from './images.js';
 import { checkResolveRequest, resolveTorch } from './resolve.js';
 
@@ -39,6 +41,8 @@ export interface FleetCase {
 /** One distinct image the fleet needs, with the combinations it serves. */
 export interface PlannedImage {
   image: string;
+  /** its manifest digest, when the plan was checked in the registry (`checkPlan`) */
+  digest?: string;
   /** torch and CUDA variant inside it */
   torch: string;
   variant: string;
@@ -51,6 +55,8 @@ export interface ImagePlan {
   images: PlannedImage[];
   /** combinations with no image, and why */
   unresolved: (FleetCase & { problem: string })[];
+  /** where the tags were checked (`checkPlan`); absent: not checked */
+  checked?: { requests: number };
 }
 
 const MAX_CASES = 10_000;
@@ -129,4 +135,41 @@ export function planImages(matrix: ImageMatrix): ImagePlan {
     }
   }
   return { images: [...byImage.values()].sort((a, b) => a.image.localeCompare(b.image)), unresolved };
+}
+
+/**
+ * Checks every image of a plan in its registry — through `mirrors` where one
+ * serves its registry, as the pull will go — at most `concurrency` at once.
+ * An image that exists gets its digest; one that does not moves to
+ * `unresolved` with the nearest existing tag, so a sync of the plan never
+ * meets a missing tag.
+ */
+export async function checkPlan(
+  plan: ImagePlan,
+  options: { mirrors?: readonly RegistryMirror[]; registry?: RegistryClientOptions; concurrency?: number } = {},
+): Promise<ImagePlan> {
+  const mirrors = options.mirrors ?? [];
+  const httpHosts = mirrors.filter((m) => m.url.startsWith('http:')).map((m) => new URL(m.url).host);
+  const client = new RegistryClient({ deadlineMs: 120_000, ...options.registry, ...(httpHosts.length ? { httpHosts } : {}) });
+  const images: PlannedImage[] = [];
+  const unresolved = [...plan.unresolved];
+  try {
+    let next = 0;
+    const one = async () => {
+      while (next < plan.images.length) {
+        const planned = plan.images[next++]!;
+        const at = pullThrough(planned.image, mirrors);
+        const check = await checkImageTag(at, client);
+        if (check.exists) images.push({ ...planned, digest: check.digest });
+        else {
+          const problem = `${at} does not exist${check.nearest ? ` (the nearest tag is ${check.nearest})` : ''}`;
+          for (const c of planned.for) unresolved.push({ ...c, problem });
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 4, plan.images.length) }, one));
+  } finally {
+    await client.close();
+  }
+  return { images: images.sort((a, b) => a.image.localeCompare(b.image)), unresolved, checked: { requests: client.requests } };
 }

@@ -72,4 +72,4 @@ export {
   type TorchVersionSummary,
   type NewestOptions,
 } from './wheel-index.js';
-export { planImages, parseMachine, type ImageMatrix, type ImagePlan, type PlannedImage, type FleetCase, type FleetMachine } from './fleet.js';
+export { planImages, checkPlan, parseMachine, type ImageMatrix, type ImagePlan, type PlannedImage, type FleetCase, type FleetMachine } from './fleet.js';
