@@ -12,7 +12,7 @@ export default defineConfig({
     // unit tests run against the SDK's source (the root and its subpaths: /probe → src/probe/index.ts); CLI tests run the built CLI
     alias: [
       { find: /^@tuna-setup\/sdk$/, replacement: fileURLToPath(new URL('./packages/sdk/src/index.ts', import.meta.url)) },
-      { find: /^@tuna-setup\/sdk\/([a-z]+)$/, replacement: fileURLToPath(new URL('./packages/sdk/src/', import.meta.url)) + '$1/index.ts' },
+      { find: /^@tuna-setup\/sdk\/([a-z]+)$/, replacement: `${fileURLToPath(new URL('./packages/sdk/src/', import.meta.url))}$1/index.ts` },
     ],
   },
   test: {

@@ -94,7 +94,6 @@ console.log(`   ratio baseline/ours: ${(b.ms / o.ms).toFixed(1)}x faster (target
 const regrets = [];
 const bytes = [];
 const times = [];
-const baselineWrongStale = 0;
 for (let i = 0; i < SCENARIOS; i++) {
   const specs = Array.from({ length: 8 }, (_, j) => {
     const s = { name: `m${j}`, latencyMs: Math.round(logUniform(2, 300)), bandwidthBps: Math.round(logUniform(0.5e6, 25e6)) };

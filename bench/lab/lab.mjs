@@ -132,9 +132,9 @@ export async function startLab(links, { prefix = 'tsl', artifactBytes = 48 * 102
         `qdisc add dev m${i} parent 1:10 handle 10: pfifo limit 1000`,
       );
     });
-    run('ip', ['-n', C, '-batch', '-'], ipC.join('\n') + '\n');
-    run('ip', ['-n', M, '-batch', '-'], ipM.join('\n') + '\n');
-    run('tc', ['-n', M, '-batch', '-'], tcM.join('\n') + '\n');
+    run('ip', ['-n', C, '-batch', '-'], `${ipC.join('\n')}\n`);
+    run('ip', ['-n', M, '-batch', '-'], `${ipM.join('\n')}\n`);
+    run('tc', ['-n', M, '-batch', '-'], `${tcM.join('\n')}\n`);
 
     // the mirrors, inside the mirrors' namespace, driven over IPC
     const sim = spawn('nsenter', [`--net=${nsPath(M)}`, process.execPath, SIM], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });

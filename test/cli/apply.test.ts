@@ -203,7 +203,7 @@ describe('paths and the journal', () => {
     mkdirSync(state);
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', state]);
     try {
-      writeFileSync(path.join(h.dir, 'pip.conf'), '[global]\n' + '# padding\n'.repeat(6_000)); // 60 KB: its copy in the journal does not fit
+      writeFileSync(path.join(h.dir, 'pip.conf'), `[global]\n${'# padding\n'.repeat(6_000)}`); // 60 KB: its copy in the journal does not fit
       try {
         writeFileSync(path.join(state, 'filler'), Buffer.alloc(60 * 1024));
       } catch {

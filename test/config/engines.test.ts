@@ -41,7 +41,7 @@ describe('registry mirrors', () => {
     ['pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime', 'harbor.corp/dockerhub-proxy/pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime'],
     ['busybox', 'harbor.corp/dockerhub-proxy/library/busybox'],
     ['docker.io/library/busybox:1', 'harbor.corp/dockerhub-proxy/library/busybox:1'],
-    ['index.docker.io/busybox@sha256:' + 'a'.repeat(64), 'harbor.corp/dockerhub-proxy/library/busybox@sha256:' + 'a'.repeat(64)],
+    [`index.docker.io/busybox@sha256:${'a'.repeat(64)}`, `harbor.corp/dockerhub-proxy/library/busybox@sha256:${'a'.repeat(64)}`],
     ['nvcr.io/nvidia/pytorch:25.01-py3', '127.0.0.1:5000/nvidia/pytorch:25.01-py3'],
     ['ghcr.io/org/img:1', 'ghcr.io/org/img:1'],
   ])('pulls %s through the mirror as %s', (image, want) => expect(pullThrough(image, [hub, ngc])).toBe(want));

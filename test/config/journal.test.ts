@@ -238,7 +238,7 @@ describe('edits and old journals between sessions', () => {
   it('a hand edit between two applies is the new original: restoring gives the edit back, not the old text', async () => {
     const s = setup();
     await applyMirror({ ...s.options('tuna'), targets: ['pip'], session: 'a' });
-    const edited = readFileSync(s.paths.pip, 'utf8') + '\n[download]\ntimeout = 5\n';
+    const edited = `${readFileSync(s.paths.pip, 'utf8')}\n[download]\ntimeout = 5\n`;
     writeFileSync(s.paths.pip, edited);
     const b = await applyMirror({ ...s.options('ustc'), targets: ['pip'], session: 'b' });
     expect(b.plan.notes.join('\n')).toMatch(/edited since tuna-setup wrote it/);
@@ -303,7 +303,7 @@ describe('one file, one name', () => {
     mkdirSync(path.dirname(s.paths.pip), { recursive: true });
     symlinkSync(target, s.paths.pip);
     const r = await applyMirror({ ...s.options(), targets: ['pip'] });
-    expect(r.plan.changes[0]!.path).toBe(realpathSync(path.dirname(target)) + '/pip.conf');
+    expect(r.plan.changes[0]!.path).toBe(`${realpathSync(path.dirname(target))}/pip.conf`);
     expect(lstatSync(s.paths.pip).isSymbolicLink()).toBe(true);
     expect(readFileSync(target, 'utf8')).toContain('tuna');
     await restoreMirror(s.stateDir);

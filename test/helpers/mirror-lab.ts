@@ -11,7 +11,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { buildBusyboxLayout } from './docker.js';
@@ -88,14 +88,14 @@ export async function startRegistry(dir: string, name: string, options: { proxyO
   mkdirSync(path.join(dir, `${name}-data`), { recursive: true });
   writeFileSync(
     config,
-    [
+    `${[
       'version: 0.1',
       'log: { level: info, accesslog: { disabled: false } }',
       `storage: { filesystem: { rootdirectory: ${path.join(dir, `${name}-data`)} }, delete: { enabled: true } }`,
       `http: { addr: 127.0.0.1:${port} }`,
       ...(options.proxyOf ? [`proxy: { remoteurl: "${options.proxyOf}" }`] : []),
       ...(options.extra ?? []),
-    ].join('\n') + '\n',
+    ].join('\n')}\n`,
   );
   const child = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

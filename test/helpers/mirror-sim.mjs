@@ -137,7 +137,7 @@ async function startOne(spec, requests, openSockets, tls) {
       socket.on('error', () => {});
       socket.resume(); // read (and drop) what the client sends, so its close is seen
       if (spec.fault === 'blackhole') return;
-      const reply = Buffer.from('HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: 100\r\n\r\n' + 'x'.repeat(100));
+      const reply = Buffer.from(`HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: 100\r\n\r\n${'x'.repeat(100)}`);
       let i = 0;
       const t = setInterval(() => {
         if (i >= reply.length || socket.destroyed) return clearInterval(t);
@@ -195,7 +195,7 @@ function serve(spec, req, res) {
   }
   if (spec.fault === 'endless') {
     res.writeHead(200, { 'content-type': 'application/json' });
-    const chunk = Buffer.from('[' + '{"name":"pypi","status":"success"},'.repeat(2000));
+    const chunk = Buffer.from(`[${'{"name":"pypi","status":"success"},'.repeat(2000)}`);
     const more = () => {
       while (!res.destroyed && res.write(chunk));
       if (!res.destroyed) res.once('drain', more);
@@ -203,7 +203,7 @@ function serve(spec, req, res) {
     return void more();
   }
   if (spec.fault === 'redos') {
-    const page = gzipSync('<html><body>' + '<a href=x>'.repeat(100_000));
+    const page = gzipSync(`<html><body>${'<a href=x>'.repeat(100_000)}`);
     res.writeHead(200, { 'content-type': 'text/html', 'content-encoding': 'gzip', 'content-length': page.length });
     return void res.end(page);
   }

@@ -140,13 +140,13 @@ export async function startRegistryLab(dir: string, tags: Record<string, string[
   const regConfig = path.join(dir, 'registry.yml');
   writeFileSync(
     regConfig,
-    [
+    `${[
       'version: 0.1',
       'log: { level: info }',
       `storage: { filesystem: { rootdirectory: ${path.join(dir, 'data')} }, delete: { enabled: true } }`,
       `http: { addr: 127.0.0.1:${regPort} }`,
       `auth: { token: { realm: "http://127.0.0.1:${tokenPort}/token", service: tuna-test-registry, issuer: tuna-test-issuer, rootcertbundle: ${path.join(dir, 'cert.pem')} } }`,
-    ].join('\n') + '\n',
+    ].join('\n')}\n`,
   );
   const reg = spawn('docker-registry', ['serve', regConfig], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(reg);
@@ -209,13 +209,13 @@ export async function startRegistryLab(dir: string, tags: Record<string, string[
   const proxyConfig = path.join(dir, 'proxy.yml');
   writeFileSync(
     proxyConfig,
-    [
+    `${[
       'version: 0.1',
       'log: { level: info }',
       `storage: { filesystem: { rootdirectory: ${path.join(dir, 'proxy-data')} } }`,
       `http: { addr: 127.0.0.1:${proxyPort} }`,
       `proxy: { remoteurl: "http://127.0.0.1:${regPort}", username: cache, password: cache }`,
-    ].join('\n') + '\n',
+    ].join('\n')}\n`,
   );
   const proxy = spawn('docker-registry', ['serve', proxyConfig], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(proxy);

@@ -68,7 +68,7 @@ describe('pip reads the config tuna-setup writes', () => {
       const pypi = await startPypi(tempDir());
       const hosts = path.join(home, 'hosts');
       copyFileSync('/etc/hosts', hosts);
-      writeFileSync(hosts, readFileSync(hosts, 'utf8') + '\n127.0.0.1 mirror.test\n');
+      writeFileSync(hosts, `${readFileSync(hosts, 'utf8')}\n127.0.0.1 mirror.test\n`);
       const index = `http://mirror.test:${pypi.port}/simple`;
       // pip inside a private mount namespace where mirror.test resolves to loopback
       const pipAtMirror = (...args: string[]) =>

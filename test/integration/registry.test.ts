@@ -59,7 +59,7 @@ describe('registry client', () => {
     expect(await c.digest(parseImageRef(`${lab!.registry}/pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime@${digest}`))).toBe(digest);
     expect(lab!.forwarded().filter((l) => l.includes(`/manifests/${digest}`)).length).toBeGreaterThanOrEqual(2);
     expect(await c.digest(parseImageRef(`${lab!.registry}/pytorch/pytorch@sha256:${'0'.repeat(64)}`))).toBeNull();
-    for (const bad of ['pytorch/pytorch@sha256:abc', 'pytorch/pytorch@md5:' + '0'.repeat(32), 'a@b@sha256:' + '0'.repeat(64)]) {
+    for (const bad of ['pytorch/pytorch@sha256:abc', `pytorch/pytorch@md5:${'0'.repeat(32)}`, `a@b@sha256:${'0'.repeat(64)}`]) {
       expect(() => parseImageRef(bad), bad).toThrow(/is not an image reference/);
     }
     await c.close();

@@ -46,7 +46,7 @@ async function failure(p: Promise<unknown>): Promise<TunaSetupError> {
 
 function endless(res: http.ServerResponse, type = 'application/json') {
   res.writeHead(200, { 'content-type': type });
-  const chunk = Buffer.from('{"tags":["' + 'x'.repeat(64 * 1024));
+  const chunk = Buffer.from(`{"tags":["${'x'.repeat(64 * 1024)}`);
   const more = () => {
     while (!res.destroyed && res.write(chunk));
     if (!res.destroyed) res.once('drain', more);

@@ -6,7 +6,6 @@ import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isTunaSetupError } from '@tuna-setup/sdk';
-import { parseIndexPage } from '@tuna-setup/sdk/probe';
 import {
   comparePep440,
   newestVersion,

@@ -144,7 +144,7 @@ export async function apply(args: string[]): Promise<number> {
   for (const r of selections) for (const line of formatRanking(r)) say(line);
   say(`mirror: ${plan.mirror.name} (${plan.mirror.url})${result.dryRun ? ' — dry run, nothing written' : ''}`);
   for (const c of plan.changes) say(`  ${c.target.padEnd(10)} ${c.action.padEnd(10)} ${c.path}`);
-  if (result.dryRun) for (const c of plan.changes) if (c.diff) say('\n' + c.diff.trimEnd());
+  if (result.dryRun) for (const c of plan.changes) if (c.diff) say(`\n${c.diff.trimEnd()}`);
   for (const n of plan.notes) say(`note: ${n}`);
   if (result.reload) say(`docker: reloaded (${result.reload.detail})`);
   else if (plan.changes.some((c) => c.target === 'docker' && c.action !== 'unchanged') && !result.dryRun) {

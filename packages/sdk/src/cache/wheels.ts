@@ -134,7 +134,7 @@ async function readIndex(root: string): Promise<IndexEntry[]> {
     return []; // a lost index: entries not in it are swept on the next save
   }
 }
-const writeIndex = (root: string, entries: IndexEntry[]) => writeFileAtomic(path.join(root, INDEX), JSON.stringify({ version: 1, entries }) + '\n');
+const writeIndex = (root: string, entries: IndexEntry[]) => writeFileAtomic(path.join(root, INDEX), `${JSON.stringify({ version: 1, entries })}\n`);
 const scopeDir = (root: string, scope: string) => path.join(root, clean(scope));
 
 /** Restores the newest entry matching a restore key (scopes in order) into `targets`; returns its key. */

@@ -143,7 +143,7 @@ async function writeJournal(stateDir: string, journal: Journal): Promise<void> {
       await unlink(file).catch((e: NodeJS.ErrnoException) => {
         if (e.code !== 'ENOENT') throw e;
       });
-    else await writeFileAtomic(file, JSON.stringify(journal, null, 2) + '\n', 0o600);
+    else await writeFileAtomic(file, `${JSON.stringify(journal, null, 2)}\n`, 0o600);
   } catch (e) {
     throw new TunaSetupError(
       'WRITE_FAILED',

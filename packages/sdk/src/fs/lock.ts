@@ -85,7 +85,7 @@ export async function withStateLock<T>(stateDir: string, fn: () => Promise<T>, o
   const method = options.method ?? (process.env.TUNA_SETUP_LOCK === 'file' ? 'file' : 'flock');
   const release = (method === 'flock' ? await flockDir(stateDir, waitMs) : null) ?? (await fileLock(stateDir, waitMs, options.staleMs ?? STALE_MS));
   const me: Holder = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
-  await writeFile(holderFile(stateDir), JSON.stringify(me) + '\n', { mode: 0o600 }).catch(() => {});
+  await writeFile(holderFile(stateDir), `${JSON.stringify(me)}\n`, { mode: 0o600 }).catch(() => {});
   try {
     return await fn();
   } finally {
@@ -212,7 +212,7 @@ async function breakStale(file: string, staleText: string): Promise<void> {
 async function fileLock(stateDir: string, waitMs: number, staleMs: number): Promise<Release> {
   const file = lockFile(stateDir);
   const token = randomBytes(8).toString('hex');
-  const content = JSON.stringify({ pid: process.pid, host: hostname(), token, since: new Date().toISOString() }) + '\n';
+  const content = `${JSON.stringify({ pid: process.pid, host: hostname(), token, since: new Date().toISOString() })}\n`;
   const deadline = Date.now() + waitMs;
   let seen: { text: string; mtimeMs: number; at: number } | undefined;
   let delay = 5;

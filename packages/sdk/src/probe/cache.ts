@@ -44,7 +44,7 @@ export async function writeCachedRanking(file: string, report: SelectReport, now
   if (!report.chosen) return;
   try {
     await mkdir(path.dirname(file), { recursive: true });
-    await writeFileAtomic(file, JSON.stringify({ format: FORMAT, savedAt: now, report }, null, 2) + '\n', 0o644);
+    await writeFileAtomic(file, `${JSON.stringify({ format: FORMAT, savedAt: now, report }, null, 2)}\n`, 0o644);
   } catch {
     // a read-only state dir means the next run probes again; nothing else is lost
   }

@@ -43,7 +43,7 @@ export function readTunasync(data: unknown, rule: SyncRule, now: number): SyncVe
   const last = seconds(job.last_update_ts);
   switch (job.status) {
     case 'failed':
-      return { state: 'failed', ...(last ? { lastSuccess: last } : {}), detail: `${what} (last success ${last ? hours(now - last) + ' ago' : 'unknown'})` };
+      return { state: 'failed', ...(last ? { lastSuccess: last } : {}), detail: `${what} (last success ${last ? `${hours(now - last)} ago` : 'unknown'})` };
     case 'paused':
     case 'disabled':
       return { state: 'paused', ...(last ? { lastSuccess: last } : {}), detail: what };

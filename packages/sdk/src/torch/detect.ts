@@ -129,7 +129,7 @@ export async function detectGpu(options: DetectOptions = {}): Promise<GpuReport>
   }
   if (!driver) {
     const proc = await readTrimmed(path.join(root, 'proc/driver/nvidia/version'));
-    const v = proc ? parseProcDriverVersion(proc + '\n') : null;
+    const v = proc ? parseProcDriverVersion(`${proc}\n`) : null;
     if (v) [driver, driverSource] = [v, 'procfs'];
     else if (proc) notes.push('proc/driver/nvidia/version: no NVRM version line');
   }

@@ -291,7 +291,7 @@ export async function installResolved(environment: Environment, py: PythonInfo, 
     } else {
       // the trio from the PyTorch index alone; the rest from the user's index, the trio held where it is
       const constraints = path.join(dir, 'torch-constraints.txt');
-      await writeFile(constraints, trio.filter((a) => a.includes('==')).join('\n') + '\n');
+      await writeFile(constraints, `${trio.filter((a) => a.includes('==')).join('\n')}\n`);
       commands.push([...base, ...trio, ...extra], [...base, ...packages, '--constraint', constraints, ...extra]);
     }
     const started = performance.now();

@@ -440,7 +440,7 @@ async function writeCached(file: string, index: WheelIndex): Promise<void> {
   try {
     await mkdir(path.dirname(file), { recursive: true });
     const { indexUrl, project, url, format, files, fetchedAt } = index;
-    await writeFileAtomic(file, JSON.stringify({ format: FORMAT, indexUrl, project, url, pageFormat: format, fetchedAt, files }) + '\n', 0o644);
+    await writeFileAtomic(file, `${JSON.stringify({ format: FORMAT, indexUrl, project, url, pageFormat: format, fetchedAt, files })}\n`, 0o644);
     remember(file, await stampOf(file), index);
   } catch {
     // a read-only state dir means the next call reads the network again; nothing else is lost
