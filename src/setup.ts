@@ -96,7 +96,7 @@ async function main(inputs: Inputs): Promise<void> {
       replaceIndex: inputs.replaceIndex,
       allowHttp: inputs.allowHttp,
     });
-    for (const c of plan.changes) core.info(`${c.target.padEnd(7)} ${c.action.padEnd(10)} ${c.path}`);
+    for (const c of plan.changes) core.info(`${c.target.padEnd(10)} ${c.action.padEnd(10)} ${c.path}`);
     for (const n of plan.notes) core.info(`note: ${n}`);
     for (const [k, v] of Object.entries(plan.env)) core.exportVariable(k, v);
     core.info(`exported ${Object.keys(plan.env).join(', ') || 'nothing'}; the configs are put back in the post step: ${inputs.restoreConfig}`);

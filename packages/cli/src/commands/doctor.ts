@@ -31,7 +31,7 @@ export async function doctor(args: string[]): Promise<number> {
   );
   say('mirrors now:');
   for (const [target, c] of Object.entries(r.configs)) {
-    say(`  ${target.padEnd(7)} ${c.error ? `unreadable: ${c.error}` : c.urls.length ? c.urls.join(', ') : 'default (not set)'}  [${c.path}]`);
+    say(`  ${target.padEnd(10)} ${c.error ? `unreadable: ${c.error}` : c.urls.length ? c.urls.join(', ') : 'default (not set)'}  [${c.path}]`);
   }
   return 0;
 }
