@@ -97,21 +97,32 @@ export async function startRegistryLab(dir: string, tags: Record<string, string[
   let tokenRequests = 0;
   const tokens = http.createServer((req, res) => {
     tokenRequests++;
+    let form = '';
+    req.on('data', (d) => (form += d));
+    req.on('end', () => issue(req, res, new URLSearchParams(form)));
+  });
+  // GET ?service&scope (anonymous, or Basic for a login); POST of an OAuth2 refresh token (an identity token: 'idt-pusher' is the pusher's)
+  const issue = (req: http.IncomingMessage, res: http.ServerResponse, form: URLSearchParams) => {
     const url = new URL(req.url!, 'http://x');
+    const post = req.method === 'POST';
+    if (post && (form.get('grant_type') !== 'refresh_token' || form.get('refresh_token') !== 'idt-pusher')) {
+      res.writeHead(401, { 'content-type': 'application/json' });
+      return res.end('{"details":"bad refresh token"}');
+    }
+    const login = post || req.headers.authorization === `Basic ${Buffer.from('pusher:secret').toString('base64')}`;
     // every scope asked for (a cross-repository mount asks for two), as Docker Hub's token server grants them
-    const access = url.searchParams
-      .getAll('scope')
+    const access = (post ? [form.get('scope') ?? ''] : url.searchParams.getAll('scope'))
       .flatMap((s) => s.split(' '))
       .flatMap((scope) => {
         const m = /^repository:([^:]+):(.+)$/.exec(scope);
         return m ? [{ type: 'repository', name: m[1]!, actions: m[2]!.split(',') }] : [];
       });
-    // pushing needs the pusher's login (sent to the token server as Basic, as Docker does)
-    if (access.some((a) => a.actions.includes('push')) && req.headers.authorization !== `Basic ${Buffer.from('pusher:secret').toString('base64')}`) {
+    // pushing needs the pusher's login (sent to the token server as Basic, as Docker does, or as its identity token)
+    if (access.some((a) => a.actions.includes('push')) && !login) {
       res.writeHead(401, { 'content-type': 'application/json' });
       return res.end('{"details":"push needs a login"}');
     }
-    if (access.some((a) => a.name.startsWith('private/')) && !req.headers.authorization) {
+    if (access.some((a) => a.name.startsWith('private/')) && !req.headers.authorization && !post) {
       res.writeHead(401, { 'content-type': 'application/json' });
       return res.end('{"details":"access to the requested resource is not authorized"}');
     }
@@ -120,7 +131,7 @@ export async function startRegistryLab(dir: string, tags: Record<string, string[
     const claims = {
       iss: 'tuna-test-issuer',
       sub: '',
-      aud: url.searchParams.get('service'),
+      aud: post ? form.get('service') : url.searchParams.get('service'),
       exp: now + 300,
       nbf: now - 10,
       iat: now,
@@ -131,7 +142,7 @@ export async function startRegistryLab(dir: string, tags: Record<string, string[
     const signature = createSign('RSA-SHA256').update(input).sign(key);
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ token: `${input}.${b64url(signature)}`, expires_in: 300 }));
-  });
+  };
   servers.push(tokens);
   const tokenPort = await listen(tokens);
 

@@ -256,6 +256,13 @@ describe('images sync through Docker Hub-style token auth', () => {
       expect.stringMatching(/^POST \/v2\/mirror\/private\/secret\/blobs\/uploads\/\?mount=sha256:\w+&from=mirror%2Fpytorch%2Fpytorch$/),
     );
 
+    // an identity token (what `docker login` keeps for an OAuth2 login) is posted as a refresh token
+    const idt = tempDir();
+    writeFileSync(path.join(idt, 'config.json'), JSON.stringify({ auths: { [lab!.registry]: { identitytoken: 'idt-pusher' } } }));
+    const viaIdentity = await runCliAsync(['images', 'sync', '--to', `${lab!.registry}/by-identity`, source, '--json'], { DOCKER_CONFIG: idt });
+    expect(viaIdentity.code, viaIdentity.stderr).toBe(0);
+    expect(viaIdentity.json().images[0].skipped).toBe(false);
+
     const anonymous = await runCliAsync(['images', 'sync', '--to', `${lab!.registry}/mirror2`, source, '--json'], { DOCKER_CONFIG: tempDir() });
     expect(anonymous.code).toBe(1);
     expect(anonymous.json().error).toMatchObject({

@@ -11,6 +11,7 @@
  * Our host tables go before the user's, whose tables, keys and comments stay
  * as they were; a host the user already lists keeps the user's table.
  */
+import { isLoopbackHost } from '../net/loopback.js';
 import { mirrorPrefix, type RegistryMirror } from '../registry/mirrors.js';
 import { eolOf, splitLines, withTrailingEol } from './text.js';
 import { cannotEdit, parseEdited, parseTomlFile, tables, tomlString } from './toml-lines.js';
@@ -29,7 +30,7 @@ export const hostsDirName = (registry: string) => registry;
 /** The upstream containerd falls back to: Docker Hub's API host for docker.io, else the registry itself. */
 export function upstreamServer(registry: string): string {
   if (registry === 'docker.io') return 'https://registry-1.docker.io';
-  return `${/^(localhost|127\.\d+\.\d+\.\d+)(:\d+)?$/.test(registry) ? 'http' : 'https'}://${registry}`;
+  return `${isLoopbackHost(registry) ? 'http' : 'https'}://${registry}`;
 }
 
 /** The `[host."…"]` key of a mirror, and whether it needs `override_path`. */

@@ -22,7 +22,9 @@ import { isTunaSetupError, TunaSetupError } from '../errors.js';
 import { createDispatcher, describeHttpError, httpRequest, HttpError } from '../net/http.js';
 import { proxyFor, readProxyEnv, type ProxySettings } from '../net/proxy.js';
 import { untrusted } from '../net/untrusted.js';
+import { isLoopbackHost } from '../net/loopback.js';
 import { withRetries } from '../net/retry.js';
+import { readToken, registryError, tokenRequest } from './token.js';
 
 /** A parsed image reference: registry, repository (`library/` added for Docker Hub), tag, and an optional digest pin. */
 export interface ImageRef {
@@ -176,7 +178,7 @@ export class RegistryClient {
   /** `https://host` of a registry's API (Docker Hub: registry-1.docker.io); http for loopback, or when allowed. */
   baseUrl(registry: string): string {
     const host = registry === HUB ? HUB_API : registry;
-    const loopback = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(host);
+    const loopback = isLoopbackHost(host);
     return `${loopback || this.options.allowHttp || this.options.httpHosts?.includes(host) ? 'http' : 'https'}://${host}`;
   }
 
@@ -250,7 +252,7 @@ export class RegistryClient {
   }
 
   private error(registry: string, what: string, hint = 'check the image name and the registry mirror; a registry that needs a login is not supported yet') {
-    return new TunaSetupError('REGISTRY', `registry ${untrusted(registry, 100)}: ${what}`, hint);
+    return registryError(registry, what, hint);
   }
 
   /** One request, with the repository's token when we have one; on a Bearer challenge, fetch a token and retry once. */
@@ -278,38 +280,17 @@ export class RegistryClient {
   }
 
   private async fetchToken(ref: ImageRef, challenge: Challenge): Promise<Token> {
-    let realm: URL;
-    try {
-      realm = new URL(challenge.params.realm!);
-    } catch {
-      throw this.error(
-        ref.registry,
-        `its token realm '${untrusted(challenge.params.realm!, 80)}' is not a URL`,
-        'the registry is misconfigured; use another registry mirror',
-      );
-    }
-    if (realm.protocol !== 'https:' && !(realm.protocol === 'http:' && (this.options.allowHttp || this.baseUrl(ref.registry).startsWith('http:')))) {
-      throw this.error(ref.registry, `token realm ${realm.origin} is not https`, 'refusing to fetch a token over plain http');
-    }
-    if (challenge.params.service) realm.searchParams.set('service', challenge.params.service);
-    realm.searchParams.set('scope', challenge.params.scope ?? `repository:${ref.repository}:pull`);
-    const res = await this.send(ref.registry, 'GET', realm.href, { accept: 'application/json' }, 64 * KiB);
-    if (res.status !== 200) {
-      throw this.error(
-        ref.registry,
-        `no anonymous token for ${ref.repository} from ${realm.host} (HTTP ${res.status})`,
-        'the repository may be private or misspelled',
-      );
-    }
-    try {
-      const data = JSON.parse(res.body) as { token?: string; access_token?: string; expires_in?: number };
-      const value = data.token ?? data.access_token;
-      if (!value) throw new Error('no token');
-      // default lifetime per the token spec: 60 s; renew 10 s early
-      return { value, expires: Date.now() + Math.max(10, (data.expires_in ?? 60) - 10) * 1000 };
-    } catch {
-      throw this.error(ref.registry, `token endpoint ${realm.host} answered without a token`, 'the registry is misconfigured; use another registry mirror');
-    }
+    const scopes = (challenge.params.scope ?? `repository:${ref.repository}:pull`).split(' ').filter(Boolean);
+    const request = tokenRequest(ref.registry, challenge.params, scopes, {
+      allowHttp: this.options.allowHttp || this.baseUrl(ref.registry).startsWith('http:'),
+    });
+    const res = await this.send(ref.registry, 'GET', request.url, request.headers, 64 * KiB);
+    const token = readToken(ref.registry, request, res.status, res.body, {
+      what: `no anonymous token for ${ref.repository}`,
+      hint: 'the repository may be private or misspelled',
+    });
+    // renew 10 s early
+    return { value: token.value, expires: Date.now() + Math.max(10, token.expiresInS - 10) * 1000 };
   }
 
   private async send(registry: string, method: 'GET' | 'HEAD', url: string, headers: Record<string, string>, maxBytes: number): Promise<Response> {

@@ -9,6 +9,7 @@
  */
 import { TunaSetupError } from '../errors.js';
 import { checkMirrorUrl } from '../catalog/url.js';
+import { isLoopbackHost } from '../net/loopback.js';
 
 /** A registry that serves `registry`'s images under `url` (a root, or a path prefix). */
 export interface RegistryMirror {
@@ -32,7 +33,6 @@ export function normalizeRegistry(name: string): string {
 
 const REGISTRY_NAME = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(?::\d{1,5})?$/;
 const PREFIX = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
-const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/;
 
 /**
  * `[REGISTRY=]URL` → a mirror of REGISTRY (default `docker.io`). URL is
@@ -52,7 +52,7 @@ export function parseRegistryMirror(spec: string, what: string, policy: { allowH
     );
   }
   const host = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? undefined : raw.split('/')[0]!;
-  const loopback = LOOPBACK.test(host ?? raw.replace(/^[a-z]+:\/\//i, '').split('/')[0]!);
+  const loopback = isLoopbackHost(host ?? raw.replace(/^[a-z]+:\/\//i, '').split('/')[0]!);
   const withScheme = host === undefined ? raw : `${loopback ? 'http' : 'https'}://${raw}`;
   const url = checkMirrorUrl(withScheme, what, { allowHttp: policy.allowHttp || loopback });
   const prefix = new URL(url).pathname.replace(/^\/+|\/+$/g, '');

@@ -13,7 +13,9 @@ import { TunaSetupError } from '../errors.js';
 import { flatHeaders, loadUndici, nextHop } from '../net/http.js';
 import { untrusted } from '../net/untrusted.js';
 import { USER_AGENT } from '../version.js';
+import { isLoopbackHost } from '../net/loopback.js';
 import { parseChallenge } from './client.js';
+import { basicAuth, readToken, registryError, tokenRequest } from './token.js';
 import type { Credentials } from './credentials.js';
 
 export interface SessionOptions {
@@ -33,8 +35,6 @@ export interface RegistryResponse {
   url: string;
 }
 
-const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/;
-
 export class RegistrySession {
   private readonly tokens = new Map<string, string>();
   private basic = false;
@@ -48,7 +48,7 @@ export class RegistrySession {
   /** `https://host` (Docker Hub: its API host); http for loopback, or when allowed. */
   get base(): string {
     const host = this.registry === 'docker.io' ? 'registry-1.docker.io' : this.registry;
-    return `${LOOPBACK.test(host) || this.options.allowHttp ? 'http' : 'https'}://${host}`;
+    return `${isLoopbackHost(host) || this.options.allowHttp ? 'http' : 'https'}://${host}`;
   }
 
   /**
@@ -100,57 +100,20 @@ export class RegistrySession {
 
   private auth(scope: string): Record<string, string> {
     const c = this.options.credentials;
-    if (this.basic && c && 'username' in c) return { authorization: `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}` };
+    if (this.basic && c && 'username' in c) return { authorization: basicAuth(c) };
     const token = this.tokens.get(scope);
     return token ? { authorization: `Bearer ${token}` } : {};
   }
 
   private async token(params: Record<string, string>, scopes: readonly string[]): Promise<string> {
-    let realm: URL;
-    try {
-      realm = new URL(params.realm!);
-    } catch {
-      throw this.error(`its token realm '${untrusted(params.realm!, 80)}' is not a URL`, 'the registry is misconfigured');
-    }
-    if (realm.protocol !== 'https:' && !(realm.protocol === 'http:' && (this.options.allowHttp || LOOPBACK.test(realm.host)))) {
-      throw this.error(`token realm ${realm.origin} is not https`, 'refusing to send a login over plain http');
-    }
     const c = this.options.credentials;
-    let res: RegistryResponse;
-    if (c && 'identityToken' in c) {
-      // an identity token is an OAuth2 refresh token (distribution's token spec, oauth.md)
-      const form = new URLSearchParams({
-        grant_type: 'refresh_token',
-        refresh_token: c.identityToken,
-        service: params.service ?? '',
-        scope: scopes.join(' '),
-        client_id: 'tuna-setup',
-      });
-      res = await this.send('POST', realm.href, { 'content-type': 'application/x-www-form-urlencoded' }, Buffer.from(form.toString()));
-    } else {
-      if (params.service) realm.searchParams.set('service', params.service);
-      for (const s of scopes) realm.searchParams.append('scope', s);
-      res = await this.send(
-        'GET',
-        realm.href,
-        c && 'username' in c ? { authorization: `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}` } : {},
-      );
-    }
+    const request = tokenRequest(this.registry, params, scopes, { ...(c ? { credentials: c } : {}), ...(this.options.allowHttp ? { allowHttp: true } : {}) });
+    const res = await this.send(request.method, request.url, request.headers, request.body === undefined ? undefined : Buffer.from(request.body));
     const text = await readText(res.body, 64 * 1024);
-    if (res.status !== 200) {
-      throw this.error(
-        `no token for ${scopes.join(' ')} from ${realm.host} (HTTP ${res.status})`,
-        c ? `the login in config.json was refused: docker login ${this.registry}` : `log in first: docker login ${this.registry}`,
-      );
-    }
-    try {
-      const data = JSON.parse(text) as { token?: string; access_token?: string };
-      const value = data.token ?? data.access_token;
-      if (value) return value;
-    } catch {
-      // below
-    }
-    throw this.error(`token endpoint ${realm.host} answered without a token`, 'the registry is misconfigured');
+    return readToken(this.registry, request, res.status, text, {
+      what: `no token for ${scopes.join(' ')}`,
+      hint: c ? `the login in config.json was refused: docker login ${this.registry}` : `log in first: docker login ${this.registry}`,
+    }).value;
   }
 
   private async send(method: string, url: string, headers: Record<string, string>, body?: Buffer | Readable, follow = false): Promise<RegistryResponse> {
@@ -159,7 +122,7 @@ export class RegistrySession {
     let at = url;
     let hdrs = { 'user-agent': USER_AGENT, ...headers };
     for (let hop = 0; ; hop++) {
-      if (new URL(at).protocol !== 'https:' && !(this.options.allowHttp || LOOPBACK.test(new URL(at).host)))
+      if (new URL(at).protocol !== 'https:' && !(this.options.allowHttp || isLoopbackHost(new URL(at).host)))
         throw this.error(`refusing plain http (${new URL(at).host})`, 'pass {allowHttp=true} if this registry really has no TLS');
       this.requests++;
       let res: Dispatcher.ResponseData;
@@ -199,7 +162,7 @@ export class RegistrySession {
 
   /** A registry error naming this registry. */
   error(what: string, hint: string): TunaSetupError {
-    return new TunaSetupError('REGISTRY', `registry ${untrusted(this.registry, 100)}: ${what}`, hint);
+    return registryError(this.registry, what, hint);
   }
 }
 
