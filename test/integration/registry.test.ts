@@ -5,7 +5,8 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { isTunaSetupError, resolveEnvironment } from '@tuna-setup/sdk';
-import { checkImageTag, parseImageRef, RegistryClient } from '@tuna-setup/sdk/registry';
+import { checkImageTag, parseImageRef, parseRegistryMirror, RegistryClient } from '@tuna-setup/sdk/registry';
+import { checkPlan } from '@tuna-setup/sdk/torch';
 import { itWith, missing } from '../helpers/env.js';
 import { startPrefixForwarder } from '../helpers/mirror-lab.js';
 import { startRegistryLab, type RegistryLab } from '../helpers/registry.js';
@@ -296,5 +297,24 @@ describe('images plan --check', () => {
     const ignored = await runCliAsync(['images', 'plan', '--machine', 'none', '--registry-mirror', lab!.registry]);
     expect(ignored.code).toBe(2);
     expect(ignored.stderr).toMatch(/--registry-mirror is only used with --check/);
+  });
+
+  it('checkPlan (SDK): results in plan order whatever finishes first; a concurrency below 1 still checks everything', async () => {
+    const image = (tag: string) => ({
+      image: `pytorch/pytorch:${tag}`,
+      torch: '2.7.1',
+      variant: 'cu128',
+      for: [{ torch: tag, driver: '570.172.08', gpus: [], source: 'pytorch' as const, flavor: 'runtime' as const }],
+    });
+    const tags = ['0.0.1-nope', '2.7.1-cuda12.8-cudnn9-runtime', '0.0.2-nope', '0.0.3-nope', '2.6.0-cuda12.6-cudnn9-runtime', '0.0.4-nope'];
+    const mirrors = [parseRegistryMirror(lab!.registry, 'test')];
+    for (const concurrency of [0, 3]) {
+      const checked = await checkPlan({ images: tags.map(image), unresolved: [] }, { mirrors, concurrency });
+      expect(checked.images.map((i) => i.image)).toEqual(['pytorch/pytorch:2.7.1-cuda12.8-cudnn9-runtime', 'pytorch/pytorch:2.6.0-cuda12.6-cudnn9-runtime']);
+      expect(checked.unresolved.map((u) => u.torch)).toEqual(['0.0.1-nope', '0.0.2-nope', '0.0.3-nope', '0.0.4-nope']);
+    }
+    const offline = await runCliAsync(['images', 'plan', '--machine', 'none', '--check'], { TUNA_SETUP_OFFLINE: '1' });
+    expect(offline.code).toBe(2);
+    expect(offline.stderr).toMatch(/--check asks the registry, and TUNA_SETUP_OFFLINE=1 says not to use the network/);
   });
 });

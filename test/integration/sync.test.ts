@@ -46,6 +46,23 @@ describe('tuna-setup images plan', () => {
     expect(served).toBe(2 * 3);
   });
 
+  it('--plan reads at most 16 MiB: a larger stdin is refused without reading it all', async () => {
+    const child = spawn(process.execPath, [CLI, 'images', 'sync', '--to', '127.0.0.1:1/x', '--plan', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.stdin.on('error', () => {}); // it stops reading: the pipe breaks
+    const chunk = Buffer.alloc(1024 * 1024, 0x20);
+    const write = async () => {
+      for (let i = 0; i < 64 && !child.stdin.destroyed; i++)
+        if (!child.stdin.write(chunk)) await new Promise((r) => child.stdin.once('drain', r).once('close', r));
+      child.stdin.end();
+    };
+    void write();
+    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/--plan -: larger than 16 MiB/);
+  });
+
   it.each([
     [['images', 'plan'], /give at least one --machine/],
     [['images', 'plan', '--machine', 'banana'], /--machine 'banana': .*driver/],

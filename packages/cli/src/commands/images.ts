@@ -1,5 +1,6 @@
 /** `tuna-setup images plan|sync`: the images a fleet needs, and copying them into an internal registry. */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { isOffline } from '@tuna-setup/sdk/net';
 import { parseRegistryMirror, syncImages, type SyncEvent } from '@tuna-setup/sdk/registry';
 import { checkPlan, IMAGE_SOURCES, parseMachine, planImages, type ImageFlavor, type ImagePlan, type ImageSource } from '@tuna-setup/sdk/torch';
 import { parse, positiveInt, refuseIgnored } from '../args.js';
@@ -66,6 +67,11 @@ async function plan(args: string[]): Promise<number> {
   });
   if (v.help) return printUsage(usage, v.json);
   if (!v.check) refuseIgnored(v, ['registry-mirror', 'allow-http'], 'with --check');
+  if (v.check && isOffline())
+    throw new UsageError(
+      '--check asks the registry, and TUNA_SETUP_OFFLINE=1 says not to use the network',
+      'unset TUNA_SETUP_OFFLINE, or plan without --check',
+    );
   const mirrors = (v['registry-mirror'] ?? []).map((m) => parseRegistryMirror(m, '--registry-mirror', { allowHttp: v['allow-http'] === true }));
   if (!v.machine?.length) throw new UsageError('give at least one --machine (DRIVER[:CC,…] or none)');
   const sources = list(v.source);
@@ -90,12 +96,37 @@ async function plan(args: string[]): Promise<number> {
 
 const MAX_PLAN_BYTES = 16 * 1024 * 1024;
 
+/** A file (or stdin, '-') read in chunks, refused past `max` bytes before more is read. */
+function readBounded(file: string, max: number): Buffer {
+  const fd = file === '-' ? 0 : openSync(file, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for (;;) {
+      const chunk = Buffer.alloc(64 * 1024);
+      let n: number;
+      try {
+        n = readSync(fd, chunk, 0, chunk.length, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+        // a non-blocking stdin with nothing yet: wait a little rather than spin
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+        continue;
+      }
+      if (n === 0) return Buffer.concat(chunks);
+      size += n;
+      if (size > max) throw new Error(`larger than ${max / 1024 / 1024} MiB`);
+      chunks.push(chunk.subarray(0, n));
+    }
+  } finally {
+    if (fd !== 0) closeSync(fd);
+  }
+}
+
 function imagesFromPlan(file: string): string[] {
   let data: Partial<ImagePlan>;
   try {
-    const bytes = readFileSync(file === '-' ? 0 : file);
-    if (bytes.length > MAX_PLAN_BYTES) throw new Error(`larger than ${MAX_PLAN_BYTES / 1024 / 1024} MiB`);
-    data = JSON.parse(bytes.toString('utf8')) as Partial<ImagePlan>;
+    data = JSON.parse(readBounded(file, MAX_PLAN_BYTES).toString('utf8')) as Partial<ImagePlan>;
   } catch (e) {
     throw new UsageError(`--plan ${file}: ${(e as Error).message}`, "give the JSON that 'tuna-setup images plan --json' prints");
   }

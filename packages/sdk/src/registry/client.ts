@@ -280,7 +280,8 @@ export class RegistryClient {
   }
 
   private async fetchToken(ref: ImageRef, challenge: Challenge): Promise<Token> {
-    const scopes = (challenge.params.scope ?? `repository:${ref.repository}:pull`).split(' ').filter(Boolean);
+    const asked = (challenge.params.scope ?? '').split(' ').filter(Boolean);
+    const scopes = asked.length ? asked : [`repository:${ref.repository}:pull`];
     const request = tokenRequest(ref.registry, challenge.params, scopes, {
       allowHttp: this.options.allowHttp || this.baseUrl(ref.registry).startsWith('http:'),
     });

@@ -149,27 +149,33 @@ export async function checkPlan(
   options: { mirrors?: readonly RegistryMirror[]; registry?: RegistryClientOptions; concurrency?: number } = {},
 ): Promise<ImagePlan> {
   const mirrors = options.mirrors ?? [];
-  const httpHosts = mirrors.filter((m) => m.url.startsWith('http:')).map((m) => new URL(m.url).host);
+  const httpHosts = [...(options.registry?.httpHosts ?? []), ...mirrors.filter((m) => m.url.startsWith('http:')).map((m) => new URL(m.url).host)];
   const client = new RegistryClient({ deadlineMs: 120_000, ...options.registry, ...(httpHosts.length ? { httpHosts } : {}) });
-  const images: PlannedImage[] = [];
-  const unresolved = [...plan.unresolved];
+  // each result in its plan position: the output does not depend on which check finished first
+  const results: (PlannedImage | string)[] = new Array(plan.images.length);
+  const workers = Math.max(1, Math.min(Math.floor(options.concurrency ?? 4) || 1, plan.images.length));
   try {
     let next = 0;
     const one = async () => {
       while (next < plan.images.length) {
-        const planned = plan.images[next++]!;
-        const at = pullThrough(planned.image, mirrors);
-        const check = await checkImageTag(at, client);
-        if (check.exists) images.push({ ...planned, digest: check.digest });
-        else {
-          const problem = `${at} does not exist${check.nearest ? ` (the nearest tag is ${check.nearest})` : ''}`;
-          for (const c of planned.for) unresolved.push({ ...c, problem });
-        }
+        const at = next++;
+        const planned = plan.images[at]!;
+        const ref = pullThrough(planned.image, mirrors);
+        const check = await checkImageTag(ref, client).catch((e: unknown) => {
+          // the client's advice is resolve's ("resolve offline"): here the way out is a plan without the check
+          if (!isTunaSetupError(e) || e.code !== 'REGISTRY' || !/resolve offline/.test(e.hintTemplate)) throw e;
+          throw new TunaSetupError('REGISTRY', e.template, 'check the network and the proxy (HTTPS_PROXY), or plan without {check}', { cause: e });
+        });
+        results[at] = check.exists
+          ? { ...planned, digest: check.digest }
+          : `${ref} does not exist${check.nearest ? ` (the nearest tag is ${check.nearest})` : ''}`;
       }
     };
-    await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 4, plan.images.length) }, one));
+    await Promise.all(Array.from({ length: workers }, one));
   } finally {
     await client.close();
   }
-  return { images: images.sort((a, b) => a.image.localeCompare(b.image)), unresolved, checked: { requests: client.requests } };
+  const images = results.filter((r): r is PlannedImage => typeof r !== 'string');
+  const missing = plan.images.flatMap((p, i) => (typeof results[i] === 'string' ? p.for.map((c) => ({ ...c, problem: results[i] as string })) : []));
+  return { images, unresolved: [...plan.unresolved, ...missing], checked: { requests: client.requests } };
 }
