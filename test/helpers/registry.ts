@@ -25,6 +25,8 @@ export interface RegistryLab {
   /** host:port where nothing listens */
   unreachable: string;
   tokenRequests: () => number;
+  /** the lifetime (s) tokens are issued with from now on (default 300) */
+  setTokenTtl: (seconds: number) => void;
   /** the next `n` requests through the forwarder answer `status` */
   failNext: (n: number, status: number) => void;
   forwarded: () => string[];
@@ -95,6 +97,7 @@ export async function startRegistryLab(dir: string, tags: Record<string, string[
 
   // the token server
   let tokenRequests = 0;
+  let ttl = 300;
   const tokens = http.createServer((req, res) => {
     tokenRequests++;
     let form = '';
@@ -132,7 +135,7 @@ export async function startRegistryLab(dir: string, tags: Record<string, string[
       iss: 'tuna-test-issuer',
       sub: '',
       aud: post ? form.get('service') : url.searchParams.get('service'),
-      exp: now + 300,
+      exp: now + ttl,
       nbf: now - 10,
       iat: now,
       jti: randomBytes(8).toString('hex'),
@@ -141,7 +144,7 @@ export async function startRegistryLab(dir: string, tags: Record<string, string[
     const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
     const signature = createSign('RSA-SHA256').update(input).sign(key);
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ token: `${input}.${b64url(signature)}`, expires_in: 300 }));
+    res.end(JSON.stringify({ token: `${input}.${b64url(signature)}`, expires_in: ttl }));
   };
   servers.push(tokens);
   const tokenPort = await listen(tokens);
@@ -237,6 +240,9 @@ export async function startRegistryLab(dir: string, tags: Record<string, string[
     proxy: `127.0.0.1:${proxyPort}`,
     unreachable: `127.0.0.1:${await freePort()}`,
     tokenRequests: () => tokenRequests,
+    setTokenTtl: (seconds) => {
+      ttl = seconds;
+    },
     failNext: (n, status) => {
       fail = { n, status };
     },

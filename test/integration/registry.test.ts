@@ -257,6 +257,20 @@ describe('images sync through Docker Hub-style token auth', () => {
       expect.stringMatching(/^POST \/v2\/mirror\/private\/secret\/blobs\/uploads\/\?mount=sha256:\w+&from=mirror%2Fpytorch%2Fpytorch$/),
     );
 
+    // tokens about to expire (here: issued for 30 s) are renewed before each streamed upload, never in the middle of one
+    lab!.setTokenTtl(30);
+    try {
+      const before = lab!.tokenRequests();
+      const short = await runCliAsync(['images', 'sync', '--to', `${lab!.registry}/short-lived`, source, '--json', '--concurrency', '1'], {
+        DOCKER_CONFIG: docker,
+      });
+      expect(short.code, short.stderr).toBe(0);
+      // pull of the source, push of the target, and one renewal before each of the two blob uploads
+      expect(lab!.tokenRequests() - before).toBe(4);
+    } finally {
+      lab!.setTokenTtl(300);
+    }
+
     // an identity token (what `docker login` keeps for an OAuth2 login) is posted as a refresh token
     const idt = tempDir();
     writeFileSync(path.join(idt, 'config.json'), JSON.stringify({ auths: { [lab!.registry]: { identitytoken: 'idt-pusher' } } }));

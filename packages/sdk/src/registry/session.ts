@@ -36,7 +36,8 @@ export interface RegistryResponse {
 }
 
 export class RegistrySession {
-  private readonly tokens = new Map<string, string>();
+  /** per scope set: the token, when it expires, and how it was asked for (to renew it before an upload) */
+  private readonly tokens = new Map<string, { value: string; expires: number; params: Record<string, string>; scopes: string[] }>();
   private basic = false;
   requests = 0;
 
@@ -69,6 +70,9 @@ export class RegistrySession {
     const url = pathOrUrl.startsWith('/') ? this.base + pathOrUrl : pathOrUrl;
     const ours = new URL(url).origin === new URL(this.base).origin;
     const auth = () => (ours ? this.auth(key) : {});
+    // a streamed upload cannot be sent twice: a token about to expire is renewed before it starts
+    const held = this.tokens.get(key);
+    if (ours && held && o.body && !Buffer.isBuffer(o.body) && held.expires - Date.now() < 60_000) await this.renew(key, held.params, held.scopes);
     let res = await this.send(method, url, { ...o.headers, ...auth() }, o.body, o.follow);
     if (res.status !== 401 || !ours) return res;
     const challenge = parseChallenge(res.headers['www-authenticate']);
@@ -80,7 +84,7 @@ export class RegistrySession {
     } else if (challenge?.scheme === 'bearer' && challenge.params.realm) {
       // the scopes the registry asks for (a mount needs pull on its source too), and ours
       const asked = (challenge.params.scope ?? '').split(' ').filter((s) => /^repository:[a-z0-9._/-]+:[a-z,*]+$/.test(s));
-      this.tokens.set(key, await this.token(challenge.params, [...new Set([...scopes, ...asked])]));
+      await this.renew(key, challenge.params, [...new Set([...scopes, ...asked])]);
     } else {
       throw this.error(`${o.repo}: HTTP 401 without a challenge we can answer`, 'check the registry URL');
     }
@@ -102,10 +106,15 @@ export class RegistrySession {
     const c = this.options.credentials;
     if (this.basic && c && 'username' in c) return { authorization: basicAuth(c) };
     const token = this.tokens.get(scope);
-    return token ? { authorization: `Bearer ${token}` } : {};
+    return token ? { authorization: `Bearer ${token.value}` } : {};
   }
 
-  private async token(params: Record<string, string>, scopes: readonly string[]): Promise<string> {
+  private async renew(key: string, params: Record<string, string>, scopes: string[]): Promise<void> {
+    const { value, expiresInS } = await this.token(params, scopes);
+    this.tokens.set(key, { value, expires: Date.now() + expiresInS * 1000, params, scopes });
+  }
+
+  private async token(params: Record<string, string>, scopes: readonly string[]): Promise<{ value: string; expiresInS: number }> {
     const c = this.options.credentials;
     const request = tokenRequest(this.registry, params, scopes, { ...(c ? { credentials: c } : {}), ...(this.options.allowHttp ? { allowHttp: true } : {}) });
     const res = await this.send(request.method, request.url, request.headers, request.body === undefined ? undefined : Buffer.from(request.body));
@@ -113,7 +122,7 @@ export class RegistrySession {
     return readToken(this.registry, request, res.status, text, {
       what: `no token for ${scopes.join(' ')}`,
       hint: c ? `the login in config.json was refused: docker login ${this.registry}` : `log in first: docker login ${this.registry}`,
-    }).value;
+    });
   }
 
   private async send(method: string, url: string, headers: Record<string, string>, body?: Buffer | Readable, follow = false): Promise<RegistryResponse> {
