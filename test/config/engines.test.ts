@@ -6,7 +6,7 @@
  * not packaged for Debian 12, so its file is checked here by parsing, against
  * the keys moby/buildkit documents (docs/buildkitd.toml.md).
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
@@ -186,6 +186,22 @@ describe('planApply for the engines', () => {
       code: 'UNSUPPORTED_SERVICE',
       hintTemplate: expect.stringMatching(/\{registryMirror\}/),
     });
+  });
+
+  it("containerd's config.toml is only read: one that does not parse is a note; podman: a user's own registries.conf that hides /etc's drop-ins is a note", async () => {
+    const s = setup();
+    writeFileSync(path.join(s.dir, 'config.toml'), 'version = 2\n[plugins\n');
+    const plan = await planApply({ ...s, targets: ['containerd'], registryMirrors: [hub] });
+    expect(plan.changes).toHaveLength(1);
+    expect(plan.notes.join('\n')).toMatch(/config\.toml:2: .* — config_path could not be read from it/);
+
+    const home = tempDir();
+    mkdirSync(path.join(home, '.config/containers'), { recursive: true });
+    writeFileSync(path.join(home, '.config/containers/registries.conf'), 'unqualified-search-registries = ["docker.io"]\n');
+    const { podman: _p, ...paths } = s.paths;
+    const rootful = await planApply({ ...s, paths, targets: ['podman'], registryMirrors: [hub], platform: { os: 'linux', env: {}, home, root: true } });
+    expect(rootful.changes[0]!.path).toBe('/etc/containers/registries.conf.d/50-tuna-setup.conf');
+    expect(rootful.notes.join('\n')).toMatch(/registries\.conf exists, so this user's podman reads it and not \/etc\/containers\/registries\.conf\.d/);
   });
 
   it("one hosts.toml per registry, in config.toml's config_path; notes when config_path is unset", async () => {

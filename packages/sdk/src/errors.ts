@@ -92,6 +92,7 @@ export const SETTINGS: Readonly<Record<string, { flag: string | null; input: str
   machine: { flag: '--machine', input: null },
   to: { flag: '--to', input: null },
   check: { flag: '--check', input: null },
+  podmanConfig: { flag: '--podman-config', input: null },
   dockerPidFile: { flag: '--docker-pidfile', input: null },
   replaceIndex: { flag: '--replace-index', input: 'replace-index' },
   allowHttp: { flag: '--allow-http', input: 'allow-http' },

@@ -8,7 +8,7 @@
  * is rendered from its original bytes, so applying twice gives the same
  * bytes, and switching mirrors leaves nothing of the previous one behind.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
@@ -290,8 +290,16 @@ export async function planApply(options: PlanOptions): Promise<Plan> {
       }
       case 'containerd': {
         if (registryMirrors.length === 0) throw noRegistryMirror(mirror, target, 'registry mirror');
-        const config = await readFile(path.join(path.dirname(file), 'config.toml'), 'utf8').catch(() => '');
-        const cfg = readContainerdConfig(config, path.join(path.dirname(file), 'config.toml'));
+        const configFile = path.join(path.dirname(file), 'config.toml');
+        const config = await readFile(configFile, 'utf8').catch(() => '');
+        // containerd's own config is only read here, never written: one that does not parse is a note, not a failure
+        let cfg: ReturnType<typeof readContainerdConfig>;
+        try {
+          cfg = readContainerdConfig(config, configFile);
+        } catch (e) {
+          notes.add(`containerd: ${(e as Error).message} — config_path could not be read from it`);
+          cfg = readContainerdConfig('', configFile);
+        }
         const dir = options.paths?.containerd === undefined && cfg.configPaths[0] ? await canonicalPath(cfg.configPaths[0]) : file;
         if (cfg.legacyMirrors)
           notes.add(
@@ -318,6 +326,13 @@ export async function planApply(options: PlanOptions): Promise<Plan> {
         const main = await readFile(mainFile, 'utf8').catch(() =>
           options.paths?.podman === undefined ? readFile('/etc/containers/registries.conf', 'utf8').catch(() => '') : '',
         );
+        // containers/image reads a user's own registries.conf instead of /etc's, and then skips /etc's drop-ins
+        const own = path.join(platform.home, '.config', 'containers', 'registries.conf');
+        if (file.startsWith('/etc/') && existsSync(own)) {
+          notes.add(
+            `podman: ${own} exists, so this user's podman reads it and not ${path.dirname(file)} — for this user, write ~/.config/containers/registries.conf.d (run apply without root, or pass {podmanConfig})`,
+          );
+        }
         add((text) => renderRegistriesConf(text, { mirrors: registryMirrors, main, mainFile }, file));
         break;
       }
