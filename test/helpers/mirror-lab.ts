@@ -195,6 +195,8 @@ export interface Gate extends LabRegistry {
   sendUploadsTo: (origin: string | undefined) => void;
   /** the next request whose `METHOD path` matches is never answered */
   stallNext: (pattern: RegExp) => void;
+  /** blob downloads answer 307 to this origin (a registry whose blobs live on a CDN, as Docker Hub's do) */
+  redirectBlobsTo: (origin: string | undefined) => void;
 }
 
 /**
@@ -206,6 +208,7 @@ export async function startBasicGate(target: string, user: string, password: str
   let fail: { pattern: RegExp; pass: number } | undefined;
   let uploadsTo: string | undefined;
   let stall: RegExp | undefined;
+  let blobsAt: string | undefined;
   const want = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
   const lab = await front((req, res, seen) => {
     const line = `${req.method} ${req.url}`;
@@ -214,6 +217,12 @@ export async function startBasicGate(target: string, user: string, password: str
       req.resume();
       res.writeHead(401, { 'www-authenticate': 'Basic realm="lab"', 'content-type': 'application/json' });
       return res.end('{"errors":[{"code":"UNAUTHORIZED"}]}');
+    }
+    if (blobsAt && req.method === 'GET' && /^\/v2\/.+\/blobs\/sha256:[a-f0-9]{64}$/.test(req.url ?? '')) {
+      seen.push(`${line} 307`);
+      req.resume();
+      res.writeHead(307, { location: `${blobsAt}${req.url}` });
+      return res.end();
     }
     if (stall?.test(line)) {
       stall = undefined;
@@ -252,8 +261,21 @@ export async function startBasicGate(target: string, user: string, password: str
     sendUploadsTo: (origin) => {
       uploadsTo = origin;
     },
+    redirectBlobsTo: (origin) => {
+      blobsAt = origin;
+    },
     stallNext: (pattern) => {
       stall = pattern;
     },
   };
+}
+
+/** A CDN in front of `target`'s blobs: serves them to anyone, and keeps the Authorization header each request came with. */
+export async function startCdn(target: string): Promise<LabRegistry & { authorizations: () => (string | undefined)[] }> {
+  const authorizations: (string | undefined)[] = [];
+  const lab = await front((req, res, seen) => {
+    authorizations.push(req.headers.authorization);
+    forward(req, res, target, req.url ?? '/', (status) => seen.push(`${req.method} ${req.url} ${status}`));
+  });
+  return { ...lab, authorizations: () => authorizations };
 }

@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, runCliAsync } from '../helpers/cli.js';
 import { itWith, missing } from '../helpers/env.js';
-import { buildLayouts, pushLayout, startBasicGate, startRegistry, type Gate, type LabRegistry } from '../helpers/mirror-lab.js';
+import { buildLayouts, pushLayout, startBasicGate, startCdn, startRegistry, type Gate, type LabRegistry } from '../helpers/mirror-lab.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const run = promisify(execFile);
@@ -249,6 +249,35 @@ describe('tuna-setup images sync', () => {
       expect(performance.now() - t0).toBeLessThan(1_000);
       expect(code).toBe(1);
       expect(stderr).toMatch(/stopped\nhint: it was cancelled; run it again to resume/);
+    },
+    60_000,
+  );
+
+  itLab(
+    "a source whose blobs redirect to a CDN on another origin: followed, and the source's login stays behind",
+    async () => {
+      const source = await startBasicGate(upstream.host, 'reader', 'pw');
+      const cdn = await startCdn(upstream.host);
+      source.redirectBlobsTo(`http://${cdn.host}`);
+      const docker = path.join(dir, 'docker-cdn');
+      mkdirSync(docker);
+      writeFileSync(
+        path.join(docker, 'config.json'),
+        JSON.stringify({ credHelpers: { [gate.host]: 'tunalab' }, auths: { [source.host]: { auth: Buffer.from('reader:pw').toString('base64') } } }),
+      );
+      try {
+        const r = await runCliAsync(['images', 'sync', '--to', `${gate.host}/cdn`, `${source.host}/library/busybox:multi`, '--json'], {
+          ...env,
+          DOCKER_CONFIG: docker,
+        });
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.json().images[0].blobs).toEqual({ copied: 4, mounted: 0, present: 1 });
+        expect(source.requests().filter((l) => l.endsWith(' 307')).length).toBe(4);
+        expect(cdn.authorizations()).toHaveLength(4);
+        expect(cdn.authorizations().every((a) => a === undefined)).toBe(true);
+      } finally {
+        await Promise.all([source.stop(), cdn.stop()]);
+      }
     },
     60_000,
   );

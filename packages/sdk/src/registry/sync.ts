@@ -98,9 +98,13 @@ const DIGEST = /^sha256:[a-f0-9]{64}$/;
 
 /** `harbor.corp/mirror` → registry + prefix, checked; the target of `ref` under it. */
 export function syncTarget(to: string, ref: ImageRef): { registry: string; repository: string } {
-  const parsed = parseTo(to);
-  return { registry: parsed.registry, repository: parsed.prefix ? `${parsed.prefix}/${ref.repository}` : ref.repository };
+  return under(parseTo(to), ref);
 }
+
+const under = (dest: { registry: string; prefix: string }, ref: ImageRef) => ({
+  registry: dest.registry,
+  repository: dest.prefix ? `${dest.prefix}/${ref.repository}` : ref.repository,
+});
 
 function parseTo(to: string): { registry: string; prefix: string } {
   const s = to
@@ -172,7 +176,7 @@ export async function syncImages(options: SyncOptions): Promise<SyncReport> {
   const refs = options.images.map((i) => parseImageRef(i));
   if (refs.length === 0) throw new TunaSetupError('USAGE', 'no images to sync', 'name images, or give the JSON of `images plan`');
   const dest = parseTo(options.to);
-  const targets = refs.map((r) => syncTarget(options.to, r));
+  const targets = refs.map((r) => under(dest, r));
   const seenTargets = new Map<string, string>();
   refs.forEach((r, i) => {
     const key = `${targets[i]!.repository}${r.digest ? `@${r.digest}` : `:${r.tag}`}`;

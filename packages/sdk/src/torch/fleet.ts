@@ -7,6 +7,7 @@
  * no image is listed with why, not dropped.
  */
 import { isTunaSetupError, TunaSetupError } from '../errors.js';
+import { isOffline } from '../net/offline.js';
 import { checkImageTag, RegistryClient, type RegistryClientOptions } from '../registry/client.js';
 import { pullThrough, type RegistryMirror } from '../registry/mirrors.js';
 import { IMAGE_SOURCES, type ImageFlavor, type ImageSource } from './images.js';
@@ -104,7 +105,7 @@ export function planImages(matrix: ImageMatrix): ImagePlan {
     if (!IMAGE_SOURCES.includes(s))
       throw new TunaSetupError('USAGE', `{source} '${s}' is not one of ${IMAGE_SOURCES.join(', ')}`, 'pick image sources from that list');
   for (const f of flavors)
-    if (f !== 'runtime' && f !== 'devel') throw new TunaSetupError('USAGE', `{flavor} '${f}' is not runtime or devel`, 'pick runtime, devel or both');
+    if (f !== 'runtime' && f !== 'devel') throw new TunaSetupError('USAGE', `{flavor} '${f}' is not one of runtime, devel`, 'pick runtime, devel or both');
   if (!matrix.torch.length || !matrix.machines.length)
     throw new TunaSetupError('USAGE', 'the matrix needs at least one torch version and one machine', 'give {torch} and {machine}');
   const total = matrix.torch.length * matrix.machines.length * sources.length * flavors.length;
@@ -148,6 +149,12 @@ export async function checkPlan(
   plan: ImagePlan,
   options: { mirrors?: readonly RegistryMirror[]; registry?: RegistryClientOptions; concurrency?: number } = {},
 ): Promise<ImagePlan> {
+  if (isOffline())
+    throw new TunaSetupError(
+      'USAGE',
+      '{check} asks the registry, and TUNA_SETUP_OFFLINE=1 says not to use the network',
+      'unset TUNA_SETUP_OFFLINE, or plan without {check}',
+    );
   const mirrors = options.mirrors ?? [];
   const httpHosts = [...(options.registry?.httpHosts ?? []), ...mirrors.filter((m) => m.url.startsWith('http:')).map((m) => new URL(m.url).host)];
   const client = new RegistryClient({ deadlineMs: 120_000, ...options.registry, ...(httpHosts.length ? { httpHosts } : {}) });
